@@ -1,0 +1,129 @@
+"""`nckh`: the root command, lazy sub-command loading and the one error handler.
+
+Exit codes: 0 ok, 2 bad usage or input, 3 refused (not allowed, invalid transition, conflict),
+1 anything else. Every error is one line on stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from engine import __version__
+from engine.cli.context import Ctx
+
+# name -> (module, attribute, one-line help); modules are imported only when needed.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("engine.cli.admin", "init", "Create or upgrade the database."),
+    "unit": ("engine.cli.admin", "unit", "Register and list units (đơn vị)."),
+    "person": ("engine.cli.admin", "person", "Register and list people and their roles."),
+    "task": ("engine.cli.tasks", "task", "Register research tasks and move them through "
+             "their workflow."),
+    "workflow": ("engine.cli.workflows", "workflow", "List, show, validate and draw workflows."),
+}
+
+
+def register(name: str, module: str, attr: str, help_text: str) -> None:
+    COMMANDS[name] = (module, attr, help_text)
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        command = getattr(importlib.import_module(spec[0]), spec[1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # The top-level help needs only names and one-liners: import no command module for it.
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nckh")
+@click.option("--config", "config", metavar="FILE", envvar="NCKH_CONFIG",
+              help="Config file (TOML). Env: NCKH_CONFIG.")
+@click.option("--now", "now_text", metavar="DATETIME",
+              help="Act as if it were this time (ISO; local time unless an offset is given). "
+                   "Env: NCKH_NOW.")
+@click.option("--json", "as_json", is_flag=True, help="JSON output for listings and shows.")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, now_text: str | None, as_json: bool) -> None:
+    """nckh — research-task workflows of a provincial Department of Health (Sở Y tế)."""
+    obj = ctx.ensure_object(Ctx)
+    obj.config, obj.now_text, obj.json = config, now_text, as_json
+    ctx.call_on_close(obj.close)
+
+
+GLOBAL_VALUE_OPTIONS = ("--now", "--config")
+
+
+def hoist_globals(argv: list[str]) -> list[str]:
+    """Let global options stand anywhere (`nckh task show 1 --now 2025-04-16`)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_VALUE_OPTIONS and i > 0:
+            if "=" in arg:
+                front.append(arg)
+            else:
+                front.extend(argv[i:i + 2])
+                i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def main(argv: list[str] | None = None) -> Any:
+    from engine.errors import NckhError
+
+    args = hoist_globals(list(sys.argv[1:] if argv is None else argv))
+    try:
+        return cli.main(args=args, prog_name="nckh", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("nckh: aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        message = exc.format_message()
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            message = f"{message} (see `{exc.ctx.command_path} --help`)"
+        click.echo(f"nckh: {message}", err=True)
+        sys.exit(exc.exit_code)
+    except NckhError as exc:
+        click.echo(f"nckh: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("nckh: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: one line, exit 1
+        if _debug():
+            raise
+        click.echo(f"nckh: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)
+
+
+def _debug() -> bool:
+    import os
+
+    return os.environ.get("NCKH_DEBUG", "") not in ("", "0")
+
+
+if __name__ == "__main__":
+    main()

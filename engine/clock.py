@@ -1,0 +1,85 @@
+"""Where nckh reads the time: once, in the shells, through a `Clock`.
+
+Everything below the shells takes `now` as an argument. `FixedClock` and `TestClock` let tests and
+`--now`/`NCKH_NOW` replay any moment; `TestClock` refuses to go backwards, because a replayed year
+that steps back in time would hide double firings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from engine.errors import InputError
+
+DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime: ...
+
+
+class SystemClock:
+    def __init__(self, tz: dt.tzinfo = DEFAULT_TZ) -> None:
+        self.tz = tz
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(self.tz)
+
+
+class FixedClock:
+    """Always the same instant (a CLI run with `--now`)."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+        self.at = at
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+
+class TestClock:
+    """A clock tests move forward by hand."""
+
+    __test__ = False  # not a pytest class
+
+    def __init__(self, start: dt.datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("TestClock needs an aware datetime")
+        self._now = start
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def set(self, at: dt.datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("TestClock needs an aware datetime")
+        if at < self._now:
+            raise ValueError(f"TestClock cannot go back from {self._now} to {at}")
+        self._now = at
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.set(self._now + delta)
+
+
+def parse_datetime(text: str, tz: dt.tzinfo = DEFAULT_TZ, *, what: str = "datetime") -> dt.datetime:
+    """Parse an ISO date or datetime; a naive value is local time in `tz`."""
+    raw = text.strip()
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise InputError(
+            f"invalid {what} '{text}': expected YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][±HH:MM]"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value
+
+
+def parse_date(text: str, *, what: str = "date") -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"invalid {what} '{text}': expected YYYY-MM-DD") from None

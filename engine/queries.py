@@ -1,0 +1,110 @@
+"""Read models: tasks as plain, JSON-ready dicts for the CLI, reports and tests.
+
+Labels come from the task's own definition snapshot, so a task shows the words of the workflow
+version it runs under. A deadline is overdue once its day has ended in the configured time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session, joinedload
+
+from storage.models import Deadline, Task, WorkflowDefinition
+from workflows.model import Workflow
+
+WorkflowOf = Callable[[Session, Task], Workflow]
+
+
+def iso(value: dt.datetime | dt.date | None, tz: dt.tzinfo | None = None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime) and tz is not None:
+        value = value.astimezone(tz)
+    return value.isoformat()
+
+
+def deadline_row(d: Deadline, wf: Workflow, today: dt.date, tz: dt.tzinfo,
+                 lang: str) -> dict[str, Any]:
+    state = wf.states.get(d.state)
+    rule = state.deadline if state else None
+    label = rule.label.get(lang) if rule and rule.label else None
+    return {
+        "state": d.state, "due_on": d.due_on.isoformat(), "rule": d.rule, "label": label,
+        "opened_at": iso(d.opened_at, tz), "closed_at": iso(d.closed_at, tz),
+        "outcome": d.outcome, "open": d.closed_at is None,
+        "overdue": d.closed_at is None and d.due_on < today,
+    }
+
+
+def task_detail(s: Session, task: Task, wf: Workflow, now: dt.datetime, tz: dt.tzinfo,
+                lang: str) -> dict[str, Any]:
+    today = now.astimezone(tz).date()
+    snap = s.get(WorkflowDefinition, task.definition_id)
+    assert snap is not None
+    return {
+        "id": task.id,
+        "title": task.title,
+        "workflow": task.workflow,
+        "workflow_label": wf.labels.get(lang),
+        "workflow_version": snap.version,
+        "definition_sha256": snap.sha256,
+        "level": task.level,
+        "state": task.state,
+        "state_label": wf.states[task.state].labels.get(lang),
+        "unit": task.unit.code,
+        "unit_name": task.unit.name,
+        "year": task.year,
+        "topic": task.topic,
+        "pi": {"email": task.pi.email, "name": task.pi.name},
+        "version": task.version,
+        "created_at": iso(task.created_at, tz),
+        "state_entered_at": iso(task.state_entered_at, tz),
+        "deadlines": [deadline_row(d, wf, today, tz, lang) for d in task.deadlines],
+        "history": [
+            {
+                "seq": h.seq, "event": h.event,
+                "event_label": wf.events[h.event].labels.get(lang) if h.event in wf.events
+                else h.event,
+                "from": h.from_state, "to": h.to_state, "actor": h.actor, "role": h.actor_role,
+                "reason": h.reason, "data": h.data, "at": iso(h.effective_at, tz),
+                "recorded_at": iso(h.recorded_at, tz),
+            }
+            for h in task.history
+        ],
+    }
+
+
+def list_tasks(
+    s: Session, *, now: dt.datetime, tz: dt.tzinfo, unit_id: int | None, state: str | None,
+    year: int | None, overdue: bool, lang: str, workflow_of: WorkflowOf,
+) -> list[dict[str, Any]]:
+    today = now.astimezone(tz).date()
+    query = select(Task).options(joinedload(Task.unit), joinedload(Task.pi)).order_by(Task.id)
+    if unit_id is not None:
+        query = query.where(Task.unit_id == unit_id)
+    if state is not None:
+        query = query.where(Task.state == state)
+    if year is not None:
+        query = query.where(Task.year == year)
+    if overdue:
+        query = query.where(exists().where(and_(
+            Deadline.task_id == Task.id, Deadline.closed_at.is_(None), Deadline.due_on < today)))
+    rows = []
+    open_due = {
+        d.task_id: d.due_on for d in s.scalars(select(Deadline).where(Deadline.closed_at.is_(None)))
+    }
+    for task in s.scalars(query).unique():
+        wf = workflow_of(s, task)
+        due = open_due.get(task.id)
+        rows.append({
+            "id": task.id, "unit": task.unit.code, "level": task.level, "year": task.year,
+            "state": task.state, "state_label": wf.states[task.state].labels.get(lang),
+            "title": task.title, "pi": task.pi.email,
+            "due_on": due.isoformat() if due else None,
+            "overdue": due is not None and due < today,
+        })
+    return rows

@@ -1,0 +1,317 @@
+"""The engine's one API: what the CLI, the daemon and the tests call.
+
+Each public method is one transaction. `fire` loads the task, asks `decide` (pure), writes the
+state change, its history entry and its deadlines, publishes the domain events to subscribers in
+the same transaction, and commits. Two writers on one task: the task's version column makes the
+second UPDATE match no row (`StaleDataError`), reported as `Conflict`; nothing of the loser is
+written. A refused attempt is recorded in `refusal` afterwards, in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine import directory, queries
+from engine.clock import DEFAULT_TZ
+from engine.decide import SYSTEM, Actor, Decision, TaskView, allowed_events, decide
+from engine.errors import Conflict, InputError, NotFound, Refused, StorageError
+from engine.events import (
+    DeadlineClosed,
+    DeadlineOpened,
+    DomainEvent,
+    EventBus,
+    TaskRegistered,
+    TransitionFired,
+)
+from storage.models import Deadline, HistoryEntry, Person, Refusal, Task, Unit, WorkflowDefinition
+from workflows.machine import compiled
+from workflows.model import EventDef, WorkingDays, Workflow
+from workflows.registry import Registry, from_snapshot
+
+LEVELS = ("unit", "province", "initiative")
+
+
+@dataclass(frozen=True)
+class Fired:
+    task_id: int
+    event: str
+    from_state: str
+    to_state: str
+    version: int
+    history_id: int
+
+
+class Engine:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        registry: Registry | None = None,
+        *,
+        tz: dt.tzinfo = DEFAULT_TZ,
+        bus: EventBus | None = None,
+        working_days: WorkingDays | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.registry = registry or Registry()
+        self.tz = tz
+        self.bus = bus or EventBus()
+        self.working_days = working_days
+        self._definitions: dict[int, Workflow] = {}
+
+    # --- plumbing ----------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work; storage failures surface as `StorageError`/`Conflict`."""
+        try:
+            with self.sessions() as session, session.begin():
+                yield session
+        except StaleDataError as exc:
+            raise Conflict(f"the task was changed by someone else meanwhile: reload and retry "
+                           f"({exc.args[0].split(';')[0] if exc.args else 'stale row'})") from None
+        except IntegrityError as exc:
+            raise Conflict(f"concurrent change refused by the database: {exc.orig}") from None
+        except OperationalError as exc:
+            raise StorageError(f"database error: {exc.orig}") from None
+
+    def workflow_of(self, session: Session, task: Task) -> Workflow:
+        wf = self._definitions.get(task.definition_id)
+        if wf is None:
+            snap = session.get(WorkflowDefinition, task.definition_id)
+            assert snap is not None
+            wf = self._definitions[task.definition_id] = from_snapshot(snap.source,
+                                                                       snap.source_path)
+        return wf
+
+    def _snapshot(self, session: Session, wf: Workflow, now: dt.datetime) -> int:
+        found = session.scalar(select(WorkflowDefinition.id).where(
+            WorkflowDefinition.name == wf.name, WorkflowDefinition.sha256 == wf.sha256))
+        if found is not None:
+            return found
+        snap = WorkflowDefinition(name=wf.name, version=wf.version, sha256=wf.sha256,
+                                  source=wf.source, source_path=wf.path, loaded_at=now)
+        session.add(snap)
+        session.flush()
+        return snap.id
+
+    def _publish(self, session: Session, events: list[DomainEvent]) -> None:
+        self.bus.publish(session, events)
+
+    # --- directory -----------------------------------------------------------------------------
+    def add_unit(self, data: directory.UnitInput, *, now: dt.datetime) -> None:
+        with self.transaction() as s:
+            directory.upsert_unit(s, data, now, update=False)
+
+    def import_units(self, text: str, file: str, *, now: dt.datetime) -> dict[str, int]:
+        rows = directory.parse_units_csv(text, file)
+        with self.transaction() as s:
+            return directory.import_units(s, rows, now, file)
+
+    def add_person(self, *, email: str, name: str, role: str, unit_code: str | None = None,
+                   title: str | None = None, now: dt.datetime) -> None:
+        with self.transaction() as s:
+            directory.add_person(s, email=email, name=name, role=role, unit_code=unit_code,
+                                 title=title, now=now)
+
+    def list_units(self) -> list[dict[str, Any]]:
+        with self.transaction() as s:
+            return directory.list_units(s)
+
+    def list_people(self) -> list[dict[str, Any]]:
+        with self.transaction() as s:
+            return directory.list_people(s)
+
+    # --- tasks -------------------------------------------------------------------------------
+    def create_task(
+        self, *, unit_code: str, level: str, title: str, pi_email: str,
+        pi_name: str | None = None, year: int | None = None, topic: int | None = None,
+        actor_email: str | None = None, now: dt.datetime,
+    ) -> int:
+        if level not in LEVELS:
+            raise InputError(f"invalid level '{level}': expected one of {', '.join(LEVELS)}")
+        clean_title = " ".join(title.split())
+        if not clean_title:
+            raise InputError("task title is empty")
+        year = now.astimezone(self.tz).year if year is None else year
+        if not 2000 <= year <= 2100:
+            raise InputError(f"invalid year {year}: expected 2000–2100")
+        if topic is not None and not 1 <= topic <= 5:
+            raise InputError(f"invalid topic group {topic}: expected 1–5 (seed 003, §2.3)")
+        email = directory.normalise_email(pi_email, what="--pi-email")
+        wf = self.registry.for_level(level)
+        with self.transaction() as s:
+            unit = directory.find_unit(s, unit_code)
+            if not unit.active:
+                raise InputError(f"unit {unit.code} is inactive")
+            actor = self._actor(s, actor_email) if actor_email else None
+            pi = s.scalar(select(Person).where(Person.email == email))
+            if pi is None:
+                if not pi_name or not pi_name.strip():
+                    raise InputError(f"unknown person {email}: give --pi-name to register them")
+                pi = directory.add_person(s, email=email, name=pi_name, role="pi",
+                                          unit_code=unit.code, title=None, now=now)
+            task = Task(
+                definition_id=self._snapshot(s, wf, now), workflow=wf.name, level=level,
+                state=wf.initial, unit_id=unit.id, pi_id=pi.id, year=year, topic=topic,
+                title=title.strip(), state_entered_at=now, created_at=now, updated_at=now,
+            )
+            s.add(task)
+            s.flush()
+            entry = HistoryEntry(
+                task_id=task.id, seq=1, event="create", from_state=None, to_state=wf.initial,
+                actor_id=actor.id if actor else None,
+                actor=actor.email if actor else "admin", actor_role=actor.role if actor else
+                "admin", reason=None, data={}, effective_at=now, recorded_at=now,
+            )
+            s.add(entry)
+            events: list[DomainEvent] = [TaskRegistered(task.id, wf.name, wf.initial, unit.id, now)]
+            rule = wf.states[wf.initial].deadline
+            if rule is not None:
+                due = wf.deadline_due_on(wf.initial, year, now.astimezone(self.tz).date(),
+                                         self.working_days)
+                assert due is not None
+                events.append(self._open_deadline(s, task.id, wf.initial, due,
+                                                  rule.describe(), now))
+            s.flush()
+            self._publish(s, events)
+            return task.id
+
+    def _open_deadline(self, s: Session, task_id: int, state: str, due: dt.date, rule: str,
+                       now: dt.datetime, extended: bool = False) -> DeadlineOpened:
+        row = Deadline(task_id=task_id, state=state, due_on=due, rule=rule, opened_at=now)
+        s.add(row)
+        s.flush()
+        return DeadlineOpened(task_id, row.id, state, due, rule, now, extended)
+
+    def _actor(self, s: Session, email: str) -> Actor:
+        if email.strip().lower() == "system":
+            raise InputError("'system' is reserved for the scheduler; act as a person")
+        person = directory.find_person(s, email)
+        return Actor(id=person.id, email=person.email, role=person.role, unit_id=person.unit_id,
+                     unit_code=person.unit.code if person.unit else None, active=person.active)
+
+    def _view(self, s: Session, task: Task) -> tuple[TaskView, Deadline | None]:
+        open_deadline = s.scalar(select(Deadline).where(
+            Deadline.task_id == task.id, Deadline.closed_at.is_(None)).order_by(Deadline.id.desc()))
+        last = s.execute(select(func.max(HistoryEntry.seq), func.max(HistoryEntry.effective_at))
+                         .where(HistoryEntry.task_id == task.id)).one()
+        view = TaskView(
+            id=task.id, state=task.state, unit_id=task.unit_id, unit_code=task.unit.code,
+            pi_id=task.pi_id, year=task.year,
+            open_due_on=open_deadline.due_on if open_deadline else None,
+            last_effective_at=_utc(last[1]),
+        )
+        return view, open_deadline
+
+    def _load_task(self, s: Session, task_id: int) -> Task:
+        task = s.get(Task, task_id)
+        if task is None:
+            raise NotFound("task", task_id)
+        return task
+
+    def fire(
+        self, task_id: int, event: str, *, actor_email: str | None, reason: str | None = None,
+        data: Mapping[str, str] | None = None, at: dt.datetime | None = None,
+        now: dt.datetime, expected_version: int | None = None,
+    ) -> Fired:
+        """Fire `event` on a task as a person (or as the scheduler when `actor_email` is None)."""
+        try:
+            with self.transaction() as s:
+                return self._fire(s, task_id, event, actor_email, reason, dict(data or {}),
+                                  at or now, now, expected_version)
+        except Refused as refusal:
+            if not isinstance(refusal, Conflict):
+                self._record_refusal(task_id, event, actor_email or "system", refusal, now)
+            raise
+
+    def _fire(self, s: Session, task_id: int, event: str, actor_email: str | None,
+              reason: str | None, data: dict[str, str], at: dt.datetime, now: dt.datetime,
+              expected_version: int | None) -> Fired:
+        task = self._load_task(s, task_id)
+        if expected_version is not None and task.version != expected_version:
+            raise Conflict(f"task {task_id} changed since version {expected_version} "
+                           f"(now {task.version}): reload and retry")
+        actor = SYSTEM if actor_email is None else self._actor(s, actor_email)
+        wf = self.workflow_of(s, task)
+        view, open_deadline = self._view(s, task)
+        d = decide(wf, compiled(wf), view, event, actor, reason=reason, data=data,
+                   effective_at=at, now=now, tz=self.tz, working_days=self.working_days)
+        return self._apply(s, task, wf, d, actor, open_deadline, now)
+
+    def _apply(self, s: Session, task: Task, wf: Workflow, d: Decision, actor: Actor,
+               open_deadline: Deadline | None, now: dt.datetime) -> Fired:
+        events: list[DomainEvent] = []
+        seq = (s.scalar(select(func.max(HistoryEntry.seq))
+                        .where(HistoryEntry.task_id == task.id)) or 0) + 1
+        task.state = d.to_state
+        if d.to_state != d.from_state:
+            task.state_entered_at = d.effective_at
+        task.updated_at = now
+        entry = HistoryEntry(
+            task_id=task.id, seq=seq, event=d.event, from_state=d.from_state, to_state=d.to_state,
+            actor_id=actor.id, actor=actor.email, actor_role=d.acting_role, reason=d.reason,
+            data=dict(d.data), effective_at=d.effective_at, recorded_at=now,
+        )
+        s.add(entry)
+        s.flush()  # the version check happens here: a concurrent winner makes this raise
+        events.append(TransitionFired(
+            task.id, wf.name, d.event, d.from_state, d.to_state, actor.email, d.acting_role,
+            d.reason, d.data, d.effective_at, now, entry.id))
+        if open_deadline is not None and d.close_outcome is not None:
+            open_deadline.closed_at = now
+            open_deadline.outcome = d.close_outcome
+            events.append(DeadlineClosed(task.id, open_deadline.id, open_deadline.state,
+                                         d.close_outcome, now))
+        if d.new_deadline is not None:
+            events.append(self._open_deadline(
+                s, task.id, d.new_deadline.state, d.new_deadline.due_on, d.new_deadline.rule,
+                now, extended=d.close_outcome == "extended"))
+        s.flush()
+        self._publish(s, events)
+        return Fired(task.id, d.event, d.from_state, d.to_state, task.version, entry.id)
+
+    def _record_refusal(self, task_id: int, event: str, actor: str, refusal: Refused,
+                        now: dt.datetime) -> None:
+        with self.transaction() as s:
+            exists = s.get(Task, task_id) is not None
+            s.add(Refusal(task_id=task_id if exists else None, event=event, actor=actor,
+                          kind=type(refusal).__name__, message=refusal.message, attempted_at=now))
+
+    def allowed_events(self, task_id: int, actor_email: str | None = None) -> list[EventDef]:
+        with self.transaction() as s:
+            task = self._load_task(s, task_id)
+            wf = self.workflow_of(s, task)
+            view, _ = self._view(s, task)
+            actor = self._actor(s, actor_email) if actor_email else None
+            return allowed_events(wf, view, actor)
+
+    def task_detail(self, task_id: int, *, now: dt.datetime, lang: str = "vi") -> dict[str, Any]:
+        with self.transaction() as s:
+            task = self._load_task(s, task_id)
+            return queries.task_detail(s, task, self.workflow_of(s, task), now, self.tz, lang)
+
+    def list_tasks(self, *, now: dt.datetime, unit: str | None = None, state: str | None = None,
+                   year: int | None = None, overdue: bool = False,
+                   lang: str = "vi") -> list[dict[str, Any]]:
+        with self.transaction() as s:
+            unit_row: Unit | None = directory.find_unit(s, unit) if unit else None
+            return queries.list_tasks(
+                s, now=now, tz=self.tz, unit_id=unit_row.id if unit_row else None, state=state,
+                year=year, overdue=overdue, lang=lang, workflow_of=self.workflow_of)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+__all__: Sequence[str] = ("Engine", "Fired", "LEVELS")

@@ -1,0 +1,140 @@
+"""Settings: read once by a shell (environment, then config file, then defaults), passed in frozen.
+
+Nothing else in nckh reads the environment. The environment wins over the file so an operator can
+override one key for one run. Secrets (the SMTP password) are kept out of `repr`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from engine.errors import InputError
+
+ENV_PREFIX = "NCKH_"
+TLS_MODES = ("none", "starttls", "tls")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    timezone: str = "Asia/Ho_Chi_Minh"
+    workflows_dir: Path | None = None
+    now: dt.datetime | None = None
+    config_file: Path | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_tls: str = "none"
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    mail_from: str = "nckh@localhost"
+    office_email: str | None = None
+    # Whole TOML sections owned by the scheduling, mail and report components, read by them.
+    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def maildir(self) -> Path:
+        return self.data_dir / "maildir"
+
+    def section(self, name: str) -> Mapping[str, Any]:
+        return self.sections.get(name, {})
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", ".")) / ".local" / "share")
+    return Path(base) / "nckh"
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"config file {path}: {exc}") from None
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    config_file: str | None = None,
+    now_text: str | None = None,
+    database_url: str | None = None,
+) -> Settings:
+    """Build settings from explicit arguments, the environment, the config file and defaults."""
+    from engine.clock import parse_datetime
+
+    env = dict(os.environ) if env is None else dict(env)
+    cfg_path_text = config_file or env.get(ENV_PREFIX + "CONFIG")
+    cfg: dict[str, Any] = {}
+    cfg_path: Path | None = None
+    if cfg_path_text:
+        cfg_path = Path(cfg_path_text).expanduser()
+        cfg = _read_config(cfg_path)
+    general = cfg.get("nckh", {})
+    smtp = cfg.get("smtp", {})
+    mail = cfg.get("mail", {})
+
+    def pick(key: str, *sources: Mapping[str, Any], default: Any = None) -> Any:
+        if (value := env.get(ENV_PREFIX + key.upper())) not in (None, ""):
+            return value
+        for source in sources:
+            if key in source:
+                return source[key]
+        return default
+
+    data_dir = Path(str(pick("data_dir", general, default=default_data_dir(env)))).expanduser()
+    url = database_url or pick("database_url", general)
+    if not url:
+        url = f"sqlite:///{data_dir / 'nckh.db'}"
+    timezone = str(pick("timezone", general, default="Asia/Ho_Chi_Minh"))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"unknown time zone '{timezone}' (setting 'timezone')") from None
+    workflows_dir = pick("workflows_dir", general)
+    now_value = now_text or pick("now", general)
+    now = parse_datetime(str(now_value), ZoneInfo(timezone), what="--now/NCKH_NOW") if now_value else None
+
+    port_raw = pick("smtp_port", smtp, {"smtp_port": smtp.get("port")} if "port" in smtp else {})
+    try:
+        port = int(port_raw) if port_raw not in (None, "") else None
+    except ValueError:
+        raise InputError(f"invalid SMTP port '{port_raw}' (NCKH_SMTP_PORT)") from None
+    tls = str(pick("smtp_tls", smtp, {"smtp_tls": smtp.get("tls")} if "tls" in smtp else {},
+                   default="none")).lower()
+    if tls not in TLS_MODES:
+        raise InputError(f"invalid NCKH_SMTP_TLS '{tls}': expected one of {', '.join(TLS_MODES)}")
+
+    def smtp_key(key: str) -> Any:
+        short = key.removeprefix("smtp_")
+        return pick(key, smtp, {key: smtp[short]} if short in smtp else {})
+
+    sections = {k: v for k, v in cfg.items() if isinstance(v, dict)}
+    return Settings(
+        data_dir=data_dir,
+        database_url=str(url),
+        timezone=timezone,
+        workflows_dir=Path(str(workflows_dir)) if workflows_dir else None,
+        now=now,
+        config_file=cfg_path,
+        smtp_host=smtp_key("smtp_host"),
+        smtp_port=port,
+        smtp_tls=tls,
+        smtp_user=smtp_key("smtp_user"),
+        smtp_password=smtp_key("smtp_password"),
+        mail_from=str(pick("mail_from", mail, general, default="nckh@localhost")),
+        office_email=pick("office_email", mail, general),
+        sections=sections,
+    )

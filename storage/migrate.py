@@ -1,0 +1,94 @@
+"""Creating and upgrading the schema with Alembic, and refusing a database we do not understand.
+
+`nckh init` upgrades to head. Every other command checks the revision first: an empty database is
+initialised (the embedded default is created on first use), one behind is an error that says to
+run `nckh init`, and one at a revision this nckh does not know (a newer release wrote it) is
+refused before anything touches it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+
+from engine.errors import SchemaError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def _config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory.from_config(_config()).walk_revisions()}
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _is_empty(engine: Engine) -> bool:
+    return not inspect(engine).get_table_names()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to head; return (revision before, revision after)."""
+    before = current_revision(engine)
+    if before is not None and before not in known_revisions():
+        raise _newer(before)
+    if before is None and not _is_empty(engine) and "unit" in inspect(engine).get_table_names():
+        raise SchemaError("database has nckh tables but no alembic_version: refusing to guess")
+    cfg = _config()
+    with engine.connect() as conn:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations copy tables, so foreign keys must be off meanwhile (alembic#345);
+            # the pragma is ignored inside a transaction, so it goes to the driver before BEGIN.
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        cfg.attributes["connection"] = conn
+        try:
+            command.upgrade(cfg, "head")
+            conn.commit()
+        finally:
+            if sqlite:
+                conn.rollback()
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+    return before, head_revision()
+
+
+def ensure_current(engine: Engine) -> None:
+    """Initialise an empty database; refuse one that is behind or ahead of this nckh."""
+    rev = current_revision(engine)
+    head = head_revision()
+    if rev == head:
+        return
+    if rev is None:
+        if _is_empty(engine):
+            upgrade(engine)
+            return
+        raise SchemaError("database is not an nckh database (no alembic_version table)")
+    if rev not in known_revisions():
+        raise _newer(rev)
+    raise SchemaError(f"database schema is at {rev}, this nckh needs {head}: run `nckh init`")
+
+
+def _newer(rev: str) -> SchemaError:
+    return SchemaError(
+        f"database schema {rev} is newer than this nckh knows (head {head_revision()}): "
+        "upgrade nckh before using this database"
+    )

@@ -1,0 +1,161 @@
+"""Core tables: units, people, workflow definition snapshots, tasks, deadlines and history.
+
+`task_history` and `refusal` are append-only: nothing updates or deletes their rows. A task points
+at the exact definition snapshot it started with, so editing a workflow file never changes a task
+in flight. `task.version` is the optimistic-concurrency counter: an UPDATE that finds another
+version loses with `StaleDataError`, which the engine reports as a conflict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.base import Base, UTCDateTime
+
+
+class Unit(Base):
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16), default="public")
+    contact_email: Mapped[str | None] = mapped_column(String(320))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    people: Mapped[list[Person]] = relationship(back_populates="unit")
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    title: Mapped[str | None] = mapped_column(String(60))
+    role: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    unit: Mapped[Unit | None] = relationship(back_populates="people")
+
+
+class WorkflowDefinition(Base):
+    """A snapshot of one workflow file as a task started with it."""
+
+    __tablename__ = "workflow_definition"
+    __table_args__ = (UniqueConstraint("name", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(Text)
+    source_path: Mapped[str] = mapped_column(String(500))
+    loaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Task(Base):
+    __tablename__ = "task"
+    __table_args__ = (
+        Index("ix_task_unit_year", "unit_id", "year"),
+        Index("ix_task_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("workflow_definition.id"))
+    workflow: Mapped[str] = mapped_column(String(60))
+    level: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(60))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    pi_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    topic: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    state_entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    definition: Mapped[WorkflowDefinition] = relationship()
+    unit: Mapped[Unit] = relationship()
+    pi: Mapped[Person] = relationship()
+    deadlines: Mapped[list[Deadline]] = relationship(
+        back_populates="task", order_by="Deadline.id"
+    )
+    history: Mapped[list[HistoryEntry]] = relationship(
+        back_populates="task", order_by="HistoryEntry.seq"
+    )
+
+
+class Deadline(Base):
+    """A deadline opened when a task entered a state; closed when it left or was extended."""
+
+    __tablename__ = "deadline"
+    __table_args__ = (Index("ix_deadline_open_due", "closed_at", "due_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    state: Mapped[str] = mapped_column(String(60))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    rule: Mapped[str] = mapped_column(String(120))
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(20))
+
+    task: Mapped[Task] = relationship(back_populates="deadlines")
+
+
+class HistoryEntry(Base):
+    """One fired transition. Append-only."""
+
+    __tablename__ = "task_history"
+    __table_args__ = (UniqueConstraint("task_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(60))
+    from_state: Mapped[str | None] = mapped_column(String(60))
+    to_state: Mapped[str] = mapped_column(String(60))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    actor: Mapped[str] = mapped_column(String(320))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    effective_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    task: Mapped[Task] = relationship(back_populates="history")
+
+
+class Refusal(Base):
+    """An attempted transition the engine refused. Append-only audit, kept apart from history."""
+
+    __tablename__ = "refusal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
+    event: Mapped[str] = mapped_column(String(60))
+    actor: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    attempted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,114 @@
+"""Shared fixtures: a real SQLite file and a real PostgreSQL database for every storage test.
+
+PostgreSQL: one database per pytest worker, migrated once, emptied before each test. Locally a
+missing server skips those tests; with CI=true it fails them (dramatiq's habit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.app import App, build
+from engine.clock import DEFAULT_TZ
+from engine.settings import Settings, load_settings
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.schema import metadata
+
+PG_ADMIN_URL = os.environ.get("NCKH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI") == "true"
+_pg_checked: bool | None = None
+
+
+def local(year: int, month: int, day: int, hour: int = 8, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=DEFAULT_TZ)
+
+
+def pg_available() -> bool:
+    global _pg_checked
+    if _pg_checked is None:
+        try:
+            with create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3}).connect():
+                _pg_checked = True
+        except Exception:
+            _pg_checked = False
+    return _pg_checked
+
+
+def require_pg() -> None:
+    if not pg_available():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI and does not answer at {PG_ADMIN_URL}")
+        pytest.skip("no PostgreSQL server answers (set CI=true to make this a failure)")
+
+
+@pytest.fixture(scope="session")
+def pg_url(worker_id: str) -> Iterator[str]:
+    require_pg()
+    name = f"nckh_test_{worker_id}_{os.getpid()}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
+
+
+def _empty_pg(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database: a SQLite file, then (as a second run) PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'nckh.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        return url
+    url = str(request.getfixturevalue("pg_url"))
+    _empty_pg(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'nckh.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def make_settings(url: str, data_dir: Path, **env: str) -> Settings:
+    base = {"NCKH_DATA_DIR": str(data_dir), "NCKH_DATABASE_URL": url, **env}
+    return load_settings(env=base)
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path: Path) -> Iterator[App]:
+    application = build(make_settings(db_url, tmp_path))
+    yield application
+    application.close()

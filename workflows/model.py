@@ -1,0 +1,177 @@
+"""The workflow model: frozen values a validated definition file becomes. Pure data, no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+ROLES = ("office", "council", "unit_head", "pi", "system")
+FIELD_TYPES = ("text", "date", "url", "int", "email")
+DURATION_UNITS = ("days", "working_days", "months")
+
+ReasonRule = Literal["required", "optional"]
+
+
+@dataclass(frozen=True)
+class Labels:
+    vi: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" else self.vi
+
+
+@dataclass(frozen=True)
+class Duration:
+    amount: int
+    unit: str  # one of DURATION_UNITS
+
+    def __str__(self) -> str:
+        short = {"days": "d", "working_days": "wd", "months": "mo"}[self.unit]
+        return f"{self.amount}{short}"
+
+
+@dataclass(frozen=True)
+class DeadlineRule:
+    """When a state must be left: by a fixed day of the task's year, or within a period of entry.
+
+    `before` is the day named in the plans ("before 30 April"): the obligation is late after that
+    day ends (the business calendar, not this rule, rolls a day off to the next working day).
+    """
+
+    before: tuple[int, int] | None = None  # (month, day)
+    within: Duration | None = None
+    label: Labels | None = None
+
+    def describe(self) -> str:
+        if self.before is not None:
+            return f"before {self.before[1]:02d}/{self.before[0]:02d}"
+        assert self.within is not None
+        return f"within {self.within}"
+
+
+@dataclass(frozen=True)
+class EscalationStep:
+    after_days: int
+    to: str  # a role
+    repeat_every_days: int | None = None
+
+
+@dataclass(frozen=True)
+class AutoEvent:
+    after_days: int
+    event: str
+
+
+@dataclass(frozen=True)
+class TimerPolicy:
+    """The reminder and escalation ladder around a deadline (acted on by the scheduler)."""
+
+    remind_before_days: tuple[int, ...] = ()
+    escalate: tuple[EscalationStep, ...] = ()
+    on_overdue: AutoEvent | None = None
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str  # one of FIELD_TYPES
+    required: bool = False
+    label: Labels | None = None
+
+
+@dataclass(frozen=True)
+class StateDef:
+    name: str
+    labels: Labels
+    final: bool = False
+    deadline: DeadlineRule | None = None
+    timers: TimerPolicy | None = None
+
+
+@dataclass(frozen=True)
+class EventDef:
+    name: str
+    labels: Labels
+    sources: tuple[str, ...]
+    dest: str
+    roles: frozenset[str]
+    reason: ReasonRule = "optional"
+    fields: tuple[FieldSpec, ...] = ()
+    one_of: tuple[tuple[str, ...], ...] = ()
+    deadline_from: str | None = None
+    notify: tuple[str, ...] = ()
+
+    def field(self, name: str) -> FieldSpec | None:
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        return None
+
+
+@dataclass(frozen=True)
+class Workflow:
+    name: str
+    version: int
+    labels: Labels
+    level: str
+    initial: str
+    states: Mapping[str, StateDef]
+    events: Mapping[str, EventDef]
+    timers: TimerPolicy | None = None
+    sha256: str = ""
+    source: str = field(default="", repr=False)
+    path: str = ""
+
+    def events_from(self, state: str) -> list[EventDef]:
+        return [ev for ev in self.events.values() if state in ev.sources]
+
+    def timers_for(self, state: str) -> TimerPolicy | None:
+        st = self.states[state]
+        return st.timers if st.timers is not None else self.timers
+
+    def deadline_due_on(
+        self, state: str, year: int, entered_on: dt.date, add_working_days: WorkingDays | None = None
+    ) -> dt.date | None:
+        rule = self.states[state].deadline
+        return None if rule is None else due_on(rule, year, entered_on, add_working_days)
+
+
+class WorkingDays:
+    """Adds working days to a date; the scheduler supplies the holiday-aware one."""
+
+    def add(self, start: dt.date, days: int) -> dt.date:
+        day = start
+        while days > 0:
+            day += dt.timedelta(days=1)
+            if day.weekday() < 5:
+                days -= 1
+        return day
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def due_on(
+    rule: DeadlineRule, year: int, entered_on: dt.date, working: WorkingDays | None = None
+) -> dt.date:
+    if rule.before is not None:
+        month, day = rule.before
+        return dt.date(year, month, day)
+    assert rule.within is not None
+    amount, unit = rule.within.amount, rule.within.unit
+    if unit == "days":
+        return entered_on + dt.timedelta(days=amount)
+    if unit == "months":
+        return add_months(entered_on, amount)
+    return (working or WorkingDays()).add(entered_on, amount)
