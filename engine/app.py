@@ -1,12 +1,15 @@
-"""Wiring: settings in, a ready `Engine` out. Used by the CLI and the daemon (the shells).
+"""Wiring: settings in, a ready `App` out. Used by the CLI and the daemon (the shells).
 
-Components that react to domain events (timers, the outbox) register here, so the engine itself
-never imports them.
+Components that react to domain events (timers, the outbox) install themselves here, so the engine
+core never imports them. Each may also register a tick job: one pass of its due work as of `now`,
+run in order by `nckh tick` and by the daemon (timers first, so the e-mails a timer queues go out
+in the same pass).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine as DbEngine
@@ -19,9 +22,7 @@ from storage.db import make_engine, session_factory
 from storage.migrate import ensure_current
 from workflows.registry import Registry
 
-# Each plugin gets the settings and the bus and may subscribe; registered by component modules.
-Plugin = Callable[[Settings, EventBus], None]
-PLUGINS: list[Plugin] = []
+TickJob = Callable[[dt.datetime], Mapping[str, int]]
 
 
 @dataclass
@@ -30,22 +31,35 @@ class App:
     db: DbEngine
     sessions: sessionmaker[Session]
     engine: Engine
+    tick_jobs: list[tuple[str, TickJob]] = field(default_factory=list)
     extras: dict[str, object] = field(default_factory=dict)
+
+    def tick(self, now: dt.datetime) -> dict[str, Mapping[str, int]]:
+        """One pass of every component's due work as of `now`."""
+        return {name: job(now) for name, job in self.tick_jobs}
 
     def close(self) -> None:
         self.db.dispose()
 
 
 def build(settings: Settings, *, check_schema: bool = True,
-          subscribers: list[Subscriber] | None = None) -> App:
+          subscribers: list[Subscriber] | None = None, install: bool = True) -> App:
+    from engine.scheduling import wiring as scheduling
+    from notifications import wiring as notifications
+
     db = make_engine(settings.database_url)
     if check_schema:
         ensure_current(db)
     sessions = session_factory(db)
     bus = EventBus()
-    for plugin in PLUGINS:
-        plugin(settings, bus)
+    engine = Engine(sessions, Registry(settings.workflows_dir), tz=settings.tz, bus=bus)
+    app = App(settings=settings, db=db, sessions=sessions, engine=engine)
+    if install:
+        scheduling.install(app)
+        notifications.install(app)
     for sub in subscribers or []:
         bus.subscribe(sub)
-    engine = Engine(sessions, Registry(settings.workflows_dir), tz=settings.tz, bus=bus)
-    return App(settings=settings, db=db, sessions=sessions, engine=engine)
+    return app
+
+
+__all__ = ["App", "TickJob", "build"]

@@ -16,9 +16,11 @@ from typing import Any
 
 from engine.errors import InputError, InvalidData, InvalidTransition, NotAllowed
 from workflows.machine import CompiledWorkflow, MachineError
-from workflows.model import EventDef, FieldSpec, WorkingDays, Workflow, due_on
+from workflows.model import EventDef, FieldSpec, Workflow, WorkingDays, due_on
 
-EMAIL_RE = re.compile(r"^[^@\s,;<>\"']+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+EMAIL_RE = re.compile(
+    r"^[^@\s,;<>\"'()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
+)
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 

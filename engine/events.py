@@ -61,7 +61,71 @@ class DeadlineClosed:
     at: dt.datetime
 
 
-DomainEvent = TaskRegistered | TransitionFired | DeadlineOpened | DeadlineClosed
+
+
+
+# --- facts written by the scheduler when a timer fires (consumed by notifications) -------------
+@dataclass(frozen=True)
+class ReminderDue:
+    """A deadline is coming: `days_before` days before `due_on` (the reminder date)."""
+
+    task_id: int
+    deadline_id: int
+    state: str
+    due_on: dt.date
+    days_before: int
+    at: dt.datetime
+    timer_id: int
+
+
+@dataclass(frozen=True)
+class DeadlinePassed:
+    task_id: int
+    deadline_id: int
+    state: str
+    due_on: dt.date
+    at: dt.datetime
+    timer_id: int
+
+
+@dataclass(frozen=True)
+class Escalated:
+    """An overdue deadline escalated to a role (`unit_head` first, then `office`)."""
+
+    task_id: int
+    deadline_id: int
+    state: str
+    due_on: dt.date
+    to_role: str
+    step: int
+    days_overdue: int
+    at: dt.datetime
+    timer_id: int
+
+
+@dataclass(frozen=True)
+class QuotaNotMet:
+    """A unit has no task registered for the year at the quota check date."""
+
+    unit_id: int
+    year: int
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ReportDue:
+    """A configured report date arrived (compliance/progress reports to the office)."""
+
+    report: str
+    year: int
+    at: dt.datetime
+
+
+TimerEvent = ReminderDue | DeadlinePassed | Escalated | QuotaNotMet | ReportDue
+
+DomainEvent = (
+    TaskRegistered | TransitionFired | DeadlineOpened | DeadlineClosed | TimerEvent
+)
 
 
 class Subscriber(Protocol):

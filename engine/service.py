@@ -34,7 +34,7 @@ from engine.events import (
 )
 from storage.models import Deadline, HistoryEntry, Person, Refusal, Task, Unit, WorkflowDefinition
 from workflows.machine import compiled
-from workflows.model import EventDef, WorkingDays, Workflow
+from workflows.model import EventDef, Workflow, WorkingDays
 from workflows.registry import Registry, from_snapshot
 
 LEVELS = ("unit", "province", "initiative")
@@ -314,4 +314,4 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC)
 
 
-__all__: Sequence[str] = ("Engine", "Fired", "LEVELS")
+__all__: Sequence[str] = ("LEVELS", "Engine", "Fired")

@@ -105,7 +105,8 @@ def load_settings(
         raise InputError(f"unknown time zone '{timezone}' (setting 'timezone')") from None
     workflows_dir = pick("workflows_dir", general)
     now_value = now_text or pick("now", general)
-    now = parse_datetime(str(now_value), ZoneInfo(timezone), what="--now/NCKH_NOW") if now_value else None
+    now = (parse_datetime(str(now_value), ZoneInfo(timezone), what="--now/NCKH_NOW")
+           if now_value else None)
 
     port_raw = pick("smtp_port", smtp, {"smtp_port": smtp.get("port")} if "port" in smtp else {})
     try:

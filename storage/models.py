@@ -93,7 +93,7 @@ class Task(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy's own hook)
 
     definition: Mapped[WorkflowDefinition] = relationship()
     unit: Mapped[Unit] = relationship()

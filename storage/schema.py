@@ -1,8 +1,8 @@
-"""Every table nckh has, gathered on one metadata (for Alembic and the model/migration drift test)."""
+"""Every table nckh has, on one metadata (for Alembic and the model/migration drift test)."""
 
 from __future__ import annotations
 
-from storage import models  # noqa: F401  (registers the core tables)
+from storage import models, outbox, timers  # noqa: F401  (each module registers its tables)
 from storage.base import Base
 
 metadata = Base.metadata

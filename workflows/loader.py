@@ -150,7 +150,8 @@ class _Validator:
         final = raw.get("final", False)
         if not isinstance(final, bool):
             raise self.fail((*path, "final"), "final must be true or false")
-        deadline = self.deadline(raw["deadline"], (*path, "deadline")) if "deadline" in raw else None
+        deadline = (self.deadline(raw["deadline"], (*path, "deadline"))
+                    if "deadline" in raw else None)
         timers = self.timers(raw["timers"], (*path, "timers")) if "timers" in raw else None
         if final and deadline is not None:
             raise self.fail((*path, "deadline"), f"final state '{name}' cannot have a deadline")
@@ -356,8 +357,8 @@ class _Validator:
             if "system" not in ev.roles:
                 raise self.fail((*path, "on_overdue", "fire"),
                                 f"on_overdue event '{auto.event}' must allow role 'system'")
-            for state in states:
-                if wf.timers_for(state) is policy and state not in ev.sources:
+            for state_name in states:
+                if wf.timers_for(state_name) is policy and state_name not in ev.sources:
                     raise self.fail((*path, "on_overdue", "fire"),
                                     f"on_overdue event '{auto.event}' cannot fire from "
-                                    f"'{state}'")
+                                    f"'{state_name}'")

@@ -133,10 +133,10 @@ class Workflow:
         return st.timers if st.timers is not None else self.timers
 
     def deadline_due_on(
-        self, state: str, year: int, entered_on: dt.date, add_working_days: WorkingDays | None = None
+        self, state: str, year: int, entered_on: dt.date, working: WorkingDays | None = None
     ) -> dt.date | None:
         rule = self.states[state].deadline
-        return None if rule is None else due_on(rule, year, entered_on, add_working_days)
+        return None if rule is None else due_on(rule, year, entered_on, working)
 
 
 class WorkingDays:

@@ -59,7 +59,8 @@ def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: str) -
         for key_node, value_node in node.value:
             key = _scalar(key_node)
             if not isinstance(key, str | int | bool) or isinstance(key, bool):
-                raise DefinitionError(file, key_node.start_mark.line + 1, f"key {key!r} is not text")
+                raise DefinitionError(file, key_node.start_mark.line + 1,
+                                      f"key {key!r} is not text")
             key = str(key)
             if key in out:
                 where = "/".join(str(p) for p in path) or "top level"

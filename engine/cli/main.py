@@ -23,6 +23,19 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "task": ("engine.cli.tasks", "task", "Register research tasks and move them through "
              "their workflow."),
     "workflow": ("engine.cli.workflows", "workflow", "List, show, validate and draw workflows."),
+    # scheduling
+    "daemon": ("engine.cli.scheduling", "daemon", "Run the scheduler until SIGTERM/SIGINT."),
+    "tick": ("engine.cli.scheduling", "tick", "One pass of everything due as of now."),
+    "status": ("engine.cli.scheduling", "status", "Daemons alive, due and overdue timers."),
+    "calendar": ("engine.cli.scheduling", "calendar", "Calendar obligations and when they fire."),
+    # notifications
+    "mail": ("engine.cli.mail", "mail", "Preview, check and test the e-mails."),
+    "outbox": ("engine.cli.mail", "outbox", "Inspect and retry queued e-mails."),
+    # reports and operations
+    "report": ("engine.cli.reports", "report", "Compliance and progress reports."),
+    "sample": ("engine.cli.ops", "sample", "Load a sample province."),
+    "demo": ("engine.cli.ops", "demo", "Replay a sample province's year at high speed."),
+    "doctor": ("engine.cli.ops", "doctor", "Check configuration, database, SMTP and templates."),
 }
 
 

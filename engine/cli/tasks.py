@@ -121,7 +121,7 @@ def _print_detail(d: dict[str, Any]) -> None:
 def task_events(ctx: Ctx, task_id: int, actor: str | None, lang: str, as_json: bool) -> None:
     """Events that can fire now (for one person, with --as)."""
     events = ctx.app().engine.allowed_events(task_id, actor)
-    rows = [{
+    rows: list[dict[str, Any]] = [{
         "event": ev.name, "label": ev.labels.get(lang), "to": ev.dest,
         "roles": sorted(ev.roles), "reason": ev.reason,
         "fields": [{"name": f.name, "type": f.type, "required": f.required} for f in ev.fields],
