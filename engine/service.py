@@ -10,7 +10,7 @@ written. A refused attempt is recorded in `refusal` afterwards, in a transaction
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +38,7 @@ from workflows.model import EventDef, Workflow, WorkingDays
 from workflows.registry import Registry, from_snapshot
 
 LEVELS = ("unit", "province", "initiative")
+DetailHook = Callable[[Session, int, dt.datetime], dict[str, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ class Engine:
         self.bus = bus or EventBus()
         self.working_days = working_days
         self._definitions: dict[int, Workflow] = {}
+        # Extra sections for `task show` (e.g. the scheduler's timers): (session, task id, now)
+        # -> {section title: lines}. Components append here; the engine stays unaware of them.
+        self.detail_hooks: list[DetailHook] = []
 
     # --- plumbing ----------------------------------------------------------------------------
     @contextmanager
@@ -278,6 +282,45 @@ class Engine:
         self._publish(s, events)
         return Fired(task.id, d.event, d.from_state, d.to_state, task.version, entry.id)
 
+    def fire_in(self, s: Session, task_id: int, event: str, *, reason: str | None = None,
+                now: dt.datetime) -> Fired:
+        """Fire `event` as role `system` inside the caller's transaction (the scheduler's
+        automatic events, committed with the timer that caused them). Raises like `fire`."""
+        return self._fire(s, task_id, event, None, reason, {}, now, now, None)
+
+    def create_task_in(
+        self, s: Session, *, workflow: str, unit_id: int, pi_id: int, year: int, title: str,
+        now: dt.datetime, due_on: dt.date | None = None, rule: str | None = None,
+    ) -> int:
+        """Register a task of any workflow (e.g. a calendar obligation's `unit_report`) inside
+        the caller's transaction, its initial deadline on `due_on` if given. No permission
+        checks: only the scheduler calls this."""
+        wf = self.registry.get(workflow)
+        task = Task(
+            definition_id=self._snapshot(s, wf, now), workflow=wf.name, level=wf.level,
+            state=wf.initial, unit_id=unit_id, pi_id=pi_id, year=year, topic=None,
+            title=" ".join(title.split()), state_entered_at=now, created_at=now, updated_at=now,
+        )
+        s.add(task)
+        s.flush()
+        s.add(HistoryEntry(
+            task_id=task.id, seq=1, event="create", from_state=None, to_state=wf.initial,
+            actor_id=None, actor="system", actor_role="system", reason=None, data={},
+            effective_at=now, recorded_at=now,
+        ))
+        events: list[DomainEvent] = [TaskRegistered(task.id, wf.name, wf.initial, unit_id, now)]
+        state_rule = wf.states[wf.initial].deadline
+        if due_on is None and state_rule is not None:
+            due_on = wf.deadline_due_on(wf.initial, year, now.astimezone(self.tz).date(),
+                                        self.working_days)
+        if due_on is not None:
+            events.append(self._open_deadline(
+                s, task.id, wf.initial, due_on,
+                rule or (state_rule.describe() if state_rule else "obligation"), now))
+        s.flush()
+        self._publish(s, events)
+        return task.id
+
     def _record_refusal(self, task_id: int, event: str, actor: str, refusal: Refused,
                         now: dt.datetime) -> None:
         with self.transaction() as s:
@@ -296,7 +339,10 @@ class Engine:
     def task_detail(self, task_id: int, *, now: dt.datetime, lang: str = "vi") -> dict[str, Any]:
         with self.transaction() as s:
             task = self._load_task(s, task_id)
-            return queries.task_detail(s, task, self.workflow_of(s, task), now, self.tz, lang)
+            detail = queries.task_detail(s, task, self.workflow_of(s, task), now, self.tz, lang)
+            for hook in self.detail_hooks:
+                detail.setdefault("extra", {}).update(hook(s, task.id, now))
+            return detail
 
     def list_tasks(self, *, now: dt.datetime, unit: str | None = None, state: str | None = None,
                    year: int | None = None, overdue: bool = False,
