@@ -1,0 +1,75 @@
+"""The one entry point to the reports: validate the request, load the year, compute, render.
+
+The CLI and the e-mail hook both call `make_report` then `render`. Bad requests (a year outside
+2000–2100, an "as of" day before the year starts, an unknown format) raise `InputError` before
+anything is read; the reports only ever read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from engine.errors import InputError
+
+if TYPE_CHECKING:
+    from engine.reports.compute import Report
+    from engine.service import Engine
+
+KINDS = ("compliance", "progress")
+FORMATS = ("table", "csv", "xlsx", "json")
+EXTENSIONS = {"table": "txt", "csv": "csv", "xlsx": "xlsx", "json": "json"}
+MIMETYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv", "json": "application/json", "table": "text/plain",
+}
+
+
+def check_year(year: int) -> int:
+    if not 2000 <= year <= 2100:
+        raise InputError(f"invalid year {year}: expected 2000–2100")
+    return year
+
+
+def default_as_of(kind: str, year: int, today: dt.date) -> dt.date:
+    """progress: 30 June; compliance: today, kept inside the year."""
+    if kind == "progress":
+        return dt.date(year, 6, 30)
+    return max(dt.date(year, 1, 1), min(today, dt.date(year, 12, 31)))
+
+
+def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
+                as_of: dt.date | None = None) -> Report:
+    from engine.reports import compute
+    from engine.reports.load import load_year
+
+    if kind not in KINDS:
+        raise InputError(f"unknown report '{kind}': expected one of {', '.join(KINDS)}")
+    check_year(year)
+    day = as_of or default_as_of(kind, year, today)
+    if day < dt.date(year, 1, 1):
+        raise InputError(f"invalid --as-of {day.isoformat()}: before the year {year} begins")
+    with engine.transaction() as session:
+        data = load_year(session, year, engine.tz)
+    return compute.compliance(data, day) if kind == "compliance" else compute.progress(data, day)
+
+
+def render(report: Report, fmt: str) -> bytes:
+    from engine.reports import render as text
+
+    if fmt == "xlsx":
+        from engine.reports.xlsx import to_xlsx
+
+        return to_xlsx(report)
+    if fmt == "csv":
+        return text.to_csv(report).encode("utf-8")
+    if fmt == "json":
+        return text.to_json(report).encode("utf-8")
+    if fmt == "table":
+        return text.to_table(report).encode("utf-8")
+    raise InputError(f"unknown format '{fmt}': expected one of {', '.join(FORMATS)}")
+
+
+def filename(report: Report, fmt: str) -> str:
+    stem = "tuan-thu" if report.kind == "compliance" else "tien-do"
+    return f"nckh-{stem}-{report.year}-{report.as_of.isoformat()}.{EXTENSIONS[fmt]}"

@@ -1,0 +1,217 @@
+"""Compliance and progress, computed from rows: pure functions, no database, no clock.
+
+Both reports list every active unit (and any inactive one that still has tasks in the year),
+public units first, private hospitals (cơ sở ngoài công lập) in a section of their own, each
+section with a subtotal and the province total at the end. "As of" a day means: what the history
+says had taken effect by the end of that day, in local time.
+
+compliance (the year's obligations, as of `as_of`):
+  registered tasks by level, the state each is in, quota met (≥ 1 task), outlines approved by
+  30 April, accepted by 1 December, published, overdue deadlines, obligations submitted on time.
+progress (the 6-month view, by default as of 30 June): how far each unit's tasks have come —
+  registered, outline approved, started, accepted, published, ended without a result, overdue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.reports.rows import Dataset, TaskRow, UnitRow
+
+LEVEL_KEYS = {"unit": "level_unit", "province": "level_province", "initiative": "level_initiative"}
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str  # Vietnamese header, as printed
+    en: str
+    kind: str = "int"  # text | int | flag
+    width: int = 11
+    short: str = ""  # header of the terminal table (the full label is too wide there)
+
+
+@dataclass(frozen=True)
+class Section:
+    kind: str  # public | private
+    title: str
+    rows: tuple[dict[str, Any], ...]
+    subtotal: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: str  # compliance | progress
+    title: str
+    year: int
+    as_of: dt.date
+    columns: tuple[Column, ...]
+    sections: tuple[Section, ...]
+    total: dict[str, Any]
+    states: tuple[tuple[str, str], ...]  # (state, label) of the by-state breakdown
+    notes: tuple[str, ...] = ()
+
+    def unit_rows(self) -> list[dict[str, Any]]:
+        return [row for section in self.sections for row in section.rows]
+
+    def unit(self, code: str) -> dict[str, Any]:
+        for row in self.unit_rows():
+            if row["code"] == code:
+                return row
+        raise KeyError(code)
+
+
+HEAD = (
+    Column("stt", "STT", "No.", "int", 5, short="STT"),
+    Column("code", "Mã đơn vị", "Unit code", "text", 11, short="Mã"),
+    Column("name", "Tên đơn vị", "Unit", "text", 42, short="Đơn vị"),
+)
+OBLIGATIONS = (
+    Column("obligations_due", "Báo cáo đến hạn", "Reports due", "int", 11, short="BC đến hạn"),
+    Column("obligations_on_time", "Nộp đúng hạn", "Submitted on time", "int", 11,
+           short="BC đúng hạn"),
+)
+COMPLIANCE_COLUMNS = (*HEAD,
+    Column("registered", "Tổng số nhiệm vụ đăng ký", "Tasks registered", short="Đăng ký"),
+    Column("level_unit", "Đề tài cấp cơ sở", "Unit-level topics", short="Cơ sở"),
+    Column("level_province", "Nhiệm vụ cấp tỉnh", "Provincial tasks", short="Tỉnh"),
+    Column("level_initiative", "Sáng kiến", "Initiatives", short="Sáng kiến"),
+    Column("quota_met", "Đạt chỉ tiêu (≥ 1 nhiệm vụ)", "Quota met (≥ 1 task)", "flag", 12,
+           short="Chỉ tiêu"),
+    Column("approved_by_deadline", "Đề cương duyệt trước 30/4", "Outlines approved by 30 April",
+           short="ĐC ≤30/4"),
+    Column("accepted_by_deadline", "Nghiệm thu trước 01/12", "Accepted by 1 December",
+           short="NT ≤1/12"),
+    Column("published", "Đã công bố kết quả", "Published", short="Công bố"),
+    Column("overdue", "Hạn đã quá chưa xử lý", "Overdue items", short="Quá hạn"),
+    *OBLIGATIONS,
+)
+PROGRESS_COLUMNS = (*HEAD,
+    Column("registered", "Tổng số nhiệm vụ đăng ký", "Tasks registered", short="Đăng ký"),
+    Column("approved", "Đề cương đã duyệt", "Outline approved", short="ĐC duyệt"),
+    Column("started", "Đã triển khai", "Started", short="Triển khai"),
+    Column("accepted", "Đã nghiệm thu", "Accepted", short="Nghiệm thu"),
+    Column("published", "Đã công bố kết quả", "Published", short="Công bố"),
+    Column("ended", "Dừng / hủy / không đạt", "Ended without result", short="Dừng/hủy"),
+    Column("overdue", "Hạn đã quá chưa xử lý", "Overdue items", short="Quá hạn"),
+    *OBLIGATIONS,
+)
+SECTION_TITLES = {"public": "Các đơn vị công lập trực thuộc Sở Y tế",
+                  "private": "Cơ sở y tế ngoài công lập"}
+SUBTOTAL_NAMES = {"public": "Cộng đơn vị công lập", "private": "Cộng cơ sở ngoài công lập"}
+TOTAL_NAME = "Tổng cộng toàn tỉnh"
+
+Metrics = Callable[[Sequence[TaskRow], dt.date], dict[str, Any]]
+
+
+def _listed_units(data: Dataset) -> list[UnitRow]:
+    with_tasks = {t.unit_id for t in data.tasks}
+    return [u for u in data.units if u.active or u.id in with_tasks]
+
+
+def _sum(rows: Iterable[dict[str, Any]], columns: Sequence[Column], name: str) -> dict[str, Any]:
+    rows = list(rows)
+    total: dict[str, Any] = {"stt": None, "code": "", "name": name, "by_state": Counter()}
+    for col in columns:
+        if col.kind == "int" and col.key != "stt":
+            values = [r[col.key] for r in rows if r[col.key] is not None]
+            total[col.key] = sum(values) if values or not rows else None
+        elif col.kind == "flag":
+            total[col.key] = sum(1 for r in rows if r[col.key])
+    for r in rows:
+        total["by_state"].update(r["by_state"])
+    total["by_state"] = dict(total["by_state"])
+    total["units"] = len(rows)
+    return total
+
+
+def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[Column, ...],
+           metrics: Metrics) -> Report:
+    by_unit: dict[int, list[TaskRow]] = {}
+    for task in data.tasks:
+        if task.created_on <= as_of:
+            by_unit.setdefault(task.unit_id, []).append(task)
+    task_unit = {t.id: t.unit_id for t in data.tasks if t.created_on <= as_of}
+    overdue = Counter(task_unit[d.task_id] for d in data.deadlines
+                      if d.task_id in task_unit and d.overdue_on(as_of))
+    due: Counter[int] = Counter()
+    on_time: Counter[int] = Counter()
+    for ob in data.obligations:
+        submitted = ob.submitted_on if ob.submitted_on and ob.submitted_on <= as_of else None
+        if ob.due_on < as_of or submitted:
+            due[ob.unit_id] += 1
+            on_time[ob.unit_id] += bool(submitted and submitted <= ob.due_on)
+
+    sections = []
+    for unit_kind in ("public", "private"):
+        units = [u for u in _listed_units(data) if u.kind == unit_kind]
+        if not units and unit_kind == "private":
+            continue
+        rows = []
+        for i, unit in enumerate(units, 1):
+            tasks = by_unit.get(unit.id, [])
+            row: dict[str, Any] = {"stt": i, "code": unit.code, "name": unit.name,
+                                   "kind": unit.kind, **metrics(tasks, as_of)}
+            row["overdue"] = overdue[unit.id]
+            row["obligations_due"] = due[unit.id] if data.obligations_known else None
+            row["obligations_on_time"] = on_time[unit.id] if data.obligations_known else None
+            row["by_state"] = dict(Counter(s for t in tasks if (s := t.state_on(as_of))))
+            rows.append(row)
+        sections.append(Section(unit_kind, SECTION_TITLES[unit_kind], tuple(rows),
+                                _sum(rows, columns, SUBTOTAL_NAMES[unit_kind])))
+    total = _sum([r for s in sections for r in s.rows], columns, TOTAL_NAME)
+    used = set(total["by_state"])
+    states = tuple((s, data.state_labels.get(s, s)) for s in
+                   [*[s for s in data.state_labels if s in used],
+                    *sorted(used - set(data.state_labels))])
+    notes = () if data.obligations_known else (
+        "Chưa có dữ liệu nghĩa vụ báo cáo (bảng obligation chưa được tạo).",)
+    return Report(kind, title, data.year, as_of, columns, tuple(sections), total, states, notes)
+
+
+def compliance(data: Dataset, as_of: dt.date) -> Report:
+    """The year's compliance per unit, as of `as_of` (the office's year-end compilation)."""
+    year = data.year
+    outline_by = min(as_of, dt.date(year, 4, 30))
+    accepted_by = min(as_of, dt.date(year, 12, 1))
+
+    def metrics(tasks: Sequence[TaskRow], day: dt.date) -> dict[str, Any]:
+        levels = Counter(LEVEL_KEYS.get(t.level, "level_unit") for t in tasks)
+        return {
+            "registered": len(tasks),
+            **{key: levels[key] for key in LEVEL_KEYS.values()},
+            "quota_met": len(tasks) >= 1,
+            "approved_by_deadline": sum(1 for t in tasks
+                                        if t.first("approve_outline", until=outline_by)),
+            "accepted_by_deadline": sum(1 for t in tasks if t.first("accept", until=accepted_by)),
+            "published": sum(1 for t in tasks if t.first("publish", until=day)),
+        }
+
+    title = f"Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN năm {year}"
+    return _build(data, "compliance", title, as_of, COMPLIANCE_COLUMNS, metrics)
+
+
+def progress(data: Dataset, as_of: dt.date | None = None) -> Report:
+    """The 6-month view: how far each unit's tasks had come by `as_of` (default 30 June)."""
+    day = as_of or dt.date(data.year, 6, 30)
+
+    def metrics(tasks: Sequence[TaskRow], on: dt.date) -> dict[str, Any]:
+        def reached(event: str) -> int:
+            return sum(1 for t in tasks if t.first(event, until=on))
+
+        return {
+            "registered": len(tasks),
+            "approved": reached("approve_outline"),
+            "started": reached("start"),
+            "accepted": reached("accept"),
+            "published": reached("publish"),
+            "ended": sum(1 for t in tasks if (t.workflow, t.state_on(on)) in data.final_states
+                         and not t.first("publish", until=on)),
+        }
+
+    title = f"Báo cáo tiến độ thực hiện nhiệm vụ KHCN năm {data.year} (sơ kết 6 tháng)"
+    return _build(data, "progress", title, day, PROGRESS_COLUMNS, metrics)

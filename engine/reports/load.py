@@ -1,0 +1,121 @@
+"""The reports' query layer: one year's rows out of the database, dates made local.
+
+The only module of `engine.reports` that touches SQL. It reads the scheduler's `obligation` table
+through a lightweight table clause (key, unit_id, year, period, task_id, due_on) so reports work
+whether or not that table exists yet in a given database; when it does not, the dataset says so
+(`obligations_known=False`) instead of reporting zero obligations as if none were due.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import Date, Integer, String, column, inspect, select, table
+from sqlalchemy.orm import Session
+
+from engine.reports.rows import (
+    Dataset,
+    DeadlineRow,
+    EventRow,
+    ObligationRow,
+    TaskRow,
+    UnitRow,
+)
+from storage.models import Deadline, HistoryEntry, Task, Unit, WorkflowDefinition
+from workflows.registry import from_snapshot
+
+RESEARCH_LEVELS = ("unit", "province", "initiative")
+SUBMIT_EVENT = "submit"  # the obligation workflow's (unit_report) event that hands a report in
+
+obligation_table = table(
+    "obligation",
+    column("key", String), column("unit_id", Integer), column("year", Integer),
+    column("period", String), column("task_id", Integer), column("due_on", Date),
+)
+
+
+def _local(value: dt.datetime, tz: dt.tzinfo) -> dt.date:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(tz).date()
+
+
+def has_obligations(session: Session) -> bool:
+    return inspect(session.connection()).has_table("obligation")
+
+
+def _history(session: Session, task_ids: Iterable[int],
+             tz: dt.tzinfo) -> dict[int, list[EventRow]]:
+    ids = list(task_ids)
+    found: dict[int, list[EventRow]] = defaultdict(list)
+    for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+        chunk = ids[start:start + 500]
+        query = (select(HistoryEntry.task_id, HistoryEntry.event, HistoryEntry.to_state,
+                        HistoryEntry.effective_at)
+                 .where(HistoryEntry.task_id.in_(chunk))
+                 .order_by(HistoryEntry.task_id, HistoryEntry.seq))
+        for task_id, event, to_state, at in session.execute(query):
+            found[task_id].append(EventRow(event, to_state, _local(at, tz)))
+    return found
+
+
+def load_year(session: Session, year: int, tz: dt.tzinfo) -> Dataset:
+    """Every row the compliance and progress reports of `year` need."""
+    units = tuple(
+        UnitRow(u.id, u.code, u.name, u.kind, u.active)
+        for u in session.scalars(select(Unit).order_by(Unit.code)))
+
+    known = has_obligations(session)
+    obligation_rows: list[tuple[str, int, str, int | None, dt.date]] = []
+    if known:
+        obligation_rows = [
+            (r.key, r.unit_id, r.period, r.task_id, r.due_on)
+            for r in session.execute(
+                select(obligation_table.c.key, obligation_table.c.unit_id,
+                       obligation_table.c.period, obligation_table.c.task_id,
+                       obligation_table.c.due_on)
+                .where(obligation_table.c.year == year)
+                .order_by(obligation_table.c.due_on, obligation_table.c.unit_id))]
+    obligation_tasks = {task_id for *_, task_id, _ in obligation_rows if task_id is not None}
+
+    task_rows = [
+        t for t in session.execute(
+            select(Task.id, Task.unit_id, Task.level, Task.workflow, Task.definition_id)
+            .where(Task.year == year, Task.level.in_(RESEARCH_LEVELS)).order_by(Task.id))
+        if t.id not in obligation_tasks]
+    history = _history(session, [t.id for t in task_rows], tz)
+    tasks = tuple(TaskRow(t.id, t.unit_id, t.level, t.workflow, tuple(history[t.id]))
+                  for t in task_rows if history[t.id])
+
+    deadlines: list[DeadlineRow] = []
+    ids = [t.id for t in tasks]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for d in session.scalars(select(Deadline).where(Deadline.task_id.in_(chunk))
+                                 .order_by(Deadline.id)):
+            deadlines.append(DeadlineRow(
+                d.task_id, d.due_on, _local(d.opened_at, tz),
+                _local(d.closed_at, tz) if d.closed_at is not None else None))
+
+    submits = _history(session, obligation_tasks, tz)
+    obligations = tuple(
+        ObligationRow(unit_id, key, period, due_on, next(
+            (ev.on for ev in submits.get(task_id or -1, []) if ev.event == SUBMIT_EVENT), None))
+        for key, unit_id, period, task_id, due_on in obligation_rows)
+
+    final: set[tuple[str, str]] = set()
+    labels: dict[str, str] = {}
+    definition_ids = sorted({t.definition_id for t in task_rows})
+    for snap in session.scalars(select(WorkflowDefinition)
+                                .where(WorkflowDefinition.id.in_(definition_ids))
+                                .order_by(WorkflowDefinition.id)):
+        wf = from_snapshot(snap.source, snap.source_path)
+        for name, state in wf.states.items():
+            labels.setdefault(name, state.labels.get("vi"))
+            if state.final:
+                final.add((wf.name, name))
+    return Dataset(year=year, units=units, tasks=tasks, deadlines=tuple(deadlines),
+                   obligations=obligations, final_states=frozenset(final), state_labels=labels,
+                   obligations_known=known)

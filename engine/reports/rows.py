@@ -1,0 +1,92 @@
+"""The rows a report is computed from: plain frozen values, dates already in local time.
+
+`load.py` builds them from the database; tests may build them by hand. A task's `events` are its
+history in order (the `create` entry included), each with the local date it took effect, so any
+"as of" view is a filter on dates and never a second query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    id: int
+    code: str
+    name: str
+    kind: str  # public | private
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class EventRow:
+    event: str
+    to_state: str
+    on: dt.date
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    unit_id: int
+    level: str
+    workflow: str
+    events: tuple[EventRow, ...]
+
+    @property
+    def created_on(self) -> dt.date:
+        return self.events[0].on
+
+    def state_on(self, day: dt.date) -> str | None:
+        """The state the task was in at the end of `day` (None: not registered yet)."""
+        state = None
+        for ev in self.events:
+            if ev.on > day:
+                break
+            state = ev.to_state
+        return state
+
+    def first(self, event: str, *, until: dt.date) -> dt.date | None:
+        """The day `event` first took effect, if it did on or before `until`."""
+        for ev in self.events:
+            if ev.event == event and ev.on <= until:
+                return ev.on
+        return None
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    task_id: int
+    due_on: dt.date
+    opened_on: dt.date
+    closed_on: dt.date | None
+
+    def overdue_on(self, day: dt.date) -> bool:
+        """Open at the end of `day` with its due date already behind."""
+        still_open = self.closed_on is None or self.closed_on > day
+        return self.opened_on <= day and still_open and self.due_on < day
+
+
+@dataclass(frozen=True)
+class ObligationRow:
+    unit_id: int
+    key: str
+    period: str
+    due_on: dt.date
+    submitted_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    year: int
+    units: tuple[UnitRow, ...]
+    tasks: tuple[TaskRow, ...]
+    deadlines: tuple[DeadlineRow, ...] = ()
+    obligations: tuple[ObligationRow, ...] = ()
+    # (workflow, state) pairs that end a task, and display labels of states (Vietnamese).
+    final_states: frozenset[tuple[str, str]] = frozenset()
+    state_labels: Mapping[str, str] = field(default_factory=dict)
+    obligations_known: bool = True  # False while the scheduler's table does not exist

@@ -1,0 +1,222 @@
+"""Reports against a small province whose figures are worked out by hand below.
+
+The province (plan year 2025), every event recorded at the moment it took effect:
+
+  BVDK (public)     T1 unit-level  created 10/2, outline approved 25/4, started 5/5,
+                                   accepted 20/11, published 5/12
+                    T2 provincial  created 1/3, outline approved 10/5 (late), started 20/5
+                    T3 initiative  created 15/3, rejected 20/4
+                    (T4: a 2024 task registered in 2025 — must not count)
+  PHUCYEN (public)  T5 unit-level  created 1/2, approved 29/4, started 2/5, accepted 3/12 (late)
+                    T6 unit-level  created 15/2, still proposed: its 30/4 deadline is overdue
+  TAMDUONG (public) no task: quota not met
+  BVTN (private)    T7 initiative  created 5/3, approved 10/4, started 15/4: the initiative's
+                                   3-month in-progress deadline (15/7) is overdue from 16/7
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from engine.app import App
+from engine.directory import UnitInput
+from engine.reports import compute
+from engine.reports.build import make_report, render
+from tests.conftest import local
+
+YEAR = 2025
+OFFICE = "office@soyte.example.vn"
+COUNCIL = "council@soyte.example.vn"
+
+
+def _unit(app: App, code: str, name: str, kind: str = "public") -> None:
+    app.engine.add_unit(UnitInput(code=code, name=name, head_name=f"Giám đốc {code}",
+                                  head_email=f"head@{code.lower()}.example.vn", kind=kind),
+                        now=local(YEAR, 1, 2))
+
+
+def _task(app: App, unit: str, level: str, created: dt.datetime, *steps: tuple[str, dt.datetime],
+          year: int = YEAR) -> int:
+    task_id = app.engine.create_task(unit_code=unit, level=level, title=f"Đề tài {unit} {level}",
+                                     pi_email=f"pi.{level}@{unit.lower()}.example.vn",
+                                     pi_name="BS. Nguyễn Văn A", year=year, now=created)
+    for event, at in steps:
+        actor = COUNCIL if event in ("accept",) else OFFICE
+        data = {"url": "https://example.vn/kq"} if event == "publish" else {}
+        reason = "Không phù hợp định hướng" if event == "reject" else None
+        app.engine.fire(task_id, event, actor_email=actor, data=data, reason=reason, at=at, now=at)
+    return task_id
+
+
+def build_province(app: App) -> None:
+    _unit(app, "BVDK", "Bệnh viện Đa khoa tỉnh Vĩnh Phúc")
+    _unit(app, "PHUCYEN", "Bệnh viện Đa khoa khu vực Phúc Yên")
+    _unit(app, "TAMDUONG", "Trung tâm Y tế huyện Tam Dương")
+    _unit(app, "BVTN", "Bệnh viện Đa khoa tư nhân Minh An", kind="private")
+    app.engine.add_person(email=OFFICE, name="Phòng Nghiệp vụ Y", role="office",
+                          now=local(YEAR, 1, 2))
+    app.engine.add_person(email=COUNCIL, name="Hội đồng KHCN", role="council",
+                          now=local(YEAR, 1, 2))
+    d = local
+    _task(app, "BVDK", "unit", d(YEAR, 2, 10), ("approve_outline", d(YEAR, 4, 25)),
+          ("start", d(YEAR, 5, 5)), ("accept", d(YEAR, 11, 20)), ("publish", d(YEAR, 12, 5)))
+    _task(app, "BVDK", "province", d(YEAR, 3, 1), ("approve_outline", d(YEAR, 5, 10)),
+          ("start", d(YEAR, 5, 20)))
+    _task(app, "BVDK", "initiative", d(YEAR, 3, 15), ("reject", d(YEAR, 4, 20)))
+    _task(app, "BVDK", "unit", d(YEAR, 1, 5), year=YEAR - 1)
+    _task(app, "PHUCYEN", "unit", d(YEAR, 2, 1), ("approve_outline", d(YEAR, 4, 29)),
+          ("start", d(YEAR, 5, 2)), ("accept", d(YEAR, 12, 3)))
+    _task(app, "PHUCYEN", "unit", d(YEAR, 2, 15))
+    _task(app, "BVTN", "initiative", d(YEAR, 3, 5), ("approve_outline", d(YEAR, 4, 10)),
+          ("start", d(YEAR, 4, 15)))
+
+
+@pytest.fixture
+def province(app: App) -> App:
+    build_province(app)
+    return app
+
+
+def _figures(row: dict[str, object], keys: str) -> tuple[object, ...]:
+    return tuple(row[k] for k in keys.split())
+
+
+COMPLIANCE_KEYS = ("registered level_unit level_province level_initiative quota_met "
+                   "approved_by_deadline accepted_by_deadline published overdue")
+
+
+def test_compliance_counts_each_unit_as_worked_out_by_hand(province: App) -> None:
+    report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
+    assert report.as_of == dt.date(YEAR, 12, 10)
+    assert [s.kind for s in report.sections] == ["public", "private"]
+    assert [r["code"] for r in report.sections[0].rows] == ["BVDK", "PHUCYEN", "TAMDUONG"]
+    assert [r["code"] for r in report.sections[1].rows] == ["BVTN"]
+    assert _figures(report.unit("BVDK"), COMPLIANCE_KEYS) == (3, 1, 1, 1, True, 1, 1, 1, 0)
+    assert _figures(report.unit("PHUCYEN"), COMPLIANCE_KEYS) == (2, 2, 0, 0, True, 1, 0, 0, 1)
+    assert _figures(report.unit("TAMDUONG"), COMPLIANCE_KEYS) == (0, 0, 0, 0, False, 0, 0, 0, 0)
+    assert _figures(report.unit("BVTN"), COMPLIANCE_KEYS) == (1, 0, 0, 1, True, 1, 0, 0, 1)
+    assert report.unit("BVDK")["by_state"] == {"published": 1, "in_progress": 1, "rejected": 1}
+    assert report.unit("PHUCYEN")["by_state"] == {"accepted": 1, "proposed": 1}
+
+
+def test_compliance_totals_public_private_and_province(province: App) -> None:
+    report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
+    public, private = (s.subtotal for s in report.sections)
+    assert _figures(public, COMPLIANCE_KEYS) == (5, 3, 1, 1, 2, 2, 1, 1, 1)
+    assert _figures(private, COMPLIANCE_KEYS) == (1, 0, 0, 1, 1, 1, 0, 0, 1)
+    assert _figures(report.total, COMPLIANCE_KEYS) == (6, 3, 1, 2, 3, 3, 1, 1, 2)
+    assert report.total["units"] == 4
+    assert report.total["by_state"] == {"published": 1, "in_progress": 2, "rejected": 1,
+                                        "accepted": 1, "proposed": 1}
+
+
+def test_compliance_as_of_a_past_day_sees_only_what_had_happened(province: App) -> None:
+    report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10),
+                         as_of=dt.date(YEAR, 11, 30))
+    # T1's publication (5/12) had not happened; T6 and T7 were already overdue.
+    assert _figures(report.total, COMPLIANCE_KEYS) == (6, 3, 1, 2, 3, 3, 1, 0, 2)
+    july = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10),
+                       as_of=dt.date(YEAR, 7, 15))
+    assert july.unit("BVTN")["overdue"] == 0  # due 15/7: overdue only once that day has ended
+    assert july.total["accepted_by_deadline"] == 0
+
+
+PROGRESS_KEYS = "registered approved started accepted published ended overdue"
+
+
+def test_progress_is_the_six_month_view_by_default(province: App) -> None:
+    report = make_report(province.engine, "progress", YEAR, today=dt.date(YEAR, 12, 10))
+    assert report.as_of == dt.date(YEAR, 6, 30)
+    assert _figures(report.unit("BVDK"), PROGRESS_KEYS) == (3, 2, 2, 0, 0, 1, 0)
+    assert _figures(report.unit("PHUCYEN"), PROGRESS_KEYS) == (2, 1, 1, 0, 0, 0, 1)
+    assert _figures(report.unit("TAMDUONG"), PROGRESS_KEYS) == (0, 0, 0, 0, 0, 0, 0)
+    assert _figures(report.unit("BVTN"), PROGRESS_KEYS) == (1, 1, 1, 0, 0, 0, 0)
+    assert _figures(report.total, PROGRESS_KEYS) == (6, 4, 4, 0, 0, 1, 1)
+    assert report.unit("BVDK")["by_state"] == {"in_progress": 2, "rejected": 1}
+
+
+def test_progress_counts_only_tasks_registered_by_the_day(province: App) -> None:
+    report = make_report(province.engine, "progress", YEAR, today=dt.date(YEAR, 12, 10),
+                         as_of=dt.date(YEAR, 3, 1))
+    assert report.unit("BVDK")["registered"] == 2  # T1 and T2 (created that very day)
+    assert report.unit("PHUCYEN")["registered"] == 2
+    assert report.unit("BVTN")["registered"] == 0
+    assert report.total["by_state"] == {"proposed": 4}
+
+
+def test_csv_parses_into_the_same_rows_and_totals(province: App) -> None:
+    report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
+    text = render(report, "csv").decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [(r["Loại dòng"], r["Mã đơn vị"]) for r in rows] == [
+        ("đơn vị", "BVDK"), ("đơn vị", "PHUCYEN"), ("đơn vị", "TAMDUONG"), ("cộng", ""),
+        ("đơn vị", "BVTN"), ("cộng", ""), ("tổng", "")]
+    phuc_yen, tam_duong, total = rows[1], rows[2], rows[-1]
+    assert phuc_yen["Tên đơn vị"] == "Bệnh viện Đa khoa khu vực Phúc Yên"
+    assert phuc_yen["Tổng số nhiệm vụ đăng ký"] == "2"
+    assert phuc_yen["Đạt chỉ tiêu (≥ 1 nhiệm vụ)"] == "Có"
+    assert tam_duong["Đạt chỉ tiêu (≥ 1 nhiệm vụ)"] == "Không"
+    assert phuc_yen["Trạng thái: Đã đề xuất, chờ xét duyệt đề cương"] == "1"
+    assert total["Tên đơn vị"] == "Tổng cộng toàn tỉnh"
+    assert total["Đạt chỉ tiêu (≥ 1 nhiệm vụ)"] == "3"
+    assert total["Hạn đã quá chưa xử lý"] == "2"
+
+
+def test_json_carries_the_rows_for_scripts(province: App) -> None:
+    report = make_report(province.engine, "progress", YEAR, today=dt.date(YEAR, 12, 10))
+    data = json.loads(render(report, "json"))
+    assert data["report"] == "progress" and data["as_of"] == "2025-06-30"
+    assert data["total"]["approved"] == 4
+    assert [r["code"] for r in data["sections"][1]["rows"]] == ["BVTN"]
+
+
+def test_xlsx_is_formatted_for_print_and_correct_cell_by_cell(province: App) -> None:
+    report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
+    wb = load_workbook(io.BytesIO(render(report, "xlsx")))
+    assert wb.sheetnames == ["Tuân thủ", "Theo trạng thái"]
+    ws = wb["Tuân thủ"]
+    assert ws["A1"].value == "Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN năm 2025"
+    assert ws["A2"].value == "Tính đến ngày 10/12/2025"
+    header = [c.value for c in ws[4]]
+    assert header == ["STT", "Mã đơn vị", "Tên đơn vị", "Tổng số nhiệm vụ đăng ký",
+                      "Đề tài cấp cơ sở", "Nhiệm vụ cấp tỉnh", "Sáng kiến",
+                      "Đạt chỉ tiêu (≥ 1 nhiệm vụ)", "Đề cương duyệt trước 30/4",
+                      "Nghiệm thu trước 01/12", "Đã công bố kết quả", "Hạn đã quá chưa xử lý",
+                      "Báo cáo đến hạn", "Nộp đúng hạn"]
+    assert all(c.font.bold for c in ws[4])
+    assert ws["A5"].value == "I. Các đơn vị công lập trực thuộc Sở Y tế"
+    values = [[c.value for c in row][:12] for row in ws.iter_rows(min_row=6, max_row=13)]
+    assert values == [
+        [1, "BVDK", "Bệnh viện Đa khoa tỉnh Vĩnh Phúc", 3, 1, 1, 1, "Có", 1, 1, 1, 0],
+        [2, "PHUCYEN", "Bệnh viện Đa khoa khu vực Phúc Yên", 2, 2, 0, 0, "Có", 1, 0, 0, 1],
+        [3, "TAMDUONG", "Trung tâm Y tế huyện Tam Dương", 0, 0, 0, 0, "Không", 0, 0, 0, 0],
+        [None, None, "Cộng đơn vị công lập", 5, 3, 1, 1, 2, 2, 1, 1, 1],
+        ["II. Cơ sở y tế ngoài công lập", *[None] * 11],
+        [1, "BVTN", "Bệnh viện Đa khoa tư nhân Minh An", 1, 0, 0, 1, "Có", 1, 0, 0, 1],
+        [None, None, "Cộng cơ sở ngoài công lập", 1, 0, 0, 1, 1, 1, 0, 0, 1],
+        [None, None, "Tổng cộng toàn tỉnh", 6, 3, 1, 2, 3, 3, 1, 1, 2],
+    ]
+    assert ws["C13"].font.bold and ws["C13"].fill.fgColor.rgb.endswith("F2F2F2")
+    assert ws.column_dimensions["C"].width == 42
+    assert ws.page_setup.orientation == "landscape"
+    assert int(ws.page_setup.paperSize) == 9  # A4
+    assert ws.print_title_rows == "$4:$4"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    states = wb["Theo trạng thái"]
+    state_header = [c.value for c in states[4]]
+    assert state_header[:3] == ["STT", "Mã đơn vị", "Tên đơn vị"] and state_header[-1] == "Tổng"
+    by_label = dict(zip(state_header, [c.value for c in states[5]], strict=True))
+    assert by_label["Đã công bố kết quả"] == 1 and by_label["Tổng"] == 3
+
+
+def test_a_province_without_units_gives_an_empty_report_not_an_error(app: App) -> None:
+    report = make_report(app.engine, "compliance", YEAR, today=dt.date(YEAR, 5, 1))
+    assert report.unit_rows() == [] and report.total["registered"] == 0
+    assert render(report, "table").decode().startswith("Báo cáo tổng hợp")
+    assert isinstance(compute.progress, object)
