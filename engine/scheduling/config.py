@@ -1,0 +1,210 @@
+"""The scheduler's configuration: the `[scheduler]` and `[calendar]` sections, validated once.
+
+Owns the defaults that match the seeds (unit plan before 31/3, 6-month report before 5/7, annual
+report before 5/12, a monthly science session, the quota check on 30/4, the progress report on
+1/7 and the compliance report on 1/12) and the per-workflow timer overrides. A bad value is an
+`InputError` naming the key, raised before anything touches the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import InputError
+from engine.scheduling.calendar import BusinessCalendar, parse_days
+from workflows.model import ROLES, AutoEvent, EscalationStep, TimerPolicy
+
+MONTH_DAY_RE = re.compile(r"^(\d{2})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class ObligationSpec:
+    """A recurring duty of every active unit, instantiated as an obligation-workflow task."""
+
+    key: str
+    title: str  # formatted with {year} and {month}
+    every: str = "year"  # "year" or "month"
+    request: tuple[int, int] = (1, 2)  # yearly: (month, day) the obligation is created
+    due: tuple[int, int] = (12, 31)  # yearly: (month, day) it is due
+    request_day: int = 1  # monthly: day of the month it is created
+    due_day: int = 0  # monthly: day of the month it is due; 0 = the last day
+
+
+DEFAULT_OBLIGATIONS = (
+    ObligationSpec("unit_plan", "Kế hoạch và quy chế nghiên cứu khoa học năm {year}",
+                   request=(1, 2), due=(3, 31)),
+    ObligationSpec("six_month_report", "Báo cáo sơ kết 6 tháng đầu năm {year}",
+                   request=(6, 1), due=(7, 5)),
+    ObligationSpec("annual_report", "Báo cáo tổng kết hoạt động khoa học năm {year}",
+                   request=(11, 1), due=(12, 5)),
+    ObligationSpec("science_session", "Biên bản sinh hoạt khoa học tháng {month}/{year}",
+                   every="month"),
+)
+DEFAULT_REPORTS = (("progress", (7, 1)), ("compliance", (12, 1)))
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+    send_at: dt.time = dt.time(8, 0)
+    quiet_from: dt.time = dt.time(18, 0)
+    interval_s: float = 5.0
+    lease_s: int = 120
+    batch: int = 200
+    catchup_days: int = 35
+    heartbeat_stale_s: int = 60
+    obligation_workflow: str = "unit_report"
+    obligations: tuple[ObligationSpec, ...] = DEFAULT_OBLIGATIONS
+    quota_check: tuple[int, int] | None = (4, 30)
+    reports: tuple[tuple[str, tuple[int, int]], ...] = DEFAULT_REPORTS
+    timers: Mapping[str, TimerPolicy] = field(default_factory=dict)
+
+    def policy_override(self, workflow: str, state: str) -> TimerPolicy | None:
+        return self.timers.get(f"{workflow}.{state}") or self.timers.get(workflow)
+
+    def in_business_hours(self, local: dt.datetime) -> bool:
+        """Reminders and escalations go out on working days between send_at and quiet_from."""
+        return (self.calendar.is_working_day(local.date())
+                and self.send_at <= local.time() < self.quiet_from)
+
+
+def _fail(key: str, why: str) -> InputError:
+    return InputError(f"config {key}: {why}")
+
+
+def _time(value: Any, key: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(str(value))
+    except ValueError:
+        raise _fail(key, f"invalid time '{value}', expected HH:MM") from None
+
+
+def _month_day(value: Any, key: str) -> tuple[int, int]:
+    match = MONTH_DAY_RE.match(str(value))
+    if match is None:
+        raise _fail(key, f"invalid date '{value}', expected MM-DD")
+    month, day = int(match[1]), int(match[2])
+    try:
+        dt.date(2023, month, day)
+    except ValueError:
+        raise _fail(key, f"invalid date '{value}': no such day in every year") from None
+    return month, day
+
+
+def _int(value: Any, key: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _fail(key, f"expected a whole number {low}–{high}, not {value!r}")
+    return value
+
+
+def _number(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise _fail(key, f"expected a positive number, not {value!r}")
+    return float(value)
+
+
+def _policy(raw: Any, key: str) -> TimerPolicy:
+    if not isinstance(raw, dict):
+        raise _fail(key, "expected a table with remind_before / escalate / on_overdue")
+    unknown = set(raw) - {"remind_before", "escalate", "on_overdue"}
+    if unknown:
+        raise _fail(key, f"unknown key '{sorted(unknown)[0]}'")
+    remind = raw.get("remind_before", [])
+    if not isinstance(remind, list):
+        raise _fail(f"{key}.remind_before", "expected a list of days")
+    days = tuple(sorted({_int(d, f"{key}.remind_before", 1, 366) for d in remind}, reverse=True))
+    steps = []
+    for i, step in enumerate(raw.get("escalate", [])):
+        skey = f"{key}.escalate[{i}]"
+        if not isinstance(step, dict) or "after" not in step or "to" not in step:
+            raise _fail(skey, "expected {after = DAYS, to = ROLE[, repeat_every = DAYS]}")
+        if step["to"] not in ROLES or step["to"] == "system":
+            raise _fail(skey, f"unknown role '{step['to']}'")
+        repeat = step.get("repeat_every")
+        steps.append(EscalationStep(_int(step["after"], skey, 0, 3650), str(step["to"]),
+                                    None if repeat is None else _int(repeat, skey, 1, 366)))
+    auto = None
+    if "on_overdue" in raw:
+        over = raw["on_overdue"]
+        if not isinstance(over, dict) or "after" not in over or "fire" not in over:
+            raise _fail(f"{key}.on_overdue", "expected {after = DAYS, fire = EVENT}")
+        auto = AutoEvent(_int(over["after"], f"{key}.on_overdue", 1, 3650), str(over["fire"]))
+    return TimerPolicy(days, tuple(steps), auto)
+
+
+def _obligation(raw: Any, i: int) -> ObligationSpec:
+    key = f"[[scheduler.obligations]] #{i + 1}"
+    if not isinstance(raw, dict) or not isinstance(raw.get("key"), str):
+        raise _fail(key, "each obligation needs a 'key'")
+    every = raw.get("every", "year")
+    if every not in ("year", "month"):
+        raise _fail(key, f"every must be 'year' or 'month', not {every!r}")
+    title = str(raw.get("title", raw["key"] + " {year}"))
+    if every == "month":
+        due_raw = raw.get("due_day", "last")
+        return ObligationSpec(
+            raw["key"], title, "month", request_day=_int(raw.get("request_day", 1), key, 1, 28),
+            due_day=0 if due_raw == "last" else _int(due_raw, key, 1, 28))
+    if "due" not in raw:
+        raise _fail(key, "a yearly obligation needs due = \"MM-DD\"")
+    return ObligationSpec(raw["key"], title, "year",
+                          request=_month_day(raw.get("request", "01-02"), f"{key}.request"),
+                          due=_month_day(raw["due"], f"{key}.due"))
+
+
+def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> SchedulerConfig:
+    """Validate the two config sections into a `SchedulerConfig`."""
+    try:
+        cal = BusinessCalendar(
+            parse_days(calendar.get("extra_holidays"), "[calendar] extra_holidays"),
+            parse_days(calendar.get("working_saturdays"), "[calendar] working_saturdays"))
+    except ValueError as exc:
+        raise InputError(f"config {exc}") from None
+    s = scheduler
+    known = {"send_at", "quiet_from", "interval_s", "lease_s", "batch", "catchup_days",
+             "heartbeat_stale_s", "obligation_workflow", "obligations", "quota_check", "reports",
+             "timers"}
+    unknown = set(s) - known
+    if unknown:
+        raise _fail("[scheduler]", f"unknown key '{sorted(unknown)[0]}'")
+    obligations: tuple[ObligationSpec, ...] = DEFAULT_OBLIGATIONS
+    if "obligations" in s:
+        if not isinstance(s["obligations"], list):
+            raise _fail("[scheduler] obligations", "expected a list of tables")
+        obligations = tuple(_obligation(raw, i) for i, raw in enumerate(s["obligations"]))
+        keys = [o.key for o in obligations]
+        if len(set(keys)) != len(keys):
+            raise _fail("[scheduler] obligations", "an obligation key is listed twice")
+    quota: tuple[int, int] | None = (4, 30)
+    if "quota_check" in s:
+        quota = (None if s["quota_check"] in ("", "off", False)
+                 else _month_day(s["quota_check"], "[scheduler] quota_check"))
+    reports: tuple[tuple[str, tuple[int, int]], ...] = DEFAULT_REPORTS
+    if "reports" in s:
+        if not isinstance(s["reports"], dict):
+            raise _fail("[scheduler] reports", "expected a table name = \"MM-DD\"")
+        reports = tuple((str(k), _month_day(v, f"[scheduler] reports.{k}"))
+                        for k, v in s["reports"].items())
+    timers_raw = s.get("timers", {})
+    if not isinstance(timers_raw, dict):
+        raise _fail("[scheduler] timers", "expected tables keyed by workflow or workflow.state")
+    send_at = _time(s.get("send_at", "08:00"), "[scheduler] send_at")
+    quiet_from = _time(s.get("quiet_from", "18:00"), "[scheduler] quiet_from")
+    if quiet_from <= send_at:
+        raise _fail("[scheduler] quiet_from", "must be later than send_at")
+    return SchedulerConfig(
+        calendar=cal, send_at=send_at, quiet_from=quiet_from,
+        interval_s=_number(s.get("interval_s", 5), "[scheduler] interval_s"),
+        lease_s=_int(s.get("lease_s", 120), "[scheduler] lease_s", 1, 86400),
+        batch=_int(s.get("batch", 200), "[scheduler] batch", 1, 100000),
+        catchup_days=_int(s.get("catchup_days", 35), "[scheduler] catchup_days", 0, 366),
+        heartbeat_stale_s=_int(s.get("heartbeat_stale_s", 60), "[scheduler] heartbeat_stale_s",
+                               1, 86400),
+        obligation_workflow=str(s.get("obligation_workflow", "unit_report")),
+        obligations=obligations, quota_check=quota, reports=reports,
+        timers={str(k): _policy(v, f"[scheduler.timers.{k}]") for k, v in timers_raw.items()},
+    )

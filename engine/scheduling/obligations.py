@@ -1,0 +1,178 @@
+"""Calendar jobs: the yearly and monthly obligations of every unit, the quota check, report dates.
+
+Each job has occurrences computed from the config and the business calendar (the configured day,
+rolled to the next working day, at the send hour). An occurrence runs once: its row in
+`calendar_run`, keyed by (job, scheduled_for) and inserted with ON CONFLICT DO NOTHING, commits
+in the same transaction as the job's work, so two daemons cannot both run it and a crash midway
+leaves it to run again. Occurrences missed while no daemon ran are caught up if they are less
+than `catchup_days` old; older ones are history, not work.
+
+What the jobs do:
+- obligation: per active unit, a task of the obligation workflow (`unit_report`) with the unit
+  head as its investigator and the obligation's due date as its deadline (the timers follow);
+  the `obligation` row links it to its key, unit and period;
+- quota_check: `QuotaNotMet` for each active unit with no research task registered that year;
+- report:<name>: `ReportDue(name, year)` for the reports component.
+"""
+
+from __future__ import annotations
+
+import calendar as cal_module
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from engine.events import QuotaNotMet, ReportDue
+from engine.scheduling.config import ObligationSpec, SchedulerConfig
+from engine.service import LEVELS, Engine
+from storage.models import Person, Task, Unit
+from storage.timers import CalendarRun, Obligation
+
+log = logging.getLogger("nckh.calendar")
+
+
+@dataclass(frozen=True)
+class CalendarJob:
+    name: str
+    kind: str  # obligation | quota_check | report
+    month_day: tuple[int, int] | None = None
+    obligation: ObligationSpec | None = None
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    job: CalendarJob
+    scheduled_for: dt.datetime
+    year: int
+    period: int  # 0 yearly, else the month
+
+
+def jobs_of(config: SchedulerConfig) -> list[CalendarJob]:
+    jobs = [CalendarJob(f"obligation:{o.key}", "obligation", obligation=o)
+            for o in config.obligations]
+    if config.quota_check is not None:
+        jobs.append(CalendarJob("quota_check", "quota_check", config.quota_check))
+    jobs += [CalendarJob(f"report:{name}", "report", md) for name, md in config.reports]
+    return jobs
+
+
+def due_date(spec: ObligationSpec, year: int, period: int) -> dt.date:
+    if spec.every == "year":
+        return dt.date(year, *spec.due)
+    last = cal_module.monthrange(year, period)[1]
+    return dt.date(year, period, spec.due_day or last)
+
+
+@dataclass
+class CalendarJobs:
+    engine: Engine
+    config: SchedulerConfig
+    worker: str
+
+    def occurrences(self, job: CalendarJob, start: dt.datetime,
+                    end: dt.datetime) -> Iterator[Occurrence]:
+        """Occurrences with start < scheduled_for <= end, in time order."""
+        tz, cal = self.engine.tz, self.config.calendar
+        for year in range(start.astimezone(tz).year, end.astimezone(tz).year + 1):
+            spec = job.obligation
+            if spec is not None and spec.every == "month":
+                days = [(dt.date(year, m, spec.request_day), m) for m in range(1, 13)]
+            else:
+                md = spec.request if spec is not None else job.month_day
+                assert md is not None
+                days = [(dt.date(year, *md), 0)]
+            for day, period in days:
+                at = dt.datetime.combine(cal.next_working_day(day), self.config.send_at,
+                                         tzinfo=tz)
+                if start < at <= end:
+                    yield Occurrence(job, at, year, period)
+
+    def next_run(self, job: CalendarJob, now: dt.datetime) -> dt.datetime | None:
+        occ = next(self.occurrences(job, now, now + dt.timedelta(days=400)), None)
+        return occ.scheduled_for if occ is not None else None
+
+    def run_due(self, now: dt.datetime) -> dict[str, int]:
+        counts = {"runs": 0}
+        if not self.config.in_business_hours(now.astimezone(self.engine.tz)):
+            return counts
+        start = now - dt.timedelta(days=self.config.catchup_days)
+        with self.engine.transaction() as s:
+            done = {(r.job, r.scheduled_for) for r in s.execute(
+                select(CalendarRun.job, CalendarRun.scheduled_for)
+                .where(CalendarRun.scheduled_for > start))}
+        for job in jobs_of(self.config):
+            for occ in self.occurrences(job, start, now):
+                if (job.name, occ.scheduled_for) in done:
+                    continue
+                with self.engine.transaction() as s:
+                    if not self._claim(s, occ, now):
+                        continue
+                    result = self._run(s, occ, now)
+                    s.execute(update(CalendarRun)
+                              .where(CalendarRun.job == job.name,
+                                     CalendarRun.scheduled_for == occ.scheduled_for)
+                              .values(result=result))
+                counts["runs"] += 1
+                log.info("calendar job ran", extra={"fields": {
+                    "job": job.name, "scheduled_for": occ.scheduled_for.isoformat(),
+                    "worker": self.worker, **result}})
+        return counts
+
+    def _claim(self, s: Session, occ: Occurrence, now: dt.datetime) -> bool:
+        dialect = s.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(CalendarRun).values(
+            job=occ.job.name, scheduled_for=occ.scheduled_for, run_by=self.worker,
+            started_at=now).on_conflict_do_nothing(index_elements=["job", "scheduled_for"])
+        return s.execute(stmt.returning(CalendarRun.id)).first() is not None
+
+    def _run(self, s: Session, occ: Occurrence, now: dt.datetime) -> dict[str, Any]:
+        if occ.job.kind == "obligation":
+            assert occ.job.obligation is not None
+            return self._obligation(s, occ.job.obligation, occ, now)
+        if occ.job.kind == "quota_check":
+            units = s.scalars(select(Unit.id).where(Unit.active.is_(True)).where(
+                ~select(Task.id).where(Task.unit_id == Unit.id, Task.year == occ.year,
+                                       Task.level.in_(LEVELS)).exists()).order_by(Unit.id))
+            missing = list(units)
+            self.engine.bus.publish(s, [QuotaNotMet(u, occ.year, now) for u in missing])
+            return {"units_without_task": len(missing)}
+        name = occ.job.name.split(":", 1)[1]
+        self.engine.bus.publish(s, [ReportDue(name, occ.year, now)])
+        return {"report": name}
+
+    def _obligation(self, s: Session, spec: ObligationSpec, occ: Occurrence,
+                    now: dt.datetime) -> dict[str, Any]:
+        due = due_date(spec, occ.year, occ.period)
+        title = spec.title.format(year=occ.year, month=f"{occ.period:02d}")
+        created = no_head = 0
+        for unit in s.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.id)):
+            exists = s.scalar(select(Obligation.id).where(
+                Obligation.key == spec.key, Obligation.unit_id == unit.id,
+                Obligation.year == occ.year, Obligation.period == occ.period))
+            if exists is not None:
+                continue
+            head = s.scalar(select(Person).where(
+                Person.unit_id == unit.id, Person.role == "unit_head",
+                Person.active.is_(True)).order_by(Person.id))
+            if head is None:
+                no_head += 1
+                log.warning("obligation skipped: unit has no active head", extra={"fields": {
+                    "unit": unit.code, "obligation": spec.key}})
+                continue
+            task_id = self.engine.create_task_in(
+                s, workflow=self.config.obligation_workflow, unit_id=unit.id, pi_id=head.id,
+                year=occ.year, title=title, now=now, due_on=due,
+                rule=f"{spec.key} before {due.day:02d}/{due.month:02d}")
+            s.add(Obligation(key=spec.key, unit_id=unit.id, year=occ.year, period=occ.period,
+                             task_id=task_id, due_on=due, created_at=now))
+            created += 1
+        s.flush()
+        return {"created": created, "units_without_head": no_head}

@@ -1,0 +1,76 @@
+"""Helpers for the scheduler's tests, the year replay and the bench: a small province, a recorder.
+
+Not used by the daemon. `Recorder` subscribes to the bus and keeps every fact a timer or a
+calendar job published, as plain tuples a test can compare with a written-down expectation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from engine.app import App, build
+from engine.directory import UnitInput
+from engine.events import (
+    DeadlinePassed,
+    DomainEvent,
+    Escalated,
+    QuotaNotMet,
+    ReminderDue,
+    ReportDue,
+)
+from engine.scheduling import wiring
+from engine.settings import Settings
+
+OFFICE = "office@syt.example.vn"
+
+
+def build_scheduling_app(settings: Settings) -> App:
+    """An app with the scheduling component only (the notification component left out)."""
+    app = build(settings, install=False)
+    wiring.install(app)
+    return app
+
+
+def head_email(code: str) -> str:
+    return f"head.{code.lower()}@syt.example.vn"
+
+
+def small_province(app: App, now: dt.datetime, codes: tuple[str, ...] = ("A", "B", "C")) -> None:
+    engine = app.engine
+    for code in codes:
+        engine.add_unit(UnitInput(code=code, name=f"Trung tâm Y tế {code}",
+                                  head_name=f"Giám đốc {code}", head_email=head_email(code)),
+                        now=now)
+    engine.add_person(email=OFFICE, name="Phòng Nghiệp vụ Y", role="office", now=now)
+
+
+@dataclass
+class Recorder:
+    """Every timer/calendar fact published, as (local date, kind, task or unit, detail)."""
+
+    tz: dt.tzinfo
+    facts: list[tuple[str, str, int, str]] = field(default_factory=list)
+    timer_ids: list[int] = field(default_factory=list)
+
+    def __call__(self, session: Session, event: DomainEvent) -> None:
+        day = event.at.astimezone(self.tz).date().isoformat() if hasattr(event, "at") else ""
+        if isinstance(event, ReminderDue):
+            self.facts.append((day, "reminder", event.task_id, f"{event.days_before}d"))
+            self.timer_ids.append(event.timer_id)
+        elif isinstance(event, DeadlinePassed):
+            self.facts.append((day, "passed", event.task_id, event.due_on.isoformat()))
+            self.timer_ids.append(event.timer_id)
+        elif isinstance(event, Escalated):
+            self.facts.append((day, "escalated", event.task_id, event.to_role))
+            self.timer_ids.append(event.timer_id)
+        elif isinstance(event, QuotaNotMet):
+            self.facts.append((day, "quota", event.unit_id, str(event.year)))
+        elif isinstance(event, ReportDue):
+            self.facts.append((day, "report", 0, event.report))
+
+    def of(self, task_id: int) -> list[tuple[str, str, str]]:
+        return [(d, k, x) for d, k, t, x in self.facts
+                if t == task_id and k in ("reminder", "passed", "escalated")]
