@@ -157,8 +157,8 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
             row: dict[str, Any] = {"stt": i, "code": unit.code, "name": unit.name,
                                    "kind": unit.kind, **metrics(tasks, as_of)}
             row["overdue"] = overdue[unit.id]
-            row["obligations_due"] = due[unit.id] if data.obligations_known else None
-            row["obligations_on_time"] = on_time[unit.id] if data.obligations_known else None
+            row["obligations_due"] = due[unit.id]
+            row["obligations_on_time"] = on_time[unit.id]
             row["by_state"] = dict(Counter(s for t in tasks if (s := t.state_on(as_of))))
             rows.append(row)
         sections.append(Section(unit_kind, SECTION_TITLES[unit_kind], tuple(rows),
@@ -168,9 +168,7 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
     states = tuple((s, data.state_labels.get(s, s)) for s in
                    [*[s for s in data.state_labels if s in used],
                     *sorted(used - set(data.state_labels))])
-    notes = () if data.obligations_known else (
-        "Chưa có dữ liệu nghĩa vụ báo cáo (bảng obligation chưa được tạo).",)
-    return Report(kind, title, data.year, as_of, columns, tuple(sections), total, states, notes)
+    return Report(kind, title, data.year, as_of, columns, tuple(sections), total, states)
 
 
 def compliance(data: Dataset, as_of: dt.date) -> Report:

@@ -1,9 +1,9 @@
 """The reports' query layer: one year's rows out of the database, dates made local.
 
-The only module of `engine.reports` that touches SQL. It reads the scheduler's `obligation` table
-through a lightweight table clause (key, unit_id, year, period, task_id, due_on) so reports work
-whether or not that table exists yet in a given database; when it does not, the dataset says so
-(`obligations_known=False`) instead of reporting zero obligations as if none were due.
+The only module of `engine.reports` that touches SQL. Research tasks are those of the research
+levels (unit, province, initiative); the scheduler's obligation tasks (`unit_report`, one per unit
+and period, linked from the `obligation` table) are read apart: an obligation was submitted on
+time when its task's first `submit` took effect on or before the obligation's due date.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import Date, Integer, String, column, inspect, select, table
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.reports.rows import (
@@ -24,26 +24,18 @@ from engine.reports.rows import (
     UnitRow,
 )
 from storage.models import Deadline, HistoryEntry, Task, Unit, WorkflowDefinition
+from storage.timers import Obligation
 from workflows.registry import from_snapshot
 
 RESEARCH_LEVELS = ("unit", "province", "initiative")
 SUBMIT_EVENT = "submit"  # the obligation workflow's (unit_report) event that hands a report in
 
-obligation_table = table(
-    "obligation",
-    column("key", String), column("unit_id", Integer), column("year", Integer),
-    column("period", String), column("task_id", Integer), column("due_on", Date),
-)
 
 
 def _local(value: dt.datetime, tz: dt.tzinfo) -> dt.date:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(tz).date()
-
-
-def has_obligations(session: Session) -> bool:
-    return inspect(session.connection()).has_table("obligation")
 
 
 def _history(session: Session, task_ids: Iterable[int],
@@ -67,18 +59,14 @@ def load_year(session: Session, year: int, tz: dt.tzinfo) -> Dataset:
         UnitRow(u.id, u.code, u.name, u.kind, u.active)
         for u in session.scalars(select(Unit).order_by(Unit.code)))
 
-    known = has_obligations(session)
-    obligation_rows: list[tuple[str, int, str, int | None, dt.date]] = []
-    if known:
-        obligation_rows = [
-            (r.key, r.unit_id, r.period, r.task_id, r.due_on)
-            for r in session.execute(
-                select(obligation_table.c.key, obligation_table.c.unit_id,
-                       obligation_table.c.period, obligation_table.c.task_id,
-                       obligation_table.c.due_on)
-                .where(obligation_table.c.year == year)
-                .order_by(obligation_table.c.due_on, obligation_table.c.unit_id))]
-    obligation_tasks = {task_id for *_, task_id, _ in obligation_rows if task_id is not None}
+    obligation_rows = [
+        (r.key, r.unit_id, r.period, r.task_id, r.due_on)
+        for r in session.execute(
+            select(Obligation.key, Obligation.unit_id, Obligation.period, Obligation.task_id,
+                   Obligation.due_on)
+            .where(Obligation.year == year)
+            .order_by(Obligation.due_on, Obligation.unit_id))]
+    obligation_tasks = {task_id for *_, task_id, _ in obligation_rows}
 
     task_rows = [
         t for t in session.execute(
@@ -102,7 +90,7 @@ def load_year(session: Session, year: int, tz: dt.tzinfo) -> Dataset:
     submits = _history(session, obligation_tasks, tz)
     obligations = tuple(
         ObligationRow(unit_id, key, period, due_on, next(
-            (ev.on for ev in submits.get(task_id or -1, []) if ev.event == SUBMIT_EVENT), None))
+            (ev.on for ev in submits.get(task_id, []) if ev.event == SUBMIT_EVENT), None))
         for key, unit_id, period, task_id, due_on in obligation_rows)
 
     final: set[tuple[str, str]] = set()
@@ -117,5 +105,4 @@ def load_year(session: Session, year: int, tz: dt.tzinfo) -> Dataset:
             if state.final:
                 final.add((wf.name, name))
     return Dataset(year=year, units=units, tasks=tasks, deadlines=tuple(deadlines),
-                   obligations=obligations, final_states=frozenset(final), state_labels=labels,
-                   obligations_known=known)
+                   obligations=obligations, final_states=frozenset(final), state_labels=labels)

@@ -74,7 +74,7 @@ class DeadlineRow:
 class ObligationRow:
     unit_id: int
     key: str
-    period: str
+    period: int  # 0 for a yearly obligation, else the month
     due_on: dt.date
     submitted_on: dt.date | None
 
@@ -89,4 +89,3 @@ class Dataset:
     # (workflow, state) pairs that end a task, and display labels of states (Vietnamese).
     final_states: frozenset[tuple[str, str]] = frozenset()
     state_labels: Mapping[str, str] = field(default_factory=dict)
-    obligations_known: bool = True  # False while the scheduler's table does not exist

@@ -12,6 +12,11 @@ The province (plan year 2025), every event recorded at the moment it took effect
   TAMDUONG (public) no task: quota not met
   BVTN (private)    T7 initiative  created 5/3, approved 10/4, started 15/4: the initiative's
                                    3-month in-progress deadline (15/7) is overdue from 16/7
+
+Obligations (the scheduler's `unit_report` tasks; not research tasks, so never counted as such):
+  unit plan due 31/3 — BVDK submits 28/3, PHUCYEN 3/4 (late), TAMDUONG never, BVTN on 31/3;
+  BVDK also: 6-month report due 7/7 submitted 4/7, November session due 30/11 never submitted,
+  annual report due 5/12 submitted 1/12.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from engine.app import App
 from engine.directory import UnitInput
 from engine.reports import compute
 from engine.reports.build import make_report, render
+from storage.models import Person, Unit
+from storage.timers import Obligation
 from tests.conftest import local
 
 YEAR = 2025
@@ -77,10 +84,63 @@ def build_province(app: App) -> None:
           ("start", d(YEAR, 4, 15)))
 
 
+def _obligation(app: App, unit: str, key: str, period: int, due: dt.date,
+                submitted: dt.datetime | None) -> None:
+    created = local(YEAR, 1, 2) if period == 0 else local(YEAR, period, 1)
+    head = f"head@{unit.lower()}.example.vn"
+    with app.engine.transaction() as s:
+        unit_id = s.query(Unit.id).filter(Unit.code == unit).scalar()
+        head_id = s.query(Person.id).filter(Person.email == head).scalar()
+        task_id = app.engine.create_task_in(s, workflow="unit_report", unit_id=unit_id,
+                                            pi_id=head_id, year=YEAR, title=f"{key} {unit}",
+                                            now=created, due_on=due)
+        s.add(Obligation(key=key, unit_id=unit_id, year=YEAR, period=period, task_id=task_id,
+                         due_on=due, created_at=created))
+    if submitted is not None:
+        app.engine.fire(task_id, "submit", actor_email=head, at=submitted, now=submitted)
+
+
+def build_obligations(app: App) -> None:
+    d, plan_due = local, dt.date(YEAR, 3, 31)
+    _obligation(app, "BVDK", "unit_plan", 0, plan_due, d(YEAR, 3, 28))
+    _obligation(app, "PHUCYEN", "unit_plan", 0, plan_due, d(YEAR, 4, 3))
+    _obligation(app, "TAMDUONG", "unit_plan", 0, plan_due, None)
+    _obligation(app, "BVTN", "unit_plan", 0, plan_due, d(YEAR, 3, 31, 16))
+    _obligation(app, "BVDK", "six_month_report", 0, dt.date(YEAR, 7, 7), d(YEAR, 7, 4))
+    _obligation(app, "BVDK", "science_session", 11, dt.date(YEAR, 11, 30), None)
+    _obligation(app, "BVDK", "annual_report", 0, dt.date(YEAR, 12, 5), d(YEAR, 12, 1))
+
+
 @pytest.fixture
 def province(app: App) -> App:
     build_province(app)
+    build_obligations(app)
     return app
+
+
+def _on_time(report: compute.Report, code: str | None = None) -> tuple[int, int]:
+    row = report.total if code is None else report.unit(code)
+    return row["obligations_due"], row["obligations_on_time"]
+
+
+def test_obligations_count_as_due_once_passed_and_on_time_when_submitted_by_the_due_day(
+        province: App) -> None:
+    report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
+    assert _on_time(report, "BVDK") == (4, 3)
+    assert _on_time(report, "PHUCYEN") == (1, 0)
+    assert _on_time(report, "TAMDUONG") == (1, 0)
+    assert _on_time(report, "BVTN") == (1, 1)
+    assert (report.sections[0].subtotal["obligations_due"],
+            report.sections[0].subtotal["obligations_on_time"]) == (6, 3)
+    assert _on_time(report) == (7, 4)
+    # On 30/11 the November session is due that very day: not late yet; the annual report was
+    # not yet submitted and not yet due.
+    november = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10),
+                           as_of=dt.date(YEAR, 11, 30))
+    assert _on_time(november, "BVDK") == (2, 2)
+    six_months = make_report(province.engine, "progress", YEAR, today=dt.date(YEAR, 12, 10))
+    assert _on_time(six_months, "BVDK") == (1, 1)
+    assert _on_time(six_months) == (4, 2)
 
 
 def _figures(row: dict[str, object], keys: str) -> tuple[object, ...]:
@@ -191,16 +251,16 @@ def test_xlsx_is_formatted_for_print_and_correct_cell_by_cell(province: App) -> 
                       "Báo cáo đến hạn", "Nộp đúng hạn"]
     assert all(c.font.bold for c in ws[4])
     assert ws["A5"].value == "I. Các đơn vị công lập trực thuộc Sở Y tế"
-    values = [[c.value for c in row][:12] for row in ws.iter_rows(min_row=6, max_row=13)]
+    values = [[c.value for c in row] for row in ws.iter_rows(min_row=6, max_row=13)]
     assert values == [
-        [1, "BVDK", "Bệnh viện Đa khoa tỉnh Vĩnh Phúc", 3, 1, 1, 1, "Có", 1, 1, 1, 0],
-        [2, "PHUCYEN", "Bệnh viện Đa khoa khu vực Phúc Yên", 2, 2, 0, 0, "Có", 1, 0, 0, 1],
-        [3, "TAMDUONG", "Trung tâm Y tế huyện Tam Dương", 0, 0, 0, 0, "Không", 0, 0, 0, 0],
-        [None, None, "Cộng đơn vị công lập", 5, 3, 1, 1, 2, 2, 1, 1, 1],
-        ["II. Cơ sở y tế ngoài công lập", *[None] * 11],
-        [1, "BVTN", "Bệnh viện Đa khoa tư nhân Minh An", 1, 0, 0, 1, "Có", 1, 0, 0, 1],
-        [None, None, "Cộng cơ sở ngoài công lập", 1, 0, 0, 1, 1, 1, 0, 0, 1],
-        [None, None, "Tổng cộng toàn tỉnh", 6, 3, 1, 2, 3, 3, 1, 1, 2],
+        [1, "BVDK", "Bệnh viện Đa khoa tỉnh Vĩnh Phúc", 3, 1, 1, 1, "Có", 1, 1, 1, 0, 4, 3],
+        [2, "PHUCYEN", "Bệnh viện Đa khoa khu vực Phúc Yên", 2, 2, 0, 0, "Có", 1, 0, 0, 1, 1, 0],
+        [3, "TAMDUONG", "Trung tâm Y tế huyện Tam Dương", 0, 0, 0, 0, "Không", 0, 0, 0, 0, 1, 0],
+        [None, None, "Cộng đơn vị công lập", 5, 3, 1, 1, 2, 2, 1, 1, 1, 6, 3],
+        ["II. Cơ sở y tế ngoài công lập", *[None] * 13],
+        [1, "BVTN", "Bệnh viện Đa khoa tư nhân Minh An", 1, 0, 0, 1, "Có", 1, 0, 0, 1, 1, 1],
+        [None, None, "Cộng cơ sở ngoài công lập", 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1],
+        [None, None, "Tổng cộng toàn tỉnh", 6, 3, 1, 2, 3, 3, 1, 1, 2, 7, 4],
     ]
     assert ws["C13"].font.bold and ws["C13"].fill.fgColor.rgb.endswith("F2F2F2")
     assert ws.column_dimensions["C"].width == 42
@@ -219,4 +279,3 @@ def test_a_province_without_units_gives_an_empty_report_not_an_error(app: App) -
     report = make_report(app.engine, "compliance", YEAR, today=dt.date(YEAR, 5, 1))
     assert report.unit_rows() == [] and report.total["registered"] == 0
     assert render(report, "table").decode().startswith("Báo cáo tổng hợp")
-    assert isinstance(compute.progress, object)
