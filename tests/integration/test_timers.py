@@ -1,0 +1,174 @@
+"""Timers against real SQLite and PostgreSQL: planted with transitions, fired once, re-checked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from engine.app import App
+from engine.errors import InputError
+from engine.scheduling.testing import OFFICE, Recorder, build_scheduling_app, small_province
+from storage.models import HistoryEntry, Task
+from storage.timers import Timer
+from tests.conftest import local, make_settings
+
+PI = "pi.a@syt.example.vn"
+
+
+@pytest.fixture
+def sapp(db_url: str, tmp_path: Path) -> Iterator[App]:
+    config = tmp_path / "nckh.toml"
+    config.write_text("[scheduler]\nobligations = []\nreports = {}\nquota_check = \"off\"\n")
+    app = build_scheduling_app(make_settings(db_url, tmp_path, NCKH_CONFIG=str(config)))
+    small_province(app, local(2025, 1, 2))
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def rec(sapp: App) -> Recorder:
+    recorder = Recorder(sapp.engine.tz)
+    sapp.engine.bus.subscribe(recorder)
+    return recorder
+
+
+def new_task(app: App, when: dt.datetime, unit: str = "A") -> int:
+    return app.engine.create_task(unit_code=unit, level="unit", title="Đề tài thử nghiệm",
+                                  pi_email=PI, pi_name="BS. Nguyễn Văn An", year=2025, now=when)
+
+
+def timers(app: App, task_id: int) -> list[tuple[str, str, str, str]]:
+    with app.sessions() as s:
+        rows = s.scalars(select(Timer).where(Timer.task_id == task_id)
+                         .order_by(Timer.fire_at, Timer.id))
+        return [(t.kind, t.fire_at.astimezone(app.engine.tz).date().isoformat(), t.status,
+                 t.to_role or str(t.days)) for t in rows]
+
+
+def tick_days(app: App, start: dt.date, end: dt.date) -> None:
+    day = start
+    while day <= end:
+        app.tick(local(day.year, day.month, day.day))
+        day += dt.timedelta(days=1)
+
+
+def test_registering_a_task_plants_its_timers_with_the_deadline(sapp: App) -> None:
+    task = new_task(sapp, local(2025, 1, 2, 10))
+    assert timers(sapp, task) == [
+        ("reminder", "2025-04-15", "pending", "14"), ("reminder", "2025-04-26", "pending", "3"),
+        ("deadline", "2025-05-06", "pending", "0"),
+        ("escalation", "2025-05-06", "pending", "unit_head"),
+        ("escalation", "2025-05-12", "pending", "office")]
+
+
+def test_a_due_reminder_fires_once_however_often_the_sweep_runs(sapp: App, rec: Recorder) -> None:
+    task = new_task(sapp, local(2025, 1, 2, 10))
+    for hour in (7, 8, 9, 15):
+        sapp.tick(local(2025, 4, 15, hour))
+    assert rec.of(task) == [("2025-04-15", "reminder", "14d")]
+    assert timers(sapp, task)[0][2] == "fired"
+
+
+def test_leaving_the_state_cancels_its_timers_and_they_never_fire(sapp: App, rec: Recorder) -> None:
+    task = new_task(sapp, local(2025, 1, 2, 10))
+    sapp.engine.fire(task, "reject", actor_email=OFFICE, reason="Trùng lặp",
+                     now=local(2025, 4, 10, 9))
+    assert {status for _, _, status, _ in timers(sapp, task)} == {"cancelled"}
+    tick_days(sapp, dt.date(2025, 4, 10), dt.date(2025, 5, 20))
+    assert rec.of(task) == []
+
+
+def test_an_extension_reschedules_the_ladder(sapp: App, rec: Recorder) -> None:
+    task = new_task(sapp, local(2025, 1, 2, 10))
+    sapp.engine.fire(task, "approve_outline", actor_email=OFFICE, now=local(2025, 3, 3, 9))
+    sapp.engine.fire(task, "start", actor_email=OFFICE, now=local(2025, 3, 4, 9))
+    sapp.engine.fire(task, "extend", actor_email=OFFICE, reason="Bổ sung mẫu",
+                     data={"until": "2026-03-31"}, now=local(2025, 11, 10, 9))
+    rows = timers(sapp, task)
+    assert ("reminder", "2025-10-31", "pending", "30") not in rows  # it was cancelled
+    assert ("reminder", "2025-11-17", "cancelled", "14") in rows
+    assert ("reminder", "2026-03-17", "pending", "14") in rows
+    assert ("deadline", "2026-04-01", "pending", "0") in rows
+
+
+def test_a_timer_whose_task_moved_on_unnoticed_is_skipped_with_the_reason(sapp: App,
+                                                                          rec: Recorder) -> None:
+    task = new_task(sapp, local(2025, 1, 2, 10))
+    with sapp.engine.transaction() as s:  # as if a change bypassed the engine
+        s.execute(update(Task).where(Task.id == task).values(state="outline_revision"))
+    sapp.tick(local(2025, 4, 15))
+    with sapp.sessions() as s:
+        t = s.scalars(select(Timer).where(Timer.task_id == task, Timer.status != "pending")).one()
+    assert (t.status, t.reason) == ("skipped", "task is in outline_revision, no longer in proposed")
+    assert rec.of(task) == []
+
+
+def test_overdue_by_90_days_the_system_suspends_the_task(sapp: App, rec: Recorder) -> None:
+    task = new_task(sapp, local(2025, 1, 2, 10))
+    sapp.engine.fire(task, "approve_outline", actor_email=OFFICE, now=local(2025, 3, 3, 9))
+    sapp.engine.fire(task, "start", actor_email=OFFICE, now=local(2025, 3, 4, 9))
+    sapp.tick(local(2026, 3, 2))  # legal end 1/12/2025 + 90 days = 1/3/2026 (Sunday) → 2/3
+    with sapp.sessions() as s:
+        state = s.scalar(select(Task.state).where(Task.id == task))
+        last = s.scalars(select(HistoryEntry).where(HistoryEntry.task_id == task)
+                         .order_by(HistoryEntry.seq.desc())).first()
+    assert state == "suspended"
+    assert last is not None and (last.event, last.actor_role) == ("suspend", "system")
+    assert "90 days overdue" in (last.reason or "")
+    assert all(status != "pending" for _, _, status, _ in timers(sapp, task))
+
+
+def test_after_downtime_each_overdue_timer_fires_once_and_the_ladder_continues(
+        sapp: App, rec: Recorder) -> None:
+    task = new_task(sapp, local(2025, 1, 2, 10))
+    sapp.tick(local(2025, 6, 2))  # down from 2 January to 2 June
+    assert rec.of(task) == [("2025-06-02", "reminder", "14d"), ("2025-06-02", "reminder", "3d"),
+                            ("2025-06-02", "passed", "2025-04-30"),
+                            ("2025-06-02", "escalated", "unit_head"),
+                            ("2025-06-02", "escalated", "office")]
+    pending = [r for r in timers(sapp, task) if r[2] == "pending"]
+    assert pending == [("escalation", "2025-06-09", "pending", "office")]
+    sapp.tick(local(2025, 6, 9))
+    assert rec.of(task)[-1] == ("2025-06-09", "escalated", "office")
+    assert len(rec.timer_ids) == len(set(rec.timer_ids))
+
+
+@pytest.mark.parametrize("when", [local(2025, 4, 15, 7, 59), local(2025, 4, 15, 18, 0),
+                                  local(2025, 4, 30, 9), local(2025, 4, 19, 9)])
+def test_nothing_goes_out_at_night_on_a_holiday_or_a_weekend(sapp: App, rec: Recorder,
+                                                            when: dt.datetime) -> None:
+    new_task(sapp, local(2025, 1, 2, 10))
+    sapp.tick(when)
+    assert rec.facts == []
+
+
+def test_task_show_lists_pending_and_fired_timers(sapp: App) -> None:
+    task = new_task(sapp, local(2025, 1, 2, 10))
+    sapp.tick(local(2025, 4, 15))
+    extra = sapp.engine.task_detail(task, now=local(2025, 4, 16))["extra"]
+    assert extra["Timers done"] == [
+        "2025-04-15 08:00  reminder 14d before 2025-04-30  [proposed]  fired 2025-04-15 08:00"]
+    assert extra["Timers pending"][0] == (
+        "2025-04-26 08:00  reminder 3d before 2025-04-30  [proposed]")
+
+
+def test_a_refused_transition_leaves_no_timers_behind(sapp: App) -> None:
+    task = new_task(sapp, local(2025, 1, 2, 10))
+    with sapp.sessions() as s:
+        before = s.scalar(select(func.count()).select_from(Timer))
+    with pytest.raises(InputError):
+        sapp.engine.fire(task, "approve_outline", actor_email=OFFICE, data={"decided_on": "x"},
+                         now=local(2025, 3, 3, 9))
+    with sapp.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Timer)) == before
+
+
+def test_a_bad_scheduler_config_stops_the_app_before_it_runs(db_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[scheduler]\nsend_at = \"25:00\"\n")
+    with pytest.raises(InputError, match=r"config \[scheduler\] send_at: invalid time '25:00'"):
+        build_scheduling_app(make_settings(db_url, tmp_path, NCKH_CONFIG=str(config)))

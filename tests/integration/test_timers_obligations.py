@@ -1,0 +1,95 @@
+"""Calendar jobs on real databases: obligations per unit, the quota check, report dates, once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from engine.app import App
+from engine.scheduling.testing import Recorder, build_scheduling_app, head_email, small_province
+from storage.models import Deadline, Person, Task
+from storage.timers import CalendarRun, Obligation
+from tests.conftest import local, make_settings
+
+CONFIG = """
+[scheduler]
+quota_check = "04-30"
+reports = {progress = "07-01"}
+[[scheduler.obligations]]
+key = "unit_plan"
+title = "Kế hoạch nghiên cứu khoa học năm {year}"
+request = "01-02"
+due = "03-31"
+[[scheduler.obligations]]
+key = "science_session"
+title = "Biên bản sinh hoạt khoa học tháng {month}/{year}"
+every = "month"
+"""
+
+
+@pytest.fixture
+def sapp(db_url: str, tmp_path: Path) -> Iterator[App]:
+    config = tmp_path / "nckh.toml"
+    config.write_text(CONFIG)
+    app = build_scheduling_app(make_settings(db_url, tmp_path, NCKH_CONFIG=str(config)))
+    small_province(app, local(2024, 12, 20))
+    yield app
+    app.close()
+
+
+def obligations(app: App) -> list[tuple[str, str, int, int, str, str, str]]:
+    with app.sessions() as s:
+        rows = s.execute(select(Obligation, Task, Person, Deadline)
+                         .join(Task, Task.id == Obligation.task_id)
+                         .join(Person, Person.id == Task.pi_id)
+                         .join(Deadline, Deadline.task_id == Task.id)
+                         .order_by(Obligation.id)).all()
+        return [(o.key, t.unit.code, o.year, o.period, p.email, d.due_on.isoformat(), t.title)
+                for o, t, p, d in rows]
+
+
+def test_the_yearly_obligation_is_created_once_per_unit_with_its_head_as_investigator(
+        sapp: App) -> None:
+    sapp.tick(local(2025, 1, 2, 8))
+    sapp.tick(local(2025, 1, 2, 9))
+    sapp.tick(local(2025, 1, 3, 8))
+    rows = [r for r in obligations(sapp) if r[0] == "unit_plan"]
+    assert rows == [("unit_plan", code, 2025, 0, head_email(code), "2025-03-31",
+                     "Kế hoạch nghiên cứu khoa học năm 2025") for code in ("A", "B", "C")]
+    with sapp.sessions() as s:
+        task = s.scalars(select(Task).where(Task.workflow == "unit_report")).first()
+        assert task is not None and (task.level, task.state) == ("obligation", "requested")
+
+
+def test_the_monthly_session_runs_on_the_first_working_day_of_each_month(sapp: App) -> None:
+    sapp.tick(local(2025, 2, 1, 9))  # Tết: nothing runs on a day off
+    assert [r for r in obligations(sapp) if r[0] == "science_session"] == []
+    sapp.tick(local(2025, 2, 3, 8))  # catches up January's and runs February's
+    periods = sorted({(r[3], r[5]) for r in obligations(sapp) if r[0] == "science_session"})
+    assert periods == [(1, "2025-01-31"), (2, "2025-02-28")]
+
+
+def test_missed_runs_older_than_the_catch_up_window_are_history(sapp: App) -> None:
+    sapp.tick(local(2025, 6, 2, 8))
+    periods = sorted({r[3] for r in obligations(sapp) if r[0] == "science_session"})
+    assert periods == [5, 6]
+    assert [r for r in obligations(sapp) if r[0] == "unit_plan"] == []
+
+
+def test_quota_check_and_report_dates_publish_once(sapp: App) -> None:
+    rec = Recorder(sapp.engine.tz)
+    sapp.engine.bus.subscribe(rec)
+    sapp.engine.create_task(unit_code="A", level="unit", title="Đề tài", pi_email="pi@x.vn",
+                            pi_name="BS. An", year=2025, now=local(2025, 3, 1, 9))
+    for _ in range(2):
+        sapp.tick(local(2025, 5, 5, 8))  # 30/4 is a holiday: the check runs on 5/5
+        sapp.tick(local(2025, 7, 1, 8))
+    quota = [(day, unit) for day, kind, unit, _ in rec.facts if kind == "quota"]
+    with sapp.sessions() as s:
+        runs = s.scalars(select(CalendarRun.job).order_by(CalendarRun.id)).all()
+    assert len(quota) == 2 and {day for day, _ in quota} == {"2025-05-05"}
+    assert [f for f in rec.facts if f[1] == "report"] == [("2025-07-01", "report", 0, "progress")]
+    assert runs.count("quota_check") == 1 and runs.count("report:progress") == 1
