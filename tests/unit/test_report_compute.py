@@ -1,0 +1,67 @@
+"""The report computations on rows built by hand: no database, milliseconds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from engine.reports import compute
+from engine.reports.render import to_table
+from engine.reports.rows import Dataset, DeadlineRow, EventRow, TaskRow, UnitRow
+
+D = dt.date
+
+
+def _task(task_id: int, unit_id: int, *events: tuple[str, str, dt.date]) -> TaskRow:
+    return TaskRow(task_id, unit_id, "unit", "unit_task",
+                   tuple(EventRow(e, s, on) for e, s, on in events))
+
+
+T = _task(1, 1, ("create", "proposed", D(2025, 2, 1)),
+          ("approve_outline", "outline_approved", D(2025, 4, 30)),
+          ("start", "in_progress", D(2025, 5, 2)))
+
+
+def test_a_task_is_in_the_state_its_last_event_by_that_day_left_it_in() -> None:
+    assert T.state_on(D(2025, 1, 31)) is None
+    assert T.state_on(D(2025, 4, 29)) == "proposed"
+    assert T.state_on(D(2025, 4, 30)) == "outline_approved"
+    assert T.state_on(D(2025, 12, 31)) == "in_progress"
+
+
+def test_an_outline_approved_on_30_april_counts_as_approved_by_30_april() -> None:
+    data = Dataset(2025, (UnitRow(1, "A", "Đơn vị A", "public"),), (T,))
+    assert compute.compliance(data, D(2025, 12, 31)).unit("A")["approved_by_deadline"] == 1
+    late = _task(2, 1, ("create", "proposed", D(2025, 2, 1)),
+                 ("approve_outline", "outline_approved", D(2025, 5, 1)))
+    data = Dataset(2025, (UnitRow(1, "A", "Đơn vị A", "public"),), (late,))
+    assert compute.compliance(data, D(2025, 12, 31)).unit("A")["approved_by_deadline"] == 0
+
+
+def test_a_deadline_is_overdue_only_after_its_day_and_while_open() -> None:
+    d = DeadlineRow(1, due_on=D(2025, 4, 30), opened_on=D(2025, 2, 1), closed_on=D(2025, 5, 10))
+    assert not d.overdue_on(D(2025, 4, 30))
+    assert d.overdue_on(D(2025, 5, 1))
+    assert not d.overdue_on(D(2025, 5, 10))  # closed that day
+    assert not d.overdue_on(D(2025, 1, 31))  # not yet opened
+
+
+def test_without_private_units_there_is_no_private_section() -> None:
+    data = Dataset(2025, (UnitRow(1, "A", "Đơn vị A", "public"),), ())
+    report = compute.progress(data)
+    assert [s.kind for s in report.sections] == ["public"]
+    assert report.as_of == D(2025, 6, 30)
+
+
+def test_an_inactive_unit_is_listed_only_while_it_has_tasks_in_the_year() -> None:
+    units = (UnitRow(1, "A", "Đơn vị A", "public"), UnitRow(2, "B", "Đơn vị B", "public", False),
+             UnitRow(3, "C", "Đơn vị C", "public", False))
+    report = compute.compliance(Dataset(2025, units, (_task(1, 2, ("create", "proposed",
+                                                                  D(2025, 3, 1))),)), D(2025, 6, 1))
+    assert [r["code"] for r in report.unit_rows()] == ["A", "B"]
+
+
+def test_the_terminal_table_aligns_numbers_right_and_names_left() -> None:
+    data = Dataset(2025, (UnitRow(1, "A", "Bệnh viện Đa khoa tỉnh", "public"),), (T,))
+    lines = to_table(compute.compliance(data, D(2025, 12, 31))).splitlines()
+    row = next(line for line in lines if line.lstrip().startswith("1  A"))
+    assert "Bệnh viện Đa khoa tỉnh" in row and row.endswith("0")
