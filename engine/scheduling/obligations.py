@@ -5,7 +5,9 @@ rolled to the next working day, at the send hour). An occurrence runs once: its 
 `calendar_run`, keyed by (job, scheduled_for) and inserted with ON CONFLICT DO NOTHING, commits
 in the same transaction as the job's work, so two daemons cannot both run it and a crash midway
 leaves it to run again. Occurrences missed while no daemon ran are caught up if they are less
-than `catchup_days` old; older ones are history, not work.
+than `catchup_days` old; older ones are history, not work. Nor does catch-up reach back before
+1 January of the year of the database's first run: a fresh install creates this year's
+obligations, never last year's.
 
 What the jobs do:
 - obligation: per active unit, a task of the obligation workflow (`unit_report`) with the unit
@@ -24,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -104,6 +106,9 @@ class CalendarJobs:
             return counts
         start = now - dt.timedelta(days=self.config.catchup_days)
         with self.engine.transaction() as s:
+            first = s.scalar(select(func.min(CalendarRun.started_at)))
+            floor_year = (first or now).astimezone(self.engine.tz).year
+            start = max(start, dt.datetime(floor_year, 1, 1, tzinfo=self.engine.tz))
             done = {(r.job, r.scheduled_for) for r in s.execute(
                 select(CalendarRun.job, CalendarRun.scheduled_for)
                 .where(CalendarRun.scheduled_for > start))}

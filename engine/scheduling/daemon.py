@@ -1,0 +1,199 @@
+"""The daemon: APScheduler 3 as the ticker, the database as the record, a heartbeat for status.
+
+APScheduler only decides *when* to look: an interval job runs one pass (`App.tick`, exactly what
+`nckh tick` runs) every few seconds, and a cron job runs one at the send hour so calendar jobs
+start on the minute. No job store, nothing due is kept in memory: a pass asks the database.
+Jobs use coalesce=True, max_instances=1 and misfire_grace_time=None (a late pass still runs,
+once), the business time zone, and next_run_time=now for a catch-up pass at start.
+
+Stopping: SIGTERM/SIGINT set a flag; the sweep finishes the timer in hand, hands back the rest of
+its claim, the scheduler waits for the pass, the heartbeat is marked stopped, exit 0.
+
+SQLite is one writer at a time: a second daemon on the same SQLite database refuses to start
+while the first one's heartbeat is fresh (and, on the same host, its process is alive).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+from sqlalchemy import select, update
+
+from engine.app import App
+from engine.clock import Clock
+from engine.errors import Refused
+from engine.scheduling.wiring import Scheduling, scheduling_of
+from storage.timers import DaemonHeartbeat
+
+log = logging.getLogger("nckh.daemon")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line on stderr: journald keeps it, `jq` reads it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        ts = dt.datetime.fromtimestamp(record.created, dt.UTC)
+        data: dict[str, Any] = {
+            "ts": ts.isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
+        data.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            data["error"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False, default=str)
+
+
+def setup_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger("nckh")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
+
+
+class RunningClock:
+    """`--now` for a daemon: starts at the given instant and runs at the speed of real time."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.start = start
+        self.t0 = time.monotonic()
+
+    def now(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=time.monotonic() - self.t0)
+
+
+class AnotherDaemon(Refused):
+    pass
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def _alive_locally(row: DaemonHeartbeat) -> bool:
+    if row.host != socket.gethostname():
+        return True  # cannot tell: trust the heartbeat's age
+    try:
+        os.kill(row.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class Daemon:
+    app: App
+    clock: Clock
+    interval_s: float
+    worker: str = field(default_factory=new_worker_id)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _pass_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def scheduling(self) -> Scheduling:
+        return scheduling_of(self.app)
+
+    def register(self) -> None:
+        """Write our heartbeat row; on SQLite, refuse if another daemon is alive."""
+        now = self.clock.now()
+        stale = dt.timedelta(seconds=self.scheduling.config.heartbeat_stale_s)
+        with self.app.engine.transaction() as s:
+            if s.get_bind().dialect.name == "sqlite":
+                for row in s.scalars(select(DaemonHeartbeat).where(
+                        DaemonHeartbeat.stopped_at.is_(None))):
+                    if row.beat_at > now - stale and _alive_locally(row):
+                        raise AnotherDaemon(
+                            f"another nckh daemon ({row.id}, last heartbeat "
+                            f"{row.beat_at.isoformat(timespec='seconds')}) is running on this "
+                            "SQLite database; SQLite allows one daemon: stop it first, or use "
+                            "PostgreSQL for several")
+                    row.stopped_at = now  # dead: its claims expire with their leases
+            s.add(DaemonHeartbeat(id=self.worker, host=socket.gethostname(), pid=os.getpid(),
+                                  started_at=now, beat_at=now, passes=0, fired=0))
+
+    def beat(self, fired: int = 0, passes: int = 0, stopped: bool = False) -> None:
+        now = self.clock.now()
+        values: dict[str, Any] = {"beat_at": now, "passes": DaemonHeartbeat.passes + passes,
+                                  "fired": DaemonHeartbeat.fired + fired}
+        if stopped:
+            values["stopped_at"] = now
+        with self.app.engine.transaction() as s:
+            s.execute(update(DaemonHeartbeat).where(DaemonHeartbeat.id == self.worker)
+                      .values(**values))
+
+    def one_pass(self) -> Mapping[str, Mapping[str, int]] | None:
+        if not self._pass_lock.acquire(blocking=False):
+            return None  # a pass is running; it will see everything due
+        try:
+            if self._stop.is_set():
+                return None
+            now = self.clock.now()
+            counts = self.app.tick(now)
+            fired = int(counts.get("timers", {}).get("fired", 0))
+            self.beat(fired=fired, passes=1)
+            if any(v for c in counts.values() for v in c.values()):
+                log.info("pass", extra={"fields": {"worker": self.worker, "at": now.isoformat(),
+                                                   **{k: dict(v) for k, v in counts.items()}}})
+            return counts
+        except Exception:
+            log.exception("pass failed", extra={"fields": {"worker": self.worker}})
+            return None
+        finally:
+            self._pass_lock.release()
+
+    def heartbeat_job(self) -> None:
+        try:
+            self.beat()
+        except Exception:
+            log.exception("heartbeat failed", extra={"fields": {"worker": self.worker}})
+
+    def request_stop(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("stopping", extra={"fields": {"worker": self.worker, "signal": signum}})
+        self.scheduling.stopping.set()
+        self._stop.set()
+
+    def run(self) -> int:
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        tz = self.app.engine.tz
+        self.scheduling.set_worker(self.worker)
+        self.register()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self.request_stop)
+        send_at = self.scheduling.config.send_at
+        sched = BackgroundScheduler(timezone=tz, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
+        sched.add_job(self.one_pass, IntervalTrigger(seconds=self.interval_s, timezone=tz),
+                      id="sweep", next_run_time=dt.datetime.now(tz))
+        sched.add_job(self.one_pass, CronTrigger(hour=send_at.hour, minute=send_at.minute,
+                                                 timezone=tz), id="send_hour")
+        sched.add_job(self.heartbeat_job, IntervalTrigger(
+            seconds=max(1.0, min(self.interval_s, 10.0)), timezone=tz), id="heartbeat")
+        log.info("started", extra={"fields": {
+            "worker": self.worker, "interval_s": self.interval_s,
+            "database": self.app.db.dialect.name, "now": self.clock.now().isoformat()}})
+        sched.start()
+        try:
+            while not self._stop.wait(timeout=1.0):
+                pass
+        finally:
+            sched.shutdown(wait=True)
+            self.beat(stopped=True)
+            log.info("stopped", extra={"fields": {"worker": self.worker}})
+        return 0
