@@ -1,0 +1,123 @@
+"""Mail settings as one frozen value, built from `Settings` (the shell read them; we never do).
+
+The `[smtp]` keys and `NCKH_SMTP_*`/`NCKH_MAIL_FROM`/`NCKH_OFFICE_EMAIL` are parsed by
+`engine.settings`; the rest lives in the config file's `[mail]` section:
+
+    [mail]
+    office_agency = "Sở Y tế tỉnh Phú Thọ"        # the letterhead: every name is configuration
+    office_department = "Phòng Nghiệp vụ Y"
+    subject_prefix = "Sở Y tế"                    # "[Sở Y tế] V/v …"
+    office_phone = "0210 3 846 xxx"
+    office_address = "…"
+    plan_reference = "Kế hoạch số 57/KH-SYT ngày 10 tháng 01 năm 2025 của Sở Y tế"  # never invented
+    lang = "vi"                                   # vi | en
+    templates_dir = "/etc/nckh/templates"         # administrator overrides: <dir>/<lang>/<kind>.*
+    kinds_file = "/etc/nckh/kinds.yaml"           # who gets what
+    concurrency = 4                               # SMTP connections per batch
+    timeout_s = 30                                # one send, end to end
+    ca_file = "/etc/ssl/certs/internal-ca.pem"    # extra CA for the SMTP server's certificate
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError
+from engine.settings import Settings
+
+DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    tls: str = "none"  # none | starttls | tls — always explicit, never opportunistic
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    ca_file: str | None = None
+    timeout_s: float = 30.0
+    concurrency: int = 4
+
+
+@dataclass(frozen=True)
+class MailConfig:
+    mail_from: str
+    office: Mapping[str, Any]
+    plan_reference: str | None
+    lang: str
+    smtp: SmtpConfig | None  # None: deliver into the maildir
+    maildir: Path
+    templates_dir: Path | None
+    kinds_file: Path | None
+    batch_size: int = 200
+    lease: dt.timedelta = dt.timedelta(minutes=5)
+    retry_base: dt.timedelta = dt.timedelta(minutes=1)
+    retry_cap: dt.timedelta = dt.timedelta(hours=1)
+    give_up_after: dt.timedelta = dt.timedelta(days=3)
+    digest_weekday: int | None = 0  # Monday; None: no digest
+    digest_hour: int = 8
+
+
+def _num(section: Mapping[str, Any], key: str, default: float, low: float, high: float) -> float:
+    raw = section.get(key, default)
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise InputError(f"invalid [mail] {key} = {raw!r}: expected a number") from None
+    if not low <= value <= high:
+        raise InputError(f"invalid [mail] {key} = {raw!r}: expected {low:g}–{high:g}")
+    return value
+
+
+def _path(value: Any) -> Path | None:
+    return Path(str(value)).expanduser() if value else None
+
+
+def mail_config(settings: Settings) -> MailConfig:
+    m = settings.section("mail")
+    smtp_section = settings.section("smtp")
+    lang = str(m.get("lang", "vi"))
+    if lang not in ("vi", "en"):
+        raise InputError(f"invalid [mail] lang = {lang!r}: expected vi or en")
+    smtp: SmtpConfig | None = None
+    if settings.smtp_host:
+        smtp = SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port or DEFAULT_PORTS[settings.smtp_tls],
+            tls=settings.smtp_tls, user=settings.smtp_user, password=settings.smtp_password,
+            ca_file=str(m.get("ca_file") or smtp_section.get("ca_file") or "") or None,
+            timeout_s=_num(m, "timeout_s", 30, 1, 600),
+            concurrency=int(_num(m, "concurrency", 4, 1, 32)),
+        )
+    weekday = m.get("digest_weekday", 0)
+    office = {
+        "agency": str(m.get("office_agency", "Sở Y tế")),
+        "department": str(m.get("office_department", "Phòng Nghiệp vụ Y")),
+        "prefix": str(m.get("subject_prefix", "Sở Y tế")),
+        "email": settings.office_email or "",
+        "phone": str(m.get("office_phone", "")),
+        "address": str(m.get("office_address", "")),
+    }
+    return MailConfig(
+        mail_from=settings.mail_from,
+        office=office,
+        plan_reference=str(m["plan_reference"]) if m.get("plan_reference") else None,
+        lang=lang,
+        smtp=smtp,
+        maildir=settings.maildir,
+        templates_dir=_path(m.get("templates_dir")),
+        kinds_file=_path(m.get("kinds_file")),
+        batch_size=int(_num(m, "batch_size", 200, 1, 5000)),
+        lease=dt.timedelta(seconds=_num(m, "lease_s", 300, 10, 86400)),
+        retry_base=dt.timedelta(seconds=_num(m, "retry_base_s", 60, 1, 86400)),
+        retry_cap=dt.timedelta(seconds=_num(m, "retry_cap_s", 3600, 1, 86400)),
+        give_up_after=dt.timedelta(hours=_num(m, "give_up_after_h", 72, 1, 24 * 30)),
+        digest_weekday=None if weekday in (None, "", "off") else int(_num(m, "digest_weekday",
+                                                                         0, 0, 6)),
+        digest_hour=int(_num(m, "digest_hour", 8, 0, 23)),
+    )

@@ -1,0 +1,161 @@
+"""The template context of an outbox row: the event's facts plus what the database says now.
+
+Everything returned is plain data (dicts, lists, strings, numbers, dates) — the sandbox's rule.
+Every top-level key exists in every context (None when it does not apply), so templates under
+`StrictUndefined` may test `{% if deadline %}` without tripping over a missing name.
+Labels (states, events, deadlines) come from the workflow snapshot the task runs on, in the
+message's language; nouns and obligation names from `kinds.yaml`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from notifications.catalog import Catalog
+from notifications.config import MailConfig
+from storage.base import Base
+from storage.models import Deadline, Task, Unit, WorkflowDefinition
+from workflows.model import Workflow
+from workflows.registry import from_snapshot
+
+KEYS = ("office", "lang", "kind", "to", "cc", "task", "unit", "event", "deadline", "obligation",
+        "plan", "digest", "report", "quota", "today")
+
+
+def empty_context(cfg: MailConfig, kind: str, lang: str, today: dt.date) -> dict[str, Any]:
+    ctx: dict[str, Any] = dict.fromkeys(KEYS)
+    ctx.update(office=dict(cfg.office), lang=lang, kind=kind, to=[], cc=[],
+               plan=cfg.plan_reference, today=today)
+    return ctx
+
+
+def _word(catalog: Catalog, group: str, key: str, lang: str) -> str:
+    table = catalog.words.get(group, {}).get(lang, {}) if group != "obligations" else {}
+    if group == "obligations":
+        return str(catalog.words.get("obligations", {}).get(key, {}).get(lang, key))
+    return str(table.get(key, key))
+
+
+def workflow_of(session: Session, task: Task) -> Workflow:
+    snap = session.get(WorkflowDefinition, task.definition_id)
+    assert snap is not None
+    return from_snapshot(snap.source, snap.source_path)
+
+
+def task_context(task: Task, wf: Workflow, catalog: Catalog, lang: str) -> dict[str, Any]:
+    state = wf.states.get(task.state)
+    return {
+        "id": task.id, "title": " ".join(task.title.split()), "year": task.year,
+        "level": task.level, "level_label": wf.labels.get(lang),
+        "noun": _word(catalog, "nouns", task.level, lang),
+        "leader": _word(catalog, "leaders", task.level, lang),
+        "state": task.state, "state_label": state.labels.get(lang) if state else task.state,
+        "unit_name": task.unit.name, "unit_code": task.unit.code,
+        "pi_name": " ".join(task.pi.name.split()), "pi_title": task.pi.title or "",
+        "pi_email": task.pi.email,
+    }
+
+
+def deadline_context(wf: Workflow | None, row: Deadline | None, facts: Mapping[str, Any],
+                     lang: str) -> dict[str, Any] | None:
+    state = facts.get("state") or (row.state if row else None)
+    due = facts.get("due_on") or (row.due_on.isoformat() if row else None)
+    if state is None or due is None:
+        return None
+    state_def = wf.states.get(state) if wf else None
+    rule = state_def.deadline if state_def else None
+    label = (rule.label.get(lang) if rule and rule.label else
+             state_def.labels.get(lang) if state_def else state)
+    return {
+        "due_on": dt.date.fromisoformat(str(due)[:10]), "label": label, "state": state,
+        "before": (rule.before is not None) if rule else (row.rule.startswith("before")
+                                                          if row else True),
+        "days_before": facts.get("days_before"), "days_overdue": facts.get("days_overdue"),
+    }
+
+
+def obligation_context(session: Session, task_id: int, catalog: Catalog,
+                       lang: str) -> dict[str, Any] | None:
+    """The calendar obligation a `unit_report` task stands for (table owned by the scheduler)."""
+    table = Base.metadata.tables.get("obligation")
+    if table is None or "task_id" not in table.c:
+        return None
+    row = session.execute(select(table).where(table.c.task_id == task_id)).mappings().first()
+    if row is None:
+        return None
+    key = str(row.get("key"))
+    period = row.get("period")
+    due = row.get("due_on")
+    return {"key": key, "label": _word(catalog, "obligations", key, lang),
+            "period": str(period) if period not in (None, "") else None,
+            "year": row.get("year"), "due_on": due if isinstance(due, dt.date) else None}
+
+
+def event_context(wf: Workflow, facts: Mapping[str, Any], lang: str,
+                  tz: dt.tzinfo) -> dict[str, Any]:
+    name = str(facts["event"])
+    ev = wf.events.get(name)
+    data = facts.get("data") or {}
+    fields = []
+    for key, value in data.items():
+        spec = ev.field(key) if ev else None
+        label = spec.label.get(lang) if spec and spec.label else key
+        fields.append({"label": label, "value": " ".join(str(value).split())})
+    at = dt.datetime.fromisoformat(str(facts["effective_at"]))
+    return {"name": name, "label": ev.labels.get(lang) if ev else name,
+            "reason": " ".join(str(facts.get("reason") or "").split()) or None,
+            "actor": facts.get("actor"), "actor_role": facts.get("actor_role"),
+            "effective_on": at.astimezone(tz).date(), "fields": fields}
+
+
+def build_context(session: Session, *, kind: str, lang: str, task: Task | None,
+                  unit: Unit | None, facts: Mapping[str, Any], recipients: Mapping[str, Any],
+                  cfg: MailConfig, catalog: Catalog, today: dt.date,
+                  tz: dt.tzinfo) -> dict[str, Any]:
+    ctx = empty_context(cfg, kind, lang, today)
+    ctx["to"], ctx["cc"] = list(recipients["to"]), list(recipients["cc"])
+    wf = workflow_of(session, task) if task is not None else None
+    if task is not None and wf is not None:
+        ctx["task"] = task_context(task, wf, catalog, lang)
+        ctx["obligation"] = obligation_context(session, task.id, catalog, lang)
+        if ctx["obligation"] is None and kind.startswith("obligation_"):
+            # A `unit_report` task whose obligation row is gone: its title says what it is.
+            ctx["obligation"] = {"key": "", "label": ctx["task"]["title"], "period": None,
+                                 "year": task.year, "due_on": None}
+        deadline_row: Deadline | None = None
+        if facts.get("deadline_id"):
+            deadline_row = session.get(Deadline, int(facts["deadline_id"]))
+        elif not facts.get("state"):
+            deadline_row = session.scalar(select(Deadline).where(
+                Deadline.task_id == task.id, Deadline.closed_at.is_(None))
+                .order_by(Deadline.id.desc()))
+        ctx["deadline"] = deadline_context(wf, deadline_row, facts if facts.get("deadline_id")
+                                           else {}, lang)
+        if facts.get("event"):
+            ctx["event"] = event_context(wf, facts, lang, tz)
+    if unit is not None:
+        ctx["unit"] = {"code": unit.code, "name": unit.name}
+    for key in ("digest", "report", "quota"):
+        if facts.get(key) is not None:
+            ctx[key] = _dates(facts[key])
+    return ctx
+
+
+def _dates(value: Any) -> Any:
+    """JSON brought dates back as ISO strings: turn keys ending in `_on`/`period_*` into dates."""
+    if isinstance(value, Mapping):
+        return {k: (dt.date.fromisoformat(v) if isinstance(v, str) and
+                    (k.endswith("_on") or k in ("period_start", "period_end")) else _dates(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates(v) for v in value]
+    return value
+
+
+def _jsonable_recipients(recipients: Mapping[str, Any]) -> dict[str, Any]:
+    return {"to": [dict(r) for r in recipients["to"]], "cc": [dict(r) for r in recipients["cc"]]}

@@ -1,0 +1,86 @@
+"""Who receives a message: the roles a kind names (kinds.yaml), resolved against the directory.
+
+Resolved when the message is first claimed for sending, not when it is queued, so a unit head
+replaced in between gets the mail, and an inactive person does not. Every recipient is a plain
+dict (`role`, `name`, `title`, `email`, `unit_name`) the templates may read. An address appears
+once: `to` first, then `cc` minus what `to` has. With nobody in `to` the copies move up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from notifications.catalog import KindSpec
+from storage.models import Person, Task, Unit
+
+Recipient = dict[str, Any]
+
+
+class NoRecipients(Exception):
+    """Nobody to send to (no office address configured, no active person in the roles…)."""
+
+
+def _person(role: str, person: Person, unit: Unit | None) -> Recipient:
+    return {"role": role, "name": " ".join(person.name.split()), "title": person.title or "",
+            "email": person.email, "unit_name": unit.name if unit else ""}
+
+
+def _for_role(session: Session, role: str, task: Task | None, unit: Unit | None,
+              office: Mapping[str, Any], addressed: Sequence[str]) -> list[Recipient]:
+    if role == "pi":
+        if task is None or not task.pi.active:
+            return []
+        return [_person("pi", task.pi, unit)]
+    if role == "unit_head":
+        if unit is None:
+            return []
+        heads = session.scalars(select(Person).where(
+            Person.unit_id == unit.id, Person.role == "unit_head", Person.active.is_(True))
+            .order_by(Person.id))
+        return [_person("unit_head", p, unit) for p in heads]
+    if role == "unit_contact":
+        if unit is None or not unit.contact_email:
+            return []
+        return [{"role": "unit_contact", "name": "", "title": "", "email": unit.contact_email,
+                 "unit_name": unit.name}]
+    if role == "office":
+        if not office.get("email"):
+            return []
+        return [{"role": "office", "name": str(office["department"]), "title": "",
+                 "email": str(office["email"]), "unit_name": ""}]
+    if role == "council":
+        members = session.scalars(select(Person).where(
+            Person.role == "council", Person.active.is_(True)).order_by(Person.id))
+        return [_person("council", p, p.unit) for p in members]
+    if role == "addressed":
+        return [{"role": "addressed", "name": "", "title": "", "email": e, "unit_name": ""}
+                for e in addressed]
+    raise ValueError(f"unknown role {role!r}")
+
+
+def resolve(session: Session, spec: KindSpec, *, task: Task | None, unit: Unit | None,
+            office: Mapping[str, Any], addressed: Sequence[str] = ()) -> dict[str, list[Recipient]]:
+    seen: set[str] = set()
+
+    def collect(roles: Sequence[str]) -> list[Recipient]:
+        out: list[Recipient] = []
+        for role in roles:
+            for r in _for_role(session, role, task, unit, office, addressed):
+                key = r["email"].strip().lower()
+                if key and key not in seen:
+                    seen.add(key)
+                    out.append(r)
+        return out
+
+    to = collect(spec.to)
+    cc = collect(spec.cc)
+    if not to:
+        to, cc = cc, []
+    if not to:
+        raise NoRecipients(f"no recipient for kind {spec.name} "
+                           f"(roles {', '.join(spec.to + spec.cc)} resolve to no address)")
+    return {"to": to, "cc": cc}

@@ -1,0 +1,167 @@
+"""Rendering: one sandboxed Jinja2 environment per language, administrator overrides first.
+
+Every template (packaged or an administrator's copy in the override directory) is rendered in an
+`ImmutableSandboxedEnvironment` with `StrictUndefined`, and receives plain data only (dicts,
+lists, strings, numbers, dates): never ORM objects, whose attributes would reach the database.
+HTML is autoescaped by file extension (`.html`); `.txt` and subjects are not escaped
+(`default_for_string=False`, pallets/jinja#1890). A template error becomes a `TemplateProblem`
+naming the file and line; `check()` renders every template against sample data so a broken one
+is found by `nckh mail check` and at daemon start, never at send time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from engine.errors import InputError
+from notifications.catalog import LANGS, Catalog
+
+PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
+PARTS = ("subject.txt", "txt", "html")
+EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")
+
+
+class TemplateProblem(InputError):
+    """A template that does not parse or does not render (file and line in the message)."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    raise TypeError(f"not a date: {value!r}")
+
+
+def vi_date(value: Any) -> str:
+    """`ngày 05 tháng 3 năm 2025`: two-digit day, and a leading zero for January and February."""
+    d = _as_date(value)
+    month = f"{d.month:02d}" if d.month <= 2 else str(d.month)
+    return f"ngày {d.day:02d} tháng {month} năm {d.year}"
+
+
+def vi_short_date(value: Any) -> str:
+    d = _as_date(value)
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
+
+
+def en_date(value: Any) -> str:
+    d = _as_date(value)
+    return f"{d.day} {EN_MONTHS[d.month - 1]} {d.year}"
+
+
+def oneline(value: Any) -> str:
+    return " ".join(str(value).split())
+
+
+PLAIN = (str, int, float, bool, type(None), dt.date)
+
+
+def ensure_plain(value: Any, where: str = "context") -> None:
+    """Refuse anything but plain data in a template context (the sandbox's other half)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            ensure_plain(item, f"{where}.{key}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            ensure_plain(item, f"{where}[{i}]")
+    elif not isinstance(value, PLAIN):
+        raise TypeError(f"{where}: {type(value).__name__} is not plain data")
+
+
+def _where(exc: BaseException) -> str:
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return f"{exc.filename or exc.name}:{exc.lineno}"
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith((".txt", ".html")):
+            return f"{frame.filename}:{frame.lineno}"
+    return "template"
+
+
+class Renderer:
+    def __init__(self, catalog: Catalog, override_dir: Path | None = None) -> None:
+        self.catalog = catalog
+        self.override_dir = override_dir
+        self._envs = {lang: self._env(lang) for lang in LANGS}
+
+    def _env(self, lang: str) -> ImmutableSandboxedEnvironment:
+        loaders: list[jinja2.BaseLoader] = []
+        if self.override_dir is not None:
+            loaders.append(FileSystemLoader(str(self.override_dir / lang)))
+        loaders.append(FileSystemLoader(str(PACKAGED_TEMPLATES / lang)))
+        env = ImmutableSandboxedEnvironment(
+            loader=ChoiceLoader(loaders),
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        env.filters.update(ngay=vi_date, ngay_ngan=vi_short_date, en_date=en_date,
+                           oneline=oneline)
+        return env
+
+    def render(self, kind: str, lang: str, context: Mapping[str, Any]) -> Rendered:
+        self.catalog.kind(kind)
+        if lang not in self._envs:
+            raise InputError(f"unknown language '{lang}' (expected {' or '.join(LANGS)})")
+        ensure_plain(context)
+        env = self._envs[lang]
+        out: list[str] = []
+        for part in PARTS:
+            name = f"{kind}.{part}"
+            try:
+                out.append(env.get_template(name).render(dict(context)))
+            except jinja2.TemplateNotFound as exc:
+                raise TemplateProblem(f"{lang}/{name}: template not found "
+                                      f"({exc.name})") from None
+            except jinja2.TemplateError as exc:
+                message = " ".join(str(exc.message or exc).split())
+                raise TemplateProblem(f"{_where(exc)}: {message} "
+                                      f"(rendering {lang}/{name})") from None
+        subject = oneline(out[0])
+        if not subject:
+            raise TemplateProblem(f"{lang}/{kind}.subject.txt: renders an empty subject")
+        return Rendered(subject, _tidy_text(out[1]), out[2])
+
+    def check(self, samples: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
+        """Render every kind in every language against sample contexts; return the problems."""
+        problems: list[str] = []
+        for kind in sorted(self.catalog.kinds):
+            for lang in LANGS:
+                for sample in samples[kind]:
+                    try:
+                        self.render(kind, lang, {**sample, "lang": lang})
+                    except InputError as exc:
+                        if str(exc) not in problems:
+                            problems.append(str(exc))
+        return problems
+
+
+_BLANKS = re.compile(r"\n{3,}")
+
+
+def _tidy_text(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return _BLANKS.sub("\n\n", "\n".join(lines)) + "\n"

@@ -1,0 +1,73 @@
+"""Sample template contexts: what `nckh mail check` and daemon start render every template with.
+
+Two samples per kind — a research task, and a calendar obligation — so both branches of the
+templates that speak of either are exercised. The data is made up and never sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from notifications.catalog import Catalog
+from notifications.config import MailConfig
+from notifications.context import empty_context
+
+
+def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
+                   obligation: bool = False) -> dict[str, Any]:
+    today = dt.date(2025, 4, 16)
+    ctx = empty_context(cfg, kind, lang, today)
+    words = catalog.words
+    unit = {"code": "BVDK", "name": "Bệnh viện Đa khoa tỉnh"}
+    ctx["unit"] = unit
+    ctx["task"] = {
+        "id": 12, "title": "Đánh giá kết quả điều trị tăng huyết áp tại tuyến huyện", "year": 2025,
+        "level": "unit", "level_label": "Đề tài cấp cơ sở",
+        "noun": words.get("nouns", {}).get(lang, {}).get("unit", "đề tài"),
+        "leader": words.get("leaders", {}).get(lang, {}).get("unit", "Chủ nhiệm đề tài"),
+        "state": "proposed", "state_label": "Đã đề xuất", "unit_name": unit["name"],
+        "unit_code": unit["code"], "pi_name": "Nguyễn Thị Hoa", "pi_title": "ThS.BS",
+        "pi_email": "hoa@example.vn",
+    }
+    ctx["to"] = [
+        {"role": "pi", "name": "Nguyễn Thị Hoa", "title": "ThS.BS", "email": "hoa@example.vn",
+         "unit_name": unit["name"]},
+        {"role": "unit_head", "name": "Trần Văn Minh", "title": "BS.CKII",
+         "email": "minh@example.vn", "unit_name": unit["name"]},
+    ]
+    ctx["cc"] = [{"role": "office", "name": cfg.office["department"], "title": "",
+                  "email": "office@example.vn", "unit_name": ""}]
+    ctx["deadline"] = {"due_on": dt.date(2025, 4, 29),
+                       "label": "Báo cáo kết quả xét duyệt đề cương", "state": "proposed",
+                       "before": True, "days_before": 14,
+                       "days_overdue": 8}
+    ctx["event"] = {"name": "request_revision", "label": "Yêu cầu chỉnh sửa đề cương",
+                    "reason": "Bổ sung cỡ mẫu", "actor": "office@example.vn",
+                    "actor_role": "office", "effective_on": today,
+                    "fields": [{"label": "Số quyết định", "value": "(số quyết định)"}]}
+    if obligation:
+        ctx["obligation"] = {"key": "six_month_report", "label": words.get("obligations", {})
+                             .get("six_month_report", {}).get(lang, "six_month_report"),
+                             "period": "2025-H1", "year": 2025, "due_on": dt.date(2025, 7, 5)}
+    ctx["quota"] = {"year": 2025}
+    ctx["report"] = {"title": "Báo cáo tiến độ", "period": "Quý I/2025", "note": "Ghi chú",
+                     "files": ["tien-do-2025-q1.xlsx"]}
+    ctx["digest"] = {
+        "year": 2025, "period_start": dt.date(2025, 4, 7), "period_end": dt.date(2025, 4, 14),
+        "by_state": [{"label": "Đang thực hiện", "count": 7}], "overdue_total": 2,
+        "overdue": [{"task_id": 3, "title": "Đề tài A", "unit_name": unit["name"],
+                     "label": "Báo cáo kết quả xét duyệt đề cương",
+                     "due_on": dt.date(2025, 4, 29), "days_overdue": 3}],
+        "sent": 40, "dead": 1,
+    }
+    ctx["plan"] = cfg.plan_reference or "Kế hoạch (mẫu)"
+    return ctx
+
+
+def all_samples(cfg: MailConfig, catalog: Catalog) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for kind in catalog.kinds:
+        variants = [True] if kind.startswith("obligation_") else [False, True]
+        out[kind] = [sample_context(cfg, catalog, kind, "vi", obligation=v) for v in variants]
+    return out

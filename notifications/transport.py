@@ -1,0 +1,185 @@
+"""Delivery: SMTP through aiosmtplib, or `.eml` files in a maildir when no server is configured.
+
+SMTP: `concurrency` clients work through one batch from a shared queue, each on one connection
+reused for every message it sends (aiosmtplib serialises one client, so concurrency needs
+several). TLS is explicit — `starttls` or implicit `tls`, never the opportunistic default that a
+stripped EHLO would silently downgrade — and login happens at connect. Each send is bounded by
+`asyncio.timeout` (aiosmtplib's own timeout bounds one socket operation, not a send).
+
+Errors are converted here, at the boundary, into outcomes: connection refused, timeouts,
+disconnects and 4xx replies are `retry`; 5xx replies and every recipient refused with 5xx are
+`dead`, with the server's reply. A refused login is `retry` (a configuration fault, not the
+message's) and logged. A worker that cannot connect stops: the rest of the batch is left for the
+next tick instead of hammering a server that is down. Secrets never appear in an outcome or log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import ssl
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import aiosmtplib
+
+from notifications.config import SmtpConfig
+from notifications.outbox import Outcome
+
+log = logging.getLogger("nckh.mail")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: int
+    name: str  # file name in the maildir: stable per row
+    sender: str
+    recipients: tuple[str, ...]
+    message: EmailMessage
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{r.recipient}: {r.code} {' '.join(r.message.split())}"
+                         for r in exc.recipients)
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return f"{exc.code} {' '.join(exc.message.split())}"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def classify(exc: BaseException) -> str:
+    """`retry` or `dead` for a failed send."""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return "dead" if all(r.code >= 500 for r in exc.recipients) else "retry"
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return "retry"
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return "dead" if exc.code >= 500 else "retry"
+    return "retry"
+
+
+def make_client(cfg: SmtpConfig) -> aiosmtplib.SMTP:
+    context = ssl.create_default_context(cafile=cfg.ca_file) if cfg.tls != "none" else None
+    return aiosmtplib.SMTP(
+        hostname=cfg.host, port=cfg.port, use_tls=cfg.tls == "tls",
+        start_tls=cfg.tls == "starttls", tls_context=context, username=cfg.user,
+        password=cfg.password, timeout=cfg.timeout_s,
+    )
+
+
+async def _close(client: aiosmtplib.SMTP, timeout_s: float) -> None:
+    try:
+        async with asyncio.timeout(timeout_s):
+            await client.quit()
+    except Exception:
+        client.close()
+
+
+async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
+                       record: Callable[[list[Outcome]], None]) -> None:
+    """Send a batch; hand outcomes to `record` (run in a thread) as they become known."""
+    queue: asyncio.Queue[Outgoing] = asyncio.Queue()
+    for item in items:
+        queue.put_nowait(item)
+    pending: list[Outcome] = []
+    wake = asyncio.Event()
+    finished = False
+    unreachable: list[str] = []
+
+    def emit(outcome: Outcome) -> None:
+        pending.append(outcome)
+        wake.set()
+
+    async def recorder() -> None:
+        while True:
+            if pending:
+                chunk = pending[:]
+                pending.clear()
+                await asyncio.to_thread(record, chunk)
+            elif finished:
+                return
+            else:
+                await wake.wait()
+                wake.clear()
+
+    async def worker() -> None:
+        client: aiosmtplib.SMTP | None = None
+        try:
+            while not queue.empty():
+                item = queue.get_nowait()
+                if client is None:
+                    client = make_client(cfg)
+                    try:
+                        async with asyncio.timeout(cfg.timeout_s):
+                            await client.connect()
+                    except Exception as exc:
+                        client = None
+                        reason = f"cannot connect to {cfg.host}:{cfg.port}: {describe(exc)}"
+                        if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+                            log.error("SMTP login refused for user %s: %s", cfg.user,
+                                      describe(exc))
+                        unreachable.append(reason)
+                        emit(Outcome(item.id, "retry", reason))
+                        return
+                try:
+                    async with asyncio.timeout(cfg.timeout_s):
+                        refused, _ = await client.send_message(
+                            item.message, sender=item.sender, recipients=list(item.recipients))
+                except Exception as exc:
+                    emit(Outcome(item.id, classify(exc), describe(exc)))
+                    await _close(client, 2)
+                    client = None
+                    continue
+                note = "; ".join(f"refused {addr}: {r.code} {' '.join(r.message.split())}"
+                                 for addr, r in refused.items()) or None
+                emit(Outcome(item.id, "sent", note))
+        finally:
+            if client is not None:
+                await _close(client, cfg.timeout_s)
+
+    rec = asyncio.create_task(recorder())
+    try:
+        await asyncio.gather(*(worker() for _ in range(min(cfg.concurrency, len(items)))))
+        while not queue.empty():
+            item = queue.get_nowait()
+            emit(Outcome(item.id, "retry", f"not attempted: {unreachable[0]}" if unreachable
+                         else "not attempted"))
+    finally:
+        finished = True
+        wake.set()
+        await rec
+
+
+def deliver_maildir(items: Sequence[Outgoing], maildir: Path,
+                    record: Callable[[list[Outcome]], None], chunk: int = 100) -> None:
+    """Write each message as `new/<name>.eml` (tmp, then rename: readers never see half a file).
+
+    The name is stable per outbox row, so delivering a row twice rewrites the same file.
+    """
+    for sub in ("tmp", "new", "cur"):
+        (maildir / sub).mkdir(parents=True, exist_ok=True)
+    done: list[Outcome] = []
+    for item in items:
+        try:
+            data = item.message.as_bytes(policy=policy.default)
+            tmp = maildir / "tmp" / f"{item.name}.eml"
+            with tmp.open("wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, maildir / "new" / f"{item.name}.eml")
+            done.append(Outcome(item.id, "sent", None))
+        except OSError as exc:
+            done.append(Outcome(item.id, "retry", f"maildir {maildir}: {describe(exc)}"))
+        if len(done) >= chunk:
+            record(done)
+            done = []
+    if done:
+        record(done)
