@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
+from notifications.render import EN_MONTHS
 from storage.base import Base
 from storage.models import Deadline, Task, Unit, WorkflowDefinition
 from workflows.model import Workflow
@@ -92,8 +93,23 @@ def obligation_context(session: Session, task_id: int, catalog: Catalog,
     period = row.get("period")
     due = row.get("due_on")
     return {"key": key, "label": _word(catalog, "obligations", key, lang),
-            "period": str(period) if period not in (None, "") else None,
+            "period": _period(period, lang),
             "year": row.get("year"), "due_on": due if isinstance(due, dt.date) else None}
+
+
+def _period(period: Any, lang: str) -> str | None:
+    """The scheduler stores 0 for a yearly obligation, else the month (1–12)."""
+    if period in (None, "", 0, "0"):
+        return None
+    try:
+        month = int(period)
+    except (TypeError, ValueError):
+        return str(period)
+    if not 1 <= month <= 12:
+        return str(period)
+    if lang == "en":
+        return EN_MONTHS[month - 1]
+    return f"tháng {month:02d}" if month <= 2 else f"tháng {month}"
 
 
 def event_context(wf: Workflow, facts: Mapping[str, Any], lang: str,

@@ -1,0 +1,47 @@
+"""`nckh mail test`: one message straight through the configured transport, not the outbox.
+
+It tests the configuration (server, TLS, login, sender address) and says what happened; a
+failure is a `DeliveryError` carrying the server's reply, never the password.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from engine.errors import DeliveryError
+from notifications.context import empty_context
+from notifications.dispatcher import Dispatcher, run_coroutine
+from notifications.message import BadMessage, build_message, domain_of
+from notifications.outbox import Outcome
+from notifications.transport import Outgoing, deliver_maildir, deliver_smtp
+
+
+def send_test(d: Dispatcher, address: str, now: dt.datetime) -> str:
+    cfg = d.cfg
+    to = [{"role": "addressed", "name": "", "title": "", "email": address, "unit_name": ""}]
+    ctx = empty_context(cfg, "test", cfg.lang, now.astimezone(d.tz).date())
+    ctx["to"] = to
+    rendered = d.renderer.render("test", cfg.lang, ctx)
+    stamp = now.astimezone(dt.UTC).strftime("%Y%m%d%H%M%S%f")
+    office = cfg.office
+    try:
+        msg = build_message(
+            mail_from=cfg.mail_from, from_name=f"{office['department']} – {office['agency']}",
+            reply_to=office.get("email") or None, to=to, cc=[], subject=rendered.subject,
+            text=rendered.text, html=rendered.html,
+            message_id=f"<nckh.test.{stamp}@{domain_of(cfg.mail_from)}>", date=now, kind="test")
+    except BadMessage as exc:
+        raise DeliveryError(f"cannot build the test message: {exc}") from None
+    item = Outgoing(0, f"{stamp}-test", cfg.mail_from, (address,), msg)
+    outcomes: list[Outcome] = []
+    if cfg.smtp is None:
+        deliver_maildir([item], cfg.maildir, outcomes.extend)
+        where = f"maildir {cfg.maildir / 'new' / (item.name + '.eml')}"
+    else:
+        run_coroutine(deliver_smtp([item], cfg.smtp, outcomes.extend))
+        where = f"{cfg.smtp.host}:{cfg.smtp.port} (tls: {cfg.smtp.tls})"
+    outcome = outcomes[0] if outcomes else Outcome(0, "retry", "no outcome")
+    if outcome.state != "sent":
+        raise DeliveryError(f"test message to {address} not delivered via {where}: "
+                            f"{outcome.error}")
+    return f"test message sent to {address} via {where}"
