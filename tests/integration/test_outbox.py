@@ -1,0 +1,199 @@
+"""The outbox on SQLite and PostgreSQL: rows written with their event, once; the maildir default."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.app import App, build
+from engine.errors import InputError, InvalidTransition
+from engine.events import QuotaNotMet, ReminderDue, TransitionFired
+from notifications.outbox import enqueue
+from storage.models import Deadline
+from storage.outbox import OutboxAttachment, OutboxMessage
+from tests.conftest import make_settings
+from tests.integration.mailfixtures import (
+    CONTACT,
+    HEAD,
+    MAIL_ENV,
+    OFFICE,
+    PI,
+    T0,
+    addresses,
+    attachments,
+    html_body,
+    maildir_messages,
+    province,
+    rows,
+    text_body,
+)
+
+
+@pytest.fixture
+def mapp(db_url: str, tmp_path: Path) -> Iterator[App]:
+    application = build(make_settings(db_url, tmp_path, **MAIL_ENV))
+    yield application
+    application.close()
+
+
+def test_registering_a_task_queues_its_mail_in_the_same_transaction(mapp: App) -> None:
+    task_id = province(mapp)
+    queued = rows(mapp)
+    assert [(r.kind, r.task_id, r.state) for r in queued] == [
+        ("task_registered", task_id, "pending")]
+    assert queued[0].dedupe_key == f"registered:{task_id}"
+
+
+def test_a_refused_transition_queues_nothing(mapp: App) -> None:
+    task_id = province(mapp)
+    with pytest.raises(InvalidTransition):
+        mapp.engine.fire(task_id, "publish", actor_email=OFFICE, data={"url": "https://x.vn"},
+                         now=T0)
+    assert len(rows(mapp)) == 1
+
+
+def test_the_same_event_published_twice_queues_one_mail(mapp: App) -> None:
+    task_id = province(mapp)
+    mapp.engine.fire(task_id, "request_revision", actor_email=OFFICE, reason="Bổ sung cỡ mẫu",
+                     now=T0)
+    history_id = rows(mapp)[-1].dedupe_key.split(":")[1]
+    event = TransitionFired(task_id, "unit_task", "request_revision", "proposed",
+                            "outline_revision", OFFICE, "office", "x", {}, T0, T0,
+                            int(history_id))
+    with mapp.engine.transaction() as s:
+        mapp.engine.bus.publish(s, [event])
+    assert [r.kind for r in rows(mapp)] == ["task_registered", "revision_requested"]
+
+
+def test_tick_delivers_into_the_maildir_once_with_a_stable_message_id(
+        mapp: App, tmp_path: Path) -> None:
+    task_id = province(mapp)
+    mapp.engine.fire(task_id, "request_revision", actor_email=OFFICE,
+                     reason="Bổ sung cỡ mẫu và tiêu chí chọn", now=T0)
+    counts = mapp.tick(T0 + dt.timedelta(minutes=1))
+    assert counts["outbox"]["sent"] == len(rows(mapp))  # with the scheduler's own mails
+    assert mapp.tick(T0 + dt.timedelta(minutes=2))["outbox"].get("sent", 0) == 0
+    delivered = [m["X-Nckh-Kind"] for m in maildir_messages(tmp_path)]
+    assert delivered.count("task_registered") == delivered.count("revision_requested") == 1
+    assert len(delivered) == len(rows(mapp))
+    msgs = {m["X-Nckh-Kind"]: m for m in maildir_messages(tmp_path)}
+    msg = msgs["revision_requested"]
+    assert addresses(msg, "To") == [PI]
+    assert addresses(msg, "Cc") == [HEAD, CONTACT]
+    assert msg["Subject"] == ("[Sở Y tế] V/v đề nghị chỉnh sửa, bổ sung đề cương đề tài "
+                              "“Đánh giá kết quả điều trị tăng huyết áp tại tuyến huyện”")
+    text = text_body(msg)
+    assert "Kính gửi: Ông/Bà ThS.BS Nguyễn Thị Hoa – Chủ nhiệm đề tài" in text
+    assert "Nội dung đề nghị chỉnh sửa: Bổ sung cỡ mẫu và tiêu chí chọn" in text
+    assert "Trân trọng./." in text and "không phải văn bản hành chính có chữ ký" in text
+    assert "trước ngày 30 tháng 4 năm 2025" in text
+    assert "Kính gửi:" in html_body(msg)
+    row = [r for r in rows(mapp) if r.kind == "revision_requested"][0]
+    assert msg["Message-ID"] == row.message_id and row.state == "sent"
+    assert row.message_id.startswith(f"<nckh.outbox.{row.id}.")
+
+
+def test_a_reminder_carries_an_ics_file_for_its_deadline(mapp: App, tmp_path: Path) -> None:
+    task_id = province(mapp)
+    with mapp.engine.transaction() as s:
+        deadline = s.scalar(select(Deadline).where(Deadline.task_id == task_id))
+        assert deadline is not None
+        mapp.engine.bus.publish(s, [ReminderDue(task_id, deadline.id, "proposed",
+                                                dt.date(2025, 4, 29), 14, T0, timer_id=77)])
+    mapp.tick(T0)
+    msg = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "reminder"][0]
+    assert msg["Subject"] == ("[Sở Y tế] V/v nhắc hạn báo cáo kết quả xét duyệt đề cương "
+                              "năm 2025")
+    assert "trước ngày 29 tháng 4 năm 2025 (còn 14 ngày)" in text_body(msg)
+    ics = attachments(msg)["han-2025-04-29.ics"]
+    assert ics.get_content_type() == "text/calendar"
+    assert ics.get_param("method") == "PUBLISH"
+    body = ics.get_content()
+    body = body.decode() if isinstance(body, bytes) else body
+    assert "METHOD:PUBLISH" in body and "DTSTART;VALUE=DATE:20250429" in body
+
+
+def test_quota_not_met_goes_to_the_unit_head_with_the_office_copied(
+        mapp: App, tmp_path: Path) -> None:
+    province(mapp)
+    with mapp.engine.transaction() as s:
+        unit_id = s.scalar(select(Deadline.task_id))  # the only task is in unit 1
+        assert unit_id is not None
+        mapp.engine.bus.publish(s, [QuotaNotMet(1, 2025, T0), QuotaNotMet(1, 2025, T0)])
+    mapp.tick(T0)
+    msg = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "quota_not_met"]
+    assert len(msg) == 1
+    assert addresses(msg[0], "To") == [HEAD]
+    assert addresses(msg[0], "Cc") == [OFFICE, CONTACT]
+    assert "năm 2025" in msg[0]["Subject"]
+
+
+def test_enqueue_with_attachments_for_the_reports(mapp: App, tmp_path: Path) -> None:
+    province(mapp)
+    xlsx = b"PK\x03\x04 not really a workbook"
+    with mapp.engine.transaction() as s:
+        first = enqueue(s, kind="report", to=["giamdoc@syt.example.vn"], now=T0,
+                        dedupe_key="report:progress:2025-Q1",
+                        context={"report": {"title": "Báo cáo tiến độ", "period": "Quý I/2025",
+                                            "note": None}},
+                        attachments=[("tien-do.xlsx", xlsx, "application/vnd.openxmlformats-"
+                                      "officedocument.spreadsheetml.sheet")])
+        again = enqueue(s, kind="report", to=["giamdoc@syt.example.vn"], now=T0,
+                        dedupe_key="report:progress:2025-Q1", context={})
+    assert first is not None and again is None
+    mapp.tick(T0)
+    msg = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "report"][0]
+    assert addresses(msg, "To") == ["giamdoc@syt.example.vn"]
+    assert addresses(msg, "Cc") == [OFFICE]
+    assert attachments(msg)["tien-do.xlsx"].get_content() == xlsx
+    assert "tien-do.xlsx" in text_body(msg)
+
+
+def test_enqueue_refuses_bad_input_and_writes_nothing(mapp: App) -> None:
+    province(mapp)
+    for kwargs in ({"kind": "nope"}, {"kind": "report", "to": ["not an address"]},
+                   {"kind": "report", "lang": "fr"}):
+        with pytest.raises(InputError), mapp.engine.transaction() as s:
+            enqueue(s, now=T0, dedupe_key="k", **kwargs)  # type: ignore[arg-type]
+    with mapp.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+        assert s.scalar(select(func.count()).select_from(OutboxAttachment)) == 0
+
+
+def test_a_message_with_no_resolvable_recipient_is_dead_with_the_reason(
+        db_url: str, tmp_path: Path) -> None:
+    application = build(make_settings(db_url, tmp_path))  # no office address configured
+    try:
+        province(application)
+        with application.engine.transaction() as s:
+            enqueue(s, kind="digest", now=T0, dedupe_key="digest:manual")
+        application.tick(T0)
+        dead = [r for r in rows(application) if r.kind == "digest"][0]
+        assert dead.state == "dead" and "no recipient" in (dead.last_error or "")
+    finally:
+        application.close()
+
+
+def test_a_title_with_a_newline_cannot_add_a_header(mapp: App, tmp_path: Path) -> None:
+    province(mapp, title="Đề tài A\r\nBcc: attacker@evil.example\nX-Evil: 1")
+    mapp.tick(T0)
+    (msg,) = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "task_registered"]
+    assert msg["Bcc"] is None and msg["X-Evil"] is None
+    assert addresses(msg, "To") == [PI]
+    assert "\n" not in msg["Subject"] and "Bcc: attacker@evil.example" in msg["Subject"]
+
+
+def test_the_digest_is_queued_once_per_week_for_the_office(mapp: App, tmp_path: Path) -> None:
+    province(mapp)
+    monday = dt.datetime(2025, 3, 10, 8, 30, tzinfo=T0.tzinfo)
+    mapp.tick(monday - dt.timedelta(days=1))  # Sunday: the digest of Monday 3 March
+    mapp.tick(monday)
+    mapp.tick(monday + dt.timedelta(hours=3))
+    digests = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "digest"]
+    assert len(digests) == 2
+    assert all(addresses(m, "To") == [OFFICE] for m in digests)
+    assert "ngày 10 tháng 3 năm 2025" in digests[-1]["Subject"]
