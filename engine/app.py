@@ -44,6 +44,7 @@ class App:
 
 def build(settings: Settings, *, check_schema: bool = True,
           subscribers: list[Subscriber] | None = None, install: bool = True) -> App:
+    from engine.reports import wiring as reports
     from engine.scheduling import wiring as scheduling
     from notifications import wiring as notifications
 
@@ -57,6 +58,7 @@ def build(settings: Settings, *, check_schema: bool = True,
     if install:
         scheduling.install(app)
         notifications.install(app)
+        reports.install(app)
     for sub in subscribers or []:
         bus.subscribe(sub)
     return app

@@ -1,0 +1,165 @@
+"""`nckh doctor`: what an operator checks first, each check with what to do when it fails.
+
+Checks, in order (later ones need earlier ones): the configuration (file and environment parse,
+the scheduler's and mail's sections validate), the data directory, the database (reachable, schema
+at this release's head), the SMTP server (connects, says hello to EHLO, STARTTLS/TLS as
+configured; no login, so no password is ever sent by the doctor) and the e-mail templates (every
+template renders against sample data, through the notifications package's own check).
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from engine.errors import NckhError
+from engine.settings import Settings
+
+SMTP_TIMEOUT_S = 10
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # ok | warn | fail | skip
+    detail: str
+    fix: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def check_config(load: Callable[[], Settings]) -> tuple[Check, Settings | None]:
+    try:
+        settings = load()
+    except NckhError as exc:
+        return Check("configuration", "fail", str(exc),
+                     "correct the value named above (environment NCKH_* or the config file)"), None
+    where = f"file {settings.config_file}" if settings.config_file else "no config file"
+    return Check("configuration", "ok", f"{where}; time zone {settings.timezone}"), settings
+
+
+def check_data_dir(settings: Settings) -> Check:
+    path = settings.data_dir
+    if not path.exists():
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is not None and os.access(parent, os.W_OK):
+            return Check("data directory", "ok", f"{path} (created on first use)")
+        return Check("data directory", "fail", f"{path} does not exist and cannot be created",
+                     "create it, or set NCKH_DATA_DIR / data_dir to a writable directory")
+    if not os.access(path, os.W_OK):
+        return Check("data directory", "fail", f"{path} is not writable",
+                     f"give the nckh user write access: chown nckh {path}")
+    return Check("data directory", "ok", str(path))
+
+
+def check_database(settings: Settings) -> Check:
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import make_engine
+    from storage.migrate import current_revision, head_revision, known_revisions
+
+    where = settings.database_url.split("@")[-1]
+    try:
+        db = make_engine(settings.database_url)
+    except NckhError as exc:
+        return Check("database", "fail", str(exc), "fix NCKH_DATABASE_URL / database_url")
+    try:
+        current = current_revision(db)
+        empty = not inspect(db).get_table_names()
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        return Check("database", "fail", f"cannot connect to {where}: {reason}",
+                     "is the server running, and are the URL, user and password right?")
+    finally:
+        db.dispose()
+    head = head_revision()
+    if current is None:
+        return Check("database", "fail", f"{where} is {'empty' if empty else 'not nckh’s'}",
+                     "run `nckh init`" if empty else "point nckh at its own database")
+    if current == head:
+        return Check("database", "ok", f"{where}, schema {current} (up to date)")
+    if current not in known_revisions():
+        return Check("database", "fail", f"{where} has schema {current}, newer than this nckh",
+                     "upgrade nckh to the release that wrote it")
+    return Check("database", "fail", f"{where} has schema {current}; this release needs {head}",
+                 "back up the database, then run `nckh init` to upgrade it")
+
+
+def check_components(settings: Settings) -> tuple[Check, Check]:
+    """The scheduler's and mail's settings (they validate when installed), then the templates
+    through the notifications component's own check (every template against sample data)."""
+    from engine.app import build
+
+    try:
+        app = build(settings, check_schema=False)
+    except NckhError as exc:
+        return (Check("scheduler and mail settings", "fail", str(exc),
+                      "correct that key in the config file (see deploy/nckh.toml)"),
+                Check("templates", "skip", "needs valid mail settings"))
+    try:
+        check = app.extras.get("notifications.check")
+        if not callable(check):
+            return (Check("scheduler and mail settings", "ok", "valid"),
+                    Check("templates", "skip", "no notifications component installed"))
+        try:
+            check()
+        except NckhError as exc:
+            return (Check("scheduler and mail settings", "ok", "valid"),
+                    Check("templates", "fail", str(exc),
+                          "run `nckh mail check` for the full list and fix those templates"))
+        return (Check("scheduler and mail settings", "ok", "valid"),
+                Check("templates", "ok", "every template renders against sample data"))
+    finally:
+        app.close()
+
+
+def check_smtp(settings: Settings) -> Check:
+    if not settings.smtp_host:
+        return Check("SMTP", "skip",
+                     f"no server configured: e-mails are written to {settings.maildir}",
+                     None)
+    mode = settings.smtp_tls
+    port = settings.smtp_port or {"tls": 465, "starttls": 587}.get(mode, 25)
+    host = f"{settings.smtp_host}:{port}"
+    try:
+        client: smtplib.SMTP
+        if mode == "tls":
+            client = smtplib.SMTP_SSL(settings.smtp_host, port, timeout=SMTP_TIMEOUT_S,
+                                      context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(settings.smtp_host, port, timeout=SMTP_TIMEOUT_S)
+        with client:
+            code, reply = client.ehlo()
+            if code != 250:
+                return Check("SMTP", "fail", f"{host} answered EHLO with {code}",
+                             "check the host and port of the mail server")
+            if mode == "starttls":
+                if not client.has_extn("starttls"):
+                    return Check("SMTP", "fail", f"{host} does not offer STARTTLS",
+                                 "set NCKH_SMTP_TLS=tls (port 465) or ask for STARTTLS")
+                client.starttls(context=ssl.create_default_context())
+                code, reply = client.ehlo()
+            auth = "AUTH offered" if client.has_extn("auth") else "no AUTH offered"
+            if settings.smtp_user and not client.has_extn("auth"):
+                return Check("SMTP", "fail", f"{host} offers no AUTH but a user is configured",
+                             "use STARTTLS/TLS (servers offer AUTH only over TLS) or drop the user")
+    except (OSError, smtplib.SMTPException, ssl.SSLError) as exc:
+        return Check("SMTP", "fail", f"cannot talk to {host} ({mode}): {exc}",
+                     "check NCKH_SMTP_HOST/PORT/TLS and that the server accepts this machine")
+    greeting = reply.decode(errors="replace").splitlines()[0] if reply else ""
+    return Check("SMTP", "ok", f"{host} ({mode}) says hello: 250 {greeting}; {auth}")
+
+
+def run_checks(load: Callable[[], Settings]) -> list[Check]:
+    config, settings = check_config(load)
+    if settings is None:
+        return [config]
+    components, templates = check_components(settings)
+    return [config, check_data_dir(settings), check_database(settings), components,
+            check_smtp(settings), templates]

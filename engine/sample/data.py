@@ -1,0 +1,149 @@
+"""Reading and validating the sample province file into frozen values.
+
+The file is data (`province.toml`): units, their heads and contacts, the office and council
+people, and tasks with dated steps ("MM-DD" of the plan year). A bad entry is an `InputError`
+that names it; nothing is loaded from a file that does not validate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InputError
+
+DEFAULT_FILE = Path(__file__).with_name("province.toml")
+MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+REPORT_HABITS = ("on_time", "late", "never")
+
+
+@dataclass(frozen=True)
+class SamplePerson:
+    name: str
+    email: str
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class SampleUnit:
+    code: str
+    name: str
+    kind: str
+    head: SamplePerson
+    contact: str | None
+    reports: str  # how it answers calendar obligations in the demo: on_time | late | never
+
+
+@dataclass(frozen=True)
+class Step:
+    event: str
+    on: tuple[int, int]
+    reason: str | None = None
+    data: Mapping[str, str] | None = None
+    role: str | None = None  # who fires it; default: the first of pi, council, unit_head, office
+
+    def at(self, year: int, tz: dt.tzinfo) -> dt.datetime:
+        return dt.datetime(year, *self.on, 9, 0, tzinfo=tz)
+
+    def data_for(self, year: int) -> dict[str, str]:
+        """Values with "MM-DD" made dates of the year and "{year}" filled in."""
+        out = {}
+        for key, value in (self.data or {}).items():
+            text = str(value).replace("{year}", str(year))
+            out[key] = f"{year}-{text}" if MONTH_DAY.match(text) else text
+        return out
+
+
+@dataclass(frozen=True)
+class SampleTask:
+    unit: str
+    level: str
+    title: str
+    topic: int | None
+    pi: SamplePerson
+    registered: tuple[int, int]
+    steps: tuple[Step, ...]
+
+    def registered_at(self, year: int, tz: dt.tzinfo) -> dt.datetime:
+        return dt.datetime(year, *self.registered, 8, 30, tzinfo=tz)
+
+
+@dataclass(frozen=True)
+class Province:
+    office: SamplePerson
+    council: tuple[SamplePerson, ...]
+    units: tuple[SampleUnit, ...]
+    tasks: tuple[SampleTask, ...]
+
+    def unit(self, code: str) -> SampleUnit:
+        for u in self.units:
+            if u.code == code:
+                return u
+        raise KeyError(code)
+
+
+def _month_day(text: Any, where: str) -> tuple[int, int]:
+    match = MONTH_DAY.match(str(text))
+    if match is None:
+        raise InputError(f"{where}: invalid date '{text}', expected MM-DD")
+    month, day = int(match[1]), int(match[2])
+    try:
+        dt.date(2023, month, day)  # a date that exists every year
+    except ValueError:
+        raise InputError(f"{where}: no such day '{text}'") from None
+    return month, day
+
+
+def _person(raw: Any, where: str) -> SamplePerson:
+    if not isinstance(raw, dict) or not raw.get("name") or not raw.get("email"):
+        raise InputError(f"{where}: expected {{ name = …, email = … }}")
+    return SamplePerson(str(raw["name"]), str(raw["email"]), raw.get("title"))
+
+
+def parse(raw: Mapping[str, Any], file: str = "province.toml") -> Province:
+    units = []
+    for i, u in enumerate(raw.get("unit", []), 1):
+        where = f"{file}: unit #{i}"
+        if not u.get("code") or not u.get("name"):
+            raise InputError(f"{where}: needs code and name")
+        habit = u.get("reports", "on_time")
+        if habit not in REPORT_HABITS:
+            raise InputError(f"{where}: reports must be one of {', '.join(REPORT_HABITS)}")
+        units.append(SampleUnit(u["code"], u["name"], u.get("kind", "public"),
+                                _person(u.get("head"), f"{where} head"), u.get("contact"),
+                                habit))
+    codes = {u.code for u in units}
+    tasks = []
+    for i, t in enumerate(raw.get("task", []), 1):
+        where = f"{file}: task #{i}"
+        if t.get("unit") not in codes:
+            raise InputError(f"{where}: unknown unit '{t.get('unit')}'")
+        steps = tuple(
+            Step(str(s["event"]), _month_day(s.get("on"), f"{where} step {s['event']}"),
+                 s.get("reason"), s.get("data"), s.get("as"))
+            for s in t.get("steps", []))
+        days = [_month_day(t.get("registered"), where), *[s.on for s in steps]]
+        if days != sorted(days):
+            raise InputError(f"{where}: steps are not in date order")
+        tasks.append(SampleTask(t["unit"], str(t.get("level", "unit")), str(t["title"]),
+                                t.get("topic"), _person(t.get("pi"), f"{where} pi"), days[0],
+                                steps))
+    return Province(_person(raw.get("office"), f"{file}: office"),
+                    tuple(_person(c, f"{file}: council") for c in raw.get("council", [])),
+                    tuple(units), tuple(tasks))
+
+
+def read(path: Path | None = None) -> Province:
+    path = path or DEFAULT_FILE
+    try:
+        with path.open("rb") as fh:
+            return parse(tomllib.load(fh), path.name)
+    except FileNotFoundError:
+        raise InputError(f"sample file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: {exc}") from None

@@ -1,0 +1,159 @@
+"""`nckh demo`: the sample province's year replayed at high speed in a database of its own.
+
+Each day of the year: one `app.tick(now)` at 08:00 local — exactly what the daemon does at that
+moment (calendar obligations, reminders, escalations, report dates, then the outbox) — then the
+sample's scripted registrations and transitions of that day, then the units' answers to their
+calendar obligations (each unit's `reports` habit: on time, late or never; on working days only).
+The demo never touches the operator's database or mail server: it runs on
+`DATA_DIR/demo-YEAR/nckh.db` with the maildir beside it and SMTP switched off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.app import App, build
+from engine.sample.data import Province
+from engine.sample.loader import Player, check_year, script
+from engine.settings import Settings
+from storage.db import make_engine
+from storage.migrate import upgrade
+from storage.models import Task, Unit
+from storage.outbox import OutboxMessage
+from storage.timers import Obligation
+
+TICK_AT = dt.time(8, 0)
+SUBMIT_AT = dt.time(10, 0)
+ON_TIME_DAYS_EARLY = 3
+LATE_DAYS = 6
+
+
+def demo_settings(settings: Settings, year: int) -> Settings:
+    """The demo's own data directory, database and maildir; no SMTP, no fixed `now`."""
+    home = settings.data_dir / f"demo-{year}"
+    return dataclasses.replace(settings, data_dir=home,
+                               database_url=f"sqlite:///{home / 'nckh.db'}", smtp_host=None,
+                               now=None)
+
+
+def fresh_app(settings: Settings) -> App:
+    """Wipe the previous run of this demo (its own directory only) and start from an empty db."""
+    home: Path = settings.data_dir
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    db = make_engine(settings.database_url)
+    upgrade(db)
+    db.dispose()
+    return build(settings)
+
+
+def _is_working_day(app: App, day: dt.date) -> bool:
+    calendar = app.engine.working_days
+    check = getattr(calendar, "is_working_day", None)
+    return bool(check(day)) if callable(check) else day.weekday() < 5
+
+
+def _answer_obligations(app: App, province: Province, year: int, day: dt.date) -> int:
+    """Units submit their due reports according to their habit; returns how many they did."""
+    if not _is_working_day(app, day):
+        return 0
+    habits = {u.code: u for u in province.units}
+    with app.engine.transaction() as s:
+        open_rows = s.execute(
+            select(Obligation.task_id, Obligation.due_on, Obligation.created_at, Unit.code)
+            .join(Task, Task.id == Obligation.task_id).join(Unit, Unit.id == Obligation.unit_id)
+            .where(Obligation.year == year, Task.state == "requested")
+            .order_by(Obligation.due_on, Obligation.id)).all()
+    at = dt.datetime.combine(day, SUBMIT_AT, tzinfo=app.engine.tz)
+    done = 0
+    for task_id, due_on, created_at, code in open_rows:
+        unit = habits.get(code)
+        if unit is None or unit.reports == "never":
+            continue
+        opened = created_at.astimezone(app.engine.tz).date()
+        target = (max(due_on - dt.timedelta(days=ON_TIME_DAYS_EARLY), opened + dt.timedelta(1))
+                  if unit.reports == "on_time" else due_on + dt.timedelta(days=LATE_DAYS))
+        if target <= day:
+            app.engine.fire(task_id, "submit", actor_email=unit.head.email, at=at, now=at,
+                            data={"reference": f"Báo cáo của {unit.name}"})
+            done += 1
+    return done
+
+
+def play_year(app: App, province: Province, year: int, *,
+              on_day: Callable[[dt.date], None] | None = None) -> dict[str, int]:
+    """Replay `year` day by day; returns totals of what happened."""
+    tz = app.engine.tz
+    last = dt.datetime(year, 12, 31, 23, 59, tzinfo=tz)
+    check_year(year, last, tz)
+    player = Player(app.engine, province, year)
+    player.setup(dt.datetime(year, 1, 1, 7, 0, tzinfo=tz))
+    actions = script(province, year, tz)
+    totals = {"ticks": 0, "submitted": 0}
+    i = 0
+    day = dt.date(year, 1, 1)
+    while day.year == year:
+        app.tick(dt.datetime.combine(day, TICK_AT, tzinfo=tz))
+        totals["ticks"] += 1
+        while i < len(actions) and actions[i].at.date() <= day:
+            player.play(actions[i])
+            i += 1
+        totals["submitted"] += _answer_obligations(app, province, year, day)
+        if on_day is not None:
+            on_day(day)
+        day += dt.timedelta(days=1)
+    totals.update(tasks=player.done.tasks, transitions=player.done.transitions)
+    return totals
+
+
+def _addresses(recipients: Any, key: str) -> list[str]:
+    return [r.get("email", "") if isinstance(r, dict) else str(r)
+            for r in (recipients or {}).get(key, [])]
+
+
+def timeline(app: App) -> list[dict[str, Any]]:
+    """What the outbox sent (or still holds), in the order it went out."""
+    tz = app.engine.tz
+    with app.engine.transaction() as s:
+        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        out = []
+        for m in rows:
+            when = (m.sent_at or m.created_at).astimezone(tz)
+            to = _addresses(m.recipients, "to") or list(m.addressed_to or [])
+            out.append({"at": when.strftime("%Y-%m-%d %H:%M"), "weekday": when.weekday(),
+                        "kind": m.kind, "state": m.state, "to": to,
+                        "cc": _addresses(m.recipients, "cc"), "subject": m.subject or "",
+                        "task_id": m.task_id,
+                        "attachments": [a.filename for a in m.attachments]})
+    return sorted(out, key=lambda r: r["at"])
+
+
+def grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages of one moment, kind and subject (e.g. the same reminder to every unit) as one."""
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        last = out[-1] if out else None
+        if last and (last["at"], last["kind"], last["subject"]) == (row["at"], row["kind"],
+                                                                   row["subject"]):
+            last["to"] = [*last["to"], *row["to"]]
+            last["count"] += 1
+            last["pending"] += row["state"] != "sent"
+        else:
+            out.append({**row, "count": 1, "pending": int(row["state"] != "sent")})
+    return out
+
+
+def format_line(group: dict[str, Any]) -> str:
+    """`2025-04-16 08:00  reminder  → giamdoc@a, giamdoc@b +9  subject`."""
+    to = group["to"]
+    shown = ", ".join(to[:2]) + (f" +{len(to) - 2}" if len(to) > 2 else "")
+    pending = f" [{group['pending']} not sent]" if group["pending"] else ""
+    return f"{group['at']}  {group['kind']:<21} → {shown}{pending}  {group['subject']}"

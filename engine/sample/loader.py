@@ -1,0 +1,146 @@
+"""Loading the sample province through the engine, as if each step had happened on its day.
+
+Every unit, person, task and transition goes through the public `Engine` API — the same checks,
+history, deadlines and timers as real use — with each step recorded at the moment it took effect
+(09:00 on its day), so the scheduler sees the year as it would have lived it. Steps later than
+`now` are left for later. Loading is idempotent: units and people already present are kept, and
+a task already registered (same unit, year and title) is skipped with its steps, so a second run
+adds nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from engine.directory import UnitInput
+from engine.errors import InputError
+from engine.sample.data import Province, SampleTask, Step
+from engine.service import Engine
+
+ROLE_PREFERENCE = ("pi", "council", "unit_head", "office")
+
+
+@dataclass
+class Loaded:
+    units: int = 0
+    people: int = 0
+    tasks: int = 0
+    transitions: int = 0
+    skipped_tasks: int = 0  # already loaded
+    pending_steps: int = 0  # registrations and steps dated later than now
+
+
+def check_year(year: int, now: dt.datetime, tz: dt.tzinfo) -> None:
+    if not 2000 <= year <= 2100:
+        raise InputError(f"invalid year {year}: expected 2000–2100")
+    if year > now.astimezone(tz).year:
+        raise InputError(f"year {year} has not begun yet: the sample plays a past or the "
+                         "current year")
+
+
+def _actor(engine: Engine, province: Province, task: SampleTask, step: Step) -> str:
+    wf = engine.registry.for_level(task.level)
+    event = wf.events.get(step.event)
+    if event is None:
+        raise InputError(f"sample task '{task.title}': unknown event '{step.event}'")
+    people = {"pi": task.pi.email, "unit_head": province.unit(task.unit).head.email,
+              "office": province.office.email,
+              "council": province.council[0].email if province.council else None}
+    roles = [step.role] if step.role else [r for r in ROLE_PREFERENCE if r in event.roles]
+    for role in roles:
+        if people.get(role):
+            return str(people[role])
+    raise InputError(f"sample task '{task.title}': nobody in the sample may fire '{step.event}'")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One dated thing the sample does: register a task, or fire one of its steps."""
+
+    at: dt.datetime
+    task: SampleTask
+    step: Step | None = None
+
+
+def script(province: Province, year: int, tz: dt.tzinfo) -> list[Action]:
+    """Every registration and step of the year, in time order (file order within a moment)."""
+    actions = []
+    for task in province.tasks:
+        actions.append(Action(task.registered_at(year, tz), task))
+        actions.extend(Action(step.at(year, tz), task, step) for step in task.steps)
+    return sorted(actions, key=lambda a: a.at)
+
+
+class Player:
+    """Plays the sample through the engine: the directory first, then actions one by one."""
+
+    def __init__(self, engine: Engine, province: Province, year: int) -> None:
+        self.engine, self.province, self.year = engine, province, year
+        self.done = Loaded()
+        self.task_ids: dict[tuple[str, str], int] = {}
+        self.skipped: set[tuple[str, str]] = set()
+        self.emails: set[str] = set()
+
+    def setup(self, now: dt.datetime) -> None:
+        """Units, heads, contacts, the office and the council (those not there yet)."""
+        engine, province = self.engine, self.province
+        units = {u["code"] for u in engine.list_units()}
+        self.emails = {p["email"] for p in engine.list_people()}
+        for unit in province.units:
+            if unit.code not in units:
+                engine.add_unit(UnitInput(unit.code, unit.name, unit.head.name, unit.head.email,
+                                          unit.contact, unit.kind), now=now)
+                self.done.units += 1
+                self.done.people += unit.head.email not in self.emails
+                self.emails.add(unit.head.email)
+        staff = [(province.office, "office"), *[(p, "council") for p in province.council]]
+        for person, role in staff:
+            if person.email not in self.emails:
+                engine.add_person(email=person.email, name=person.name, role=role,
+                                  title=person.title, now=now)
+                self.emails.add(person.email)
+                self.done.people += 1
+        self.skipped = {(t["unit"], t["title"]) for t in engine.list_tasks(now=now,
+                                                                           year=self.year)}
+        self.done.skipped_tasks = sum(1 for t in province.tasks
+                                      if (t.unit, t.title) in self.skipped)
+
+    def play(self, action: Action) -> None:
+        task, key, at = action.task, (action.task.unit, action.task.title), action.at
+        if key in self.skipped:
+            return
+        if action.step is None:
+            if task.pi.email not in self.emails:
+                self.engine.add_person(email=task.pi.email, name=task.pi.name, role="pi",
+                                       unit_code=task.unit, title=task.pi.title, now=at)
+                self.emails.add(task.pi.email)
+                self.done.people += 1
+            self.task_ids[key] = self.engine.create_task(
+                unit_code=task.unit, level=task.level, title=task.title, pi_email=task.pi.email,
+                year=self.year, topic=task.topic, actor_email=self.province.office.email, now=at)
+            self.done.tasks += 1
+            return
+        step = action.step
+        self.engine.fire(self.task_ids[key], step.event,
+                         actor_email=_actor(self.engine, self.province, task, step),
+                         reason=step.reason, data=step.data_for(self.year), at=at, now=at)
+        self.done.transitions += 1
+
+
+def load(engine: Engine, province: Province, year: int, *, now: dt.datetime,
+         on_action: Callable[[Action], None] | None = None) -> Loaded:
+    """Load the sample as of `now`: what is dated later waits (and is counted as pending)."""
+    check_year(year, now, engine.tz)
+    player = Player(engine, province, year)
+    player.setup(min(now, dt.datetime(year, 1, 2, 7, 30, tzinfo=engine.tz)))
+    for action in script(province, year, engine.tz):
+        if on_action is not None:
+            on_action(action)
+        if action.at > now:
+            if (action.task.unit, action.task.title) not in player.skipped:
+                player.done.pending_steps += 1
+            continue
+        player.play(action)
+    return player.done

@@ -1,0 +1,153 @@
+"""`nckh sample load` and `nckh doctor` as a newcomer runs them: the installed CLI in a subprocess.
+
+The sample plays its year through the engine, so what it leaves is checked through the same
+reports and task listings a user would read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from storage.db import make_engine
+from storage.schema import metadata
+
+NCKH = str(Path(sys.executable).with_name("nckh"))
+
+
+def nckh(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([NCKH, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def counts(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                 for t in metadata.sorted_tables}
+    engine.dispose()
+    return found
+
+
+@pytest.fixture
+def env(sqlite_url: str, tmp_path: Path) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("NCKH_")}
+    return {**base, "NCKH_DATABASE_URL": sqlite_url, "NCKH_DATA_DIR": str(tmp_path),
+            "NCKH_NOW": "2025-12-31T17:00"}
+
+
+def test_the_sample_year_leaves_every_unit_and_tasks_in_varied_states(env: dict[str, str]) -> None:
+    result = nckh(env, "sample", "load", "--year", "2025")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ("sample province 2025: 11 units, 29 people, 16 tasks, "
+                             "39 transitions\n")
+    units = json.loads(nckh(env, "unit", "list", "--json").stdout)
+    names = {u["code"]: u["name"] for u in units}
+    assert names["BVDKT"] == "Bệnh viện Đa khoa tỉnh Vĩnh Phúc"
+    assert names["BVPY"] == "Bệnh viện Đa khoa khu vực Phúc Yên"
+    assert names["TTYT-VT"] == "Trung tâm Y tế huyện Vĩnh Tường"
+    assert names["TTYT-TD"] == "Trung tâm Y tế huyện Tam Dương"
+    assert sorted(u["code"] for u in units if u["kind"] == "private") == ["TN-HP", "TN-MT"]
+    assert all(u["head_email"].endswith(".nckh.example") for u in units)
+    tasks = json.loads(nckh(env, "task", "list", "--year", "2025", "--json").stdout)
+    states = sorted({t["state"] for t in tasks})
+    assert states == ["acceptance_failed", "accepted", "cancelled", "in_progress",
+                      "outline_revision", "proposed", "published", "rejected", "suspended"]
+    report = json.loads(nckh(env, "report", "compliance", "--year", "2025",
+                             "--format", "json").stdout)
+    total = report["total"]
+    assert (total["registered"], total["quota_met"], total["published"]) == (16, 9, 2)
+    assert report["sections"][1]["kind"] == "private"
+
+
+def test_a_second_load_adds_nothing(env: dict[str, str]) -> None:
+    assert nckh(env, "sample", "load", "--year", "2025").returncode == 0
+    before = counts(env["NCKH_DATABASE_URL"])
+    again = nckh(env, "sample", "load", "--year", "2025")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == "sample province 2025: already loaded, nothing added\n"
+    assert counts(env["NCKH_DATABASE_URL"]) == before
+
+
+def test_steps_dated_after_now_wait(env: dict[str, str]) -> None:
+    result = nckh(env | {"NCKH_NOW": "2025-04-20T12:00"}, "sample", "load", "--json")
+    assert result.returncode == 0, result.stderr
+    loaded = json.loads(result.stdout)
+    assert (loaded["year"], loaded["tasks"], loaded["transitions"]) == (2025, 16, 14)
+    assert loaded["steps_later_than_now"] == 25
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--year", "1999"], "nckh: invalid year 1999: expected 2000–2100\n"),
+    (["--year", "2026"], "nckh: year 2026 has not begun yet: the sample plays a past or the "
+                         "current year\n"),
+    (["--file", "/nonexistent.toml"], "nckh: sample file not found: /nonexistent.toml\n"),
+])
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(
+        env: dict[str, str], args: list[str], message: str) -> None:
+    before = counts(env["NCKH_DATABASE_URL"])
+    result = nckh(env, "sample", "load", *args)
+    assert (result.returncode, result.stderr, result.stdout) == (2, message, "")
+    assert counts(env["NCKH_DATABASE_URL"]) == before
+
+
+def test_a_task_in_an_unknown_unit_refuses_the_whole_file(env: dict[str, str],
+                                                          tmp_path: Path) -> None:
+    text = (Path(__file__).parents[2] / "engine/sample/province.toml").read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('unit = "TN-HP"', 'unit = "NOWHERE"'))
+    before = counts(env["NCKH_DATABASE_URL"])
+    result = nckh(env, "sample", "load", "--year", "2025", "--file", str(bad))
+    assert result.returncode == 2
+    assert result.stderr == "nckh: bad.toml: task #16: unknown unit 'NOWHERE'\n"
+    assert counts(env["NCKH_DATABASE_URL"]) == before
+
+
+class _Sink:
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_port() -> Iterator[int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    controller = Controller(_Sink(), hostname="127.0.0.1", port=port, server_hostname="mx.test")
+    controller.start()
+    yield port
+    controller.stop()
+
+
+def test_doctor_passes_on_a_ready_install_and_talks_to_the_smtp_server(
+        env: dict[str, str], smtp_port: int) -> None:
+    result = nckh(env | {"NCKH_SMTP_HOST": "127.0.0.1", "NCKH_SMTP_PORT": str(smtp_port)},
+                  "doctor", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    checks = {c["name"]: c for c in json.loads(result.stdout)}
+    assert checks["database"]["status"] == "ok"
+    assert "up to date" in checks["database"]["detail"]
+    assert checks["SMTP"]["status"] == "ok"
+    assert f"127.0.0.1:{smtp_port} (none) says hello: 250 mx.test" in checks["SMTP"]["detail"]
+
+
+def test_doctor_says_what_to_fix(env: dict[str, str], tmp_path: Path) -> None:
+    fresh = env | {"NCKH_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}",
+                   "NCKH_SMTP_HOST": "127.0.0.1", "NCKH_SMTP_PORT": "1"}
+    result = nckh(fresh, "doctor")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("[FAIL] database: ") and "is empty" in line for line in lines)
+    assert "       fix: run `nckh init`" in lines
+    assert any(line.startswith("[FAIL] SMTP: cannot talk to 127.0.0.1:1") for line in lines)
+    bad = nckh(env | {"NCKH_SMTP_TLS": "maybe"}, "doctor")
+    assert bad.returncode == 1
+    assert bad.stdout.startswith("[FAIL] configuration: invalid NCKH_SMTP_TLS 'maybe'")
