@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -23,6 +24,24 @@ from icalendar import Alarm, Calendar, Event
 from notifications.render import oneline
 
 Attachment = tuple[str, bytes, str]  # (filename, content, "maintype/subtype")
+
+
+class _Subject(str):
+    """A Subject header that folds itself with `email.header.Header`.
+
+    The stdlib's modern folder (3.11–3.13) puts the space between two RFC 2047 encoded words
+    *between* them, where decoders drop it ("đăng ký đề tài" arrives as "đăng kýđề tài");
+    `Header` keeps the space inside the encoded word. The policy hands any header object with
+    `name` and `fold()` through untouched. The text is already one line (no CR/LF).
+    """
+
+    name = "Subject"
+
+    def fold(self, *, policy: Any) -> str:
+        linesep = getattr(policy, "linesep", "\n")
+        charset = "us-ascii" if self.isascii() else "utf-8"
+        encoded = Header(str(self), charset, header_name="Subject").encode(linesep=linesep)
+        return f"Subject: {encoded}{linesep}"
 
 
 class BadMessage(ValueError):
@@ -59,7 +78,7 @@ def build_message(
             msg["Cc"] = [address(str(r.get("name") or ""), str(r["email"])) for r in cc]
         if reply_to:
             msg["Reply-To"] = address(from_name, reply_to)
-        msg["Subject"] = oneline(subject)
+        msg["Subject"] = _Subject(oneline(subject))
         msg["Date"] = format_datetime(date.astimezone(dt.UTC))
         msg["Message-ID"] = message_id
         # RFC 3834: an automatic message; ask auto-responders (out-of-office) to stay quiet.

@@ -1,0 +1,206 @@
+"""Delivery through a real SMTP server (aiosmtpd, in-process): TLS, login, and every fault."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.app import App, build
+from notifications import wiring
+from notifications.outbox import enqueue
+from tests.conftest import make_settings
+from tests.integration import mailserver
+from tests.integration.mailfixtures import (
+    CONTACT,
+    HEAD,
+    MAIL_ENV,
+    PI,
+    T0,
+    addresses,
+    province,
+    rows,
+    text_body,
+)
+
+LATER = dt.timedelta(hours=2)  # beyond any backoff of the first attempts (cap 1 h)
+
+
+def smtp_app(url: str, tmp: Path, port: int, **env: str) -> App:
+    """An app with the notifications component only: the scheduler's own mails stay out."""
+    app = build(make_settings(url, tmp, NCKH_SMTP_HOST="127.0.0.1", NCKH_SMTP_PORT=str(port),
+                              **{"NCKH_CONFIG": str(_no_digest(tmp)), **MAIL_ENV, **env}),
+                install=False)
+    wiring.install(app)
+    return app
+
+
+def _no_digest(tmp: Path) -> Path:
+    path = tmp / "nodigest.toml"
+    path.write_text('[mail]\ndigest_weekday = "off"\n', encoding="utf-8")
+    return path
+
+
+def queue_tests(app: App, n: int) -> None:
+    with app.engine.transaction() as s:
+        for i in range(n):
+            enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=T0, dedupe_key=f"t:{i}")
+
+
+@pytest.fixture
+def inbox() -> Iterator[mailserver.Inbox]:
+    box = mailserver.Inbox()
+    controller = mailserver.start(box)
+    box.port = controller.port  # type: ignore[attr-defined]
+    yield box
+    controller.stop()
+
+
+def test_a_task_mail_arrives_with_its_recipients_vietnamese_text_and_message_id(
+        sqlite_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
+    app = smtp_app(sqlite_url, tmp_path, inbox.port)  # type: ignore[attr-defined]
+    try:
+        province(app)
+        assert app.tick(T0)["outbox"]["sent"] == 1
+        assert app.tick(T0 + LATER)["outbox"].get("sent", 0) == 0
+        (got,) = [r for r in inbox.received if r.message["X-Nckh-Kind"] == "task_registered"]
+        assert sorted(got.rcpt_tos) == sorted([PI, HEAD, CONTACT])
+        assert addresses(got.message, "To") == [PI]
+        assert got.message["Subject"].startswith("[Sở Y tế] V/v tiếp nhận đăng ký đề tài “")
+        assert "Kính gửi: Ông/Bà ThS.BS Nguyễn Thị Hoa" in text_body(got.message)
+        assert got.message_id == rows(app)[0].message_id
+    finally:
+        app.close()
+
+
+def test_starttls_with_login_delivers_and_never_logs_the_password(
+        sqlite_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cert, key = mailserver.tls_files(tmp_path)
+    box = mailserver.Inbox()
+    controller = mailserver.start(
+        box, tls_context=mailserver.server_tls_context(cert, key), require_starttls=True,
+        authenticator=mailserver.authenticator("nckh", "s3cret-pw"), auth_required=True)
+    config = tmp_path / "nckh.toml"
+    config.write_text(f'[mail]\nca_file = "{cert}"\ndigest_weekday = "off"\n',
+                      encoding="utf-8")
+    caplog.set_level(logging.DEBUG)
+    try:
+        good = smtp_app(sqlite_url, tmp_path, controller.port, NCKH_SMTP_TLS="starttls",
+                        NCKH_SMTP_USER="nckh", NCKH_SMTP_PASSWORD="s3cret-pw",
+                        NCKH_CONFIG=str(config))
+        bad = smtp_app(sqlite_url, tmp_path, controller.port, NCKH_SMTP_TLS="starttls",
+                       NCKH_SMTP_USER="nckh", NCKH_SMTP_PASSWORD="wrong-pw",
+                       NCKH_CONFIG=str(config))
+        assert "s3cret" not in repr(good.settings)
+        province(good)
+        assert bad.tick(T0)["outbox"].get("sent", 0) == 0
+        refused = rows(bad)[0]
+        assert refused.state == "pending" and "535" in (refused.last_error or "")
+        assert good.tick(T0 + LATER)["outbox"]["sent"] == 1
+        assert len(box.received) == 1
+        assert "wrong-pw" not in caplog.text and "s3cret-pw" not in caplog.text
+        assert all("pw" not in (r.last_error or "") for r in rows(good))
+        good.close()
+        bad.close()
+    finally:
+        controller.stop()
+
+
+def test_server_down_then_up_delivers_each_message_once(sqlite_url: str,
+                                                        tmp_path: Path) -> None:
+    port = mailserver.free_port()
+    app = smtp_app(sqlite_url, tmp_path, port)
+    try:
+        queue_tests(app, 5)
+        counts = app.tick(T0)["outbox"]
+        assert counts.get("pending") == 5 and counts.get("sent", 0) == 0
+        assert all(r.state == "pending" and "cannot connect" in (r.last_error or "")
+                   and r.next_attempt_at > T0 for r in rows(app))
+        box = mailserver.Inbox()
+        controller = mailserver.start(box, port=port)
+        try:
+            assert app.tick(T0 + dt.timedelta(seconds=1))["outbox"].get("sent", 0) == 0
+            assert app.tick(T0 + LATER)["outbox"]["sent"] == 5
+            assert app.tick(T0 + 2 * LATER)["outbox"].get("sent", 0) == 0
+            assert sorted(Counter(box.message_ids()).values()) == [1] * 5
+        finally:
+            controller.stop()
+    finally:
+        app.close()
+
+
+def test_421_is_retried_later_and_then_delivered(sqlite_url: str, tmp_path: Path,
+                                                 inbox: mailserver.Inbox) -> None:
+    inbox.data_replies.append("421 4.3.2 Service not available, try later")
+    app = smtp_app(sqlite_url, tmp_path, inbox.port)  # type: ignore[attr-defined]
+    try:
+        queue_tests(app, 1)
+        assert app.tick(T0)["outbox"]["pending"] == 1
+        (row,) = [r for r in rows(app) if r.kind == "test"]
+        assert row.state == "pending" and row.last_error and row.last_error.startswith("421")
+        assert row.next_attempt_at - T0 <= dt.timedelta(minutes=1)
+        app.tick(T0 + LATER)
+        (row,) = [r for r in rows(app) if r.kind == "test"]
+        assert row.state == "sent" and row.attempts == 2
+        assert [r.message_id for r in inbox.received
+                if r.message["X-Nckh-Kind"] == "test"] == [row.message_id]
+    finally:
+        app.close()
+
+
+def test_550_goes_to_the_dead_letters_with_the_reply_and_is_not_retried(
+        sqlite_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
+    inbox.data_replies.append("550 5.7.1 Message rejected by policy")
+    app = smtp_app(sqlite_url, tmp_path, inbox.port)  # type: ignore[attr-defined]
+    try:
+        queue_tests(app, 1)
+        app.tick(T0)
+        calls = inbox.data_calls
+        app.tick(T0 + LATER)
+        app.tick(T0 + 10 * LATER)
+        (row,) = [r for r in rows(app) if r.kind == "test"]
+        assert row.state == "dead" and row.attempts == 1
+        assert row.last_error == "550 5.7.1 Message rejected by policy"
+        assert inbox.data_calls == calls
+    finally:
+        app.close()
+
+
+def test_recipients_refused_one_by_one_are_noted_and_all_refused_is_dead(
+        sqlite_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
+    inbox.rcpt_replies[CONTACT] = "550 5.1.1 No such user"
+    inbox.rcpt_replies["user0@example.vn"] = "550 5.1.1 No such user"
+    app = smtp_app(sqlite_url, tmp_path, inbox.port)  # type: ignore[attr-defined]
+    try:
+        province(app)
+        queue_tests(app, 1)
+        app.tick(T0)
+        by_kind = {r.kind: r for r in rows(app)}
+        partial = by_kind["task_registered"]
+        assert partial.state == "sent" and "refused khth@bvdk.example.vn: 550" in (
+            partial.last_error or "")
+        assert by_kind["test"].state == "dead"
+        assert "user0@example.vn: 550 5.1.1 No such user" in (by_kind["test"].last_error or "")
+    finally:
+        app.close()
+
+
+def test_a_connection_dropped_mid_batch_loses_nothing(sqlite_url: str, tmp_path: Path,
+                                                      inbox: mailserver.Inbox) -> None:
+    inbox.drop_on = 4
+    app = smtp_app(sqlite_url, tmp_path, inbox.port)  # type: ignore[attr-defined]
+    try:
+        queue_tests(app, 20)
+        app.tick(T0)
+        assert sum(r.state == "pending" for r in rows(app)) >= 1
+        app.tick(T0 + LATER)
+        assert all(r.state == "sent" for r in rows(app))
+        expected = {r.message_id for r in rows(app)}
+        assert set(inbox.message_ids()) == expected
+        assert len(inbox.received) == 20  # the dropped one never reached the mailbox
+    finally:
+        app.close()
