@@ -1,9 +1,12 @@
 """`nckh demo`: the sample province's year replayed at high speed in a database of its own.
 
 Each day of the year: one `app.tick(now)` at 08:00 local — exactly what the daemon does at that
-moment (calendar obligations, reminders, escalations, report dates, then the outbox) — then the
-sample's scripted registrations and transitions of that day, then the units' answers to their
-calendar obligations (each unit's `reports` habit: on time, late or never; on working days only).
+moment (calendar obligations, reminders, escalations, report dates, then the outbox). On working
+days the people act after it: the sample's scripted registrations and transitions of that day
+(one dated on a day off waits for the next working day: the office does not work then), then the
+units' answers to their calendar obligations (each unit's `reports` habit: on time, late or
+never), and a second pass at 16:00 sends what their actions queued — the daemon would have sent
+it within seconds, and this keeps the demo's mail off weekends and holidays.
 The demo never touches the operator's database or mail server: it runs on
 `DATA_DIR/demo-YEAR/nckh.db` with the maildir beside it and SMTP switched off.
 """
@@ -30,6 +33,7 @@ from storage.outbox import OutboxMessage
 from storage.timers import Obligation
 
 TICK_AT = dt.time(8, 0)
+AFTERNOON_PASS_AT = dt.time(16, 0)
 SUBMIT_AT = dt.time(10, 0)
 ON_TIME_DAYS_EARLY = 3
 LATE_DAYS = 6
@@ -63,8 +67,6 @@ def _is_working_day(app: App, day: dt.date) -> bool:
 
 def _answer_obligations(app: App, province: Province, year: int, day: dt.date) -> int:
     """Units submit their due reports according to their habit; returns how many they did."""
-    if not _is_working_day(app, day):
-        return 0
     habits = {u.code: u for u in province.units}
     with app.engine.transaction() as s:
         open_rows = s.execute(
@@ -103,10 +105,16 @@ def play_year(app: App, province: Province, year: int, *,
     while day.year == year:
         app.tick(dt.datetime.combine(day, TICK_AT, tzinfo=tz))
         totals["ticks"] += 1
-        while i < len(actions) and actions[i].at.date() <= day:
-            player.play(actions[i])
-            i += 1
-        totals["submitted"] += _answer_obligations(app, province, year, day)
+        if _is_working_day(app, day):
+            while i < len(actions) and actions[i].at.date() <= day:
+                action = actions[i]
+                if action.at.date() < day:  # dated on a day off: done on this working day
+                    action = dataclasses.replace(
+                        action, at=dt.datetime.combine(day, action.at.timetz()))
+                player.play(action)
+                i += 1
+            totals["submitted"] += _answer_obligations(app, province, year, day)
+            app.tick(dt.datetime.combine(day, AFTERNOON_PASS_AT, tzinfo=tz))
         if on_day is not None:
             on_day(day)
         day += dt.timedelta(days=1)

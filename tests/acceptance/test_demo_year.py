@@ -1,0 +1,168 @@
+"""`nckh demo --year 2025`: the sample province's year, one tick a day, checked against the
+calendar of the seeds (DOMAIN.md): the unit plan before 31/3, outline-review results before 30/4,
+the 6-month report before 5/7, acceptance results before 1/12, the annual report before 5/12,
+a science session every month; reports to the office on 1/7 and 1/12; and no mail ever on a
+weekend or a public holiday (a make-up working Saturday is a working day), nor outside office
+hours: the scheduler's mail at 08:00, what people's actions queue in the day's afternoon pass.
+
+The demo runs once per module (it replays 365 days); each test reads its output and its database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import holidays
+import pytest
+from sqlalchemy import select
+
+from engine.clock import DEFAULT_TZ
+from storage.db import make_engine
+from storage.models import Task, Unit
+from storage.outbox import OutboxMessage
+from storage.timers import Obligation
+
+pytestmark = pytest.mark.slow
+NCKH = str(Path(sys.executable).with_name("nckh"))
+YEAR = 2025
+UNITS = 11
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    data_dir = tmp_path_factory.mktemp("demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NCKH_")}
+    env["NCKH_DATA_DIR"] = str(data_dir)
+    result = subprocess.run([NCKH, "demo", "--year", str(YEAR), "--json"], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = json.loads(result.stdout)
+    engine = make_engine(f"sqlite:///{data_dir / f'demo-{YEAR}' / 'nckh.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(OutboxMessage.kind, OutboxMessage.state, OutboxMessage.sent_at,
+                   OutboxMessage.context, OutboxMessage.recipients, OutboxMessage.task_id,
+                   Obligation.key, Task.workflow, Unit.code)
+            .outerjoin(Obligation, Obligation.task_id == OutboxMessage.task_id)
+            .outerjoin(Task, Task.id == OutboxMessage.task_id)
+            .outerjoin(Unit, Unit.id == Task.unit_id)
+            .order_by(OutboxMessage.id)).all()
+    engine.dispose()
+    mails = [{"kind": r.kind, "state": r.state, "sent": r.sent_at.astimezone(DEFAULT_TZ)
+              if r.sent_at else None, "due_on": (r.context or {}).get("due_on"),
+              "days_before": (r.context or {}).get("days_before"), "task_id": r.task_id,
+              "obligation": r.key, "workflow": r.workflow, "unit": r.code,
+              "to": [x["email"] for x in (r.recipients or {}).get("to", [])]} for r in rows]
+    return {"out": out, "mails": mails, "stderr": result.stderr, "data_dir": data_dir}
+
+
+def _sent(demo: dict[str, Any], kind: str, **match: object) -> list[dict[str, Any]]:
+    return [m for m in demo["mails"] if m["kind"] == kind and m["state"] == "sent"
+            and all(m[k] == v for k, v in match.items())]
+
+
+def test_the_timeline_is_the_outbox_and_ends_with_the_compliance_report(
+        demo: dict[str, Any]) -> None:
+    out = demo["out"]
+    assert len(out["timeline"]) == len(demo["mails"]) > 0
+    assert out["totals"]["ticks"] == 365
+    assert out["report"]["report"] == "compliance" and out["report"]["as_of"] == "2025-12-31"
+    assert out["report"]["total"]["registered"] == 16
+    assert Path(out["maildir"]).is_dir()
+    assert "Replaying 2025" in demo["stderr"]  # the progress bar, on stderr
+
+
+# Decision of the government for 2025: 2/5 (Friday) off, made up on Saturday 26/4.
+MAKE_UP_SATURDAYS = {dt.date(YEAR, 4, 26)}
+SCHEDULER_KINDS = {"reminder", "deadline_passed", "escalation_unit_head", "escalation_office",
+                   "obligation_overdue", "quota_not_met", "report"}
+
+
+def test_no_mail_on_a_weekend_or_holiday_and_only_in_office_hours(demo: dict[str, Any]) -> None:
+    days_off = holidays.country_holidays("VN", years=YEAR)
+    sent = [m for m in demo["mails"] if m["sent"] is not None]
+    assert len(sent) == len(demo["mails"])  # everything went out
+    days = {m["sent"].date() for m in sent}
+    assert {d for d in days if d.weekday() >= 5} <= MAKE_UP_SATURDAYS
+    assert sorted(d for d in days if d in days_off) == []
+    assert {m["sent"].time() for m in sent if m["kind"] in SCHEDULER_KINDS} == {dt.time(8, 0)}
+    assert {m["sent"].time() for m in sent} <= {dt.time(8, 0), dt.time(16, 0)}
+
+
+def _before(mails: list[dict[str, Any]], day: dt.date) -> list[dict[str, Any]]:
+    return [m for m in mails if m["sent"].date() < day]
+
+
+@pytest.mark.parametrize(("obligation", "due"), [
+    ("unit_plan", dt.date(YEAR, 3, 31)),
+    ("six_month_report", dt.date(YEAR, 7, 5)),
+    ("annual_report", dt.date(YEAR, 12, 5)),
+])
+def test_every_unit_is_asked_and_reminded_before_each_yearly_report_is_due(
+        demo: dict[str, Any], obligation: str, due: dt.date) -> None:
+    asked = _sent(demo, "obligation_requested", obligation=obligation)
+    assert len({m["unit"] for m in asked}) == UNITS
+    reminded = _before(_sent(demo, "reminder", obligation=obligation), due)
+    assert len({m["unit"] for m in reminded}) == UNITS
+    assert all(m["sent"].date() >= due - dt.timedelta(days=31) for m in reminded)
+
+
+def test_a_science_session_record_is_asked_of_every_unit_every_month(
+        demo: dict[str, Any]) -> None:
+    asked = _sent(demo, "obligation_requested", obligation="science_session")
+    per_month = Counter(m["sent"].month for m in asked)
+    assert sorted(per_month) == list(range(1, 13))
+    assert set(per_month.values()) == {UNITS}
+
+
+def test_outline_reviews_are_reminded_before_30_april_and_acceptance_before_1_december(
+        demo: dict[str, Any]) -> None:
+    research = [m for m in _sent(demo, "reminder") if m["workflow"] == "unit_task"]
+    outline = [m for m in research if m["due_on"] == f"{YEAR}-04-30"]
+    assert outline and all(m["sent"].date() < dt.date(YEAR, 4, 30) for m in outline)
+    acceptance = [m for m in research if m["due_on"] == f"{YEAR}-12-01"]
+    assert acceptance and all(m["sent"].date() < dt.date(YEAR, 12, 1) for m in acceptance)
+    assert {m["days_before"] for m in acceptance} >= {30, 14}
+
+
+def test_no_reminder_is_sent_twice(demo: dict[str, Any]) -> None:
+    keys = Counter((m["task_id"], m["due_on"], m["days_before"])
+                   for m in _sent(demo, "reminder"))
+    assert [k for k, n in keys.items() if n > 1] == []
+
+
+def test_units_that_never_report_are_escalated_and_the_quota_is_checked(
+        demo: dict[str, Any]) -> None:
+    escalated = defaultdict(set)
+    for m in _sent(demo, "escalation_unit_head"):
+        escalated[m["unit"]].add(m["obligation"])
+    assert "unit_plan" in escalated["BVTT"]  # never reports
+    assert "unit_plan" not in escalated["BVDKT"]  # reports on time
+    quota = _sent(demo, "quota_not_met")
+    assert len(quota) == 2  # BVTT and TN-MT have no task
+
+
+def test_the_office_gets_progress_on_1_july_and_compliance_on_1_december(
+        demo: dict[str, Any]) -> None:
+    reports = _sent(demo, "report")
+    assert [m["sent"].date() for m in reports] == [dt.date(YEAR, 7, 1), dt.date(YEAR, 12, 1)]
+    assert all(m["to"] == ["nghiepvuy@soyte.nckh.example"] for m in reports)
+    line = next(g for g in demo["out"]["timeline"] if g["kind"] == "report")
+    assert line["attachments"] == ["nckh-tien-do-2025-2025-06-30.xlsx",
+                                   "nckh-tien-do-2025-2025-06-30.csv"]
+
+
+def test_the_demo_leaves_the_operators_database_alone(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NCKH_")}
+    env |= {"NCKH_DATA_DIR": str(tmp_path), "NCKH_DATABASE_URL": "sqlite:////nonexistent/x.db"}
+    bad = subprocess.run([NCKH, "demo", "--year", "1999"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert (bad.returncode, bad.stderr) == (2, "nckh: invalid year 1999: expected 2000–2100\n")
+    assert list(tmp_path.iterdir()) == []
