@@ -31,6 +31,7 @@ from notifications.message import (
     BadMessage,
     build_message,
     calendar_file,
+    flatten,
     message_id_for,
     recipients_of,
 )
@@ -103,7 +104,7 @@ class Dispatcher:
         """Lease due rows and prepare their messages; rows that cannot be built die here."""
         out: list[Outgoing] = []
         failed = 0
-        with transaction(self.sessions) as s:
+        with transaction(self.sessions) as s, s.no_autoflush:
             for row in due_rows(s, now, limit or self.cfg.batch_size):
                 row.state = "sending"
                 row.claimed_by = self.owner
@@ -160,7 +161,7 @@ class Dispatcher:
             html=row.body_html, message_id=row.message_id, date=row.created_at, kind=row.kind,
             attachments=[(a.filename, a.content, a.mimetype) for a in row.attachments])
         name = f"{row.created_at.astimezone(dt.UTC):%Y%m%dT%H%M%S}-{row.id:08d}-{row.kind}"
-        return Outgoing(row.id, name, self.cfg.mail_from, tuple(recipients_of(msg)), msg)
+        return Outgoing(row.id, name, self.cfg.mail_from, tuple(recipients_of(msg)), flatten(msg))
 
     def send(self, batch: list[Outgoing], now: dt.datetime) -> Counter[str]:
         counts: Counter[str] = Counter()

@@ -35,7 +35,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from engine.decide import is_valid_email
 from engine.errors import InputError
@@ -118,6 +118,7 @@ def due_rows(session: Session, now: dt.datetime, limit: int) -> list[OutboxMessa
     if not ids:
         return []
     return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                                .options(selectinload(OutboxMessage.attachments))
                                 .order_by(OutboxMessage.id)))
 
 

@@ -21,8 +21,6 @@ import os
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
@@ -39,7 +37,7 @@ class Outgoing:
     name: str  # file name in the maildir: stable per row
     sender: str
     recipients: tuple[str, ...]
-    message: EmailMessage
+    data: bytes  # the flattened message (CRLF), identical for every copy of this claim
 
 
 def describe(exc: BaseException) -> str:
@@ -130,8 +128,8 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
                         return
                 try:
                     async with asyncio.timeout(cfg.timeout_s):
-                        refused, _ = await client.send_message(
-                            item.message, sender=item.sender, recipients=list(item.recipients))
+                        refused, _ = await client.sendmail(
+                            item.sender, list(item.recipients), item.data)
                 except Exception as exc:
                     emit(Outcome(item.id, classify(exc), describe(exc)))
                     await _close(client, 2)
@@ -168,10 +166,9 @@ def deliver_maildir(items: Sequence[Outgoing], maildir: Path,
     done: list[Outcome] = []
     for item in items:
         try:
-            data = item.message.as_bytes(policy=policy.default)
             tmp = maildir / "tmp" / f"{item.name}.eml"
             with tmp.open("wb") as fh:
-                fh.write(data)
+                fh.write(item.data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, maildir / "new" / f"{item.name}.eml")

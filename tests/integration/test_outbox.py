@@ -92,7 +92,7 @@ def test_tick_delivers_into_the_maildir_once_with_a_stable_message_id(
     assert "Trân trọng./." in text and "không phải văn bản hành chính có chữ ký" in text
     assert "trước ngày 30 tháng 4 năm 2025" in text
     assert "Kính gửi:" in html_body(msg)
-    row = [r for r in rows(mapp) if r.kind == "revision_requested"][0]
+    row = next(r for r in rows(mapp) if r.kind == "revision_requested")
     assert msg["Message-ID"] == row.message_id and row.state == "sent"
     assert row.message_id.startswith(f"<nckh.outbox.{row.id}.")
 
@@ -105,7 +105,7 @@ def test_a_reminder_carries_an_ics_file_for_its_deadline(mapp: App, tmp_path: Pa
         mapp.engine.bus.publish(s, [ReminderDue(task_id, deadline.id, "proposed",
                                                 dt.date(2025, 4, 29), 14, T0, timer_id=77)])
     mapp.tick(T0)
-    msg = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "reminder"][0]
+    msg = next(m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "reminder")
     assert msg["Subject"] == ("[Sở Y tế] V/v nhắc hạn báo cáo kết quả xét duyệt đề cương "
                               "năm 2025")
     assert "trước ngày 29 tháng 4 năm 2025 (còn 14 ngày)" in text_body(msg)
@@ -146,7 +146,7 @@ def test_enqueue_with_attachments_for_the_reports(mapp: App, tmp_path: Path) -> 
                         dedupe_key="report:progress:2025-Q1", context={})
     assert first is not None and again is None
     mapp.tick(T0)
-    msg = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "report"][0]
+    msg = next(m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "report")
     assert addresses(msg, "To") == ["giamdoc@syt.example.vn"]
     assert addresses(msg, "Cc") == [OFFICE]
     assert attachments(msg)["tien-do.xlsx"].get_content() == xlsx
@@ -172,7 +172,7 @@ def test_a_message_with_no_resolvable_recipient_is_dead_with_the_reason(
         with application.engine.transaction() as s:
             enqueue(s, kind="digest", now=T0, dedupe_key="digest:manual")
         application.tick(T0)
-        dead = [r for r in rows(application) if r.kind == "digest"][0]
+        dead = next(r for r in rows(application) if r.kind == "digest")
         assert dead.state == "dead" and "no recipient" in (dead.last_error or "")
     finally:
         application.close()
