@@ -55,6 +55,7 @@ class SchedulerConfig:
     interval_s: float = 5.0
     lease_s: int = 120
     batch: int = 200
+    workers: int = 4
     catchup_days: int = 35
     heartbeat_stale_s: int = 60
     obligation_workflow: str = "unit_report"
@@ -166,8 +167,8 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
         raise InputError(f"config {exc}") from None
     s = scheduler
     known = {"send_at", "quiet_from", "interval_s", "lease_s", "batch", "catchup_days",
-             "heartbeat_stale_s", "obligation_workflow", "obligations", "quota_check", "reports",
-             "timers"}
+             "heartbeat_stale_s", "workers", "obligation_workflow", "obligations", "quota_check",
+             "reports", "timers"}
     unknown = set(s) - known
     if unknown:
         raise _fail("[scheduler]", f"unknown key '{sorted(unknown)[0]}'")
@@ -201,6 +202,7 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
         interval_s=_number(s.get("interval_s", 5), "[scheduler] interval_s"),
         lease_s=_int(s.get("lease_s", 120), "[scheduler] lease_s", 1, 86400),
         batch=_int(s.get("batch", 200), "[scheduler] batch", 1, 100000),
+        workers=_int(s.get("workers", 4), "[scheduler] workers", 1, 32),
         catchup_days=_int(s.get("catchup_days", 35), "[scheduler] catchup_days", 0, 366),
         heartbeat_stale_s=_int(s.get("heartbeat_stale_s", 60), "[scheduler] heartbeat_stale_s",
                                1, 86400),

@@ -74,3 +74,58 @@ class Recorder:
     def of(self, task_id: int) -> list[tuple[str, str, str]]:
         return [(d, k, x) for d, k, t, x in self.facts
                 if t == task_id and k in ("reminder", "passed", "escalated")]
+
+
+TIMER_COLUMNS = ("task_id", "deadline_id", "state", "kind", "slot", "occurrence", "due_on",
+                 "legal_end", "fire_at", "days", "status", "created_at")
+
+
+def seed_timers(app: App, count: int, fire_at: dt.datetime, now: dt.datetime,
+                per_task: int = 1000, unit: str = "A") -> list[int]:
+    """`count` pending reminder timers, all firing at `fire_at`, spread over fresh tasks whose own
+    planted timers are removed. Bulk: COPY on PostgreSQL, executemany on SQLite. Returns the
+    task ids."""
+    from sqlalchemy import delete, select
+
+    from storage.models import Deadline
+    from storage.timers import Timer
+
+    tasks = [app.engine.create_task(unit_code=unit, level="unit", title=f"Đề tài {i}",
+                                     pi_email="pi.seed@syt.example.vn", pi_name="BS. Seed",
+                                     year=fire_at.year, now=now)
+             for i in range(-(-count // per_task))]
+    with app.engine.transaction() as s:
+        s.execute(delete(Timer).where(Timer.task_id.in_(tasks)))
+        deadlines = dict(s.execute(select(Deadline.task_id, Deadline.id)
+                                   .where(Deadline.task_id.in_(tasks))).tuples().all())
+    utc_fire = fire_at.astimezone(dt.UTC)
+    utc_now = now.astimezone(dt.UTC)
+
+    def rows() -> list[tuple[object, ...]]:
+        out: list[tuple[object, ...]] = []
+        for i in range(count):
+            task = tasks[i // per_task]
+            out.append((task, deadlines[task], "proposed", "reminder", 1000 + i % per_task, 0,
+                        dt.date(fire_at.year, 4, 30), dt.date(fire_at.year, 5, 5), utc_fire, 3,
+                        "pending", utc_now))
+        return out
+
+    raw = app.db.raw_connection()
+    try:
+        cur = raw.cursor()
+        cols = ", ".join(TIMER_COLUMNS)
+        if app.db.dialect.name == "postgresql":
+            with cur.copy(f"COPY timer ({cols}) FROM STDIN") as copy:
+                for row in rows():
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * len(TIMER_COLUMNS))
+            cur.execute("BEGIN IMMEDIATE")
+            cur.executemany(f"INSERT INTO timer ({cols}) VALUES ({marks})", [
+                tuple(v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, dt.datetime)
+                      else v.isoformat() if isinstance(v, dt.date) else v for v in r)
+                for r in rows()])
+        raw.commit()
+    finally:
+        raw.close()
+    return tasks

@@ -31,10 +31,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
-from sqlalchemy import Row, insert, or_, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, or_, select, update
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine.errors import InputError, NckhError, Refused
@@ -49,6 +54,7 @@ from engine.events import (
 from engine.scheduling.config import SchedulerConfig
 from engine.scheduling.plan import Planner
 from engine.service import Engine
+from storage.base import UTCDateTime
 from storage.models import Deadline, Task
 from storage.timers import Timer
 from workflows.model import EscalationStep
@@ -95,25 +101,56 @@ class TimerService:
 
     # --- the sweep ---------------------------------------------------------------------------
     def sweep(self, now: dt.datetime, stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
-        """Fire every timer due at `now`, batch by batch, until none is left (or `stop()`)."""
+        """Fire every timer due at `now`, batch by batch, until none is left (or `stop()`).
+
+        On PostgreSQL `workers` threads fire a claimed batch concurrently, each timer still in
+        its own transaction: their commits share WAL flushes. SQLite has one writer: one thread.
+        """
         counts = {"fired": 0, "skipped": 0, "lost": 0}
         if not self.config.in_business_hours(now.astimezone(self.engine.tz)):
             return counts
-        while not stop():
-            ids = self.claim(now)
+        workers = self.config.workers if self.db.dialect.name == "postgresql" else 1
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="timer") if workers > 1 else None
+        try:
+            while not stop():
+                ids = self.claim(now)
+                chunks = [ids[i::workers] for i in range(workers)]
+                fire = partial(self._fire_chunk, now=now, stop=stop)
+                for done in (pool.map(fire, chunks) if pool else map(fire, chunks)):
+                    for outcome in done:
+                        counts[outcome] = counts.get(outcome, 0) + 1
+                if len(ids) < self.config.batch:
+                    break
+        finally:
+            if pool:
+                pool.shutdown(wait=True)
+        counts.pop("released", None)
+        return counts
+
+    @property
+    def db(self) -> DbEngine:
+        bind = self.engine.sessions.kw["bind"]
+        assert isinstance(bind, DbEngine)
+        return bind
+
+    def _fire_chunk(self, ids: list[int], *, now: dt.datetime,
+                    stop: Callable[[], bool]) -> list[str]:
+        """Fire timers one transaction each over one connection (no pool checkout per timer)."""
+        outcomes: list[str] = []
+        with self.db.connect() as conn:
             for i, timer_id in enumerate(ids):
                 if stop():
                     self.release(ids[i:])
-                    return counts
+                    return [*outcomes, *["released"] * (len(ids) - i)]
                 try:
-                    counts[self.fire_one(timer_id, now)] += 1
-                except NckhError as exc:  # stays pending; retried when the lease runs out
-                    counts["failed"] = counts.get("failed", 0) + 1
+                    outcomes.append(self._fire_on(conn, timer_id, now))
+                except (NckhError, SQLAlchemyError) as exc:  # stays pending until the lease ends
+                    conn.rollback()
+                    outcomes.append("failed")
                     log.warning("timer failed", extra={"fields": {
-                        "timer_id": timer_id, "error": str(exc), "worker": self.worker}})
-            if len(ids) < self.config.batch:
-                break
-        return counts
+                        "timer_id": timer_id, "error": str(exc).splitlines()[0],
+                        "worker": self.worker}})
+        return outcomes
 
     def claim(self, now: dt.datetime) -> list[int]:
         lease = now + dt.timedelta(seconds=self.config.lease_s)
@@ -139,68 +176,67 @@ class TimerService:
 
     def fire_one(self, timer_id: int, now: dt.datetime) -> str:
         """One timer, one transaction: 'fired', 'skipped', or 'lost' (another worker did it)."""
-        with self.engine.transaction() as s:
-            kind = s.scalar(select(Timer.kind).where(Timer.id == timer_id))
-            if kind == "auto_event":  # lock order: task, then timer (as a transition does)
-                task_id = s.scalar(select(Timer.task_id).where(Timer.id == timer_id))
-                s.execute(select(Task.id).where(Task.id == task_id).with_for_update())
-            row = s.execute(update(Timer).where(Timer.id == timer_id, Timer.done_at.is_(None))
-                            .values(done_at=now, status="fired", fired_by=self.worker,
-                                    claimed_by=None, lease_until=None)
-                            .returning(*Timer.__table__.c)).one_or_none()
+        with self.db.connect() as conn:
+            return self._fire_on(conn, timer_id, now)
+
+    def _fire_on(self, bind: Connection, timer_id: int, now: dt.datetime) -> str:
+        reason: str | None = None
+        with Session(bind=bind, expire_on_commit=False) as s, s.begin():
+            conn = s.connection()  # through the session, so its commit is the connection's
+            # Lock order: the task, then the timer, as a transition takes them (an automatic
+            # event updates the task; a transition cancels timers). SQLite: BEGIN IMMEDIATE.
+            check = conn.execute(_LOCK_CHECK, {"tid": timer_id}).first()
+            if check is None:
+                return "lost"
+            row = conn.execute(_MARK, {"tid": timer_id, "now": now, "me": self.worker}).first()
             if row is None:
                 return "lost"
-            outcome, reason = self._act(s, row, now)
+            m = dict(row._mapping)
+            outcome, reason = self._act(s, m, check, now)
             if outcome == "skipped":
-                s.execute(update(Timer).where(Timer.id == timer_id)
-                          .values(status="skipped", reason=reason))
+                conn.execute(_SKIP, {"tid": timer_id, "reason": reason})
         log.debug("timer %s", outcome, extra={"fields": {
-            "timer_id": timer_id, "kind": row.kind, "task_id": row.task_id,
+            "timer_id": timer_id, "kind": m["kind"], "task_id": m["task_id"],
             "worker": self.worker, "reason": reason}})
         return outcome
 
-    def _act(self, s: Session, t: Row[tuple[object, ...]],
+    def _act(self, s: Session, m: dict[str, Any], check: Row[str, dt.datetime | None, str | None],
              now: dt.datetime) -> tuple[str, str | None]:
-        m: Mapping[str, object] = dict(t._mapping)
-        deadline = s.get(Deadline, m["deadline_id"])
-        task = s.get(Task, m["task_id"])
-        assert deadline is not None and task is not None
-        if deadline.closed_at is not None:
-            return "skipped", f"deadline closed ({deadline.outcome}) before the timer fired"
-        if task.state != m["state"]:
-            return "skipped", f"task is in {task.state}, no longer in {m['state']}"
-        tid, did, state, due = int(str(m["id"])), deadline.id, deadline.state, deadline.due_on
+        if check.closed_at is not None:
+            return "skipped", f"deadline closed ({check.outcome}) before the timer fired"
+        if check.task_state != m["state"]:
+            return "skipped", f"task is in {check.task_state}, no longer in {m['state']}"
+        tid, task, did, state, due = (m["id"], m["task_id"], m["deadline_id"], m["state"],
+                                      m["due_on"])
         kind = m["kind"]
         event: DomainEvent
         if kind == "reminder":
-            event = ReminderDue(task.id, did, state, due, int(str(m["days"])), now, tid)
+            event = ReminderDue(task, did, state, due, m["days"], now, tid)
         elif kind == "deadline":
-            event = DeadlinePassed(task.id, did, state, due, now, tid)
+            event = DeadlinePassed(task, did, state, due, now, tid)
         elif kind == "escalation":
-            legal: dt.date = m["legal_end"]  # type: ignore[assignment]
+            legal: dt.date = m["legal_end"]
             overdue = (now.astimezone(self.engine.tz).date() - legal).days
-            step = int(str(m["slot"]))
-            event = Escalated(task.id, did, state, due, str(m["to_role"]), step + 1, overdue,
-                              now, tid)
+            event = Escalated(task, did, state, due, m["to_role"], m["slot"] + 1, overdue, now,
+                              tid)
             self._plant_next(s, m, legal, now)
         else:
             try:
                 with s.begin_nested():
-                    self.engine.fire_in(s, task.id, str(m["event"]), now=now, reason=(
-                        f"automatic: {m['days']} days overdue since {legal_text(m)}"))
+                    self.engine.fire_in(s, task, m["event"], now=now, reason=(
+                        f"automatic: {m['days']} days overdue since {m['legal_end']}"))
             except (Refused, InputError) as refusal:
                 return "skipped", f"automatic event refused: {refusal}"
             return "fired", None
         self.engine.bus.publish(s, [event])
         return "fired", None
 
-    def _plant_next(self, s: Session, m: Mapping[str, object], legal: dt.date,
+    def _plant_next(self, s: Session, m: dict[str, Any], legal: dt.date,
                     now: dt.datetime) -> None:
-        repeat = m["repeat_every"]
-        if not repeat:
+        if not m["repeat_every"]:
             return
-        step = EscalationStep(int(str(m["days"])), str(m["to_role"]), int(str(repeat)))
-        nxt = self.planner.next_occurrence(legal, step, int(str(m["occurrence"])), now)
+        step = EscalationStep(m["days"], m["to_role"], m["repeat_every"])
+        nxt = self.planner.next_occurrence(legal, step, m["occurrence"], now)
         if nxt is None:
             return
         values = {k: m[k] for k in ("task_id", "deadline_id", "state", "kind", "slot", "due_on",
@@ -209,6 +245,17 @@ class TimerService:
                                        status="pending", created_at=now))
 
 
-def legal_text(m: Mapping[str, object]) -> str:
-    legal = m["legal_end"]
-    return legal.isoformat() if isinstance(legal, dt.date) else str(legal)
+# Built once: the sweep runs these thousands of times, so they should not be rebuilt each time.
+_LOCK_CHECK = (select(Task.state.label("task_state"), Deadline.closed_at, Deadline.outcome)
+               .select_from(Timer).join(Task, Task.id == Timer.task_id)
+               .join(Deadline, Deadline.id == Timer.deadline_id)
+               .where(Timer.id == bindparam("tid"), Timer.done_at.is_(None))
+               .with_for_update(of=Task))
+_MARK = (update(Timer).where(Timer.id == bindparam("tid"), Timer.done_at.is_(None))
+         .values(done_at=bindparam("now", type_=UTCDateTime()), status="fired",
+                 fired_by=bindparam("me"), claimed_by=None, lease_until=None)
+         .returning(*(Timer.__table__.c[name] for name in (
+             "id", "task_id", "deadline_id", "state", "kind", "slot", "occurrence", "due_on",
+             "legal_end", "days", "to_role", "repeat_every", "event"))))
+_SKIP = (update(Timer).where(Timer.id == bindparam("tid"))
+         .values(status="skipped", reason=bindparam("reason")))
