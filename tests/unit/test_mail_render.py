@@ -1,0 +1,114 @@
+"""Rendering, dates, the catalog and the message builder: pure, no database, no network."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+
+from engine.errors import InputError
+from engine.settings import load_settings
+from notifications.catalog import load_catalog, parse_catalog
+from notifications.config import mail_config
+from notifications.message import BadMessage, build_message, flatten, message_id_for
+from notifications.outbox import backoff
+from notifications.render import Renderer, TemplateProblem, ensure_plain, vi_date
+from notifications.samples import all_samples, sample_context
+
+CFG = mail_config(load_settings(env={"NCKH_DATA_DIR": "/nonexistent"}))
+CATALOG = load_catalog()
+
+
+def test_vietnamese_dates_pad_the_day_and_january_february_only() -> None:
+    assert vi_date(dt.date(2025, 3, 5)) == "ngày 05 tháng 3 năm 2025"
+    assert vi_date(dt.date(2025, 1, 15)) == "ngày 15 tháng 01 năm 2025"
+    assert vi_date(dt.date(2025, 2, 1)) == "ngày 01 tháng 02 năm 2025"
+    assert vi_date("2025-12-31") == "ngày 31 tháng 12 năm 2025"
+
+
+def test_every_packaged_template_renders_in_both_languages() -> None:
+    assert Renderer(CATALOG).check(all_samples(CFG, CATALOG)) == []
+
+
+def test_html_is_escaped_and_text_is_not() -> None:
+    ctx = sample_context(CFG, CATALOG, "task_registered", "vi")
+    ctx["task"] = {**ctx["task"], "title": "<script>alert(1)</script> & co"}
+    out = Renderer(CATALOG).render("task_registered", "vi", ctx)
+    assert "<script>" not in out.html and "&lt;script&gt;" in out.html
+    assert "<script>alert(1)</script> & co" in out.text
+    assert "&lt;" not in out.subject and "\n" not in out.subject
+
+
+def test_a_missing_variable_fails_loudly_with_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "vi").mkdir()
+    (tmp_path / "vi" / "test.txt").write_text("line one\n{{ nobody.knows }}\n")
+    problems = Renderer(CATALOG, tmp_path).check(all_samples(CFG, CATALOG))
+    assert len(problems) == 1
+    assert "vi/test.txt:2" in problems[0] and "'nobody' is undefined" in problems[0]
+
+
+def test_a_broken_override_is_reported_not_rendered(tmp_path: Path) -> None:
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "reminder.html").write_text("<p>{% if %}</p>\n")
+    with pytest.raises(TemplateProblem, match=r"en/reminder.html:1"):
+        Renderer(CATALOG, tmp_path).render("reminder", "en",
+                                           sample_context(CFG, CATALOG, "reminder", "en"))
+
+
+def test_the_sandbox_refuses_unsafe_attributes_and_non_plain_context(tmp_path: Path) -> None:
+    (tmp_path / "vi").mkdir()
+    (tmp_path / "vi" / "test.txt").write_text("{{ ''.__class__.__mro__ }}\n")
+    with pytest.raises(TemplateProblem):
+        Renderer(CATALOG, tmp_path).render("test", "vi", sample_context(CFG, CATALOG, "test",
+                                                                        "vi"))
+    with pytest.raises(TypeError, match="not plain data"):
+        ensure_plain({"task": object()})
+
+
+def test_the_catalog_rejects_unknown_roles_and_kinds() -> None:
+    with pytest.raises(InputError, match="unknown role 'boss'"):
+        parse_catalog("kinds:\n  x: {to: [boss]}\n", "k.yaml")
+    with pytest.raises(InputError, match="unknown kind 'y'"):
+        parse_catalog("kinds:\n  x: {to: [pi]}\nevents:\n  start: y\n", "k.yaml")
+    with pytest.raises(InputError, match="unknown notification kind 'nope'"):
+        CATALOG.kind("nope")
+
+
+def test_vietnamese_subject_survives_folding_with_its_spaces() -> None:
+    subject = ("[Sở Y tế] V/v tiếp nhận đăng ký đề tài “Đánh giá kết quả điều trị tăng huyết áp "
+               "tại tuyến huyện” năm 2025")
+    msg = build_message(mail_from="nckh@syt.vn", from_name="Phòng Nghiệp vụ Y – Sở Y tế",
+                        reply_to=None, to=[{"name": "Nguyễn Thị Hoa, BS", "email": "a@b.vn"}],
+                        cc=[], subject=subject, text="x", html=None, message_id="<1@syt.vn>",
+                        date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), kind="k")
+    parsed = BytesParser(policy=policy.default).parsebytes(flatten(msg))
+    assert parsed["Subject"] == subject
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["a@b.vn"]  # the comma stays a name
+    assert parsed["To"].addresses[0].display_name == "Nguyễn Thị Hoa, BS"
+
+
+def test_an_address_with_a_newline_is_refused() -> None:
+    with pytest.raises(BadMessage):
+        build_message(mail_from="nckh@syt.vn", from_name="x", reply_to=None,
+                      to=[{"name": "", "email": "a@b.vn\r\nBcc: c@d.vn"}], cc=[], subject="s",
+                      text="t", html=None, message_id="<1@x>", date=dt.datetime.now(dt.UTC),
+                      kind="k")
+
+
+def test_message_id_is_a_function_of_the_row() -> None:
+    at = dt.datetime(2025, 4, 16, 1, 2, 3, tzinfo=dt.UTC)
+    assert message_id_for(42, at, "nckh@syt.vn") == "<nckh.outbox.42.20250416010203@syt.vn>"
+    assert message_id_for(42, at, "nckh@syt.vn") == message_id_for(42, at, "nckh@syt.vn")
+
+
+def test_backoff_doubles_up_to_the_cap_with_jitter_in_the_upper_half() -> None:
+    import random
+
+    rng = random.Random(7)
+    base, cap = dt.timedelta(minutes=1), dt.timedelta(hours=1)
+    for attempts, full in ((1, 60), (2, 120), (3, 240), (10, 3600), (60, 3600)):
+        d = backoff(attempts, base, cap, rng).total_seconds()
+        assert full / 2 <= d <= full
