@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from engine.errors import DefinitionError, NotFound
-from workflows.loader import load_file, load_text
+from workflows.loader import load_text
 from workflows.model import Workflow
 
 PACKAGED_DIR = Path(__file__).parent / "definitions"
@@ -30,7 +30,12 @@ class Registry:
                 raise DefinitionError(str(self.directory), None, "workflow directory not found")
             found: dict[str, Workflow] = {}
             for path in sorted(self.directory.glob("*.yaml")):
-                wf = load_file(path)
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except UnicodeDecodeError:
+                    raise DefinitionError(str(path), None, "not UTF-8 text") from None
+                # Parsing is pure: identical text parses once per process (tests, CLI, daemon).
+                wf = from_snapshot(text, str(path))
                 found[wf.name] = wf
             self._current = found
         return self._current
