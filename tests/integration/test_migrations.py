@@ -1,0 +1,107 @@
+"""The migrations and the models agree, on SQLite and PostgreSQL; unknown schemas are refused."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, inspect, text
+
+from engine.errors import SchemaError
+from storage.db import make_engine
+from storage.migrate import current_revision, ensure_current, head_revision, upgrade
+from storage.schema import metadata
+from tests.conftest import PG_ADMIN_URL, require_pg
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database with no tables at all (a scratch PostgreSQL database, dropped afterwards)."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+        return
+    require_pg()
+    name = f"nckh_migrate_{os.getpid()}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def drift(engine: Engine) -> list[object]:
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                     "render_as_batch": True})
+        return list(compare_metadata(ctx, metadata))
+
+
+def stamp(engine: Engine, revision: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+
+
+def test_upgrading_an_empty_database_to_head_gives_exactly_the_models(empty_db: Engine) -> None:
+    assert upgrade(empty_db) == (None, head_revision())
+    assert current_revision(empty_db) == head_revision()
+    assert drift(empty_db) == []
+    tables = set(inspect(empty_db).get_table_names()) - {"alembic_version"}
+    assert tables == set(metadata.tables)
+
+
+def test_upgrading_twice_changes_nothing(empty_db: Engine) -> None:
+    upgrade(empty_db)
+    assert upgrade(empty_db) == (head_revision(), head_revision())
+    assert drift(empty_db) == []
+
+
+def test_the_drift_check_notices_a_column_the_migrations_lack(empty_db: Engine) -> None:
+    upgrade(empty_db)
+    with empty_db.begin() as conn:
+        conn.execute(text("ALTER TABLE unit ADD COLUMN fax VARCHAR(40)"))
+    assert any("fax" in repr(diff) for diff in drift(empty_db))
+
+
+def test_an_empty_database_is_initialised_on_first_use(empty_db: Engine) -> None:
+    ensure_current(empty_db)
+    assert current_revision(empty_db) == head_revision()
+
+
+def test_a_database_at_an_unknown_newer_revision_is_refused(empty_db: Engine) -> None:
+    upgrade(empty_db)
+    stamp(empty_db, "ffff")
+    with pytest.raises(SchemaError, match=r"database schema ffff is newer than this nckh knows "
+                                          r"\(head \w+\): upgrade nckh before using this database"):
+        ensure_current(empty_db)
+    with pytest.raises(SchemaError, match="newer than this nckh knows"):
+        upgrade(empty_db)
+    assert current_revision(empty_db) == "ffff"
+
+
+def test_a_database_behind_head_is_told_to_run_init(empty_db: Engine) -> None:
+    upgrade(empty_db)
+    stamp(empty_db, "0001")
+    with pytest.raises(SchemaError, match=rf"database schema is at 0001, this nckh needs "
+                                          rf"{head_revision()}: run `nckh init`"):
+        ensure_current(empty_db)
+
+
+def test_a_foreign_database_is_not_taken_over(empty_db: Engine) -> None:
+    with empty_db.begin() as conn:
+        conn.execute(text("CREATE TABLE patients (id INTEGER PRIMARY KEY)"))
+    with pytest.raises(SchemaError, match=r"not an nckh database \(no alembic_version table\)"):
+        ensure_current(empty_db)
+    assert inspect(empty_db).get_table_names() == ["patients"]
