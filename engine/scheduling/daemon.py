@@ -172,6 +172,9 @@ class Daemon:
         from apscheduler.triggers.interval import IntervalTrigger
 
         tz = self.app.engine.tz
+        check = self.app.extras.get("notifications.check")
+        if callable(check):
+            check()  # a broken template stops the daemon now, not at send time
         self.scheduling.set_worker(self.worker)
         self.register()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -67,7 +67,7 @@ def calendar_list(app: App, now: dt.datetime) -> list[dict[str, Any]]:
     tz = app.engine.tz
     with app.engine.transaction() as s:
         last = dict(s.execute(select(CalendarRun.job, func.max(CalendarRun.scheduled_for))
-                              .group_by(CalendarRun.job)).tuples().all())
+                              .group_by(CalendarRun.job)).all())
     rows = []
     for job in jobs_of(sch.config):
         spec = job.obligation

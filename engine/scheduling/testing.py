@@ -97,7 +97,7 @@ def seed_timers(app: App, count: int, fire_at: dt.datetime, now: dt.datetime,
     with app.engine.transaction() as s:
         s.execute(delete(Timer).where(Timer.task_id.in_(tasks)))
         deadlines = dict(s.execute(select(Deadline.task_id, Deadline.id)
-                                   .where(Deadline.task_id.in_(tasks))).tuples().all())
+                                   .where(Deadline.task_id.in_(tasks))).all())
     utc_fire = fire_at.astimezone(dt.UTC)
     utc_now = now.astimezone(dt.UTC)
 
