@@ -41,3 +41,21 @@ def test_a_bad_reports_section_stops_the_command_with_the_key_named(tmp_path: Pa
     settings = load_settings(env={"NCKH_DATA_DIR": str(tmp_path)}, config_file=str(config))
     with pytest.raises(InputError, match=r"config \[reports\] formats: expected a list"):
         build(settings, check_schema=False)
+
+
+def test_the_systemd_unit_runs_real_commands_and_does_not_restart_on_hopeless_exits() -> None:
+    import configparser
+
+    from engine.cli.main import COMMANDS
+    from engine.errors import Refused
+
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read(ROOT / "deploy/nckh.service")
+    service = unit["Service"]
+    for key in ("ExecStartPre", "ExecStart"):
+        binary, command = service[key].split()[:2]
+        assert binary.endswith("/nckh") and command in COMMANDS, key
+    assert service["KillSignal"] == "SIGTERM"
+    hopeless = {int(code) for code in service["RestartPreventExitStatus"].split()}
+    assert hopeless == {InputError.exit_code, Refused.exit_code}
