@@ -3,7 +3,8 @@
 Checks, in order (later ones need earlier ones): the configuration (file and environment parse,
 the scheduler's and mail's sections validate), the data directory, the database (reachable, schema
 at this release's head), the SMTP server (connects, says hello to EHLO, STARTTLS/TLS as
-configured; no login, so no password is ever sent by the doctor) and the e-mail templates (every
+configured; no login, so no password is ever sent by the doctor), the sender and office addresses
+and the e-mail templates (every
 template renders against sample data, through the notifications package's own check).
 """
 
@@ -156,10 +157,29 @@ def check_smtp(settings: Settings) -> Check:
     return Check("SMTP", "ok", f"{host} ({mode}) says hello: 250 {greeting}; {auth}")
 
 
+def check_addresses(settings: Settings) -> Check:
+    """Mail goes out, but does it reach the office and carry a real sender? Only warnings: the
+    embedded default (a maildir, no office address) is a valid way to try nckh."""
+    problems: list[str] = []
+    fixes: list[str] = []
+    if not settings.office_email:
+        problems.append("no office address: escalations and reports for the Medical Affairs "
+                        "office reach only the unit heads copied on them")
+        fixes.append("set NCKH_OFFICE_EMAIL / office_email")
+    if settings.smtp_host and settings.mail_from.endswith("@localhost"):
+        problems.append(f"sender {settings.mail_from} will be rejected or flagged as spam by "
+                        "real mail servers")
+        fixes.append("set NCKH_MAIL_FROM / mail_from to an address of the Department's domain")
+    if problems:
+        return Check("mail addresses", "warn", "; ".join(problems), "; ".join(fixes))
+    return Check("mail addresses", "ok",
+                 f"from {settings.mail_from}; office {settings.office_email}")
+
+
 def run_checks(load: Callable[[], Settings]) -> list[Check]:
     config, settings = check_config(load)
     if settings is None:
         return [config]
     components, templates = check_components(settings)
     return [config, check_data_dir(settings), check_database(settings), components,
-            check_smtp(settings), templates]
+            check_smtp(settings), check_addresses(settings), templates]

@@ -137,6 +137,15 @@ def test_doctor_passes_on_a_ready_install_and_talks_to_the_smtp_server(
     assert "up to date" in checks["database"]["detail"]
     assert checks["SMTP"]["status"] == "ok"
     assert f"127.0.0.1:{smtp_port} (none) says hello: 250 mx.test" in checks["SMTP"]["detail"]
+    # Warnings do not fail the doctor, but they name what the office would miss.
+    assert checks["mail addresses"]["status"] == "warn"
+    assert "no office address" in checks["mail addresses"]["detail"]
+    assert "nckh@localhost will be rejected" in checks["mail addresses"]["detail"]
+    ready = nckh(env | {"NCKH_SMTP_HOST": "127.0.0.1", "NCKH_SMTP_PORT": str(smtp_port),
+                        "NCKH_OFFICE_EMAIL": "nvy@soyte.example.vn",
+                        "NCKH_MAIL_FROM": "nckh@soyte.example.vn"}, "doctor", "--json")
+    addresses = {c["name"]: c for c in json.loads(ready.stdout)}["mail addresses"]
+    assert addresses["status"] == "ok" and "office nvy@soyte.example.vn" in addresses["detail"]
 
 
 def test_doctor_says_what_to_fix(env: dict[str, str], tmp_path: Path) -> None:
