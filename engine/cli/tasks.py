@@ -104,7 +104,8 @@ def _print_detail(d: dict[str, Any]) -> None:
     click.echo("History:")
     for h in d["history"]:
         src = h["from"] or "-"
-        click.echo(f"  {h['seq']:>3}. {h['at']}  {h['event']}: {src} → {h['to']}  "
+        at = h["at"][:16].replace("T", " ")  # minutes are enough to read; --json has the rest
+        click.echo(f"  {h['seq']:>3}. {at}  {h['event']}: {src} → {h['to']}  "
                    f"by {h['actor']} ({h['role']})")
         if h["reason"]:
             click.echo(f"       reason: {h['reason']}")
