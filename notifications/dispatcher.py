@@ -27,14 +27,7 @@ from notifications.catalog import Catalog
 from notifications.config import MailConfig
 from notifications.context import _jsonable_recipients, build_context
 from notifications.digest import enqueue_digest
-from notifications.message import (
-    BadMessage,
-    build_message,
-    calendar_file,
-    flatten,
-    message_id_for,
-    recipients_of,
-)
+from notifications.message import BadMessage, build_message, calendar_file, message_id_for
 from notifications.outbox import Outcome, due_rows, record
 from notifications.recipients import NoRecipients, resolve
 from notifications.render import Renderer, TemplateProblem
@@ -161,7 +154,7 @@ class Dispatcher:
             html=row.body_html, message_id=row.message_id, date=row.created_at, kind=row.kind,
             attachments=[(a.filename, a.content, a.mimetype) for a in row.attachments])
         name = f"{row.created_at.astimezone(dt.UTC):%Y%m%dT%H%M%S}-{row.id:08d}-{row.kind}"
-        return Outgoing(row.id, name, self.cfg.mail_from, tuple(recipients_of(msg)), flatten(msg))
+        return Outgoing(row.id, name, self.cfg.mail_from, msg.recipients, msg.data)
 
     def send(self, batch: list[Outgoing], now: dt.datetime) -> Counter[str]:
         counts: Counter[str] = Counter()

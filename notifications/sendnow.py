@@ -11,7 +11,7 @@ import datetime as dt
 from engine.errors import DeliveryError
 from notifications.context import empty_context
 from notifications.dispatcher import Dispatcher, run_coroutine
-from notifications.message import BadMessage, build_message, domain_of, flatten
+from notifications.message import BadMessage, build_message, domain_of
 from notifications.outbox import Outcome
 from notifications.transport import Outgoing, deliver_maildir, deliver_smtp
 
@@ -32,7 +32,7 @@ def send_test(d: Dispatcher, address: str, now: dt.datetime) -> str:
             message_id=f"<nckh.test.{stamp}@{domain_of(cfg.mail_from)}>", date=now, kind="test")
     except BadMessage as exc:
         raise DeliveryError(f"cannot build the test message: {exc}") from None
-    item = Outgoing(0, f"{stamp}-test", cfg.mail_from, (address,), flatten(msg))
+    item = Outgoing(0, f"{stamp}-test", cfg.mail_from, (address,), msg.data)
     outcomes: list[Outcome] = []
     if cfg.smtp is None:
         deliver_maildir([item], cfg.maildir, outcomes.extend)

@@ -13,7 +13,13 @@ from engine.errors import InputError
 from engine.settings import load_settings
 from notifications.catalog import load_catalog, parse_catalog
 from notifications.config import mail_config
-from notifications.message import BadMessage, build_message, flatten, message_id_for
+from notifications.message import (
+    BadMessage,
+    Composed,
+    _boundary,
+    build_message,
+    message_id_for,
+)
 from notifications.outbox import backoff
 from notifications.render import Renderer, TemplateProblem, ensure_plain, vi_date
 from notifications.samples import all_samples, sample_context
@@ -84,7 +90,7 @@ def test_vietnamese_subject_survives_folding_with_its_spaces() -> None:
                         reply_to=None, to=[{"name": "Nguyễn Thị Hoa, BS", "email": "a@b.vn"}],
                         cc=[], subject=subject, text="x", html=None, message_id="<1@syt.vn>",
                         date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), kind="k")
-    parsed = BytesParser(policy=policy.default).parsebytes(flatten(msg))
+    parsed = BytesParser(policy=policy.default).parsebytes(msg.data)
     assert parsed["Subject"] == subject
     assert [a.addr_spec for a in parsed["To"].addresses] == ["a@b.vn"]  # the comma stays a name
     assert parsed["To"].addresses[0].display_name == "Nguyễn Thị Hoa, BS"
@@ -96,6 +102,72 @@ def test_an_address_with_a_newline_is_refused() -> None:
                       to=[{"name": "", "email": "a@b.vn\r\nBcc: c@d.vn"}], cc=[], subject="s",
                       text="t", html=None, message_id="<1@x>", date=dt.datetime.now(dt.UTC),
                       kind="k")
+
+
+def _compose(**overrides: object) -> Composed:
+    args: dict[str, object] = dict(
+        mail_from="nckh@syt.vn", from_name="Phòng Nghiệp vụ Y – Sở Y tế",
+        reply_to="pnvy@syt.vn", to=[{"name": "Nguyễn Thị Hoa", "email": "a@b.vn"}],
+        cc=[{"name": "", "email": "c@d.vn"}], subject="Hạn nộp báo cáo", text="Kính gửi chị Hoa\n",
+        html="<p>Kính gửi</p>\n", message_id="<nckh.outbox.7.20250101000000@syt.vn>",
+        date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC), kind="reminder",
+        attachments=[("báo cáo quý.csv", b"a;b\n", "text/csv"),
+                     ("han-2025-05-01.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                      "text/calendar")])
+    args.update(overrides)
+    return build_message(**args)  # type: ignore[arg-type]
+
+
+def test_a_message_is_the_same_bytes_every_time_and_parses_to_what_was_given() -> None:
+    msg = _compose()
+    assert _compose().data == msg.data  # a re-send after a crash is byte for byte the same
+    assert msg.recipients == ("a@b.vn", "c@d.vn")
+    assert all(len(line) <= 998 for line in msg.data.split(b"\r\n"))
+    assert b"\n" not in msg.data.replace(b"\r\n", b"")
+    parsed = BytesParser(policy=policy.default).parsebytes(msg.data)
+    assert [p.defects for p in parsed.walk()] == [[]] * 6
+    assert parsed.get_content_type() == "multipart/mixed"
+    assert parsed["Subject"] == "Hạn nộp báo cáo" and parsed["X-Nckh-Kind"] == "reminder"
+    assert parsed["Message-ID"] == "<nckh.outbox.7.20250101000000@syt.vn>"
+    assert parsed["From"].addresses[0].display_name == "Phòng Nghiệp vụ Y – Sở Y tế"
+    assert str(parsed["Reply-To"].addresses[0].addr_spec) == "pnvy@syt.vn"
+    assert parsed.get_body(("plain",)).get_content() == "Kính gửi chị Hoa\n"
+    assert parsed.get_body(("html",)).get_content() == "<p>Kính gửi</p>\n"
+    files = {a.get_filename(): a for a in parsed.iter_attachments()}
+    assert files["báo cáo quý.csv"].get_content() == "a;b\n"
+    assert files["han-2025-05-01.ics"].get_param("method") == "PUBLISH"
+    plain = BytesParser(policy=policy.default).parsebytes(
+        _compose(html=None, attachments=[], text="plain ASCII\n").data)
+    assert plain.get_content_type() == "text/plain" and plain["Content-Transfer-Encoding"] == "7bit"
+    assert plain.get_content().replace("\r\n", "\n") == "plain ASCII\n"
+
+
+def test_a_body_that_contains_the_boundary_cannot_add_a_part() -> None:
+    mid = "<nckh.outbox.7.20250101000000@syt.vn>"
+    text = "\n".join(f"--{_boundary(f'{mid}/alternative', [])}{end}"
+                      for end in ("", "--", "\nContent-Type: text/html")) + "\n"
+    parsed = BytesParser(policy=policy.default).parsebytes(
+        _compose(text=text, attachments=[]).data)
+    assert [p.get_content_type() for p in parsed.walk()] == [
+        "multipart/alternative", "text/plain", "text/html"]
+    assert parsed.get_body(("plain",)).get_content().replace("\r\n", "\n") == text
+
+
+def test_line_breaks_in_a_subject_or_kind_are_collapsed_not_obeyed() -> None:
+    parsed = BytesParser(policy=policy.default).parsebytes(
+        _compose(subject="Hạn\r\nBcc: x@y.vn", kind="k\nBcc: x@y.vn").data)
+    assert parsed["Bcc"] is None
+    assert parsed["Subject"] == "Hạn Bcc: x@y.vn" and parsed["X-Nckh-Kind"] == "k Bcc: x@y.vn"
+
+
+@pytest.mark.parametrize("field", [
+    {"message_id": "<1@x>\nBcc: x@y.vn"}, {"message_id": "<1@x>\r"}, {"kind": "k\0"},
+    {"to": [{"name": "", "email": "ngườidùng@b.vn"}]},
+    {"attachments": [("a.txt", b"x", "text/plain\r\nX: y")]},
+])
+def test_a_header_that_would_break_the_message_is_refused(field: dict[str, object]) -> None:
+    with pytest.raises(BadMessage):
+        _compose(**field)
 
 
 def test_message_id_is_a_function_of_the_row() -> None:
