@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Coroutine, Mapping
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.errors import InputError
@@ -57,6 +58,9 @@ class Dispatcher:
                  renderer: Renderer, *, tz: dt.tzinfo, owner: str | None = None,
                  rng: random.Random | None = None) -> None:
         self.sessions = sessions
+        bind = sessions.kw["bind"]
+        assert isinstance(bind, Engine), "the dispatcher needs a session factory bound to an engine"
+        self.db = bind  # outcomes are recorded through Core: see `record`
         self.cfg = cfg
         self.catalog = catalog
         self.renderer = renderer
@@ -160,8 +164,8 @@ class Dispatcher:
         counts: Counter[str] = Counter()
 
         def commit(outcomes: list[Outcome]) -> None:
-            with transaction(self.sessions) as s:
-                counts.update(record(s, outcomes, now=now, base=self.cfg.retry_base,
+            with self.db.begin() as conn:
+                counts.update(record(conn, outcomes, now=now, base=self.cfg.retry_base,
                                      cap=self.cfg.retry_cap,
                                      give_up_after=self.cfg.give_up_after, rng=self.rng))
             for o in outcomes:
