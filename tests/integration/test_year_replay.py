@@ -491,11 +491,12 @@ DOWN_FROM, DOWN_UNTIL = D(2025, 3, 31), D(2025, 4, 13)  # no tick on these 14 da
 
 # One unit, C, that sends every obligation on the day it is asked, except its plan (due 31/3)
 # and April's session record, which it never sends. T5's outline was approved on 3/3 (due 2/4),
-# T6's on 17/3 (due Wed 16/4); neither starts. While the daemon is down: the plan's overdue
-# notice and escalation to the head (1/4) and two weekly office occurrences (8/4, 14/4); T5's
-# notice, head (3/4) and office (9/4); both of T6's reminders (2/4, 11/4); and April's session
-# request (1/4). The 14/4 tick fires each once (the office once per task, with the days overdue
-# as of 14/4) and creates April's session; afterwards the ladders go on from the next occurrence.
+# T6's and T7's on 17/3 (due Wed 16/4); T5 and T6 never start, T7 starts during the downtime.
+# Due while the daemon is down: the plan's overdue notice and escalation to the head (1/4) and two
+# weekly office occurrences (8/4, 14/4); T5's notice, head (3/4) and office (9/4); both of T6's
+# reminders (2/4, 11/4), and T7's, which started meanwhile; April's session request (1/4). The
+# 14/4 tick fires each once (the office once per task, with the days overdue as of 14/4), none
+# for T7, and creates April's session; afterwards the ladders go on from the next occurrence.
 DOWNTIME: list[Row] = [
     ("03-17", "plan/C", "reminder 14d, due 31/03", "pi", "unit_contact"),
     ("03-19", "T5", "reminder 14d, due 02/04 [outline_approved]", "pi", "unit_contact"),
@@ -535,20 +536,25 @@ def test_after_two_weeks_down_one_tick_fires_each_missed_timer_once_and_the_ladd
         db_url: str, tmp_path: Path) -> None:
     p = Province.open(db_url, tmp_path, DOWNTIME_CONFIG, {"C": "asked"},
                       {("plan", "C", 0): None, ("session", "C", 4): None})
+    actions: dict[dt.date, list[Callable[[Province], None]]] = {
+        D(2025, 1, 6): [lambda p: p.register("T5", "C", D(2025, 1, 6)),
+                        lambda p: p.register("T6", "C", D(2025, 1, 6)),
+                        lambda p: p.register("T7", "C", D(2025, 1, 6))],
+        D(2025, 3, 3): [lambda p: p.fire("T5", "approve_outline", OFFICE, D(2025, 3, 3))],
+        D(2025, 3, 17): [lambda p: p.fire("T6", "approve_outline", OFFICE, D(2025, 3, 17)),
+                         lambda p: p.fire("T7", "approve_outline", OFFICE, D(2025, 3, 17))],
+        # People work while the daemon is down: T7 starts, so its missed reminder (2/4) and the
+        # rest of its outline ladder must never go out.
+        D(2025, 4, 7): [lambda p: p.fire("T7", "start", head("C"), D(2025, 4, 7))],
+    }
     try:
         for day in days(D(2025, 1, 1), D(2025, 5, 7)):
-            if DOWN_FROM <= day <= DOWN_UNTIL:
-                continue
-            p.app.tick(local(day.year, day.month, day.day, 8))
+            if not DOWN_FROM <= day <= DOWN_UNTIL:
+                p.app.tick(local(day.year, day.month, day.day, 8))
             if day == D(2025, 4, 14):
                 p.app.tick(local(2025, 4, 14, 9))  # a second pass the same day finds nothing
-            if day == D(2025, 1, 6):
-                p.register("T5", "C", day)
-                p.register("T6", "C", day)
-            if day == D(2025, 3, 3):
-                p.fire("T5", "approve_outline", OFFICE, day)
-            if day == D(2025, 3, 17):
-                p.fire("T6", "approve_outline", OFFICE, day)
+            for action in actions.get(day, []):
+                action(p)
             p.act_on_obligations(day)
         p.app.tick(local(2025, 5, 7, 17))
         out = collect(p, local(2025, 5, 7, 17))
