@@ -163,8 +163,8 @@ def check_addresses(settings: Settings) -> Check:
     problems: list[str] = []
     fixes: list[str] = []
     if not settings.office_email:
-        problems.append("no office address: escalations and reports for the Medical Affairs "
-                        "office reach only the unit heads copied on them")
+        problems.append("no office address: mail for the Medical Affairs office goes to the "
+                        "people registered with role office, if any")
         fixes.append("set NCKH_OFFICE_EMAIL / office_email")
     if settings.smtp_host and settings.mail_from.endswith("@localhost"):
         problems.append(f"sender {settings.mail_from} will be rejected or flagged as spam by "

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
 from notifications.outbox import enqueue
-from storage.models import Deadline, Task, Unit, WorkflowDefinition
+from storage.models import Deadline, Person, Task, Unit, WorkflowDefinition
 from storage.outbox import OutboxMessage
+from workflows.model import WorkingDays
 from workflows.registry import from_snapshot
 
 OBLIGATION_WORKFLOW = "unit_report"
@@ -80,11 +81,25 @@ def digest_facts(session: Session, *, start: dt.datetime, end: dt.datetime, tz: 
 
 
 def enqueue_digest(session: Session, cfg: MailConfig, *, now: dt.datetime, tz: dt.tzinfo,
-                   lang: str, catalog: Catalog) -> int:
-    """Queue this period's digest if it is due and not queued yet; return 1 if queued."""
-    if cfg.digest_weekday is None or not cfg.office.get("email"):
+                   lang: str, catalog: Catalog, working_days: WorkingDays | None = None) -> int:
+    """Queue this period's digest if it is due and not queued yet; return 1 if queued.
+
+    Nothing is queued on a day off, and a slot that falls on one (a Monday of Tết) waits for the
+    next working day at the digest hour, like every other mail the office gets."""
+    if cfg.digest_weekday is None:
         return 0
     slot = last_slot(now, tz, cfg.digest_weekday, cfg.digest_hour)
+    if working_days is not None and not working_days.is_working_day(now.astimezone(tz).date()):
+        return 0
+    if working_days is not None and not working_days.is_working_day(slot.date()):
+        day = slot.date()
+        while not working_days.is_working_day(day):
+            day += dt.timedelta(days=1)
+        if now < slot.replace(year=day.year, month=day.month, day=day.day):
+            return 0
+    if not cfg.office.get("email") and session.scalar(select(Person.id).where(
+            Person.role == "office", Person.active.is_(True)).limit(1)) is None:
+        return 0  # nobody would read it (see notifications.recipients)
     key = f"digest:{slot.date().isoformat()}"
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
         return 0

@@ -17,7 +17,7 @@ import os
 import random
 import socket
 from collections import Counter
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -37,6 +37,7 @@ from notifications.transport import Outgoing, deliver_maildir, deliver_smtp
 from storage.db import transaction
 from storage.models import Task, Unit
 from storage.outbox import OutboxAttachment, OutboxMessage
+from workflows.model import WorkingDays
 
 log = logging.getLogger("nckh.mail")
 MAX_BATCHES_PER_TICK = 100
@@ -56,7 +57,8 @@ def run_coroutine(coro: Coroutine[Any, Any, None]) -> None:
 class Dispatcher:
     def __init__(self, sessions: sessionmaker[Session], cfg: MailConfig, catalog: Catalog,
                  renderer: Renderer, *, tz: dt.tzinfo, owner: str | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 working_days: Callable[[], WorkingDays | None] = lambda: None) -> None:
         self.sessions = sessions
         bind = sessions.kw["bind"]
         assert isinstance(bind, Engine), "the dispatcher needs a session factory bound to an engine"
@@ -67,6 +69,7 @@ class Dispatcher:
         self.tz = tz
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
         self.rng = rng or random.Random()
+        self.working_days = working_days  # read at each pass: the scheduler installs its calendar
         self._checked = False
 
     # --- start-up ---------------------------------------------------------------------------
@@ -86,7 +89,8 @@ class Dispatcher:
         counts: Counter[str] = Counter()
         with transaction(self.sessions) as s:
             counts["digest"] += enqueue_digest(s, self.cfg, now=now, tz=self.tz,
-                                               lang=self.cfg.lang, catalog=self.catalog)
+                                               lang=self.cfg.lang, catalog=self.catalog,
+                                               working_days=self.working_days())
         for _ in range(MAX_BATCHES_PER_TICK):
             batch, failed = self.claim(now)
             counts["dead"] += failed

@@ -2,7 +2,8 @@
 
 Resolved when the message is first claimed for sending, not when it is queued, so a unit head
 replaced in between gets the mail, and an inactive person does not. Every recipient is a plain
-dict (`role`, `name`, `title`, `email`, `unit_name`) the templates may read. An address appears
+dict (`role`, `name`, `title`, `email`, `unit_name`) the templates may read. The office is its
+configured address, or else its active people with role `office`. An address appears
 once: `to` first, then `cc` minus what `to` has. With nobody in `to` the copies move up.
 """
 
@@ -48,10 +49,14 @@ def _for_role(session: Session, role: str, task: Task | None, unit: Unit | None,
         return [{"role": "unit_contact", "name": "", "title": "", "email": unit.contact_email,
                  "unit_name": unit.name}]
     if role == "office":
-        if not office.get("email"):
-            return []
-        return [{"role": "office", "name": str(office["department"]), "title": "",
-                 "email": str(office["email"]), "unit_name": ""}]
+        if office.get("email"):
+            return [{"role": "office", "name": str(office["department"]), "title": "",
+                     "email": str(office["email"]), "unit_name": ""}]
+        # No shared mailbox configured: the office's registered staff stand in for it, so a
+        # fresh install still tells the office what is late.
+        staff = session.scalars(select(Person).where(
+            Person.role == "office", Person.active.is_(True)).order_by(Person.id))
+        return [_person("office", p, None) | {"name": str(office["department"])} for p in staff]
     if role == "council":
         members = session.scalars(select(Person).where(
             Person.role == "council", Person.active.is_(True)).order_by(Person.id))

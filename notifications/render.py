@@ -140,6 +140,10 @@ class Renderer:
                 message = " ".join(str(exc.message or exc).split())
                 raise TemplateProblem(f"{_where(exc)}: {message} "
                                       f"(rendering {lang}/{name})") from None
+            except (TypeError, ValueError, LookupError, ArithmeticError) as exc:
+                # A filter or an expression failed on the data (a missing date, a bad value):
+                # the same kind of problem, and it must not escape the dispatcher as a crash.
+                raise TemplateProblem(f"{_where(exc)}: {exc} (rendering {lang}/{name})") from None
         subject = oneline(out[0])
         if not subject:
             raise TemplateProblem(f"{lang}/{kind}.subject.txt: renders an empty subject")

@@ -25,7 +25,7 @@ def install(app: App) -> None:
     catalog = load_catalog(cfg.kinds_file)
     app.engine.bus.subscribe(OutboxWriter(catalog, cfg.lang))
     dispatcher = Dispatcher(app.sessions, cfg, catalog, Renderer(catalog, cfg.templates_dir),
-                            tz=app.settings.tz)
+                            tz=app.settings.tz, working_days=lambda: app.engine.working_days)
     app.tick_jobs.append(("outbox", dispatcher.tick))
     app.extras["notifications.dispatcher"] = dispatcher
     app.extras["notifications.check"] = dispatcher.check

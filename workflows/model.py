@@ -142,6 +142,9 @@ class Workflow:
 class WorkingDays:
     """Adds working days to a date; the scheduler supplies the holiday-aware one."""
 
+    def is_working_day(self, day: dt.date) -> bool:
+        return day.weekday() < 5
+
     def add(self, start: dt.date, days: int) -> dt.date:
         day = start
         while days > 0:

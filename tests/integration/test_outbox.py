@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine.app import App, build
 from engine.errors import InputError, InvalidTransition
 from engine.events import QuotaNotMet, ReminderDue, TransitionFired
 from notifications.outbox import enqueue
-from storage.models import Deadline
+from storage.models import Deadline, Person
 from storage.outbox import OutboxAttachment, OutboxMessage
 from tests.conftest import make_settings
 from tests.integration.mailfixtures import (
@@ -164,18 +164,51 @@ def test_enqueue_refuses_bad_input_and_writes_nothing(mapp: App) -> None:
         assert s.scalar(select(func.count()).select_from(OutboxAttachment)) == 0
 
 
-def test_a_message_with_no_resolvable_recipient_is_dead_with_the_reason(
+def test_a_digest_due_on_a_holiday_waits_for_the_next_working_day(mapp: App,
+                                                                  tmp_path: Path) -> None:
+    province(mapp)
+    tz = T0.tzinfo
+    for day in (1, 2, 3):  # Monday 1/9/2025 and Tuesday 2/9 are days off (National Day)
+        mapp.tick(dt.datetime(2025, 9, day, 8, 30, tzinfo=tz))
+        digests = [r for r in rows(mapp) if r.kind == "digest"]
+        assert len(digests) == (1 if day == 3 else 0), day
+    assert digests[0].dedupe_key == "digest:2025-09-01"
+    assert digests[0].created_at.astimezone(tz).date() == dt.date(2025, 9, 3)
+
+
+def test_without_an_office_address_the_office_staff_get_its_mail_and_else_it_is_dead(
         db_url: str, tmp_path: Path) -> None:
     application = build(make_settings(db_url, tmp_path))  # no office address configured
     try:
         province(application)
+        monday = dt.datetime(2025, 3, 10, 8, 30, tzinfo=T0.tzinfo)
+        application.tick(monday)
+        (sent,) = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "digest"]
+        assert addresses(sent, "To") == [OFFICE]  # the person registered with role office
         with application.engine.transaction() as s:
-            enqueue(s, kind="digest", now=T0, dedupe_key="digest:manual")
-        application.tick(T0)
-        dead = next(r for r in rows(application) if r.kind == "digest")
+            s.execute(update(Person).where(Person.role == "office").values(active=False))
+            enqueue(s, kind="digest", now=monday, dedupe_key="digest:nobody")
+        application.tick(monday + dt.timedelta(days=7))  # no digest queued for nobody
+        assert [r.dedupe_key for r in rows(application) if r.kind == "digest"] == [
+            "digest:2025-03-10", "digest:nobody"]
+        dead = next(r for r in rows(application) if r.dedupe_key == "digest:nobody")
         assert dead.state == "dead" and "no recipient" in (dead.last_error or "")
     finally:
         application.close()
+
+
+def test_a_message_that_cannot_render_is_dead_and_the_others_still_go(mapp: App,
+                                                                      tmp_path: Path) -> None:
+    province(mapp)
+    with mapp.engine.transaction() as s:  # a digest without its facts: its subject cannot render
+        enqueue(s, kind="digest", now=T0, dedupe_key="digest:broken")
+    mapp.tick(T0)
+    dead = next(r for r in rows(mapp) if r.dedupe_key == "digest:broken")
+    assert dead.state == "dead" and "digest.subject.txt" in (dead.last_error or "")
+    assert "not a date" in (dead.last_error or "")
+    kinds = [m["X-Nckh-Kind"] for m in maildir_messages(tmp_path)]
+    sent_digests = [r for r in rows(mapp) if r.kind == "digest" and r.state == "sent"]
+    assert "task_registered" in kinds and kinds.count("digest") == len(sent_digests)
 
 
 def test_a_title_with_a_newline_cannot_add_a_header(mapp: App, tmp_path: Path) -> None:
@@ -190,7 +223,8 @@ def test_a_title_with_a_newline_cannot_add_a_header(mapp: App, tmp_path: Path) -
 def test_the_digest_is_queued_once_per_week_for_the_office(mapp: App, tmp_path: Path) -> None:
     province(mapp)
     monday = dt.datetime(2025, 3, 10, 8, 30, tzinfo=T0.tzinfo)
-    mapp.tick(monday - dt.timedelta(days=1))  # Sunday: the digest of Monday 3 March
+    mapp.tick(monday - dt.timedelta(days=7))  # the digest of Monday 3 March
+    mapp.tick(monday - dt.timedelta(days=1))  # Sunday: nothing goes out on a day off
     mapp.tick(monday)
     mapp.tick(monday + dt.timedelta(hours=3))
     digests = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "digest"]
