@@ -13,11 +13,13 @@ is delivered at least once, every copy carrying the same Message-ID.*
    work; SQLite: `BEGIN IMMEDIATE` serialises claims. A crash after this commit leaves the rows
    `sending`; when the lease expires any dispatcher claims them again.
 3. Send: outside any transaction (SMTP or the maildir).
-4. Record (`record`): each outcome is committed as soon as it is known (group commit: the
-   outcomes that arrived while the previous commit ran). A crash between the server's `250 OK`
-   and this commit re-sends only the messages whose outcome was not committed yet, byte for byte
-   the same, with the same Message-ID — so a receiving server or client can drop the duplicate.
-   A maildir delivery writes the same file name again: no duplicate at all.
+4. Record (`record`): outcomes are committed while the batch is still sending, in small groups
+   (a few per SMTP connection, or whatever arrived within 20 ms; `transport.deliver_smtp`), and
+   the senders pause when too many wait unrecorded. A crash between the server's `250 OK` and
+   this commit re-sends only the messages whose outcome was not committed yet — a bounded few
+   per connection, whatever the batch size — byte for byte the same, with the same Message-ID,
+   so a receiving server or client can drop the duplicate. A maildir delivery writes the same
+   file name again: no duplicate at all.
 
 Transient failures go back to `pending` with exponential backoff and jitter computed from the
 `now` passed in (tests jump time, nothing sleeps); permanent ones, and transient ones older than

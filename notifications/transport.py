@@ -29,6 +29,11 @@ from notifications.config import SmtpConfig
 from notifications.outbox import Outcome
 
 log = logging.getLogger("nckh.mail")
+# Group commit (see `deliver_smtp`), per SMTP connection: outcomes in one recorded group, and
+# outcomes waiting unrecorded before the senders pause.
+GROUP_PER_CONNECTION = 2
+UNRECORDED_PER_CONNECTION = 8
+GROUP_WAIT_S = 0.02  # the longest an outcome waits for its group
 
 
 @dataclass(frozen=True)
@@ -82,35 +87,70 @@ async def _close(client: aiosmtplib.SMTP, timeout_s: float) -> None:
 
 async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
                        record: Callable[[list[Outcome]], None]) -> None:
-    """Send a batch; hand outcomes to `record` (run in a thread) as they become known."""
+    """Send a batch; hand outcomes to `record` (run in a thread) in groups as they become known.
+
+    Group commit: a group is recorded once the previous one is, and it holds
+    `GROUP_PER_CONNECTION * concurrency` outcomes, or its oldest outcome has waited
+    `GROUP_WAIT_S`, or the batch is over (fewer, larger transactions: each costs a thread hop and
+    a commit). The senders pause while `UNRECORDED_PER_CONNECTION * concurrency` outcomes wait, so
+    a crash re-sends at most that many, plus the group being recorded and the messages on the
+    wire, whatever the batch size. If recording fails, sending stops.
+    """
     queue: asyncio.Queue[Outgoing] = asyncio.Queue()
     for item in items:
         queue.put_nowait(item)
+    group = GROUP_PER_CONNECTION * cfg.concurrency
+    limit = UNRECORDED_PER_CONNECTION * cfg.concurrency
     pending: list[Outcome] = []
     wake = asyncio.Event()
-    finished = False
+    room = asyncio.Event()
+    room.set()
+    finished = stopped = False
     unreachable: list[str] = []
+    loop = asyncio.get_running_loop()
+    oldest = 0.0
 
     def emit(outcome: Outcome) -> None:
+        nonlocal oldest
+        if not pending:
+            oldest = loop.time()
         pending.append(outcome)
-        wake.set()
+        if len(pending) in (1, group):  # start the group's clock; or it is full
+            wake.set()
+        if len(pending) >= limit:
+            room.clear()
 
     async def recorder() -> None:
-        while True:
-            if pending:
-                chunk = pending[:]
-                pending.clear()
-                await asyncio.to_thread(record, chunk)
-            elif finished:
-                return
-            else:
-                await wake.wait()
-                wake.clear()
+        nonlocal stopped
+        try:
+            while True:
+                waited = loop.time() - oldest
+                if pending and (finished or len(pending) >= group or waited >= GROUP_WAIT_S):
+                    chunk = pending[:]
+                    pending.clear()
+                    room.set()
+                    await asyncio.to_thread(record, chunk)
+                elif finished:
+                    return
+                else:
+                    wake.clear()
+                    try:
+                        async with asyncio.timeout(GROUP_WAIT_S - waited if pending else None):
+                            await wake.wait()
+                    except TimeoutError:
+                        pass
+        finally:
+            stopped = True
+            room.set()
 
     async def worker() -> None:
         client: aiosmtplib.SMTP | None = None
         try:
-            while not queue.empty():
+            while True:
+                if not room.is_set():
+                    await room.wait()
+                if stopped or queue.empty():
+                    return
                 item = queue.get_nowait()
                 if client is None:
                     client = make_client(cfg)

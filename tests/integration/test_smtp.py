@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,10 @@ import pytest
 
 from engine.app import App, build
 from notifications import wiring
-from notifications.outbox import enqueue
+from notifications.config import SmtpConfig
+from notifications.dispatcher import run_coroutine
+from notifications.outbox import Outcome, enqueue
+from notifications.transport import UNRECORDED_PER_CONNECTION, Outgoing, deliver_smtp
 from tests.conftest import make_settings
 from tests.integration import mailserver
 from tests.integration.mailfixtures import (
@@ -204,3 +208,43 @@ def test_a_connection_dropped_mid_batch_loses_nothing(sqlite_url: str, tmp_path:
         assert len(inbox.received) == 20  # the dropped one never reached the mailbox
     finally:
         app.close()
+
+
+def _outgoing(n: int) -> list[Outgoing]:
+    return [Outgoing(i, f"m{i}", "nckh@syt.example.vn", (f"user{i}@example.vn",),
+                     f"Message-ID: <{i}@syt.example.vn>\r\nSubject: {i}\r\n\r\nx\r\n".encode())
+            for i in range(n)]
+
+
+def _most_unrecorded(cfg: SmtpConfig) -> int:
+    """Waiting outcomes (the pause threshold, overshot by the sends on the wire), as many in the
+    group being recorded, and the sends on the wire."""
+    return 2 * (UNRECORDED_PER_CONNECTION + 1) * cfg.concurrency + cfg.concurrency
+
+
+def test_while_recording_is_slow_few_messages_are_ever_sent_but_unrecorded(
+        inbox: mailserver.Inbox) -> None:
+    cfg = SmtpConfig(host="127.0.0.1", port=inbox.port)  # type: ignore[attr-defined]
+    recorded: list[int] = []
+    unrecorded: list[int] = []
+
+    def slow_record(outcomes: list[Outcome]) -> None:
+        unrecorded.append(len(inbox.received) - len(recorded))
+        time.sleep(0.05)  # a database that takes its time
+        recorded.extend(o.id for o in outcomes)
+
+    run_coroutine(deliver_smtp(_outgoing(300), cfg, slow_record))
+    assert sorted(recorded) == list(range(300)) and len(inbox.received) == 300
+    assert max(unrecorded) <= _most_unrecorded(cfg) < 300
+
+
+def test_when_recording_fails_sending_stops(inbox: mailserver.Inbox) -> None:
+    cfg = SmtpConfig(host="127.0.0.1", port=inbox.port)  # type: ignore[attr-defined]
+
+    def broken_record(outcomes: list[Outcome]) -> None:
+        time.sleep(0.05)
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        run_coroutine(deliver_smtp(_outgoing(300), cfg, broken_record))
+    assert len(inbox.received) <= _most_unrecorded(cfg)
