@@ -2,10 +2,12 @@
 
 The message is composed here straight into its wire form (CRLF), because the stdlib's
 `EmailMessage` path (header registry, content manager, generator) costs about 0.8 ms per message,
-more than the whole send. The stdlib still does every part that is subtle: address validation
-(`headerregistry.Address`), RFC 2047 encoded words (`formataddr`, `email.header.Header`), RFC 2231
-file names and the date. The structure is the one `EmailMessage` builds: text/plain, inside
-multipart/alternative with text/html, inside multipart/mixed with the attachments.
+more than the whole send. The stdlib still does most parts that are subtle: address validation
+(`headerregistry.Address`), encoded display names (`formataddr`), ASCII subject folding
+(`email.header.Header`), RFC 2231 file names and the date; a non-ASCII subject is cut into
+encoded words here (`_encoded_words`, six times faster than `Header`). The structure is the one
+`EmailMessage` builds: text/plain, inside multipart/alternative with text/html, inside
+multipart/mixed with the attachments.
 
 Header safety: names and subjects are collapsed to one line before they reach a header, and every
 address goes through `headerregistry.Address`, which refuses CR/LF or a malformed address
@@ -83,13 +85,39 @@ def address(name: str, email: str) -> tuple[str, str]:
 
 def _header(name: str, value: str) -> str:
     """The one gate every header line passes: ASCII, no line break but a folding one."""
-    if not value.isascii() or any(c in value.replace(_FOLD, " ") for c in "\r\n\0"):
+    unfolded = value if value.isprintable() else value.replace(_FOLD, " ")
+    if not value.isascii() or "\r" in unfolded or "\n" in unfolded or "\0" in unfolded:
         raise BadMessage(f"header {name} would break the message: {value!r}")
     return f"{name}: {value}\r\n"
 
 
 def _addresses(name: str, pairs: Sequence[tuple[str, str]]) -> str:
     return _header(name, ("," + _FOLD).join(formataddr(p, charset="utf-8") for p in pairs))
+
+
+@functools.lru_cache(maxsize=64)  # From and Reply-To: the same in every message
+def _sender(name: str, display_name: str, email: str) -> str:
+    return _addresses(name, [address(display_name, email)])
+
+
+def _encoded_words(name: str, text: str) -> str:
+    """`text` as RFC 2047 "B" encoded words of whole UTF-8 characters, folded so that every
+    line, the first one after `name: ` included, stays within 76 characters.
+
+    Faster than `email.header.Header` (~5 us against ~30), and like it, every space stays inside
+    an encoded word, where decoders keep it (the stdlib's modern folder puts it between words,
+    where they drop it: "đăng ký đề tài" would arrive as "đăng kýđề tài").
+    """
+    data = text.encode("utf-8")
+    words: list[str] = []
+    room, pos = 76 - len(name) - 2, 0
+    while pos < len(data):
+        end = min(pos + (room - 12) // 4 * 3, len(data))  # 12: "=?utf-8?b?" and "?="
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # not inside a character
+            end -= 1
+        words.append(f"=?utf-8?b?{base64.b64encode(data[pos:end]).decode('ascii')}?=")
+        room, pos = 75, end  # continuation lines start with a space
+    return _FOLD.join(words)
 
 
 def _people(name: str, people: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]]:
@@ -146,19 +174,18 @@ def build_message(
     attachments: Sequence[Attachment] = (),
 ) -> Composed:
     try:
-        sender = address(from_name, mail_from)
         to_line, recipients = _people("To", to)
-        head = [_addresses("From", [sender]), to_line]
+        head = [_sender("From", from_name, mail_from), to_line]
         if cc:
             cc_line, cc_addrs = _people("Cc", cc)
             head.append(cc_line)
             recipients += cc_addrs
         if reply_to:
-            head.append(_addresses("Reply-To", [address(from_name, reply_to)]))
+            head.append(_sender("Reply-To", from_name, reply_to))
         line = oneline(subject)
         head += [
-            _header("Subject", Header(line, "us-ascii" if line.isascii() else "utf-8",
-                                      header_name="Subject").encode(linesep="\r\n")),
+            _header("Subject", Header(line, "us-ascii", header_name="Subject").encode(
+                linesep="\r\n") if line.isascii() else _encoded_words("Subject", line)),
             _header("Date", format_datetime(date.astimezone(dt.UTC))),
             _header("Message-ID", message_id),
             # RFC 3834: an automatic message; ask auto-responders (out-of-office) to stay quiet.

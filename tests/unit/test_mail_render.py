@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -94,6 +95,22 @@ def test_vietnamese_subject_survives_folding_with_its_spaces() -> None:
     assert parsed["Subject"] == subject
     assert [a.addr_spec for a in parsed["To"].addresses] == ["a@b.vn"]  # the comma stays a name
     assert parsed["To"].addresses[0].display_name == "Nguyễn Thị Hoa, BS"
+
+
+@pytest.mark.parametrize("subject", [
+    "Hạn", "Đ" * 200, "a" + "ế" * 60, "[Sở Y tế] " * 12, "x " * 50 + "đề tài ký", "😀 ổ" * 30,
+    "Report due " * 15,
+])
+def test_any_subject_round_trips_in_lines_of_at_most_78(subject: str) -> None:
+    data = _compose(subject=subject).data
+    head = data.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    start = head.index("Subject:")
+    lines = head[start:].split("\r\n")
+    lines = lines[:1] + [line for line in itertools.takewhile(
+        lambda line: line.startswith(" "), lines[1:])]
+    assert all(len(line) <= 78 for line in lines)
+    parsed = BytesParser(policy=policy.default).parsebytes(data)
+    assert parsed["Subject"] == " ".join(subject.split())
 
 
 def test_an_address_with_a_newline_is_refused() -> None:
