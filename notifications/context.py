@@ -152,6 +152,11 @@ def build_context(session: Session, *, kind: str, lang: str, task: Task | None,
                 .order_by(Deadline.id.desc()))
         ctx["deadline"] = deadline_context(wf, deadline_row, facts if facts.get("deadline_id")
                                            else {}, lang)
+        if ctx["deadline"] is not None:
+            # Counted on the day the mail is written, not the day it was planned for: a
+            # reminder held over a weekend or a downtime must not say "3 days left" when it
+            # is 1, or when the date has passed.
+            ctx["deadline"]["days_left"] = (ctx["deadline"]["due_on"] - today).days
         if facts.get("event"):
             ctx["event"] = event_context(wf, facts, lang, tz)
     if unit is not None:

@@ -119,6 +119,18 @@ class Dispatcher:
                     failed += 1
         return out, failed
 
+    def _calendar_day(self, deadline: Mapping[str, Any]) -> dt.date:
+        """The day the calendar entry goes on: the date itself for "by D", and for "before D"
+        the last working day before it (before 30/4 is 29/4, or earlier when that is off)."""
+        day: dt.date = deadline["due_on"]
+        if not deadline.get("before"):
+            return day
+        working = self.working_days() or WorkingDays()
+        day -= dt.timedelta(days=1)
+        while not working.is_working_day(day):
+            day -= dt.timedelta(days=1)
+        return day
+
     def prepare(self, s: Session, row: OutboxMessage) -> Outgoing:
         spec = self.catalog.kind(row.kind)
         if row.subject is None:
@@ -142,14 +154,15 @@ class Dispatcher:
             row.message_id = message_id_for(row.id, row.created_at, self.cfg.mail_from)
             deadline = context["deadline"]
             if spec.calendar and deadline is not None:
+                day = self._calendar_day(deadline)
                 s.add(OutboxAttachment(
-                    outbox_id=row.id, filename=f"han-{deadline['due_on'].isoformat()}.ics",
+                    outbox_id=row.id, filename=f"han-{day.isoformat()}.ics",
                     mimetype="text/calendar",
                     content=calendar_file(
                         uid=f"nckh-deadline-{row.context.get('deadline_id') or row.id}@"
                             f"{self.cfg.mail_from.rsplit('@', 1)[-1]}",
                         summary=rendered.subject, description=rendered.text,
-                        due_on=deadline["due_on"], stamp=row.created_at,
+                        due_on=day, stamp=row.created_at,
                         organizer=self.cfg.office.get("email") or None)))
                 s.flush()
                 s.refresh(row, ["attachments"])

@@ -38,9 +38,9 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
     ]
     ctx["cc"] = [{"role": "office", "name": cfg.office["department"], "title": "",
                   "email": "office@example.vn", "unit_name": ""}]
-    ctx["deadline"] = {"due_on": dt.date(2025, 4, 29),
+    ctx["deadline"] = {"due_on": dt.date(2025, 4, 30),
                        "label": "Báo cáo kết quả xét duyệt đề cương", "state": "proposed",
-                       "before": True, "days_before": 14,
+                       "before": True, "days_before": 14, "days_left": 15,
                        "days_overdue": 8}
     ctx["event"] = {"name": "request_revision", "label": "Yêu cầu chỉnh sửa đề cương",
                     "reason": "Bổ sung cỡ mẫu", "actor": "office@example.vn",

@@ -103,18 +103,34 @@ def test_a_reminder_carries_an_ics_file_for_its_deadline(mapp: App, tmp_path: Pa
         deadline = s.scalar(select(Deadline).where(Deadline.task_id == task_id))
         assert deadline is not None
         mapp.engine.bus.publish(s, [ReminderDue(task_id, deadline.id, "proposed",
-                                                dt.date(2025, 4, 29), 14, T0, timer_id=77)])
+                                                dt.date(2025, 4, 30), 14, T0, timer_id=77)])
     mapp.tick(T0)
     msg = next(m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "reminder")
     assert msg["Subject"] == ("[Sở Y tế] V/v nhắc hạn báo cáo kết quả xét duyệt đề cương "
                               "năm 2025")
-    assert "trước ngày 29 tháng 4 năm 2025 (còn 14 ngày)" in text_body(msg)
+    # Days left are counted on the day the mail is written (T0 is 3 March), whatever the plan;
+    # the calendar entry goes on the last working day before the holiday of 30 April.
+    assert "trước ngày 30 tháng 4 năm 2025 (còn 58 ngày)" in text_body(msg)
     ics = attachments(msg)["han-2025-04-29.ics"]
     assert ics.get_content_type() == "text/calendar"
     assert ics.get_param("method") == "PUBLISH"
     body = ics.get_content()
     body = body.decode() if isinstance(body, bytes) else body
     assert "METHOD:PUBLISH" in body and "DTSTART;VALUE=DATE:20250429" in body
+
+
+def test_a_reminder_written_after_its_date_does_not_count_days_left(mapp: App,
+                                                                   tmp_path: Path) -> None:
+    task_id = province(mapp)  # e.g. held through a downtime: it must not say "14 days left"
+    with mapp.engine.transaction() as s:
+        deadline = s.scalar(select(Deadline).where(Deadline.task_id == task_id))
+        assert deadline is not None
+        mapp.engine.bus.publish(s, [ReminderDue(task_id, deadline.id, "proposed",
+                                                dt.date(2025, 3, 1), 14, T0, timer_id=78)])
+    mapp.tick(T0)
+    msg = next(m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "reminder")
+    assert "trước ngày 01 tháng 3 năm 2025 (đã hết hạn)." in text_body(msg)
+    assert "còn" not in text_body(msg).split("Thông tin:")[0]
 
 
 def test_quota_not_met_goes_to_the_unit_head_with_the_office_copied(
