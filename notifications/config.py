@@ -9,7 +9,7 @@ The `[smtp]` keys and `NCKH_SMTP_*`/`NCKH_MAIL_FROM`/`NCKH_OFFICE_EMAIL` are par
     subject_prefix = "Sở Y tế"                    # "[Sở Y tế] V/v …"
     office_phone = "0210 3 846 xxx"
     office_address = "…"
-    plan_reference = "Kế hoạch số 57/KH-SYT ngày 10 tháng 01 năm 2025 của Sở Y tế"  # never invented
+    plan_reference = "Kế hoạch số 57/KH-SYT ngày 03 tháng 3 năm 2025 của Sở Y tế"  # never invented
     lang = "vi"                                   # vi | en
     templates_dir = "/etc/nckh/templates"         # administrator overrides: <dir>/<lang>/<kind>.*
     kinds_file = "/etc/nckh/kinds.yaml"           # who gets what

@@ -57,13 +57,14 @@ def main() -> None:
         "NCKH_DATA_DIR": tempfile.gettempdir(), "NCKH_OFFICE_EMAIL": "pnvy@syt.example.vn"})
     cfg = mail_config(settings)
     cfg = cfg.__class__(**{**cfg.__dict__, "office": {
-        **cfg.office, "agency": "Sở Y tế tỉnh Phú Thọ", "phone": "0210 3 000 000",
-        "address": "Đường Trần Phú, phường Tân Dân, tỉnh Phú Thọ"}})
+        **cfg.office, "agency": "Sở Y tế tỉnh Vĩnh Phúc", "phone": "0211 3 000 000",
+        "address": "Thành phố Vĩnh Yên, tỉnh Vĩnh Phúc"}})
     catalog = load_catalog()
     ctx = sample_context(cfg, catalog, args.kind, args.lang)
     if args.kind not in catalog.events.values():
         ctx["event"] = None  # only transitions carry an event's fields and reason
-    ctx["plan"] = "Kế hoạch nghiên cứu khoa học năm 2025 của Sở Y tế (số, ngày theo văn bản)"
+    # The seed plan itself (../shared/seeds/003): a real, public document, so nothing invented.
+    ctx["plan"] = "Kế hoạch số 57/KH-SYT ngày 03 tháng 3 năm 2025 của Sở Y tế tỉnh Vĩnh Phúc"
     rendered = Renderer(catalog).render(args.kind, args.lang, ctx)
     browser = find_browser()
     with tempfile.TemporaryDirectory() as tmp:
