@@ -64,6 +64,22 @@ def _default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} cannot be stored in an outbox context")
 
 
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_for(dialect: str) -> Any:
+    """One INSERT … ON CONFLICT DO NOTHING per dialect, built once: its compiled form is cached,
+    where a statement built per call with `.values()` is re-keyed every time (a timer sweep
+    queues thousands)."""
+    if dialect not in _INSERTS:
+        table = OutboxMessage.__table__
+        assert isinstance(table, Table)
+        ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        _INSERTS[dialect] = ins.on_conflict_do_nothing(
+            index_elements=["dedupe_key"]).returning(table.c.id)
+    return _INSERTS[dialect]
+
+
 def enqueue(
     session: Session, *, kind: str, now: dt.datetime, dedupe_key: str,
     context: Mapping[str, Any] | None = None, to: Sequence[str] = (),
@@ -94,12 +110,8 @@ def enqueue(
         "context": _jsonable(dict(context or {})), "addressed_to": addresses,
         "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    ins = (postgresql.insert(OutboxMessage) if dialect == "postgresql"
-           else sqlite.insert(OutboxMessage))
-    stmt = ins.values(**values).on_conflict_do_nothing(
-        index_elements=["dedupe_key"]).returning(OutboxMessage.id)
-    row_id = session.execute(stmt).scalar_one_or_none()
+    conn = session.connection()
+    row_id = conn.execute(_insert_for(conn.dialect.name), values).scalar_one_or_none()
     if row_id is not None:
         for filename, content, mimetype in attachments:
             session.add(OutboxAttachment(outbox_id=row_id, filename=filename,

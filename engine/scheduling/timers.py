@@ -114,7 +114,11 @@ class TimerService:
         try:
             while not stop():
                 ids = self.claim(now)
-                chunks = [ids[i::workers] for i in range(workers)]
+                # Contiguous runs, not interleaved ids: a task's timers were planted together,
+                # so they sit side by side and stay on one worker instead of every worker
+                # queueing for the same task's row lock.
+                size = max(1, -(-len(ids) // workers))
+                chunks = [ids[i:i + size] for i in range(0, len(ids), size)] or [[]]
                 fire = partial(self._fire_chunk, now=now, stop=stop)
                 for done in (pool.map(fire, chunks) if pool else map(fire, chunks)):
                     for outcome in done:
