@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine.decide import is_valid_email
 from engine.errors import InputError, NotFound
@@ -75,7 +75,8 @@ def find_unit(session: Session, code: str) -> Unit:
 
 
 def find_person(session: Session, email: str) -> Person:
-    person = session.scalar(select(Person).where(Person.email == email.strip().lower()))
+    person = session.scalar(select(Person).where(Person.email == email.strip().lower())
+                            .options(joinedload(Person.unit)))
     if person is None:
         raise NotFound("person", email)
     return person

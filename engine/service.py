@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import directory, queries
@@ -202,7 +202,9 @@ class Engine:
         return Actor(id=person.id, email=person.email, role=person.role, unit_id=person.unit_id,
                      unit_code=person.unit.code if person.unit else None, active=person.active)
 
-    def _view(self, s: Session, task: Task) -> tuple[TaskView, Deadline | None]:
+    def _view(self, s: Session, task: Task) -> tuple[TaskView, Deadline | None, int]:
+        """What `decide` needs to know about a task, its open deadline, and its last history
+        sequence number (the next entry's is one more)."""
         open_deadline = s.scalar(select(Deadline).where(
             Deadline.task_id == task.id, Deadline.closed_at.is_(None)).order_by(Deadline.id.desc()))
         last = s.execute(select(func.max(HistoryEntry.seq), func.max(HistoryEntry.effective_at))
@@ -213,10 +215,10 @@ class Engine:
             open_due_on=open_deadline.due_on if open_deadline else None,
             last_effective_at=_utc(last[1]),
         )
-        return view, open_deadline
+        return view, open_deadline, int(last[0] or 0)
 
     def _load_task(self, s: Session, task_id: int) -> Task:
-        task = s.get(Task, task_id)
+        task = s.get(Task, task_id, options=[joinedload(Task.unit)])
         if task is None:
             raise NotFound("task", task_id)
         return task
@@ -245,16 +247,13 @@ class Engine:
                            f"(now {task.version}): reload and retry")
         actor = SYSTEM if actor_email is None else self._actor(s, actor_email)
         wf = self.workflow_of(s, task)
-        view, open_deadline = self._view(s, task)
+        view, open_deadline, last_seq = self._view(s, task)
         d = decide(wf, compiled(wf), view, event, actor, reason=reason, data=data,
                    effective_at=at, now=now, tz=self.tz, working_days=self.working_days)
-        return self._apply(s, task, wf, d, actor, open_deadline, now)
+        return self._apply(s, task, wf, d, actor, open_deadline, last_seq + 1, now)
 
     def _apply(self, s: Session, task: Task, wf: Workflow, d: Decision, actor: Actor,
-               open_deadline: Deadline | None, now: dt.datetime) -> Fired:
-        events: list[DomainEvent] = []
-        seq = (s.scalar(select(func.max(HistoryEntry.seq))
-                        .where(HistoryEntry.task_id == task.id)) or 0) + 1
+               open_deadline: Deadline | None, seq: int, now: dt.datetime) -> Fired:
         task.state = d.to_state
         if d.to_state != d.from_state:
             task.state_entered_at = d.effective_at
@@ -265,20 +264,28 @@ class Engine:
             data=dict(d.data), effective_at=d.effective_at, recorded_at=now,
         )
         s.add(entry)
-        s.flush()  # the version check happens here: a concurrent winner makes this raise
-        events.append(TransitionFired(
-            task.id, wf.name, d.event, d.from_state, d.to_state, actor.email, d.acting_role,
-            d.reason, d.data, d.effective_at, now, entry.id))
-        if open_deadline is not None and d.close_outcome is not None:
-            open_deadline.closed_at = now
-            open_deadline.outcome = d.close_outcome
-            events.append(DeadlineClosed(task.id, open_deadline.id, open_deadline.state,
-                                         d.close_outcome, now))
+        closing = open_deadline if d.close_outcome is not None else None
+        if closing is not None:
+            closing.closed_at = now
+            closing.outcome = d.close_outcome
+        opening = None
         if d.new_deadline is not None:
-            events.append(self._open_deadline(
-                s, task.id, d.new_deadline.state, d.new_deadline.due_on, d.new_deadline.rule,
-                now, extended=d.close_outcome == "extended"))
+            opening = Deadline(task_id=task.id, state=d.new_deadline.state,
+                               due_on=d.new_deadline.due_on, rule=d.new_deadline.rule,
+                               opened_at=now)
+            s.add(opening)
+        # One flush for the whole transition. The version check happens here: a concurrent
+        # winner makes it raise, before any subscriber has seen an event.
         s.flush()
+        events: list[DomainEvent] = [TransitionFired(
+            task.id, wf.name, d.event, d.from_state, d.to_state, actor.email, d.acting_role,
+            d.reason, d.data, d.effective_at, now, entry.id)]
+        if closing is not None and d.close_outcome is not None:
+            events.append(DeadlineClosed(task.id, closing.id, closing.state, d.close_outcome,
+                                         now))
+        if opening is not None:
+            events.append(DeadlineOpened(task.id, opening.id, opening.state, opening.due_on,
+                                         opening.rule, now, d.close_outcome == "extended"))
         self._publish(s, events)
         return Fired(task.id, d.event, d.from_state, d.to_state, task.version, entry.id)
 
@@ -332,7 +339,7 @@ class Engine:
         with self.transaction() as s:
             task = self._load_task(s, task_id)
             wf = self.workflow_of(s, task)
-            view, _ = self._view(s, task)
+            view, _, _ = self._view(s, task)
             actor = self._actor(s, actor_email) if actor_email else None
             return allowed_events(wf, view, actor)
 
