@@ -141,8 +141,7 @@ class Engine:
     ) -> int:
         if level not in LEVELS:
             raise InputError(f"invalid level '{level}': expected one of {', '.join(LEVELS)}")
-        clean_title = " ".join(title.split())
-        if not clean_title:
+        if not title.strip():
             raise InputError("task title is empty")
         year = now.astimezone(self.tz).year if year is None else year
         if not 2000 <= year <= 2100:
@@ -162,38 +161,47 @@ class Engine:
                     raise InputError(f"unknown person {email}: give --pi-name to register them")
                 pi = directory.add_person(s, email=email, name=pi_name, role="pi",
                                           unit_code=unit.code, title=None, now=now)
-            task = Task(
-                definition_id=self._snapshot(s, wf, now), workflow=wf.name, level=level,
-                state=wf.initial, unit_id=unit.id, pi_id=pi.id, year=year, topic=topic,
-                title=title.strip(), state_entered_at=now, created_at=now, updated_at=now,
-            )
-            s.add(task)
-            s.flush()
-            entry = HistoryEntry(
-                task_id=task.id, seq=1, event="create", from_state=None, to_state=wf.initial,
-                actor_id=actor.id if actor else None,
-                actor=actor.email if actor else "admin", actor_role=actor.role if actor else
-                "admin", reason=None, data={}, effective_at=now, recorded_at=now,
-            )
-            s.add(entry)
-            events: list[DomainEvent] = [TaskRegistered(task.id, wf.name, wf.initial, unit.id, now)]
-            rule = wf.states[wf.initial].deadline
-            if rule is not None:
+            due = None
+            if wf.states[wf.initial].deadline is not None:
                 due = wf.deadline_due_on(wf.initial, year, now.astimezone(self.tz).date(),
                                          self.working_days)
-                assert due is not None
-                events.append(self._open_deadline(s, task.id, wf.initial, due,
-                                                  rule.describe(), now))
-            s.flush()
-            self._publish(s, events)
-            return task.id
+            return self._register(s, wf, unit_id=unit.id, pi_id=pi.id, year=year, topic=topic,
+                                  title=title.strip(), actor=actor, creator="admin", due_on=due,
+                                  rule=None, now=now)
 
-    def _open_deadline(self, s: Session, task_id: int, state: str, due: dt.date, rule: str,
-                       now: dt.datetime, extended: bool = False) -> DeadlineOpened:
-        row = Deadline(task_id=task_id, state=state, due_on=due, rule=rule, opened_at=now)
-        s.add(row)
+    def _register(self, s: Session, wf: Workflow, *, unit_id: int, pi_id: int, year: int,
+                  topic: int | None, title: str, actor: Actor | None, creator: str,
+                  due_on: dt.date | None, rule: str | None, now: dt.datetime) -> int:
+        """Insert a task in its initial state with its first history entry and, when `due_on`
+        is given, its first deadline; publish what happened. Two flushes: the task's id, then
+        the rest."""
+        task = Task(
+            definition_id=self._snapshot(s, wf, now), workflow=wf.name, level=wf.level,
+            state=wf.initial, unit_id=unit_id, pi_id=pi_id, year=year, topic=topic,
+            title=title, state_entered_at=now, created_at=now, updated_at=now,
+        )
+        s.add(task)
         s.flush()
-        return DeadlineOpened(task_id, row.id, state, due, rule, now, extended)
+        s.add(HistoryEntry(
+            task_id=task.id, seq=1, event="create", from_state=None, to_state=wf.initial,
+            actor_id=actor.id if actor else None,
+            actor=actor.email if actor else creator, actor_role=actor.role if actor else creator,
+            reason=None, data={}, effective_at=now, recorded_at=now,
+        ))
+        deadline = None
+        if due_on is not None:
+            state_rule = wf.states[wf.initial].deadline
+            deadline = Deadline(task_id=task.id, state=wf.initial, due_on=due_on,
+                                rule=rule or (state_rule.describe() if state_rule else
+                                              "obligation"), opened_at=now)
+            s.add(deadline)
+        s.flush()
+        events: list[DomainEvent] = [TaskRegistered(task.id, wf.name, wf.initial, unit_id, now)]
+        if deadline is not None:
+            events.append(DeadlineOpened(task.id, deadline.id, deadline.state, deadline.due_on,
+                                         deadline.rule, now))
+        self._publish(s, events)
+        return task.id
 
     def _actor(self, s: Session, email: str) -> Actor:
         if email.strip().lower() == "system":
@@ -303,30 +311,13 @@ class Engine:
         the caller's transaction, its initial deadline on `due_on` if given. No permission
         checks: only the scheduler calls this."""
         wf = self.registry.get(workflow)
-        task = Task(
-            definition_id=self._snapshot(s, wf, now), workflow=wf.name, level=wf.level,
-            state=wf.initial, unit_id=unit_id, pi_id=pi_id, year=year, topic=None,
-            title=" ".join(title.split()), state_entered_at=now, created_at=now, updated_at=now,
-        )
-        s.add(task)
-        s.flush()
-        s.add(HistoryEntry(
-            task_id=task.id, seq=1, event="create", from_state=None, to_state=wf.initial,
-            actor_id=None, actor="system", actor_role="system", reason=None, data={},
-            effective_at=now, recorded_at=now,
-        ))
-        events: list[DomainEvent] = [TaskRegistered(task.id, wf.name, wf.initial, unit_id, now)]
         state_rule = wf.states[wf.initial].deadline
         if due_on is None and state_rule is not None:
             due_on = wf.deadline_due_on(wf.initial, year, now.astimezone(self.tz).date(),
                                         self.working_days)
-        if due_on is not None:
-            events.append(self._open_deadline(
-                s, task.id, wf.initial, due_on,
-                rule or (state_rule.describe() if state_rule else "obligation"), now))
-        s.flush()
-        self._publish(s, events)
-        return task.id
+        return self._register(s, wf, unit_id=unit_id, pi_id=pi_id, year=year, topic=None,
+                              title=" ".join(title.split()), actor=None, creator="system",
+                              due_on=due_on, rule=rule, now=now)
 
     def _record_refusal(self, task_id: int, event: str, actor: str, refusal: Refused,
                         now: dt.datetime) -> None:
