@@ -13,11 +13,12 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import directory, queries
@@ -262,40 +263,44 @@ class Engine:
 
     def _apply(self, s: Session, task: Task, wf: Workflow, d: Decision, actor: Actor,
                open_deadline: Deadline | None, seq: int, now: dt.datetime) -> Fired:
-        task.state = d.to_state
-        if d.to_state != d.from_state:
-            task.state_entered_at = d.effective_at
-        task.updated_at = now
-        entry = HistoryEntry(
-            task_id=task.id, seq=seq, event=d.event, from_state=d.from_state, to_state=d.to_state,
-            actor_id=actor.id, actor=actor.email, actor_role=d.acting_role, reason=d.reason,
-            data=dict(d.data), effective_at=d.effective_at, recorded_at=now,
-        )
-        s.add(entry)
-        closing = open_deadline if d.close_outcome is not None else None
-        if closing is not None:
-            closing.closed_at = now
-            closing.outcome = d.close_outcome
-        opening = None
-        if d.new_deadline is not None:
-            opening = Deadline(task_id=task.id, state=d.new_deadline.state,
-                               due_on=d.new_deadline.due_on, rule=d.new_deadline.rule,
-                               opened_at=now)
-            s.add(opening)
-        # One flush for the whole transition. The version check happens here: a concurrent
-        # winner makes it raise, before any subscriber has seen an event.
-        s.flush()
+        """Write a decided transition. Core statements, built once, rather than the ORM's unit of
+        work, whose bookkeeping cost more than the writes themselves; the loaded objects are
+        then brought up to date so subscribers in this transaction read the new state."""
+        conn = s.connection()
+        entered = d.effective_at if d.to_state != d.from_state else task.state_entered_at
+        moved = conn.execute(_MOVE_TASK, {
+            "tid": task.id, "seen": task.version, "to": d.to_state, "entered": entered,
+            "at": now, "next": task.version + 1})
+        if moved.rowcount != 1:  # a concurrent transition committed first
+            raise Conflict(f"the task was changed by someone else meanwhile: reload and retry "
+                           f"(task {task.id}, version {task.version})")
+        for key, value in (("state", d.to_state), ("state_entered_at", entered),
+                           ("updated_at", now), ("version", task.version + 1)):
+            set_committed_value(task, key, value)
+        entry_id = conn.execute(_ADD_HISTORY, {
+            "task_id": task.id, "seq": seq, "event": d.event, "from_state": d.from_state,
+            "to_state": d.to_state, "actor_id": actor.id, "actor": actor.email,
+            "actor_role": d.acting_role, "reason": d.reason, "data": dict(d.data),
+            "effective_at": d.effective_at, "recorded_at": now}).scalar_one()
         events: list[DomainEvent] = [TransitionFired(
             task.id, wf.name, d.event, d.from_state, d.to_state, actor.email, d.acting_role,
-            d.reason, d.data, d.effective_at, now, entry.id)]
-        if closing is not None and d.close_outcome is not None:
-            events.append(DeadlineClosed(task.id, closing.id, closing.state, d.close_outcome,
-                                         now))
-        if opening is not None:
-            events.append(DeadlineOpened(task.id, opening.id, opening.state, opening.due_on,
-                                         opening.rule, now, d.close_outcome == "extended"))
+            d.reason, d.data, d.effective_at, now, entry_id)]
+        if open_deadline is not None and d.close_outcome is not None:
+            conn.execute(_CLOSE_DEADLINE, {"did": open_deadline.id, "at": now,
+                                           "how": d.close_outcome})
+            set_committed_value(open_deadline, "closed_at", now)
+            set_committed_value(open_deadline, "outcome", d.close_outcome)
+            events.append(DeadlineClosed(task.id, open_deadline.id, open_deadline.state,
+                                         d.close_outcome, now))
+        if d.new_deadline is not None:
+            new = d.new_deadline
+            deadline_id = conn.execute(_OPEN_DEADLINE, {
+                "task_id": task.id, "state": new.state, "due_on": new.due_on, "rule": new.rule,
+                "opened_at": now}).scalar_one()
+            events.append(DeadlineOpened(task.id, deadline_id, new.state, new.due_on, new.rule,
+                                         now, d.close_outcome == "extended"))
         self._publish(s, events)
-        return Fired(task.id, d.event, d.from_state, d.to_state, task.version, entry.id)
+        return Fired(task.id, d.event, d.from_state, d.to_state, task.version, entry_id)
 
     def fire_in(self, s: Session, task_id: int, event: str, *, reason: str | None = None,
                 now: dt.datetime) -> Fired:
@@ -359,3 +364,16 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 
 
 __all__: Sequence[str] = ("LEVELS", "Engine", "Fired")
+
+
+_TASKS = cast(Table, Task.__table__)
+_HISTORY = cast(Table, HistoryEntry.__table__)
+_DEADLINES = cast(Table, Deadline.__table__)
+_MOVE_TASK = (update(_TASKS)
+              .where(_TASKS.c.id == bindparam("tid"), _TASKS.c.version == bindparam("seen"))
+              .values(state=bindparam("to"), state_entered_at=bindparam("entered"),
+                      updated_at=bindparam("at"), version=bindparam("next")))
+_ADD_HISTORY = insert(_HISTORY).returning(_HISTORY.c.id)
+_CLOSE_DEADLINE = (update(_DEADLINES).where(_DEADLINES.c.id == bindparam("did"))
+                   .values(closed_at=bindparam("at"), outcome=bindparam("how")))
+_OPEN_DEADLINE = insert(_DEADLINES).returning(_DEADLINES.c.id)
