@@ -34,9 +34,16 @@ class App:
     tick_jobs: list[tuple[str, TickJob]] = field(default_factory=list)
     extras: dict[str, object] = field(default_factory=dict)
 
-    def tick(self, now: dt.datetime) -> dict[str, Mapping[str, int]]:
-        """One pass of every component's due work as of `now`."""
-        return {name: job(now) for name, job in self.tick_jobs}
+    def tick(self, now: dt.datetime,
+             stop: Callable[[], bool] = lambda: False) -> dict[str, Mapping[str, int]]:
+        """One pass of every component's due work as of `now`; when `stop()` turns true (the
+        daemon was told to exit) the remaining components wait for the next pass."""
+        done: dict[str, Mapping[str, int]] = {}
+        for name, job in self.tick_jobs:
+            if stop():
+                break
+            done[name] = job(now)
+        return done
 
     def close(self) -> None:
         self.db.dispose()

@@ -142,7 +142,7 @@ class Daemon:
             if self._stop.is_set():
                 return None
             now = self.clock.now()
-            counts = self.app.tick(now)
+            counts = self.app.tick(now, self._stop.is_set)
             fired = int(counts.get("timers", {}).get("fired", 0))
             self.beat(fired=fired, passes=1)
             if any(v for c in counts.values() for v in c.values()):

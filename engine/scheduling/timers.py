@@ -60,6 +60,7 @@ from storage.timers import Timer
 from workflows.model import EscalationStep
 
 log = logging.getLogger("nckh.timers")
+GROUP = 10  # timers per firing transaction (see `_fire_chunk`)
 
 
 @dataclass
@@ -139,22 +140,32 @@ class TimerService:
 
     def _fire_chunk(self, ids: list[int], *, now: dt.datetime,
                     stop: Callable[[], bool]) -> list[str]:
-        """Fire timers one transaction each over one connection (no pool checkout per timer)."""
+        """Fire timers over one connection (no pool checkout per timer), `GROUP` per
+        transaction: each keeps its effects in the transaction that marks it done, and a group
+        shares one BEGIN/COMMIT. A group that fails is rolled back whole and its timers are
+        fired one transaction each, so one bad timer delays none of the others."""
         outcomes: list[str] = []
         with self.db.connect() as conn:
-            for i, timer_id in enumerate(ids):
+            for i in range(0, len(ids), GROUP):
                 if stop():
                     self.release(ids[i:])
                     return [*outcomes, *["released"] * (len(ids) - i)]
+                group = ids[i:i + GROUP]
                 try:
-                    outcomes.append(self._fire_on(conn, timer_id, now))
-                except (NckhError, SQLAlchemyError) as exc:  # stays pending until the lease ends
+                    outcomes.extend(self._fire_group(conn, group, now))
+                except (NckhError, SQLAlchemyError):
                     conn.rollback()
-                    outcomes.append("failed")
-                    log.warning("timer failed", extra={"fields": {
-                        "timer_id": timer_id, "error": str(exc).splitlines()[0],
-                        "worker": self.worker}})
+                    outcomes.extend(self._fire_alone(conn, timer_id, now) for timer_id in group)
         return outcomes
+
+    def _fire_alone(self, conn: Connection, timer_id: int, now: dt.datetime) -> str:
+        try:
+            return self._fire_group(conn, [timer_id], now)[0]
+        except (NckhError, SQLAlchemyError) as exc:  # stays pending until the lease ends
+            conn.rollback()
+            log.warning("timer failed", extra={"fields": {
+                "timer_id": timer_id, "error": str(exc).splitlines()[0], "worker": self.worker}})
+            return "failed"
 
     def claim(self, now: dt.datetime) -> list[int]:
         lease = now + dt.timedelta(seconds=self.config.lease_s)
@@ -165,10 +176,12 @@ class TimerService:
                    .order_by(Timer.fire_at).limit(self.config.batch))
             if s.get_bind().dialect.name == "postgresql":
                 due = due.with_for_update(skip_locked=True)
-            claimed = s.scalars(update(Timer).where(Timer.id.in_(due.scalar_subquery()))
+            claimed = s.execute(update(Timer).where(Timer.id.in_(due.scalar_subquery()))
                                 .values(claimed_by=self.worker, lease_until=lease)
-                                .returning(Timer.id))
-            return sorted(claimed)
+                                .returning(Timer.task_id, Timer.id)).all()
+            # By task: a task's timers stay together (one worker, one group), and every group
+            # locks its tasks in ascending order, so two daemons' groups cannot deadlock.
+            return [timer_id for _, timer_id in sorted(claimed)]
 
     def release(self, ids: list[int]) -> None:
         """Hand back claimed timers we will not fire (shutdown): others need not wait."""
@@ -181,28 +194,32 @@ class TimerService:
     def fire_one(self, timer_id: int, now: dt.datetime) -> str:
         """One timer, one transaction: 'fired', 'skipped', or 'lost' (another worker did it)."""
         with self.db.connect() as conn:
-            return self._fire_on(conn, timer_id, now)
+            return self._fire_group(conn, [timer_id], now)[0]
 
-    def _fire_on(self, bind: Connection, timer_id: int, now: dt.datetime) -> str:
-        reason: str | None = None
+    def _fire_group(self, bind: Connection, ids: list[int], now: dt.datetime) -> list[str]:
+        done: list[tuple[int, str, dict[str, Any] | None, str | None]] = []
         with Session(bind=bind, expire_on_commit=False) as s, s.begin():
             conn = s.connection()  # through the session, so its commit is the connection's
-            # Lock order: the task, then the timer, as a transition takes them (an automatic
-            # event updates the task; a transition cancels timers). SQLite: BEGIN IMMEDIATE.
-            check = conn.execute(_LOCK_CHECK, {"tid": timer_id}).first()
-            if check is None:
-                return "lost"
-            row = conn.execute(_MARK, {"tid": timer_id, "now": now, "me": self.worker}).first()
-            if row is None:
-                return "lost"
-            m = dict(row._mapping)
-            outcome, reason = self._act(s, m, check, now)
-            if outcome == "skipped":
-                conn.execute(_SKIP, {"tid": timer_id, "reason": reason})
-        log.debug("timer %s", outcome, extra={"fields": {
-            "timer_id": timer_id, "kind": m["kind"], "task_id": m["task_id"],
-            "worker": self.worker, "reason": reason}})
-        return outcome
+            for timer_id in ids:
+                # Lock order: the task, then the timer, as a transition takes them (an
+                # automatic event updates the task; a transition cancels timers).
+                check = conn.execute(_LOCK_CHECK, {"tid": timer_id}).first()
+                row = None if check is None else conn.execute(
+                    _MARK, {"tid": timer_id, "now": now, "me": self.worker}).first()
+                if check is None or row is None:
+                    done.append((timer_id, "lost", None, None))
+                    continue
+                m = dict(row._mapping)
+                outcome, reason = self._act(s, m, check, now)
+                if outcome == "skipped":
+                    conn.execute(_SKIP, {"tid": timer_id, "reason": reason})
+                done.append((timer_id, outcome, m, reason))
+        for timer_id, outcome, facts, reason in done:  # committed: now it may be said
+            log.debug("timer %s", outcome, extra={"fields": {
+                "timer_id": timer_id, "kind": facts["kind"] if facts else None,
+                "task_id": facts["task_id"] if facts else None, "worker": self.worker,
+                "reason": reason}})
+        return [outcome for _, outcome, _, _ in done]
 
     def _act(self, s: Session, m: dict[str, Any], check: Row[str, dt.datetime | None, str | None],
              now: dt.datetime) -> tuple[str, str | None]:

@@ -134,7 +134,8 @@ def test_sigterm_exits_0_and_a_restart_continues_where_it_stopped(sqlite_url: st
                                                                   tmp_path: Path) -> None:
     app = build_scheduling_app(make_settings(sqlite_url, tmp_path))
     small_province(app, local(2025, 1, 2))
-    seed_timers(app, 3000, local(2025, 4, 15, 8), local(2025, 1, 2), per_task=50)
+    # Enough that the first daemon is still busy when SIGTERM comes: it fires thousands a second.
+    seed_timers(app, 6_000, local(2025, 4, 15, 8), local(2025, 1, 2), per_task=500)
     daemons = Daemons(sqlite_url, tmp_path)
     first = daemons.start()
     wait_until(lambda: count(app, Timer.status == "fired") >= 200, "the first firings")
@@ -146,7 +147,7 @@ def test_sigterm_exits_0_and_a_restart_continues_where_it_stopped(sqlite_url: st
     daemons.start()
     wait_until(lambda: count(app, Timer.done_at.is_(None)) == 0, "the rest to fire")
     assert daemons.stop_all() == [0, 0]
-    assert count(app, Timer.status == "fired") == 3000
+    assert count(app, Timer.status == "fired") == 6_000
     assert [tid for tid, n in daemons.fired_ids().items() if n > 1] == []
     with app.sessions() as s:
         beats = s.scalars(select(DaemonHeartbeat).order_by(DaemonHeartbeat.started_at)).all()
