@@ -17,9 +17,10 @@ How each step survives a crash:
    (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so daemons take disjoint rows; SQLite runs one writer
    at a time under BEGIN IMMEDIATE). A crash after claiming only delays those rows until the
    lease runs out; another daemon then claims them. A claim is a hint, never a proof of work.
-3. Firing: one transaction per timer, as above. The timer first re-checks the task: a deadline
-   that closed or a task in another state makes it `skipped`, with the reason recorded. A crash
-   before commit leaves the timer pending; a crash after commit leaves it done.
+3. Firing: a few timers per transaction (`GROUP`), each marked done with its own effects, as
+   above; a group that fails is redone one timer per transaction. The timer first re-checks
+   the task: a deadline that closed or a task in another state makes it `skipped`, with the
+   reason recorded. A crash before commit leaves the timers pending; after, done.
 4. Repeating escalations plant their next occurrence in the firing transaction, dated from the
    schedule's first slot still in the future: after downtime each overdue timer fires once, not
    once per missed period, and the ladder continues from now.
