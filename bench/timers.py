@@ -30,8 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +39,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine as DbEngine  # noqa: E402
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
+from bench.scratch import pg_scratch, sqlite_url  # noqa: E402
 from engine.app import App, build  # noqa: E402
 from engine.clock import DEFAULT_TZ  # noqa: E402
 from engine.scheduling.testing import seed_timers, small_province  # noqa: E402
@@ -163,27 +163,6 @@ def bench_backend(url: str, pending: int, rounds: int, data_dir: Path) -> dict[s
             "pending": pending, "seed_s": round(seed_s, 1), "plan": plan.replace("\n", " | ")}
 
 
-@contextmanager
-def sqlite_url() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="nckh-bench-") as tmp:
-        yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-
-
-@contextmanager
-def pg_scratch(admin_url: str) -> Iterator[str]:
-    name = f"nckh_bench_timers_{os.getpid()}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
@@ -199,7 +178,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rounds = 1 if args.quick else 3
     backends: list[tuple[str, Callable[[], Any]]] = [("sqlite", sqlite_url)]
     if not args.no_pg:
-        backends.append(("postgresql", lambda: pg_scratch(args.pg_url)))
+        backends.append(("postgresql", lambda: pg_scratch(args.pg_url, "timers")))
     results: dict[str, Any] = {}
     for name, make_url in backends:
         with tempfile.TemporaryDirectory(prefix="nckh-bench-data-") as data, make_url() as url:

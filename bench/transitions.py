@@ -26,8 +26,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +36,9 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine as DbEngine  # noqa: E402
-from sqlalchemy import create_engine, func, insert, select, text, update  # noqa: E402
+from sqlalchemy import func, insert, select, update  # noqa: E402
 
+from bench.scratch import pg_scratch, sqlite_url  # noqa: E402
 from engine.app import App, build  # noqa: E402
 from engine.clock import DEFAULT_TZ  # noqa: E402
 from engine.directory import UnitInput  # noqa: E402
@@ -153,27 +153,6 @@ def machine_figures(steps: int) -> dict[str, float]:
             "machine_build_cost_ratio": round(per_call / shared, 1)}
 
 
-@contextmanager
-def sqlite_url() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="nckh-bench-") as tmp:
-        yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-
-
-@contextmanager
-def pg_scratch(admin_url: str) -> Iterator[str]:
-    name = f"nckh_bench_{os.getpid()}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def bench_backend(url: str, n: int, data_dir: Path) -> dict[str, Any]:
     db = make_engine(url)
     upgrade(db)
@@ -209,7 +188,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
     backends: list[tuple[str, Callable[[], Any]]] = [("sqlite", sqlite_url)]
     if not args.no_pg:
-        backends.append(("postgresql", lambda: pg_scratch(args.pg_url)))
+        backends.append(("postgresql", lambda: pg_scratch(args.pg_url, "transitions")))
     with tempfile.TemporaryDirectory(prefix="nckh-bench-data-") as data:
         for name, make_url in backends:
             with make_url() as url:
