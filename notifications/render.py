@@ -1,8 +1,13 @@
 """Rendering: one sandboxed Jinja2 environment per language, administrator overrides first.
 
-Every template (packaged or an administrator's copy in the override directory) is rendered in an
-`ImmutableSandboxedEnvironment` with `StrictUndefined`, and receives plain data only (dicts,
-lists, strings, numbers, dates): never ORM objects, whose attributes would reach the database.
+An administrator's copy of a template (in the override directory) is rendered in an
+`ImmutableSandboxedEnvironment`: a language with any override renders all its templates there,
+since a packaged template may extend or include an administrator's one. A language without
+overrides renders the packaged templates, which are nckh's own code, in a plain environment (the
+sandbox's checks cost about a quarter of the rendering). Overrides are found when the renderer
+is built, that is when the daemon or a command starts. Every template gets `StrictUndefined` and
+plain data only (dicts, lists, strings, numbers, dates): never ORM objects, whose attributes
+would reach the database.
 HTML is autoescaped by file extension (`.html`); `.txt` and subjects are not escaped
 (`default_for_string=False`, pallets/jinja#1890). A template error becomes a `TemplateProblem`
 naming the file and line; `check()` renders every template against sample data so a broken one
@@ -75,16 +80,21 @@ def oneline(value: Any) -> str:
 
 
 PLAIN = (str, int, float, bool, type(None), dt.date)
+_LEAVES = frozenset({str, int, float, bool, type(None), dt.date, dt.datetime})
 
 
 def ensure_plain(value: Any, where: str = "context") -> None:
     """Refuse anything but plain data in a template context (the sandbox's other half)."""
+    if type(value) in _LEAVES:  # the common case, without an isinstance against an ABC
+        return
     if isinstance(value, Mapping):
         for key, item in value.items():
-            ensure_plain(item, f"{where}.{key}")
+            if type(item) not in _LEAVES:
+                ensure_plain(item, f"{where}.{key}")
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            ensure_plain(item, f"{where}[{i}]")
+            if type(item) not in _LEAVES:
+                ensure_plain(item, f"{where}[{i}]")
     elif not isinstance(value, PLAIN):
         raise TypeError(f"{where}: {type(value).__name__} is not plain data")
 
@@ -104,12 +114,20 @@ class Renderer:
         self.override_dir = override_dir
         self._envs = {lang: self._env(lang) for lang in LANGS}
 
-    def _env(self, lang: str) -> ImmutableSandboxedEnvironment:
-        loaders: list[jinja2.BaseLoader] = []
-        if self.override_dir is not None:
-            loaders.append(FileSystemLoader(str(self.override_dir / lang)))
-        loaders.append(FileSystemLoader(str(PACKAGED_TEMPLATES / lang)))
-        env = ImmutableSandboxedEnvironment(
+    def overridden(self, lang: str) -> bool:
+        """Whether the administrator overrides any template of `lang`."""
+        folder = self.override_dir / lang if self.override_dir is not None else None
+        return folder is not None and folder.is_dir() and any(
+            p.suffix in (".txt", ".html") for p in folder.iterdir())
+
+    def _env(self, lang: str) -> jinja2.Environment:
+        loaders: list[jinja2.BaseLoader] = [FileSystemLoader(str(PACKAGED_TEMPLATES / lang))]
+        kind: type[jinja2.Environment] = jinja2.Environment
+        if self.overridden(lang):
+            assert self.override_dir is not None
+            loaders.insert(0, FileSystemLoader(str(self.override_dir / lang)))
+            kind = ImmutableSandboxedEnvironment
+        env = kind(
             loader=ChoiceLoader(loaders),
             undefined=StrictUndefined,
             autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),

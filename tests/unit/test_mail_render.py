@@ -75,6 +75,33 @@ def test_the_sandbox_refuses_unsafe_attributes_and_non_plain_context(tmp_path: P
         ensure_plain({"task": object()})
 
 
+def test_a_packaged_template_under_an_overridden_layout_renders_in_the_sandbox(
+        tmp_path: Path) -> None:
+    """Any override puts its whole language in the sandbox: test.html is packaged, but it
+    extends the administrator's layout, which must not reach Python internals."""
+    (tmp_path / "vi").mkdir()
+    (tmp_path / "vi" / "_layout.html").write_text(
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}{% block body %}{% endblock %}\n")
+    renderer = Renderer(CATALOG, tmp_path)
+    assert renderer.overridden("vi") and not renderer.overridden("en")
+    ctx = sample_context(CFG, CATALOG, "test", "vi")
+    with pytest.raises(TemplateProblem, match="vi/_layout.html:1"):
+        renderer.render("test", "vi", ctx)
+    # English has no override: its packaged templates render as before.
+    assert "nckh" in renderer.render("test", "en", sample_context(CFG, CATALOG, "test", "en")).text
+
+
+def test_overrides_are_read_when_the_renderer_is_built(tmp_path: Path) -> None:
+    renderer = Renderer(CATALOG, tmp_path)
+    ctx = sample_context(CFG, CATALOG, "test", "vi")
+    packaged = renderer.render("test", "vi", ctx)
+    (tmp_path / "vi").mkdir()
+    (tmp_path / "vi" / "test.subject.txt").write_text("Thử cấu hình\n")
+    # An override written after start waits for the next start (and its template check).
+    assert renderer.render("test", "vi", ctx) == packaged
+    assert Renderer(CATALOG, tmp_path).render("test", "vi", ctx).subject == "Thử cấu hình"
+
+
 def test_the_catalog_rejects_unknown_roles_and_kinds() -> None:
     with pytest.raises(InputError, match="unknown role 'boss'"):
         parse_catalog("kinds:\n  x: {to: [boss]}\n", "k.yaml")
