@@ -12,7 +12,7 @@ N queued messages (1,000 by default; 200 with --quick) twice:
 Prints both rates and their ratio; the last line is JSON:
 {"dispatcher_per_s": …, "baseline_per_s": …, "ratio": …, …}.
 
-Two more figures, same messages, same server, show where the ceiling is:
+Where the time goes, same messages, same server:
   * transport_only: the dispatcher's SMTP transport alone (aiosmtplib, `concurrency` reused
     connections) on the already rendered messages, recording nothing: the best any
     aiosmtplib-based dispatcher can do here;
@@ -20,7 +20,12 @@ Two more figures, same messages, same server, show where the ceiling is:
     `concurrency` connections without waiting for replies (not a valid SMTP client: aiosmtpd does
     not offer PIPELINING, and DATA content goes before the 354): what the server process itself
     can absorb, with no client cost at all (and how busy the server's core was meanwhile, on
-    Linux). Its ratio to the baseline bounds, in practice, any client's ratio.
+    Linux);
+  * CPU per message (Linux): this process and the server process, in each run. The transport
+    run gives a bound for any dispatcher that sends with aiosmtplib on this machine: it spends
+    at least aiosmtplib's CPU per message, the server spends its own, and the machine has
+    `os.cpu_count()` cores for both, so it cannot beat
+        baseline time per message / max(client CPU, server CPU, (client + server CPU) / cores).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,6 +92,23 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds spent over a run of `n` messages, here and in the server process."""
+
+    client_s: float
+    server_s: float
+    n: int
+
+    @property
+    def client_ms(self) -> float:
+        return self.client_s / self.n * 1000
+
+    @property
+    def server_ms(self) -> float:
+        return self.server_s / self.n * 1000
 
 
 async def pipelined(port: int, messages: list[Outgoing], connections: int) -> None:
@@ -143,9 +166,10 @@ def main() -> None:
                 for i in range(n):
                     enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=NOW,
                             dedupe_key=f"bench:{i}")
-            t0 = time.perf_counter()
+            t0, c0, s0 = time.perf_counter(), time.process_time(), cpu_seconds(server.pid)
             counts = app.tick(NOW)["outbox"]
             dispatcher_s = time.perf_counter() - t0
+            dispatcher_cpu = Cpu(time.process_time() - c0, cpu_seconds(server.pid) - s0, n)
             if counts.get("sent") != n:
                 raise SystemExit(f"dispatcher sent {counts}, expected {n}")
             with app.sessions() as s:
@@ -154,17 +178,19 @@ def main() -> None:
                 s.rollback()
             app.close()
         helo = socket.getfqdn()  # what smtplib would look up again for every connection
-        t0 = time.perf_counter()
+        t0, c0, s0 = time.perf_counter(), time.process_time(), cpu_seconds(server.pid)
         for item in messages:
             with smtplib.SMTP("127.0.0.1", port, local_hostname=helo) as client:
                 client.sendmail(item.sender, list(item.recipients), item.data)
         baseline_s = time.perf_counter() - t0
+        baseline_cpu = Cpu(time.process_time() - c0, cpu_seconds(server.pid) - s0, n)
         outcomes: list[object] = []
-        t0 = time.perf_counter()
+        t0, c0, s0 = time.perf_counter(), time.process_time(), cpu_seconds(server.pid)
         run_coroutine(deliver_smtp(messages, SmtpConfig("127.0.0.1", port,
                                                         concurrency=args.concurrency),
                                    outcomes.extend))
         transport_s = time.perf_counter() - t0
+        transport_cpu = Cpu(time.process_time() - c0, cpu_seconds(server.pid) - s0, n)
         t0, c0 = time.perf_counter(), cpu_seconds(server.pid)
         asyncio.run(pipelined(port, messages, args.concurrency))
         ceiling_s = time.perf_counter() - t0
@@ -174,6 +200,10 @@ def main() -> None:
         server.wait(timeout=10)
     d_rate, b_rate = n / dispatcher_s, n / baseline_s
     t_rate, c_rate = n / transport_s, n / ceiling_s
+    cores = os.cpu_count() or 1
+    t = transport_cpu
+    bound = (baseline_s / n) / max(t.client_ms, t.server_ms, (t.client_ms + t.server_ms) / cores,
+                                   1e-9) * 1000
     print(f"messages: {n}; dispatcher concurrency {args.concurrency} (one connection each), "
           f"SQLite outbox")
     print(f"dispatcher: {dispatcher_s:.2f} s  {d_rate:8.1f} msg/s  (claim + render + send + "
@@ -185,12 +215,23 @@ def main() -> None:
           f"messages, nothing recorded)")
     print(f"server ceiling: {c_rate:8.1f} msg/s  ({c_rate / b_rate:.1f}x: raw pipelined "
           f"client, no client cost; the server's core {server_busy:.0%} busy)")
+    for label, cpu in (("dispatcher", dispatcher_cpu), ("baseline", baseline_cpu),
+                       ("transport", transport_cpu)):
+        print(f"CPU per message, {label:10} run: this process {cpu.client_ms:.2f} ms, "
+              f"server {cpu.server_ms:.2f} ms")
+    print(f"bound for an aiosmtplib dispatcher on {cores} cores: {bound:.1f}x the baseline "
+          f"(baseline {baseline_s / n * 1000:.2f} ms per message; see the docstring)")
     print(json.dumps({"dispatcher_per_s": round(d_rate, 1), "baseline_per_s": round(b_rate, 1),
                       "ratio": round(d_rate / b_rate, 2), "messages": n,
                       "transport_only_per_s": round(t_rate, 1),
                       "server_ceiling_per_s": round(c_rate, 1),
                       "ceiling_ratio": round(c_rate / b_rate, 2),
-                      "server_busy_at_ceiling": round(server_busy, 2)}))
+                      "server_busy_at_ceiling": round(server_busy, 2),
+                      "dispatcher_cpu_ms": round(dispatcher_cpu.client_ms, 3),
+                      "transport_cpu_ms": round(transport_cpu.client_ms, 3),
+                      "server_cpu_ms_reused": round(transport_cpu.server_ms, 3),
+                      "server_cpu_ms_baseline": round(baseline_cpu.server_ms, 3),
+                      "aiosmtplib_bound_ratio": round(bound, 2)}))
 
 
 if __name__ == "__main__":
