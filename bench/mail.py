@@ -1,6 +1,6 @@
 """Mail throughput: the outbox dispatcher against the naive baseline, same server, same messages.
 
-    .venv/bin/python bench/mail.py [--quick] [--messages N] [--concurrency C]
+    .venv/bin/python bench/mail.py [--quick] [--messages N] [--concurrency C] [--delay-ms D]
 
 A local aiosmtpd server (a Sink, in its own process so it does not share our interpreter) receives
 N queued messages (1,000 by default; 200 with --quick) twice:
@@ -26,6 +26,10 @@ Where the time goes, same messages, same server:
     at least aiosmtplib's CPU per message, the server spends its own, and the machine has
     `os.cpu_count()` cores for both, so it cannot beat
         baseline time per message / max(client CPU, server CPU, (client + server CPU) / cores).
+
+Then the same comparison, on half the messages, against a server that takes D ms (5 by
+default) to answer each command (`SlowSink`): what the dispatcher is for, a mail server across a
+network, where each connection's round trips cost more than either side's CPU.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 # bench/ holds scripts named like libraries (bench/transitions.py): take the script's directory
@@ -74,11 +79,16 @@ def free_port() -> int:
 def start_server(port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-c",
                              "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"])
+    wait_for_port(proc, port)
+    return proc
+
+
+def wait_for_port(proc: subprocess.Popen[bytes], port: int) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:  # wait for the port to accept connections
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
+            return
         except OSError:
             time.sleep(0.05)
     proc.kill()
@@ -141,49 +151,128 @@ async def pipelined(port: int, messages: list[Outgoing], connections: int) -> No
     await asyncio.gather(*(one(messages[i::connections]) for i in range(connections)))
 
 
+class SlowSink:
+    """An aiosmtpd handler that accepts everything and takes `delay` seconds to answer EHLO,
+    MAIL, RCPT, end of DATA and QUIT: the round trip to a mail server across the network, or
+    one that writes each message to disk before its 250 (aiosmtpd has no hook for the banner
+    and the 354, which a network would delay too)."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+
+    async def handle_EHLO(self, server: object, session: Any, envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        await asyncio.sleep(self.delay)
+        session.host_name = hostname
+        return responses
+
+    async def handle_MAIL(self, server: object, session: object, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        await asyncio.sleep(self.delay)
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server: object, session: object, envelope: Any, address: str,
+                          options: list[str]) -> str:
+        await asyncio.sleep(self.delay)
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        await asyncio.sleep(self.delay)
+        return "250 OK"
+
+    async def handle_QUIT(self, server: object, session: object, envelope: object) -> str:
+        await asyncio.sleep(self.delay)
+        return "221 Bye"
+
+
+async def serve_slow(port: int, delay: float) -> None:
+    from aiosmtpd.smtp import SMTP
+
+    handler = SlowSink(delay)
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(handler, hostname="bench.local"), "127.0.0.1", port)
+    await server.serve_forever()
+
+
+def dispatch(port: int, n: int, concurrency: int, server_pid: int,
+             ) -> tuple[float, Cpu, list[Outgoing]]:
+    """Queue `n` messages in a fresh SQLite outbox and time one `tick`; return the seconds,
+    the CPU, and the messages as they went out (for the other clients)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "nckh.toml"
+        config.write_text(f'[mail]\ndigest_weekday = "off"\nconcurrency = {concurrency}\n'
+                          f'batch_size = {n}\n', encoding="utf-8")
+        settings = load_settings(env={
+            "NCKH_DATA_DIR": tmp, "NCKH_SMTP_HOST": "127.0.0.1", "NCKH_SMTP_PORT": str(port),
+            "NCKH_MAIL_FROM": "nckh@syt.example.vn", "NCKH_CONFIG": str(config)})
+        app = build(settings, install=False)
+        wiring.install(app)
+        dispatcher = app.extras["notifications.dispatcher"]
+        dispatcher.check()  # template check is start-up cost, not throughput
+        with app.engine.transaction() as s:
+            for i in range(n):
+                enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=NOW,
+                        dedupe_key=f"bench:{i}")
+        t0, c0, s0 = time.perf_counter(), time.process_time(), cpu_seconds(server_pid)
+        counts = app.tick(NOW)["outbox"]
+        seconds = time.perf_counter() - t0
+        cpu = Cpu(time.process_time() - c0, cpu_seconds(server_pid) - s0, n)
+        if counts.get("sent") != n:
+            raise SystemExit(f"dispatcher sent {counts}, expected {n}")
+        with app.sessions() as s:
+            rows = list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+            messages: list[Outgoing] = [dispatcher.prepare(s, r) for r in rows]
+            s.rollback()
+        app.close()
+    return seconds, cpu, messages
+
+
+def baseline(port: int, messages: list[Outgoing], server_pid: int) -> tuple[float, Cpu]:
+    helo = socket.getfqdn()  # what smtplib would look up again for every connection
+    t0, c0, s0 = time.perf_counter(), time.process_time(), cpu_seconds(server_pid)
+    for item in messages:
+        with smtplib.SMTP("127.0.0.1", port, local_hostname=helo) as client:
+            client.sendmail(item.sender, list(item.recipients), item.data)
+    seconds = time.perf_counter() - t0
+    return seconds, Cpu(time.process_time() - c0, cpu_seconds(server_pid) - s0, len(messages))
+
+
+def slow_server_rates(n: int, concurrency: int, delay: float) -> tuple[float, float]:
+    """Dispatcher and baseline rates against `SlowSink` (in its own process)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-slow", str(port), str(delay)])
+    try:
+        wait_for_port(proc, port)
+        d_s, _, messages = dispatch(port, n, concurrency, proc.pid)
+        b_s, _ = baseline(port, messages, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    return n / d_s, n / b_s
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="200 messages (well under a minute)")
     ap.add_argument("--messages", type=int)
     ap.add_argument("--concurrency", type=int, default=4)
+    ap.add_argument("--delay-ms", type=float, default=5.0,
+                    help="reply time of the slow server (default 5 ms; 0 skips that run)")
+    ap.add_argument("--serve-slow", nargs=2, metavar=("PORT", "DELAY_S"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.serve_slow:
+        asyncio.run(serve_slow(int(args.serve_slow[0]), float(args.serve_slow[1])))
+        return
     n = args.messages or (200 if args.quick else 1000)
     port = free_port()
     server = start_server(port)
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            config = Path(tmp) / "nckh.toml"
-            config.write_text(f'[mail]\ndigest_weekday = "off"\nconcurrency = {args.concurrency}\n'
-                              f'batch_size = {n}\n', encoding="utf-8")
-            settings = load_settings(env={
-                "NCKH_DATA_DIR": tmp, "NCKH_SMTP_HOST": "127.0.0.1", "NCKH_SMTP_PORT": str(port),
-                "NCKH_MAIL_FROM": "nckh@syt.example.vn", "NCKH_CONFIG": str(config)})
-            app = build(settings, install=False)
-            wiring.install(app)
-            dispatcher = app.extras["notifications.dispatcher"]
-            dispatcher.check()  # template check is start-up cost, not throughput
-            with app.engine.transaction() as s:
-                for i in range(n):
-                    enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=NOW,
-                            dedupe_key=f"bench:{i}")
-            t0, c0, s0 = time.perf_counter(), time.process_time(), cpu_seconds(server.pid)
-            counts = app.tick(NOW)["outbox"]
-            dispatcher_s = time.perf_counter() - t0
-            dispatcher_cpu = Cpu(time.process_time() - c0, cpu_seconds(server.pid) - s0, n)
-            if counts.get("sent") != n:
-                raise SystemExit(f"dispatcher sent {counts}, expected {n}")
-            with app.sessions() as s:
-                rows = list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-                messages: list[Outgoing] = [dispatcher.prepare(s, r) for r in rows]
-                s.rollback()
-            app.close()
-        helo = socket.getfqdn()  # what smtplib would look up again for every connection
-        t0, c0, s0 = time.perf_counter(), time.process_time(), cpu_seconds(server.pid)
-        for item in messages:
-            with smtplib.SMTP("127.0.0.1", port, local_hostname=helo) as client:
-                client.sendmail(item.sender, list(item.recipients), item.data)
-        baseline_s = time.perf_counter() - t0
-        baseline_cpu = Cpu(time.process_time() - c0, cpu_seconds(server.pid) - s0, n)
+        dispatcher_s, dispatcher_cpu, messages = dispatch(port, n, args.concurrency, server.pid)
+        baseline_s, baseline_cpu = baseline(port, messages, server.pid)
         outcomes: list[object] = []
         t0, c0, s0 = time.perf_counter(), time.process_time(), cpu_seconds(server.pid)
         run_coroutine(deliver_smtp(messages, SmtpConfig("127.0.0.1", port,
@@ -198,6 +287,9 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+    slow_n = max(20, n // 2)
+    slow = slow_server_rates(slow_n, args.concurrency, args.delay_ms / 1000) if (
+        args.delay_ms > 0) else (float("nan"), float("nan"))
     d_rate, b_rate = n / dispatcher_s, n / baseline_s
     t_rate, c_rate = n / transport_s, n / ceiling_s
     cores = os.cpu_count() or 1
@@ -219,6 +311,9 @@ def main() -> None:
                        ("transport", transport_cpu)):
         print(f"CPU per message, {label:10} run: this process {cpu.client_ms:.2f} ms, "
               f"server {cpu.server_ms:.2f} ms")
+    if args.delay_ms > 0:
+        print(f"slow server ({args.delay_ms:g} ms per reply, {slow_n} messages): dispatcher "
+              f"{slow[0]:.1f} msg/s, baseline {slow[1]:.1f} msg/s, {slow[0] / slow[1]:.1f}x")
     print(f"bound for an aiosmtplib dispatcher on {cores} cores: {bound:.1f}x the baseline "
           f"(baseline {baseline_s / n * 1000:.2f} ms per message; see the docstring)")
     print(json.dumps({"dispatcher_per_s": round(d_rate, 1), "baseline_per_s": round(b_rate, 1),
@@ -231,7 +326,11 @@ def main() -> None:
                       "transport_cpu_ms": round(transport_cpu.client_ms, 3),
                       "server_cpu_ms_reused": round(transport_cpu.server_ms, 3),
                       "server_cpu_ms_baseline": round(baseline_cpu.server_ms, 3),
-                      "aiosmtplib_bound_ratio": round(bound, 2)}))
+                      "aiosmtplib_bound_ratio": round(bound, 2),
+                      "slow_server_delay_ms": args.delay_ms,
+                      "slow_server_dispatcher_per_s": round(slow[0], 1),
+                      "slow_server_baseline_per_s": round(slow[1], 1),
+                      "slow_server_ratio": round(slow[0] / slow[1], 2)}))
 
 
 if __name__ == "__main__":
