@@ -85,7 +85,7 @@ def test_a_packaged_template_under_an_overridden_layout_renders_in_the_sandbox(
     renderer = Renderer(CATALOG, tmp_path)
     assert renderer.overridden("vi") and not renderer.overridden("en")
     ctx = sample_context(CFG, CATALOG, "test", "vi")
-    with pytest.raises(TemplateProblem, match="vi/_layout.html:1"):
+    with pytest.raises(TemplateProblem, match=r"vi/_layout\.html:1"):
         renderer.render("test", "vi", ctx)
     # English has no override: its packaged templates render as before.
     assert "nckh" in renderer.render("test", "en", sample_context(CFG, CATALOG, "test", "en")).text
