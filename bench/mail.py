@@ -289,7 +289,7 @@ def main() -> None:
         server.wait(timeout=10)
     slow_n = max(20, n // 2)
     slow = slow_server_rates(slow_n, args.concurrency, args.delay_ms / 1000) if (
-        args.delay_ms > 0) else (0.0, 0.0)
+        args.delay_ms > 0) else None
     d_rate, b_rate = n / dispatcher_s, n / baseline_s
     t_rate, c_rate = n / transport_s, n / ceiling_s
     cores = os.cpu_count() or 1
@@ -311,7 +311,7 @@ def main() -> None:
                        ("transport", transport_cpu)):
         print(f"CPU per message, {label:10} run: this process {cpu.client_ms:.2f} ms, "
               f"server {cpu.server_ms:.2f} ms")
-    if args.delay_ms > 0:
+    if slow:
         print(f"slow server ({args.delay_ms:g} ms per reply, {slow_n} messages): dispatcher "
               f"{slow[0]:.1f} msg/s, baseline {slow[1]:.1f} msg/s, {slow[0] / slow[1]:.1f}x")
     print(f"bound for an aiosmtplib dispatcher on {cores} cores: {bound:.1f}x the baseline "
@@ -331,7 +331,7 @@ def main() -> None:
                       **({"slow_server_dispatcher_per_s": round(slow[0], 1),
                           "slow_server_baseline_per_s": round(slow[1], 1),
                           "slow_server_ratio": round(slow[0] / slow[1], 2)}
-                         if args.delay_ms > 0 else {})}))
+                         if slow else {})}))
 
 
 if __name__ == "__main__":
