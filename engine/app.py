@@ -3,7 +3,8 @@
 Components that react to domain events (timers, the outbox) install themselves here, so the engine
 core never imports them. Each may also register a tick job: one pass of its due work as of `now`,
 run in order by `nckh tick` and by the daemon (timers first, so the e-mails a timer queues go out
-in the same pass).
+in the same pass). A job is handed the daemon's `stop` predicate and returns between units of work
+once it turns true, so SIGTERM is obeyed within one unit, never after a whole backlog.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from storage.db import make_engine, session_factory
 from storage.migrate import ensure_current
 from workflows.registry import Registry
 
-TickJob = Callable[[dt.datetime], Mapping[str, int]]
+StopFlag = Callable[[], bool]
+TickJob = Callable[[dt.datetime, StopFlag], Mapping[str, int]]
 
 
 @dataclass
@@ -35,14 +37,14 @@ class App:
     extras: dict[str, object] = field(default_factory=dict)
 
     def tick(self, now: dt.datetime,
-             stop: Callable[[], bool] = lambda: False) -> dict[str, Mapping[str, int]]:
+             stop: StopFlag = lambda: False) -> dict[str, Mapping[str, int]]:
         """One pass of every component's due work as of `now`; when `stop()` turns true (the
         daemon was told to exit) the remaining components wait for the next pass."""
         done: dict[str, Mapping[str, int]] = {}
         for name, job in self.tick_jobs:
             if stop():
                 break
-            done[name] = job(now)
+            done[name] = job(now, stop)
         return done
 
     def close(self) -> None:

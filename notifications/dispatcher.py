@@ -83,7 +83,10 @@ class Dispatcher:
         self._checked = True
 
     # --- one pass ---------------------------------------------------------------------------
-    def tick(self, now: dt.datetime) -> Mapping[str, int]:
+    def tick(self, now: dt.datetime, stop: Callable[[], bool] = lambda: False,
+             ) -> Mapping[str, int]:
+        """Send what is due, a batch at a time; when `stop()` turns true the batch in hand is
+        sent and the rest stays pending for the next pass (or the next daemon)."""
         if not self._checked:
             self.check()
         counts: Counter[str] = Counter()
@@ -92,6 +95,8 @@ class Dispatcher:
                                                lang=self.cfg.lang, catalog=self.catalog,
                                                working_days=self.working_days())
         for _ in range(MAX_BATCHES_PER_TICK):
+            if stop():
+                break
             batch, failed = self.claim(now)
             counts["dead"] += failed
             if not batch:

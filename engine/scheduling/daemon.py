@@ -6,8 +6,9 @@ start on the minute. No job store, nothing due is kept in memory: a pass asks th
 Jobs use coalesce=True, max_instances=1 and misfire_grace_time=None (a late pass still runs,
 once), the business time zone, and next_run_time=now for a catch-up pass at start.
 
-Stopping: SIGTERM/SIGINT set a flag; the sweep finishes the timer in hand, hands back the rest of
-its claim, the scheduler waits for the pass, the heartbeat is marked stopped, exit 0.
+Stopping: SIGTERM/SIGINT set a flag; the sweep finishes the timers in hand and hands back the rest
+of its claim, the outbox sends the batch in hand and leaves the rest pending, the scheduler waits
+for the pass, the heartbeat is marked stopped, exit 0.
 
 SQLite is one writer at a time: a second daemon on the same SQLite database refuses to start
 while the first one's heartbeat is fresh (and, on the same host, its process is alive).
@@ -163,7 +164,6 @@ class Daemon:
 
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
         log.info("stopping", extra={"fields": {"worker": self.worker, "signal": signum}})
-        self.scheduling.stopping.set()
         self._stop.set()
 
     def run(self) -> int:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-import threading
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -37,15 +37,14 @@ class Scheduling:
     config: SchedulerConfig
     timers: TimerService
     jobs: CalendarJobs
-    stopping: threading.Event = field(default_factory=threading.Event)
 
     def set_worker(self, worker: str) -> None:
         self.timers.worker = self.jobs.worker = worker
 
-    def tick(self, now: dt.datetime) -> dict[str, int]:
+    def tick(self, now: dt.datetime, stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
         """One pass as of `now`: calendar jobs (which may plant timers), then due timers."""
         counts = dict(self.jobs.run_due(now))
-        counts.update(self.timers.sweep(now, self.stopping.is_set))
+        counts.update(self.timers.sweep(now, stop))
         return counts
 
     def on_event(self, session: Session, event: DomainEvent) -> None:

@@ -8,6 +8,7 @@ certificate (the `cryptography` package) for STARTTLS tests.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import socket
@@ -42,6 +43,7 @@ class Inbox:
     drop_on: int | None = None  # drop the connection, unanswered, at this DATA (1-based)
     data_calls: int = 0
     target: int | None = None
+    delay_s: float = 0.0  # a slow server: each DATA waits this long before its answer
     reached: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,6 +59,8 @@ class Inbox:
         with self.lock:
             self.data_calls += 1
             call = self.data_calls
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         if self.data_replies:
             return self.data_replies.pop(0)
         if self.drop_on == call:

@@ -21,8 +21,12 @@ from sqlalchemy import func, select
 
 from engine.app import App
 from engine.scheduling.testing import build_scheduling_app, seed_timers, small_province
+from notifications.outbox import enqueue
+from storage.outbox import OutboxMessage
 from storage.timers import DaemonHeartbeat, Timer
 from tests.conftest import _empty_pg, local, make_settings
+from tests.integration import mailserver
+from tests.integration.mailfixtures import MAIL_ENV
 
 pytestmark = pytest.mark.slow
 NCKH = str(Path(sys.executable).parent / "nckh")
@@ -47,11 +51,11 @@ def wait_until(condition: Callable[[], bool], what: str, limit_s: float = 240) -
 
 
 class Daemons:
-    def __init__(self, url: str, tmp: Path) -> None:
+    def __init__(self, url: str, tmp: Path, mail: str = "", **env: str) -> None:
         self.tmp = tmp
-        (tmp / "nckh.toml").write_text(CONFIG)
+        (tmp / "nckh.toml").write_text(CONFIG + (f"\n[mail]\n{mail}\n" if mail else ""))
         self.env = {**os.environ, "NCKH_DATABASE_URL": url, "NCKH_DATA_DIR": str(tmp),
-                    "NCKH_CONFIG": str(tmp / "nckh.toml"), "NCKH_NOW": NOW}
+                    "NCKH_CONFIG": str(tmp / "nckh.toml"), "NCKH_NOW": NOW, **env}
         self.procs: list[subprocess.Popen[bytes]] = []
         self.logs: list[Path] = []
 
@@ -174,3 +178,37 @@ def test_a_second_daemon_on_sqlite_refuses_to_start_with_a_clear_message(sqlite_
     assert last.startswith("nckh: another nckh daemon (")
     assert "SQLite allows one daemon: stop it first, or use PostgreSQL for several" in last
     assert daemons.stop_all() == [0]
+
+
+def test_sigterm_while_the_outbox_drains_sends_the_batch_in_hand_and_exits(
+        sqlite_url: str, tmp_path: Path) -> None:
+    """A long outbox must not hold a stopping daemon: it finishes the batch on the wire, leaves
+    the rest pending and unclaimed, and a restart sends each remaining message once."""
+    n = 1000
+    box = mailserver.Inbox(target=n // 10, delay_s=0.005)  # 1,000 messages take 5 s or more
+    controller = mailserver.start(box)
+    try:
+        app = build_scheduling_app(make_settings(sqlite_url, tmp_path))
+        with app.engine.transaction() as s:
+            for i in range(n):
+                enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=local(2025, 4, 1),
+                        dedupe_key=f"drain:{i}")
+        daemons = Daemons(sqlite_url, tmp_path, mail='digest_weekday = "off"\nbatch_size = 20',
+                          NCKH_SMTP_HOST="127.0.0.1", NCKH_SMTP_PORT=str(controller.port),
+                          **MAIL_ENV)
+        first = daemons.start()
+        assert box.reached.wait(timeout=120), "the daemon never got going"
+        first.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=60) == 0
+        with app.sessions() as s:
+            states = Counter(s.scalars(select(OutboxMessage.state)))
+        assert states["pending"] > 0, "the daemon drained the outbox before stopping"
+        assert states["sending"] == 0  # the batch in hand was sent and recorded
+        assert states["sent"] == len(box.received)
+        daemons.start()
+        wait_until(lambda: len(box.received) == n, "the rest to be sent")
+        assert daemons.stop_all() == [0, 0]
+        assert sorted(Counter(box.message_ids()).values()) == [1] * n  # each exactly once
+        app.close()
+    finally:
+        controller.stop()

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from engine.app import App, build
 from engine.errors import InputError, InvalidTransition
 from engine.events import QuotaNotMet, ReminderDue, TransitionFired
+from notifications.dispatcher import Dispatcher
 from notifications.outbox import enqueue
 from storage.models import Deadline, Person
 from storage.outbox import OutboxAttachment, OutboxMessage
@@ -247,3 +248,33 @@ def test_the_digest_is_queued_once_per_week_for_the_office(mapp: App, tmp_path: 
     assert len(digests) == 2
     assert all(addresses(m, "To") == [OFFICE] for m in digests)
     assert "ngày 10 tháng 3 năm 2025" in digests[-1]["Subject"]
+
+
+def test_a_stop_request_sends_the_batch_in_hand_and_leaves_the_rest_pending(
+        db_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "nckh.toml"
+    config.write_text('[mail]\ndigest_weekday = "off"\nbatch_size = 2\n', encoding="utf-8")
+    application = build(make_settings(db_url, tmp_path, NCKH_CONFIG=str(config), **MAIL_ENV))
+    try:
+        province(application)
+        for n in range(4):
+            application.engine.create_task(unit_code="BVDK", level="unit", title=f"Đề tài {n}",
+                                           pi_email=PI, year=2025, now=T0)
+        assert len(rows(application)) == 5
+        dispatcher = application.extras["notifications.dispatcher"]
+        assert isinstance(dispatcher, Dispatcher)
+        asked: list[int] = []
+
+        def stop() -> bool:  # the signal arrives while the first batch is on the wire
+            asked.append(1)
+            return len(asked) > 1
+
+        assert dispatcher.tick(T0, stop).get("sent", 0) == 2
+        assert len(asked) == 2
+        assert [r.state for r in rows(application)].count("pending") == 3
+        assert len(maildir_messages(tmp_path)) == 2
+        assert dispatcher.tick(T0).get("sent", 0) == 3  # the next pass takes the rest
+        assert {r.state for r in rows(application)} == {"sent"}
+        assert len(maildir_messages(tmp_path)) == 5
+    finally:
+        application.close()
