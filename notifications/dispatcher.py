@@ -85,8 +85,9 @@ class Dispatcher:
     # --- one pass ---------------------------------------------------------------------------
     def tick(self, now: dt.datetime, stop: Callable[[], bool] = lambda: False,
              ) -> Mapping[str, int]:
-        """Send what is due, a batch at a time; when `stop()` turns true the batch in hand is
-        sent and the rest stays pending for the next pass (or the next daemon)."""
+        """Send what is due, a batch at a time. When `stop()` turns true the messages on the wire
+        finish, the rest of the batch is released untried, and everything waits for the next
+        pass (or another daemon)."""
         if not self._checked:
             self.check()
         counts: Counter[str] = Counter()
@@ -103,7 +104,7 @@ class Dispatcher:
                 if not failed:
                     break
                 continue
-            counts.update(self.send(batch, now))
+            counts.update(self.send(batch, now, stop))
         return dict(counts)
 
     def claim(self, now: dt.datetime, limit: int | None = None) -> tuple[list[Outgoing], int]:
@@ -182,7 +183,8 @@ class Dispatcher:
         name = f"{row.created_at.astimezone(dt.UTC):%Y%m%dT%H%M%S}-{row.id:08d}-{row.kind}"
         return Outgoing(row.id, name, self.cfg.mail_from, msg.recipients, msg.data)
 
-    def send(self, batch: list[Outgoing], now: dt.datetime) -> Counter[str]:
+    def send(self, batch: list[Outgoing], now: dt.datetime,
+             stop: Callable[[], bool] = lambda: False) -> Counter[str]:
         counts: Counter[str] = Counter()
 
         def commit(outcomes: list[Outcome]) -> None:
@@ -191,11 +193,11 @@ class Dispatcher:
                                      cap=self.cfg.retry_cap,
                                      give_up_after=self.cfg.give_up_after, rng=self.rng))
             for o in outcomes:
-                if o.state != "sent":
+                if o.state not in ("sent", "released"):
                     log.warning("outbox %s: %s (%s)", o.id, o.state, o.error)
 
         if self.cfg.smtp is None:
-            deliver_maildir(batch, self.cfg.maildir, commit)
+            deliver_maildir(batch, self.cfg.maildir, commit, stop=stop)
         else:
-            run_coroutine(deliver_smtp(batch, self.cfg.smtp, commit))
+            run_coroutine(deliver_smtp(batch, self.cfg.smtp, commit, stop))
         return counts

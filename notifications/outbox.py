@@ -21,9 +21,11 @@ is delivered at least once, every copy carrying the same Message-ID.*
    so a receiving server or client can drop the duplicate. A maildir delivery writes the same
    file name again: no duplicate at all.
 
-Transient failures go back to `pending` with exponential backoff and jitter computed from the
-`now` passed in (tests jump time, nothing sleeps); permanent ones, and transient ones older than
-`give_up_after`, go to `dead` with the server's reply. `nckh outbox retry` revives dead rows.
+A dispatcher told to stop releases what it claimed but never tried: back to `pending`, due at
+once, the claim's attempt not counted. Transient failures go back to `pending` with exponential
+backoff and jitter computed from the `now` passed in (tests jump time, nothing sleeps);
+permanent ones, and transient ones older than `give_up_after`, go to `dead` with the server's
+reply. `nckh outbox retry` revives dead rows.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ Attachment = tuple[str, bytes, str]
 @dataclass(frozen=True)
 class Outcome:
     id: int
-    state: str  # sent | retry | dead
+    state: str  # sent | retry | dead | released (never tried: the dispatcher is stopping)
     error: str | None = None
 
 
@@ -155,6 +157,13 @@ def record(conn: Connection, outcomes: Sequence[Outcome], *, now: dt.datetime,
     """
     if not outcomes:
         return {}
+    t = cast(Table, OutboxMessage.__table__)
+    released = [o.id for o in outcomes if o.state == "released"]
+    if released:  # due again at once, and the claim's attempt is not counted against it
+        conn.execute(update(t).where(t.c.id.in_(released), t.c.state == "sending")
+                     .values(state="pending", next_attempt_at=now, claimed_by=None,
+                             attempts=t.c.attempts - 1))
+        outcomes = [o for o in outcomes if o.state != "released"]
     failed = [o.id for o in outcomes if o.state != "sent"]
     rows = {r.id: r for r in conn.execute(
         select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.created_at)
@@ -177,7 +186,10 @@ def record(conn: Connection, outcomes: Sequence[Outcome], *, now: dt.datetime,
         counts[state] = counts.get(state, 0) + 1
         params.append({"b_id": o.id, "b_state": state, "b_next": next_at, "b_sent": sent_at,
                        "b_error": error})
-    t = cast(Table, OutboxMessage.__table__)
+    if released:
+        counts["released"] = len(released)
+    if not params:
+        return counts
     # executemany; the `state` guard keeps a row another dispatcher already sent as it is.
     conn.execute(
         update(t).where(t.c.id == bindparam("b_id"), t.c.state != "sent")

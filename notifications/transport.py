@@ -86,7 +86,8 @@ async def _close(client: aiosmtplib.SMTP, timeout_s: float) -> None:
 
 
 async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
-                       record: Callable[[list[Outcome]], None]) -> None:
+                       record: Callable[[list[Outcome]], None],
+                       stop: Callable[[], bool] = lambda: False) -> None:
     """Send a batch; hand outcomes to `record` (run in a thread) in groups as they become known.
 
     Group commit: a group is recorded once the previous one is, and it holds
@@ -94,7 +95,8 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
     `GROUP_WAIT_S`, or the batch is over (fewer, larger transactions: each costs a thread hop and
     a commit). The senders pause while `UNRECORDED_PER_CONNECTION * concurrency` outcomes wait, so
     a crash re-sends at most that many, plus the group being recorded and the messages on the
-    wire, whatever the batch size. If recording fails, sending stops.
+    wire, whatever the batch size. If recording fails, sending stops. Once `stop()` is true no
+    connection takes another message: those left are `released`, untried.
     """
     queue: asyncio.Queue[Outgoing] = asyncio.Queue()
     for item in items:
@@ -149,7 +151,7 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
             while True:
                 if not room.is_set():
                     await room.wait()
-                if stopped or queue.empty():
+                if stopped or queue.empty() or stop():
                     return
                 item = queue.get_nowait()
                 if client is None:
@@ -185,10 +187,14 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
     rec = asyncio.create_task(recorder())
     try:
         await asyncio.gather(*(worker() for _ in range(min(cfg.concurrency, len(items)))))
+        halted = stop() and not unreachable
         while not queue.empty():
             item = queue.get_nowait()
-            emit(Outcome(item.id, "retry", f"not attempted: {unreachable[0]}" if unreachable
-                         else "not attempted"))
+            if halted:
+                emit(Outcome(item.id, "released"))
+            else:
+                emit(Outcome(item.id, "retry", f"not attempted: {unreachable[0]}"
+                             if unreachable else "not attempted"))
     finally:
         finished = True
         wake.set()
@@ -196,7 +202,8 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
 
 
 def deliver_maildir(items: Sequence[Outgoing], maildir: Path,
-                    record: Callable[[list[Outcome]], None], chunk: int = 100) -> None:
+                    record: Callable[[list[Outcome]], None], chunk: int = 100,
+                    stop: Callable[[], bool] = lambda: False) -> None:
     """Write each message as `new/<name>.eml` (tmp, then rename: readers never see half a file).
 
     The name is stable per outbox row, so delivering a row twice rewrites the same file.
@@ -204,7 +211,10 @@ def deliver_maildir(items: Sequence[Outgoing], maildir: Path,
     for sub in ("tmp", "new", "cur"):
         (maildir / sub).mkdir(parents=True, exist_ok=True)
     done: list[Outcome] = []
-    for item in items:
+    for n, item in enumerate(items):
+        if stop():
+            done.extend(Outcome(rest.id, "released") for rest in items[n:])
+            break
         try:
             tmp = maildir / "tmp" / f"{item.name}.eml"
             with tmp.open("wb") as fh:

@@ -7,8 +7,8 @@ Jobs use coalesce=True, max_instances=1 and misfire_grace_time=None (a late pass
 once), the business time zone, and next_run_time=now for a catch-up pass at start.
 
 Stopping: SIGTERM/SIGINT set a flag; the sweep finishes the timers in hand and hands back the rest
-of its claim, the outbox sends the batch in hand and leaves the rest pending, the scheduler waits
-for the pass, the heartbeat is marked stopped, exit 0.
+of its claim, the outbox finishes the messages on the wire and releases the rest of its batch
+(pending, due at once), the scheduler waits for the pass, the heartbeat is marked stopped, exit 0.
 
 SQLite is one writer at a time: a second daemon on the same SQLite database refuses to start
 while the first one's heartbeat is fresh (and, on the same host, its process is alive).

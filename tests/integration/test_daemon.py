@@ -182,8 +182,8 @@ def test_a_second_daemon_on_sqlite_refuses_to_start_with_a_clear_message(sqlite_
 
 def test_sigterm_while_the_outbox_drains_sends_the_batch_in_hand_and_exits(
         sqlite_url: str, tmp_path: Path) -> None:
-    """A long outbox must not hold a stopping daemon: it finishes the batch on the wire, leaves
-    the rest pending and unclaimed, and a restart sends each remaining message once."""
+    """A long outbox must not hold a stopping daemon: it finishes the messages on the wire,
+    leaves the rest pending and unclaimed, and a restart sends each remaining message once."""
     n = 1000
     box = mailserver.Inbox(target=n // 10, delay_s=0.005)  # 1,000 messages take 5 s or more
     controller = mailserver.start(box)
@@ -203,7 +203,7 @@ def test_sigterm_while_the_outbox_drains_sends_the_batch_in_hand_and_exits(
         with app.sessions() as s:
             states = Counter(s.scalars(select(OutboxMessage.state)))
         assert states["pending"] > 0, "the daemon drained the outbox before stopping"
-        assert states["sending"] == 0  # the batch in hand was sent and recorded
+        assert states["sending"] == 0  # the untried rest of its batch was released
         assert states["sent"] == len(box.received)
         daemons.start()
         wait_until(lambda: len(box.received) == n, "the rest to be sent")

@@ -14,7 +14,7 @@ import pytest
 from engine.app import App, build
 from notifications import wiring
 from notifications.config import SmtpConfig
-from notifications.dispatcher import run_coroutine
+from notifications.dispatcher import Dispatcher, run_coroutine
 from notifications.outbox import Outcome, enqueue
 from notifications.transport import UNRECORDED_PER_CONNECTION, Outgoing, deliver_smtp
 from tests.conftest import make_settings
@@ -248,3 +248,26 @@ def test_when_recording_fails_sending_stops(inbox: mailserver.Inbox) -> None:
     with pytest.raises(OSError, match="disk full"):
         run_coroutine(deliver_smtp(_outgoing(300), cfg, broken_record))
     assert len(inbox.received) <= _most_unrecorded(cfg)
+
+
+def test_a_stop_mid_batch_releases_the_untried_messages_without_counting_an_attempt(
+        db_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
+    config = tmp_path / "one.toml"
+    config.write_text('[mail]\ndigest_weekday = "off"\nconcurrency = 1\n', encoding="utf-8")
+    app = smtp_app(db_url, tmp_path, inbox.port,  # type: ignore[attr-defined]
+                   NCKH_CONFIG=str(config))
+    try:
+        queue_tests(app, 30)
+        dispatcher = app.extras["notifications.dispatcher"]
+        assert isinstance(dispatcher, Dispatcher)
+        counts = dispatcher.tick(T0, lambda: len(inbox.received) >= 5)
+        assert counts.get("sent") == 5 and counts.get("released") == 25
+        left = [r for r in rows(app) if r.state != "sent"]
+        assert len(left) == 25
+        assert {(r.state, r.attempts, r.claimed_by, r.last_error) for r in left} == {
+            ("pending", 0, None, None)}
+        assert {r.next_attempt_at for r in left} == {T0}  # due at once, no backoff
+        assert dispatcher.tick(T0).get("sent") == 25
+        assert sorted(Counter(inbox.message_ids()).values()) == [1] * 30
+    finally:
+        app.close()
