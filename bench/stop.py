@@ -4,13 +4,13 @@
 
 A real `nckh daemon` (SQLite, SMTP, 4 connections, batches of 200) sends N queued messages
 (2,000 by default; 600 with --quick) to an aiosmtpd server that takes D ms (5 by default) to
-answer each command (`bench/mail.py --serve-slow`). Once a tenth has arrived the daemon gets
-SIGTERM. Measured in the same run:
+answer each command (`bench/mail.py --serve-slow`). Once a tenth has been sent (and recorded)
+the daemon gets SIGTERM. Measured in the same run:
   * stop_s: SIGTERM to exit;
   * drain_s: what draining the rest would have taken at the rate the daemon was sending (the
     baseline: a daemon that finishes its outbox before it exits);
   * batch_s: what finishing the batch in hand would have taken (the daemon before it stopped
-    between messages; batches are claimed one after another, so `-sent % 200` were left in it).
+    between messages): the rows it held `sending` at the signal, at the same rate.
 Prints the figures and their ratios; the last line is JSON:
 {"stop_s": …, "drain_s": …, "ratio_drain": …, "batch_s": …, "ratio_batch": …, …}.
 The daemon must exit 0 with every message either sent or pending and unclaimed, or the bench
@@ -107,22 +107,30 @@ def run(n: int, delay_s: float) -> dict[str, float | int]:
                             dedupe_key=f"stop:{i}")
             daemon = subprocess.Popen([str(Path(sys.executable).parent / "nckh"), "daemon",
                                        "--interval", "0.5"], env={**os.environ, **env},
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            first_sent = None
-            while True:
-                sent = states(app)["sent"]
-                if sent and first_sent is None:
-                    first_sent = (time.perf_counter(), sent)
-                if sent >= n // 10:
+                                      stdout=subprocess.DEVNULL,
+                                      stderr=(Path(tmp) / "daemon.log").open("wb"))
+            first: tuple[float, int] | None = None
+            while True:  # a tenth sent, and at least 20 since the first seen, for the rate
+                now = states(app)
+                sent = now["sent"]
+                if sent and first is None:
+                    first = (time.perf_counter(), sent)
+                if first is not None and sent >= max(n // 10, first[1] + 20):
                     break
                 if daemon.poll() is not None:
-                    raise SystemExit(f"the daemon exited early: {daemon.stderr.read()!r}")
+                    raise SystemExit("the daemon exited early: "
+                                     + (Path(tmp) / "daemon.log").read_text()[-2000:])
                 time.sleep(0.02)
-            assert first_sent is not None
-            rate = (sent - first_sent[1]) / max(time.perf_counter() - first_sent[0], 1e-9)
+            assert first is not None
+            rate = (sent - first[1]) / (time.perf_counter() - first[0])
+            in_hand = now["sending"]  # claimed, not yet recorded: the batch being sent
             t0 = time.perf_counter()
             daemon.send_signal(signal.SIGTERM)
-            code = daemon.wait(timeout=600)
+            try:
+                code = daemon.wait(timeout=600)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                raise SystemExit("the daemon did not exit within 600 s of SIGTERM") from None
             stop_s = time.perf_counter() - t0
             after = states(app)
             app.close()
@@ -133,10 +141,10 @@ def run(n: int, delay_s: float) -> dict[str, float | int]:
         raise SystemExit(f"the daemon exited {code} leaving {dict(after)}")
     left = after["pending"]
     return {"messages": n, "delay_ms": delay_s * 1000, "sent_at_signal": sent,
-            "sent_after_signal": after["sent"] - sent, "left_pending": left,
-            "send_rate_per_s": round(rate, 1), "stop_s": round(stop_s, 3),
-            "drain_s": round(left / rate, 3),
-            "batch_s": round(min(left, -sent % BATCH) / rate, 3)}
+            "in_hand_at_signal": in_hand, "sent_after_signal": after["sent"] - sent,
+            "left_pending": left, "send_rate_per_s": round(rate, 1),
+            "stop_s": round(stop_s, 3), "drain_s": round(left / rate, 3),
+            "batch_s": round(in_hand / rate, 3)}
 
 
 def main() -> None:

@@ -3,8 +3,9 @@
 Components that react to domain events (timers, the outbox) install themselves here, so the engine
 core never imports them. Each may also register a tick job: one pass of its due work as of `now`,
 run in order by `nckh tick` and by the daemon (timers first, so the e-mails a timer queues go out
-in the same pass). A job is handed the daemon's `stop` predicate and returns between units of work
-once it turns true, so SIGTERM is obeyed within one unit, never after a whole backlog.
+in the same pass). A job is handed the daemon's `stop` predicate and, once it turns true, returns
+after the unit of work in hand (a group of timers, the e-mails on the wire), never after a whole
+backlog.
 """
 
 from __future__ import annotations

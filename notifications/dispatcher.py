@@ -191,7 +191,8 @@ class Dispatcher:
             with self.db.begin() as conn:
                 counts.update(record(conn, outcomes, now=now, base=self.cfg.retry_base,
                                      cap=self.cfg.retry_cap,
-                                     give_up_after=self.cfg.give_up_after, rng=self.rng))
+                                     give_up_after=self.cfg.give_up_after, rng=self.rng,
+                                     owner=self.owner))
             for o in outcomes:
                 if o.state not in ("sent", "released"):
                     log.warning("outbox %s: %s (%s)", o.id, o.state, o.error)

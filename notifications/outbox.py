@@ -148,8 +148,10 @@ def backoff(attempts: int, base: dt.timedelta, cap: dt.timedelta,
 
 def record(conn: Connection, outcomes: Sequence[Outcome], *, now: dt.datetime,
            base: dt.timedelta, cap: dt.timedelta, give_up_after: dt.timedelta,
-           rng: random.Random) -> dict[str, int]:
-    """Write outcomes (one transaction, the caller's). A row already `sent` is never reopened.
+           rng: random.Random, owner: str) -> dict[str, int]:
+    """Write outcomes (one transaction, the caller's). A row already `sent` is never reopened;
+    a release applies only to a row `owner` still holds (one whose lease ran out may be on the
+    wire from another dispatcher: made due at once, it would be sent a third time).
 
     Core on a bare connection, not an ORM session: this runs once per group commit, often a
     few hundred times a second, and a session costs four times the statements it wraps. Only
@@ -158,18 +160,20 @@ def record(conn: Connection, outcomes: Sequence[Outcome], *, now: dt.datetime,
     if not outcomes:
         return {}
     t = cast(Table, OutboxMessage.__table__)
+    counts: dict[str, int] = {}
     released = [o.id for o in outcomes if o.state == "released"]
     if released:  # due again at once, and the claim's attempt is not counted against it
-        conn.execute(update(t).where(t.c.id.in_(released), t.c.state == "sending")
-                     .values(state="pending", next_attempt_at=now, claimed_by=None,
-                             attempts=t.c.attempts - 1))
+        done = conn.execute(update(t).where(t.c.id.in_(released), t.c.state == "sending",
+                                            t.c.claimed_by == owner)
+                            .values(state="pending", next_attempt_at=now, claimed_by=None,
+                                    attempts=t.c.attempts - 1))
+        counts["released"] = done.rowcount
         outcomes = [o for o in outcomes if o.state != "released"]
     failed = [o.id for o in outcomes if o.state != "sent"]
     rows = {r.id: r for r in conn.execute(
         select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.created_at)
         .where(OutboxMessage.id.in_(failed)))} if failed else {}
     params: list[dict[str, Any]] = []
-    counts: dict[str, int] = {}
     for o in outcomes:
         state, next_at, sent_at, error = o.state, now, None, o.error
         if state == "sent":
@@ -186,8 +190,6 @@ def record(conn: Connection, outcomes: Sequence[Outcome], *, now: dt.datetime,
         counts[state] = counts.get(state, 0) + 1
         params.append({"b_id": o.id, "b_state": state, "b_next": next_at, "b_sent": sent_at,
                        "b_error": error})
-    if released:
-        counts["released"] = len(released)
     if not params:
         return counts
     # executemany; the `state` guard keeps a row another dispatcher already sent as it is.

@@ -34,6 +34,7 @@ log = logging.getLogger("nckh.mail")
 GROUP_PER_CONNECTION = 2
 UNRECORDED_PER_CONNECTION = 8
 GROUP_WAIT_S = 0.02  # the longest an outcome waits for its group
+QUIT_WHEN_STOPPING_S = 2.0  # a stopping daemon waits this long, at most, for a QUIT reply
 
 
 @dataclass(frozen=True)
@@ -181,13 +182,14 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
                                  for addr, r in refused.items()) or None
                 emit(Outcome(item.id, "sent", note))
         finally:
-            if client is not None:
-                await _close(client, cfg.timeout_s)
+            if client is not None:  # a stopping daemon does not wait long for a goodbye
+                await _close(client, min(cfg.timeout_s, QUIT_WHEN_STOPPING_S) if stop()
+                             else cfg.timeout_s)
 
     rec = asyncio.create_task(recorder())
     try:
         await asyncio.gather(*(worker() for _ in range(min(cfg.concurrency, len(items)))))
-        halted = stop() and not unreachable
+        halted = stop()
         while not queue.empty():
             item = queue.get_nowait()
             if halted:

@@ -163,8 +163,8 @@ class Daemon:
             log.exception("heartbeat failed", extra={"fields": {"worker": self.worker}})
 
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
+        self._stop.set()  # first: a "stopping" line means the flag is up
         log.info("stopping", extra={"fields": {"worker": self.worker, "signal": signum}})
-        self._stop.set()
 
     def run(self) -> int:
         from apscheduler.schedulers.background import BackgroundScheduler

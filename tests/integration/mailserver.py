@@ -44,6 +44,7 @@ class Inbox:
     data_calls: int = 0
     target: int | None = None
     delay_s: float = 0.0  # a slow server: each DATA waits this long before its answer
+    hold: threading.Event | None = None  # once the target is reached, DATA waits for this
     reached: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -61,6 +62,8 @@ class Inbox:
             call = self.data_calls
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        if self.hold is not None and self.reached.is_set():
+            await asyncio.to_thread(self.hold.wait)
         if self.data_replies:
             return self.data_replies.pop(0)
         if self.drop_on == call:

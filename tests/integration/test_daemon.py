@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -184,8 +185,9 @@ def test_sigterm_while_the_outbox_drains_sends_the_batch_in_hand_and_exits(
         sqlite_url: str, tmp_path: Path) -> None:
     """A long outbox must not hold a stopping daemon: it finishes the messages on the wire,
     leaves the rest pending and unclaimed, and a restart sends each remaining message once."""
-    n = 1000
-    box = mailserver.Inbox(target=n // 10, delay_s=0.005)  # 1,000 messages take 5 s or more
+    n, target, connections = 1000, 110, 4  # the target falls inside the sixth batch of 20
+    gate = threading.Event()  # past the target, DATA waits until the daemon says "stopping"
+    box = mailserver.Inbox(target=target, hold=gate)
     controller = mailserver.start(box)
     try:
         app = build_scheduling_app(make_settings(sqlite_url, tmp_path))
@@ -193,13 +195,19 @@ def test_sigterm_while_the_outbox_drains_sends_the_batch_in_hand_and_exits(
             for i in range(n):
                 enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=local(2025, 4, 1),
                         dedupe_key=f"drain:{i}")
-        daemons = Daemons(sqlite_url, tmp_path, mail='digest_weekday = "off"\nbatch_size = 20',
+        daemons = Daemons(sqlite_url, tmp_path,
+                          mail=f'digest_weekday = "off"\nbatch_size = 20\n'
+                               f'concurrency = {connections}',
                           NCKH_SMTP_HOST="127.0.0.1", NCKH_SMTP_PORT=str(controller.port),
                           **MAIL_ENV)
         first = daemons.start()
         assert box.reached.wait(timeout=120), "the daemon never got going"
         first.send_signal(signal.SIGTERM)
+        wait_until(lambda: '"stopping"' in daemons.logs[0].read_text(), "the stop request")
+        gate.set()
         assert first.wait(timeout=60) == 0
+        # Only the messages already on the wire (one per connection) went out after the target.
+        assert target <= len(box.received) <= target + connections
         with app.sessions() as s:
             states = Counter(s.scalars(select(OutboxMessage.state)))
         assert states["pending"] > 0, "the daemon drained the outbox before stopping"

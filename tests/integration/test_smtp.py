@@ -250,24 +250,54 @@ def test_when_recording_fails_sending_stops(inbox: mailserver.Inbox) -> None:
     assert len(inbox.received) <= _most_unrecorded(cfg)
 
 
+def _dispatcher(app: App) -> Dispatcher:
+    found = app.extras["notifications.dispatcher"]
+    assert isinstance(found, Dispatcher)
+    return found
+
+
+@pytest.mark.parametrize("connections", [1, 4])
 def test_a_stop_mid_batch_releases_the_untried_messages_without_counting_an_attempt(
-        db_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
-    config = tmp_path / "one.toml"
-    config.write_text('[mail]\ndigest_weekday = "off"\nconcurrency = 1\n', encoding="utf-8")
+        db_url: str, tmp_path: Path, inbox: mailserver.Inbox, connections: int) -> None:
+    config = tmp_path / "conn.toml"
+    config.write_text(f'[mail]\ndigest_weekday = "off"\nconcurrency = {connections}\n',
+                      encoding="utf-8")
     app = smtp_app(db_url, tmp_path, inbox.port,  # type: ignore[attr-defined]
                    NCKH_CONFIG=str(config))
     try:
         queue_tests(app, 30)
-        dispatcher = app.extras["notifications.dispatcher"]
-        assert isinstance(dispatcher, Dispatcher)
+        dispatcher = _dispatcher(app)
         counts = dispatcher.tick(T0, lambda: len(inbox.received) >= 5)
-        assert counts.get("sent") == 5 and counts.get("released") == 25
+        sent = counts.get("sent", 0)
+        # Each connection finishes the message it has on the wire, and takes no other.
+        assert 5 <= sent <= 5 + connections - 1 and sent == len(inbox.received)
+        assert counts.get("released") == 30 - sent
         left = [r for r in rows(app) if r.state != "sent"]
-        assert len(left) == 25
+        assert len(left) == 30 - sent
         assert {(r.state, r.attempts, r.claimed_by, r.last_error) for r in left} == {
             ("pending", 0, None, None)}
         assert {r.next_attempt_at for r in left} == {T0}  # due at once, no backoff
-        assert dispatcher.tick(T0).get("sent") == 25
+        assert dispatcher.tick(T0).get("sent") == 30 - sent
         assert sorted(Counter(inbox.message_ids()).values()) == [1] * 30
+    finally:
+        app.close()
+
+
+def test_a_release_leaves_alone_a_row_another_dispatcher_reclaimed(
+        db_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
+    app = smtp_app(db_url, tmp_path, inbox.port)  # type: ignore[attr-defined]
+    try:
+        queue_tests(app, 3)
+        a = _dispatcher(app)
+        b = Dispatcher(a.sessions, a.cfg, a.catalog, a.renderer, tz=a.tz, owner="other:1")
+        batch_a, _ = a.claim(T0)
+        after_lease = T0 + a.cfg.lease + dt.timedelta(seconds=1)
+        batch_b, _ = b.claim(after_lease)  # A's lease ran out: B takes the same rows
+        assert [m.id for m in batch_b] == [m.id for m in batch_a]
+        assert a.send(batch_a, after_lease, stop=lambda: True).get("released", 0) == 0
+        assert {(r.state, r.claimed_by, r.attempts) for r in rows(app)} == {
+            ("sending", "other:1", 2)}  # still B's: not made due again under it
+        assert b.send(batch_b, after_lease).get("sent") == 3
+        assert len(inbox.received) == 3
     finally:
         app.close()
