@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
+from bench.scratch import free_port, wait_for_port  # noqa: E402
 from engine.app import build  # noqa: E402
 from engine.clock import DEFAULT_TZ  # noqa: E402
 from engine.settings import load_settings  # noqa: E402
@@ -70,29 +71,11 @@ from storage.outbox import OutboxMessage  # noqa: E402
 NOW = dt.datetime(2025, 4, 16, 8, 0, tzinfo=DEFAULT_TZ)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-c",
                              "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"])
     wait_for_port(proc, port)
     return proc
-
-
-def wait_for_port(proc: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:  # wait for the port to accept connections
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("aiosmtpd did not start")
 
 
 def cpu_seconds(pid: int) -> float:

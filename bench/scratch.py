@@ -1,11 +1,15 @@
-"""Scratch databases for the benches: an SQLite file in a temporary directory, or a PostgreSQL
+"""Scratch resources for the benches: an SQLite file in a temporary directory, or a PostgreSQL
 database created on the server (from an admin URL) and dropped afterwards, even after a crash
-of an earlier run with the same name."""
+of an earlier run with the same name; a free local port, and a wait for a server to listen
+on it."""
 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,3 +36,24 @@ def pg_scratch(admin_url: str, label: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(proc: subprocess.Popen[bytes], port: int, limit_s: float = 20) -> None:
+    """Return once 127.0.0.1:`port` accepts connections; kill `proc` (the server that should
+    be listening) and exit if it does not within `limit_s`."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit(f"nothing answered on 127.0.0.1:{port} within {limit_s:g} s (server pid "
+                     f"{proc.pid})")

@@ -24,7 +24,6 @@ import datetime as dt
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+from bench.scratch import free_port, wait_for_port  # noqa: E402
 from engine.app import App, build  # noqa: E402
 from engine.clock import DEFAULT_TZ  # noqa: E402
 from engine.settings import load_settings  # noqa: E402
@@ -64,23 +64,6 @@ concurrency = {CONCURRENCY}
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for_port(port: int, limit_s: float = 30) -> None:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"the mail server on port {port} never answered")
-
-
 def states(app: App) -> Counter[str]:
     with app.sessions() as s:
         return Counter(dict(s.execute(select(OutboxMessage.state, func.count())
@@ -92,7 +75,7 @@ def run(n: int, delay_s: float) -> dict[str, float | int]:
     server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "mail.py"), "--serve-slow",
                                str(port), str(delay_s)])
     try:
-        wait_for_port(port)
+        wait_for_port(server, port)
         with tempfile.TemporaryDirectory(prefix="nckh-bench-") as tmp:
             config = Path(tmp) / "nckh.toml"
             config.write_text(CONFIG, encoding="utf-8")

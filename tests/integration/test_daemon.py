@@ -181,7 +181,7 @@ def test_a_second_daemon_on_sqlite_refuses_to_start_with_a_clear_message(sqlite_
     assert daemons.stop_all() == [0]
 
 
-def test_sigterm_while_the_outbox_drains_sends_the_batch_in_hand_and_exits(
+def test_sigterm_while_the_outbox_drains_finishes_the_messages_on_the_wire_and_exits(
         sqlite_url: str, tmp_path: Path) -> None:
     """A long outbox must not hold a stopping daemon: it finishes the messages on the wire,
     leaves the rest pending and unclaimed, and a restart sends each remaining message once."""
