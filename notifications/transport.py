@@ -120,7 +120,7 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
         pending.append(outcome)
         if len(pending) in (1, group):  # start the group's clock; or it is full
             wake.set()
-        if len(pending) >= limit:
+        if len(pending) >= limit and not stopped:  # a stopped recorder would never make room
             room.clear()
 
     async def recorder() -> None:

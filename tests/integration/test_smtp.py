@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -248,6 +252,45 @@ def test_when_recording_fails_sending_stops(inbox: mailserver.Inbox) -> None:
     with pytest.raises(OSError, match="disk full"):
         run_coroutine(deliver_smtp(_outgoing(300), cfg, broken_record))
     assert len(inbox.received) <= _most_unrecorded(cfg)
+
+
+async def _ends_within(seconds: float, work: Coroutine[Any, Any, None]) -> None:
+    """`work`'s own result or error, or a failure (not the suite's timeout) if it hangs."""
+    task = asyncio.create_task(work)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise AssertionError(f"the batch was still going after {seconds} s")
+    await task
+
+
+def test_a_send_finishing_after_recording_failed_does_not_pause_the_batch_forever() -> None:
+    """The send on the wire when recording fails brings the unrecorded outcomes to the pause
+    threshold. Nothing will record them any more: the batch must end, not wait for room."""
+    gate = threading.Event()
+    box = mailserver.Inbox(hold=gate)
+    controller = mailserver.start(box)
+    cfg = SmtpConfig(host="127.0.0.1", port=controller.port, concurrency=1)
+
+    def record_then_fail(outcomes: list[Outcome]) -> None:
+        # Hold the DATA that will bring the waiting outcomes to the threshold, fail meanwhile,
+        # and let that DATA be answered once the recorder is gone.
+        box.target = len(outcomes) + UNRECORDED_PER_CONNECTION - 1
+        deadline = time.monotonic() + 30
+        while box.data_calls <= box.target and time.monotonic() < deadline:
+            time.sleep(0.005)
+        threading.Timer(0.2, gate.set).start()
+        raise OSError("disk full")
+
+    try:
+        with pytest.raises(OSError, match="disk full"):
+            run_coroutine(_ends_within(30, deliver_smtp(_outgoing(300), cfg, record_then_fail)))
+        assert len(box.received) == box.target + 1
+    finally:
+        gate.set()
+        controller.stop()
 
 
 def _dispatcher(app: App) -> Dispatcher:
