@@ -24,6 +24,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+HOLD_LIMIT_S = 120.0  # a held DATA goes on after this even if the test never opens the gate
+
 
 @dataclass
 class Received:
@@ -63,7 +65,7 @@ class Inbox:
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         if self.hold is not None and self.reached.is_set():
-            await asyncio.to_thread(self.hold.wait)
+            await asyncio.to_thread(self.hold.wait, HOLD_LIMIT_S)
         if self.data_replies:
             return self.data_replies.pop(0)
         if self.drop_on == call:

@@ -26,7 +26,7 @@ from notifications.outbox import enqueue
 from storage.outbox import OutboxMessage
 from storage.timers import DaemonHeartbeat, Timer
 from tests.conftest import _empty_pg, local, make_settings
-from tests.integration import mailserver
+from tests.integration import children, mailserver
 from tests.integration.mailfixtures import MAIL_ENV
 
 pytestmark = pytest.mark.slow
@@ -62,9 +62,9 @@ class Daemons:
 
     def start(self) -> subprocess.Popen[bytes]:
         log = self.tmp / f"daemon{len(self.procs)}.log"
-        proc = subprocess.Popen([NCKH, "daemon", "--interval", "0.2", "--log-level", "debug"],
-                                env=self.env, stdout=subprocess.DEVNULL,
-                                stderr=log.open("wb"))
+        with log.open("wb") as err:
+            proc = children.popen([NCKH, "daemon", "--interval", "0.2", "--log-level", "debug"],
+                                  env=self.env, stdout=subprocess.DEVNULL, stderr=err)
         self.procs.append(proc)
         self.logs.append(log)
         return proc
@@ -88,6 +88,25 @@ class Daemons:
                 proc.send_signal(signal.SIGTERM)
         return [proc.wait(timeout=60) for proc in self.procs]
 
+    def kill_all(self) -> None:
+        for proc in self.procs:
+            children.kill(proc)
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., Daemons]]:
+    """Makes `Daemons`; whatever a failed test left running is killed, not left to hold the
+    database or the SMTP server."""
+    made: list[Daemons] = []
+
+    def make(url: str, tmp: Path, mail: str = "", **env: str) -> Daemons:
+        made.append(Daemons(url, tmp, mail, **env))
+        return made[-1]
+
+    yield make
+    for daemons in made:
+        daemons.kill_all()
+
 
 @pytest.fixture
 def pg_app(pg_url: str, tmp_path: Path) -> Iterator[App]:
@@ -103,17 +122,24 @@ def count(app: App, *where: object) -> int:
         return int(s.scalar(select(func.count()).select_from(Timer).where(*where)) or 0)
 
 
+def heartbeat_of(app: App, proc: subprocess.Popen[bytes]) -> str | None:
+    with app.sessions() as s:
+        return s.scalar(select(DaemonHeartbeat.id).where(DaemonHeartbeat.pid == proc.pid))
+
+
 @pytest.mark.postgres
 def test_three_daemons_fire_10000_timers_exactly_once_even_when_one_is_killed(
-        pg_app: App, pg_url: str, tmp_path: Path) -> None:
+        pg_app: App, pg_url: str, tmp_path: Path, spawn: Callable[..., Daemons]) -> None:
     seed_timers(pg_app, 10_000, local(2025, 4, 15, 8), local(2025, 1, 2), per_task=50)
-    daemons = Daemons(pg_url, tmp_path)
+    daemons = spawn(pg_url, tmp_path)
     victim = daemons.start()
     for _ in range(2):
         daemons.start()
-    wait_until(lambda: count(pg_app, Timer.status == "fired") >= 1500, "the first firings")
-    with pg_app.sessions() as s:
-        victim_id = s.scalar(select(DaemonHeartbeat.id).where(DaemonHeartbeat.pid == victim.pid))
+    wait_until(lambda: heartbeat_of(pg_app, victim) is not None, "the victim's heartbeat")
+    victim_id = heartbeat_of(pg_app, victim)
+    # Killed mid-work, not before it began: the victim started last, on a busy machine.
+    wait_until(lambda: count(pg_app, Timer.fired_by == victim_id) >= 100
+               and count(pg_app, Timer.status == "fired") >= 1500, "the first firings")
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
     with pg_app.sessions() as s:
@@ -135,13 +161,13 @@ def test_three_daemons_fire_10000_timers_exactly_once_even_when_one_is_killed(
     assert sum(logged.values()) >= 10_000 - by[victim_id]
 
 
-def test_sigterm_exits_0_and_a_restart_continues_where_it_stopped(sqlite_url: str,
-                                                                  tmp_path: Path) -> None:
+def test_sigterm_exits_0_and_a_restart_continues_where_it_stopped(
+        sqlite_url: str, tmp_path: Path, spawn: Callable[..., Daemons]) -> None:
     app = build_scheduling_app(make_settings(sqlite_url, tmp_path))
     small_province(app, local(2025, 1, 2))
     # Enough that the first daemon is still busy when SIGTERM comes: it fires thousands a second.
     seed_timers(app, 6_000, local(2025, 4, 15, 8), local(2025, 1, 2), per_task=500)
-    daemons = Daemons(sqlite_url, tmp_path)
+    daemons = spawn(sqlite_url, tmp_path)
     first = daemons.start()
     wait_until(lambda: count(app, Timer.status == "fired") >= 200, "the first firings")
     first.send_signal(signal.SIGTERM)
@@ -160,9 +186,9 @@ def test_sigterm_exits_0_and_a_restart_continues_where_it_stopped(sqlite_url: st
     app.close()
 
 
-def test_a_second_daemon_on_sqlite_refuses_to_start_with_a_clear_message(sqlite_url: str,
-                                                                         tmp_path: Path) -> None:
-    daemons = Daemons(sqlite_url, tmp_path)
+def test_a_second_daemon_on_sqlite_refuses_to_start_with_a_clear_message(
+        sqlite_url: str, tmp_path: Path, spawn: Callable[..., Daemons]) -> None:
+    daemons = spawn(sqlite_url, tmp_path)
     daemons.start()
     app = build_scheduling_app(make_settings(sqlite_url, tmp_path))
 
@@ -182,7 +208,7 @@ def test_a_second_daemon_on_sqlite_refuses_to_start_with_a_clear_message(sqlite_
 
 
 def test_sigterm_while_the_outbox_drains_finishes_the_messages_on_the_wire_and_exits(
-        sqlite_url: str, tmp_path: Path) -> None:
+        sqlite_url: str, tmp_path: Path, spawn: Callable[..., Daemons]) -> None:
     """A long outbox must not hold a stopping daemon: it finishes the messages on the wire,
     leaves the rest pending and unclaimed, and a restart sends each remaining message once."""
     n, target, connections = 1000, 110, 4  # the target falls inside the sixth batch of 20
@@ -195,7 +221,7 @@ def test_sigterm_while_the_outbox_drains_finishes_the_messages_on_the_wire_and_e
             for i in range(n):
                 enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=local(2025, 4, 1),
                         dedupe_key=f"drain:{i}")
-        daemons = Daemons(sqlite_url, tmp_path,
+        daemons = spawn(sqlite_url, tmp_path,
                           mail=f'digest_weekday = "off"\nbatch_size = 20\n'
                                f'concurrency = {connections}',
                           NCKH_SMTP_HOST="127.0.0.1", NCKH_SMTP_PORT=str(controller.port),
@@ -219,4 +245,5 @@ def test_sigterm_while_the_outbox_drains_finishes_the_messages_on_the_wire_and_e
         assert sorted(Counter(box.message_ids()).values()) == [1] * n  # each exactly once
         app.close()
     finally:
+        gate.set()  # a failed assertion must not leave the server's DATA waiting
         controller.stop()

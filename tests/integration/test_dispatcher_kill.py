@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -22,7 +21,7 @@ from notifications import wiring
 from notifications.outbox import enqueue
 from storage.outbox import OutboxMessage
 from tests.conftest import make_settings
-from tests.integration import mailserver
+from tests.integration import children, mailserver
 from tests.integration.mailfixtures import MAIL_ENV, T0
 
 N = 1000
@@ -49,14 +48,14 @@ def test_sigkill_mid_batch_then_restart_delivers_everything_duplicates_share_mes
             for i in range(N):
                 enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=T0,
                         dedupe_key=f"kill:{i}")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.dispatch_worker", T0.isoformat()],
-            cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE)
+        with (tmp_path / "worker.log").open("wb") as log:  # not a pipe: nobody reads it
+            proc = children.popen(
+                [sys.executable, "-m", "tests.integration.dispatch_worker", T0.isoformat()],
+                cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=log)
         try:
             assert box.reached.wait(timeout=120), "the dispatcher never got going"
-            os.kill(proc.pid, signal.SIGKILL)
         finally:
+            os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=60)
         assert proc.returncode == -signal.SIGKILL
         with app.sessions() as s:
