@@ -63,7 +63,7 @@ from engine.clock import DEFAULT_TZ  # noqa: E402
 from engine.settings import load_settings  # noqa: E402
 from notifications import wiring  # noqa: E402
 from notifications.config import SmtpConfig  # noqa: E402
-from notifications.dispatcher import run_coroutine  # noqa: E402
+from notifications.dispatcher import Dispatcher, run_coroutine  # noqa: E402
 from notifications.outbox import enqueue  # noqa: E402
 from notifications.transport import Outgoing, deliver_smtp  # noqa: E402
 from storage.outbox import OutboxMessage  # noqa: E402
@@ -195,6 +195,7 @@ def dispatch(port: int, n: int, concurrency: int, server_pid: int,
         app = build(settings, install=False)
         wiring.install(app)
         dispatcher = app.extras["notifications.dispatcher"]
+        assert isinstance(dispatcher, Dispatcher)
         dispatcher.check()  # template check is start-up cost, not throughput
         with app.engine.transaction() as s:
             for i in range(n):

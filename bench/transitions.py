@@ -36,7 +36,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine as DbEngine  # noqa: E402
-from sqlalchemy import func, insert, select, update  # noqa: E402
+from sqlalchemy import delete, func, insert, select, update  # noqa: E402
 
 from bench.scratch import pg_scratch, sqlite_url  # noqa: E402
 from engine.app import App, build  # noqa: E402
@@ -51,8 +51,9 @@ from workflows.model import due_on  # noqa: E402
 from workflows.registry import Registry  # noqa: E402
 
 OFFICE, COUNCIL, HEAD, PI = ("office@b.vn", "council@b.vn", "head@b.vn", "pi@b.vn")
-LIFECYCLE = (("approve_outline", OFFICE, {}), ("start", HEAD, {}), ("accept", COUNCIL, {}),
-             ("publish", PI, {"url": "https://bvdk.example.vn/kq"}))
+LIFECYCLE: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("approve_outline", OFFICE, {}), ("start", HEAD, {}), ("accept", COUNCIL, {}),
+    ("publish", PI, {"url": "https://bvdk.example.vn/kq"}))
 T0 = dt.datetime(2025, 2, 3, 8, tzinfo=DEFAULT_TZ)
 
 
@@ -164,7 +165,7 @@ def bench_backend(url: str, n: int, data_dir: Path) -> dict[str, Any]:
         run_engine(app, max(5, n // 20))  # warm up caches and connections, then start over
         with app.db.begin() as conn:
             for model in (Deadline, HistoryEntry, Task):
-                conn.execute(model.__table__.delete())
+                conn.execute(delete(model))
         engine_s = run_engine(app, n)
         floor_s = run_floor(app.db, n)
         check_same_rows(app.db, n)
