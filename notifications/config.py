@@ -21,6 +21,7 @@ The `[smtp]` keys and `NCKH_SMTP_*`/`NCKH_MAIL_FROM`/`NCKH_OFFICE_EMAIL` are par
 from __future__ import annotations
 
 import datetime as dt
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,21 @@ def _path(value: Any) -> Path | None:
     return Path(str(value)).expanduser() if value else None
 
 
+def _ca_file(value: Any) -> str | None:
+    """The extra CA file, checked now: a typo should stop `nckh` at start with one line, not
+    fail every connection of every batch later."""
+    if not value:
+        return None
+    path = str(value)
+    try:
+        ssl.create_default_context(cafile=path)
+    except ssl.SSLError:
+        raise InputError(f"invalid [mail] ca_file = {path!r}: no PEM certificate in it") from None
+    except OSError as exc:
+        raise InputError(f"invalid [mail] ca_file = {path!r}: {exc.strerror or exc}") from None
+    return path
+
+
 def mail_config(settings: Settings) -> MailConfig:
     m = settings.section("mail")
     smtp_section = settings.section("smtp")
@@ -90,7 +106,7 @@ def mail_config(settings: Settings) -> MailConfig:
             host=settings.smtp_host,
             port=settings.smtp_port or DEFAULT_PORTS[settings.smtp_tls],
             tls=settings.smtp_tls, user=settings.smtp_user, password=settings.smtp_password,
-            ca_file=str(m.get("ca_file") or smtp_section.get("ca_file") or "") or None,
+            ca_file=_ca_file(m.get("ca_file") or smtp_section.get("ca_file")),
             timeout_s=_num(m, "timeout_s", 30, 1, 600),
             concurrency=int(_num(m, "concurrency", 4, 1, 32)),
         )

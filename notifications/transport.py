@@ -156,8 +156,8 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
                     return
                 item = queue.get_nowait()
                 if client is None:
-                    client = make_client(cfg)
                     try:
+                        client = make_client(cfg)
                         async with asyncio.timeout(cfg.timeout_s):
                             await client.connect()
                     except Exception as exc:

@@ -60,6 +60,20 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     assert snapshot(env["NCKH_DATABASE_URL"]) == before
 
 
+def test_a_missing_ca_file_stops_the_daemon_at_start_with_one_line(
+        env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "nckh.toml"
+    config.write_text('[mail]\nca_file = "/etc/nckh/no-such-ca.pem"\n', encoding="utf-8")
+    bad = {**env, "NCKH_CONFIG": str(config), "NCKH_SMTP_HOST": "127.0.0.1"}
+    before = snapshot(env["NCKH_DATABASE_URL"])
+    for args in (["daemon"], ["tick"]):
+        result = nckh(bad, *args)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == ("nckh: invalid [mail] ca_file = '/etc/nckh/no-such-ca.pem': "
+                                 "No such file or directory\n")
+    assert snapshot(env["NCKH_DATABASE_URL"]) == before
+
+
 def test_a_broken_template_fails_mail_check_and_tick_before_anything_is_sent(
         env: dict[str, str], tmp_path: Path) -> None:
     overrides = tmp_path / "templates" / "vi"

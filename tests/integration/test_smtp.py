@@ -344,3 +344,16 @@ def test_a_release_leaves_alone_a_row_another_dispatcher_reclaimed(
         assert len(inbox.received) == 3
     finally:
         app.close()
+
+
+def test_a_client_that_cannot_be_built_is_a_connection_failure_not_a_crash(
+        inbox: mailserver.Inbox, tmp_path: Path) -> None:
+    """The CA file checked at start disappeared since: each message is kept for a retry."""
+    cfg = SmtpConfig(host="127.0.0.1", port=inbox.port,  # type: ignore[attr-defined]
+                     tls="starttls", ca_file=str(tmp_path / "gone.pem"))
+    outcomes: list[Outcome] = []
+    run_coroutine(deliver_smtp(_outgoing(10), cfg, outcomes.extend))
+    assert sorted(o.id for o in outcomes) == list(range(10)) and inbox.received == []
+    assert {o.state for o in outcomes} == {"retry"}
+    assert all(o.error and "cannot connect to 127.0.0.1:" in o.error and
+               "FileNotFoundError" in o.error for o in outcomes)
