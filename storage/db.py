@@ -22,6 +22,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.errors import InputError
 
 SQLITE_BUSY_TIMEOUT_S = 15
+# PostgreSQL waits for a row lock for ever by default. A transaction left open elsewhere (a psql
+# BEGIN, a stuck client) would then hold a daemon's pass, every later pass and its shutdown; with
+# a bound the statement fails, the timer or message is retried later, and the rest go on.
+PG_LOCK_TIMEOUT_S = 30.0
+PG_CONNECT_TIMEOUT_S = 10
 
 
 def normalise_url(url: str) -> str:
@@ -49,7 +54,14 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        # The URL's own `options` come after ours: a lock_timeout set there wins.
+        options = f"-c lock_timeout={int(PG_LOCK_TIMEOUT_S * 1000)}"
+        given = parsed.query.get("options")
+        if given:
+            options += " " + (given if isinstance(given, str) else " ".join(given))
+        return create_engine(parsed.difference_update_query(["options"]), echo=echo,
+                             pool_pre_ping=True, connect_args={
+                                 "connect_timeout": PG_CONNECT_TIMEOUT_S, "options": options})
     raise InputError(f"unsupported database '{backend}': use sqlite:///PATH or postgresql://…")
 
 
