@@ -149,7 +149,7 @@ class TimerService:
         with self.db.connect() as conn:
             for i in range(0, len(ids), GROUP):
                 if stop():
-                    self.release(ids[i:])
+                    self._release(conn, ids[i:])
                     return [*outcomes, *["released"] * (len(ids) - i)]
                 group = ids[i:i + GROUP]
                 try:
@@ -184,13 +184,14 @@ class TimerService:
             # locks its tasks in ascending order, so two daemons' groups cannot deadlock.
             return [timer_id for _, timer_id in sorted(claimed)]
 
-    def release(self, ids: list[int]) -> None:
-        """Hand back claimed timers we will not fire (shutdown): others need not wait."""
-        if ids:
-            with self.engine.transaction() as s:
-                s.execute(update(Timer).where(Timer.id.in_(ids), Timer.done_at.is_(None),
-                                              Timer.claimed_by == self.worker)
-                          .values(claimed_by=None, lease_until=None))
+    def _release(self, conn: Connection, ids: list[int]) -> None:
+        """Hand back claimed timers we will not fire (shutdown): others need not wait. Over the
+        connection in hand: with every pooled connection held by a sweep thread, asking the pool
+        for another would wait out its timeout."""
+        conn.execute(update(Timer).where(Timer.id.in_(ids), Timer.done_at.is_(None),
+                                         Timer.claimed_by == self.worker)
+                     .values(claimed_by=None, lease_until=None))
+        conn.commit()
 
     def fire_one(self, timer_id: int, now: dt.datetime) -> str:
         """One timer, one transaction: 'fired', 'skipped', or 'lost' (another worker did it)."""

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import create_engine, func, select, text, update
 
+import storage.db
 from engine.app import App
 from engine.errors import InputError
-from engine.scheduling.testing import OFFICE, Recorder, build_scheduling_app, small_province
+from engine.scheduling.testing import (
+    OFFICE,
+    Recorder,
+    build_scheduling_app,
+    seed_timers,
+    small_province,
+)
+from engine.scheduling.wiring import scheduling_of
 from storage.models import HistoryEntry, Task
 from storage.timers import Timer
-from tests.conftest import local, make_settings
+from tests.conftest import _empty_pg, local, make_settings
 
 PI = "pi.a@syt.example.vn"
 
@@ -172,3 +183,73 @@ def test_a_bad_scheduler_config_stops_the_app_before_it_runs(db_url: str, tmp_pa
     config.write_text("[scheduler]\nsend_at = \"25:00\"\n")
     with pytest.raises(InputError, match=r"config \[scheduler\] send_at: invalid time '25:00'"):
         build_scheduling_app(make_settings(db_url, tmp_path, NCKH_CONFIG=str(config)))
+
+
+@pytest.mark.parametrize("workers", [1, 20])
+def test_a_stop_mid_sweep_hands_back_the_unfired_timers_and_the_next_sweep_fires_them(
+        db_url: str, tmp_path: Path, workers: int) -> None:
+    """20 sweep threads hold more connections than the pool has (15 on PostgreSQL): handing
+    back their claims must not need one more."""
+    config = tmp_path / "nckh.toml"
+    config.write_text("[scheduler]\nobligations = []\nreports = {}\nquota_check = \"off\"\n"
+                      f"workers = {workers}\nbatch = 2000\n")
+    app = build_scheduling_app(make_settings(db_url, tmp_path, NCKH_CONFIG=str(config)))
+    try:
+        small_province(app, local(2025, 1, 2))
+        seed_timers(app, 2000, local(2025, 4, 15, 8), local(2025, 1, 2), per_task=10)
+        looked = itertools.count()
+        now = local(2025, 4, 15, 9)
+        first = scheduling_of(app).timers.sweep(now, lambda: next(looked) >= workers + 2)
+        with app.sessions() as s:
+            status = Counter(s.scalars(select(Timer.status)))
+            held = s.scalar(select(func.count()).select_from(Timer).where(
+                Timer.claimed_by.is_not(None)))
+        assert 0 < first["fired"] < 2000 and status["fired"] == first["fired"]
+        assert held == 0  # handed back: the next sweep need not wait for a lease to end
+        second = scheduling_of(app).timers.sweep(now)
+        assert first["fired"] + second["fired"] == 2000
+        with app.sessions() as s:
+            assert Counter(s.scalars(select(Timer.status))) == {"fired": 2000}
+    finally:
+        app.close()
+
+
+@pytest.mark.postgres
+def test_a_task_locked_by_another_session_delays_only_its_own_timers(
+        pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone left a transaction open on a task (a psql BEGIN): the sweep gives up on that
+    task's timers after the lock timeout instead of waiting for ever, fires the others, and
+    fires the held ones once the lock is gone."""
+    monkeypatch.setattr(storage.db, "PG_LOCK_TIMEOUT_S", 0.5)
+    _empty_pg(pg_url)
+    config = tmp_path / "nckh.toml"
+    config.write_text("[scheduler]\nobligations = []\nreports = {}\nquota_check = \"off\"\n"
+                      "workers = 1\n")
+    app = build_scheduling_app(make_settings(pg_url, tmp_path, NCKH_CONFIG=str(config)))
+    other = create_engine(pg_url)
+    try:
+        small_province(app, local(2025, 1, 2))
+        locked, free = seed_timers(app, 20, local(2025, 4, 15, 8), local(2025, 1, 2),
+                                   per_task=10)
+        now = local(2025, 4, 15, 9)
+        sweep = scheduling_of(app).timers.sweep
+        with other.connect() as psql:
+            psql.execute(text("SELECT id FROM task WHERE id = :t FOR UPDATE"), {"t": locked})
+            pool = ThreadPoolExecutor(1)
+            try:
+                counts = pool.submit(sweep, now).result(timeout=60)  # not for ever
+            finally:
+                psql.rollback()  # first: a sweep still waiting would hold the shutdown
+                pool.shutdown()
+        assert (counts["fired"], counts["failed"]) == (10, 10)
+        with app.sessions() as s:
+            pending = set(s.scalars(select(Timer.task_id).where(Timer.done_at.is_(None))))
+        assert pending == {locked}
+        later = now + dt.timedelta(seconds=scheduling_of(app).config.lease_s + 1)
+        assert sweep(later)["fired"] == 10  # after their lease, with the lock gone
+        with app.sessions() as s:
+            assert Counter(s.scalars(select(Timer.task_id).where(
+                Timer.status == "fired"))) == {locked: 10, free: 10}
+    finally:
+        other.dispose()
+        app.close()
