@@ -39,6 +39,7 @@ from engine.scheduling.wiring import Scheduling, scheduling_of
 from storage.timers import DaemonHeartbeat
 
 log = logging.getLogger("nckh.daemon")
+STOP_POLL_S = 0.2  # how often the main thread looks for a signal (passes see it at once)
 
 
 class JsonFormatter(logging.Formatter):
@@ -101,7 +102,7 @@ class Daemon:
     clock: Clock
     interval_s: float
     worker: str = field(default_factory=new_worker_id)
-    _stop: threading.Event = field(default_factory=threading.Event)
+    _signal: int | None = None  # written by the signal handler only
     _pass_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -140,10 +141,10 @@ class Daemon:
         if not self._pass_lock.acquire(blocking=False):
             return None  # a pass is running; it will see everything due
         try:
-            if self._stop.is_set():
+            if self.stopping():
                 return None
             now = self.clock.now()
-            counts = self.app.tick(now, self._stop.is_set)
+            counts = self.app.tick(now, self.stopping)
             fired = int(counts.get("timers", {}).get("fired", 0))
             self.beat(fired=fired, passes=1)
             if any(v for c in counts.values() for v in c.values()):
@@ -162,9 +163,14 @@ class Daemon:
         except Exception:
             log.exception("heartbeat failed", extra={"fields": {"worker": self.worker}})
 
+    def stopping(self) -> bool:
+        return self._signal is not None
+
     def request_stop(self, signum: int, _frame: FrameType | None) -> None:
-        self._stop.set()  # first: a "stopping" line means the flag is up
-        log.info("stopping", extra={"fields": {"worker": self.worker, "signal": signum}})
+        # A plain store and nothing else: the handler runs between two bytecodes of the main
+        # thread, which may hold a lock just then (threading.Event.wait holds its own), so
+        # setting an Event or logging here could wait forever on our own thread.
+        self._signal = signum
 
     def run(self) -> int:
         from apscheduler.schedulers.background import BackgroundScheduler
@@ -193,8 +199,10 @@ class Daemon:
             "database": self.app.db.dialect.name, "now": self.clock.now().isoformat()}})
         sched.start()
         try:
-            while not self._stop.wait(timeout=1.0):
-                pass
+            while not self.stopping():
+                time.sleep(STOP_POLL_S)
+            log.info("stopping", extra={"fields": {"worker": self.worker,
+                                                   "signal": self._signal}})
         finally:
             sched.shutdown(wait=True)
             self.beat(stopped=True)
