@@ -16,6 +16,7 @@ while the first one's heartbeat is fresh (and, on the same host, its process is 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -27,6 +28,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from select import select as wait_readable
 from types import FrameType
 from typing import Any
 
@@ -39,7 +41,6 @@ from engine.scheduling.wiring import Scheduling, scheduling_of
 from storage.timers import DaemonHeartbeat
 
 log = logging.getLogger("nckh.daemon")
-STOP_POLL_S = 0.2  # how often the main thread looks for a signal (passes see it at once)
 
 
 class JsonFormatter(logging.Formatter):
@@ -163,6 +164,24 @@ class Daemon:
         except Exception:
             log.exception("heartbeat failed", extra={"fields": {"worker": self.worker}})
 
+    def _wait_for_signal(self) -> None:
+        """Sleep until a stop signal has been handled. The self-pipe: Python writes a byte for
+        each signal to the wakeup socket before the handler runs, so a signal that comes before
+        `select` still wakes it, and no lock is shared with the handler."""
+        wake, notify = socket.socketpair()
+        wake.setblocking(False)
+        notify.setblocking(False)
+        previous = signal.set_wakeup_fd(notify.fileno())
+        try:
+            while not self.stopping():
+                wait_readable([wake], [], [], 1.0)
+                with contextlib.suppress(BlockingIOError):
+                    wake.recv(64)
+        finally:
+            signal.set_wakeup_fd(previous)
+            wake.close()
+            notify.close()
+
     def stopping(self) -> bool:
         return self._signal is not None
 
@@ -199,8 +218,7 @@ class Daemon:
             "database": self.app.db.dialect.name, "now": self.clock.now().isoformat()}})
         sched.start()
         try:
-            while not self.stopping():
-                time.sleep(STOP_POLL_S)
+            self._wait_for_signal()
             log.info("stopping", extra={"fields": {"worker": self.worker,
                                                    "signal": self._signal}})
         finally:
