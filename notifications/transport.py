@@ -188,7 +188,11 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
 
     rec = asyncio.create_task(recorder())
     try:
-        await asyncio.gather(*(worker() for _ in range(min(cfg.concurrency, len(items)))))
+        # A worker's own fault ends that worker only: the others finish the batch and their
+        # outcomes are recorded before the fault is raised (gather would otherwise leave them
+        # sending, unrecorded, until the loop closed).
+        ended = await asyncio.gather(*(worker() for _ in range(min(cfg.concurrency, len(items)))),
+                                     return_exceptions=True)
         halted = stop()
         while not queue.empty():
             item = queue.get_nowait()
@@ -201,6 +205,9 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
         finished = True
         wake.set()
         await rec
+    for result in ended:
+        if isinstance(result, BaseException):
+            raise result
 
 
 def deliver_maildir(items: Sequence[Outgoing], maildir: Path,

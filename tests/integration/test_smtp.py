@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from engine.app import App, build
-from notifications import wiring
+from notifications import transport, wiring
 from notifications.config import SmtpConfig
 from notifications.dispatcher import Dispatcher, run_coroutine
 from notifications.outbox import Outcome, enqueue
@@ -357,3 +357,22 @@ def test_a_client_that_cannot_be_built_is_a_connection_failure_not_a_crash(
     assert {o.state for o in outcomes} == {"retry"}
     assert all(o.error and "cannot connect to 127.0.0.1:" in o.error and
                "FileNotFoundError" in o.error for o in outcomes)
+
+
+def test_a_fault_in_one_connection_leaves_the_others_to_finish_and_be_recorded(
+        inbox: mailserver.Inbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug that escapes one worker (here: in sorting out a 421) must not strand the messages
+    the other connections are sending: they finish, are recorded, then the fault is raised."""
+    cfg = SmtpConfig(host="127.0.0.1", port=inbox.port)  # type: ignore[attr-defined]
+    inbox.data_replies = ["421 busy"]
+
+    def broken_classify(exc: BaseException) -> str:
+        raise RuntimeError("a bug in classify")
+
+    monkeypatch.setattr(transport, "classify", broken_classify)
+    recorded: list[Outcome] = []
+    with pytest.raises(RuntimeError, match="a bug in classify"):
+        run_coroutine(deliver_smtp(_outgoing(50), cfg, recorded.extend))
+    assert len(inbox.received) == 49  # all but the refused one, which has no outcome
+    assert sorted(o.id for o in recorded if o.state == "sent") == sorted(
+        int(r.message_id.strip("<>").split("@")[0]) for r in inbox.received)
