@@ -222,10 +222,10 @@ def test_sigterm_while_the_outbox_drains_finishes_the_messages_on_the_wire_and_e
                 enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=local(2025, 4, 1),
                         dedupe_key=f"drain:{i}")
         daemons = spawn(sqlite_url, tmp_path,
-                          mail=f'digest_weekday = "off"\nbatch_size = 20\n'
-                               f'concurrency = {connections}',
-                          NCKH_SMTP_HOST="127.0.0.1", NCKH_SMTP_PORT=str(controller.port),
-                          **MAIL_ENV)
+                        mail=f'digest_weekday = "off"\nbatch_size = 20\n'
+                             f'concurrency = {connections}',
+                        NCKH_SMTP_HOST="127.0.0.1", NCKH_SMTP_PORT=str(controller.port),
+                        **MAIL_ENV)
         first = daemons.start()
         assert box.reached.wait(timeout=120), "the daemon never got going"
         first.send_signal(signal.SIGTERM)
