@@ -209,7 +209,7 @@ def dispatch(port: int, n: int, concurrency: int, server_pid: int,
             raise SystemExit(f"dispatcher sent {counts}, expected {n}")
         with app.sessions() as s:
             rows = list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-            messages: list[Outgoing] = [dispatcher.prepare(s, r) for r in rows]
+            messages: list[Outgoing] = [dispatcher.outgoing(r) for r in rows]
             s.rollback()
         app.close()
     return seconds, cpu, messages

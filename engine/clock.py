@@ -8,6 +8,8 @@ that steps back in time would hide double firings.
 from __future__ import annotations
 
 import datetime as dt
+import time
+from collections.abc import Callable
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -26,6 +28,23 @@ class SystemClock:
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(self.tz)
+
+
+class RunningClock:
+    """Starts at a given instant and runs at the speed of real time: `--now` for a daemon, and
+    the clock of one pass (the pass's injected `now` plus the real time elapsed since), which
+    leases are measured on: a claim made a minute into a pass is leased from that minute."""
+
+    def __init__(self, start: dt.datetime,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        if start.tzinfo is None:
+            raise ValueError("RunningClock needs an aware datetime")
+        self.start = start
+        self._monotonic = monotonic
+        self.t0 = monotonic()
+
+    def now(self) -> dt.datetime:
+        return self.start + dt.timedelta(seconds=self._monotonic() - self.t0)
 
 
 class FixedClock:

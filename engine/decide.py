@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import InputError, InvalidData, InvalidTransition, NotAllowed
+from workflows import addresses
 from workflows.machine import CompiledWorkflow, MachineError
 from workflows.model import EventDef, FieldSpec, Workflow, WorkingDays, due_on
 
-EMAIL_RE = re.compile(
-    r"^[^@\s,;<>\"'()\[\]\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
-)
 URL_RE = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
@@ -74,7 +72,7 @@ class Decision:
 
 
 def is_valid_email(text: str) -> bool:
-    return bool(EMAIL_RE.match(text)) and len(text) <= 320
+    return addresses.is_valid(text)
 
 
 def acting_roles(actor: Actor, task: TaskView) -> list[str]:
@@ -229,6 +227,7 @@ def parse_field(spec: FieldSpec, text: str, event: str) -> Any:
             raise InvalidData(f"{where}: '{text}' is not a whole number", field=spec.name) from None
     if spec.type == "url" and not URL_RE.match(text):
         raise InvalidData(f"{where}: '{text}' is not an http(s) URL", field=spec.name)
-    if spec.type == "email" and not is_valid_email(text):
-        raise InvalidData(f"{where}: '{text}' is not an e-mail address", field=spec.name)
+    if spec.type == "email" and (reason := addresses.problem(text.lower())) is not None:
+        raise InvalidData(f"{where}: '{text}' is not an e-mail address: {reason}",
+                          field=spec.name)
     return text

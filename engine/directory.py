@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from engine.decide import is_valid_email
 from engine.errors import InputError, NotFound
 from storage.models import Person, Unit
+from workflows import addresses
 
 PERSON_ROLES = ("office", "council", "unit_head", "pi")
 UNIT_KINDS = ("public", "private")
@@ -39,10 +39,7 @@ class UnitInput:
 
 
 def normalise_email(text: str, *, what: str = "e-mail") -> str:
-    email = text.strip().lower()
-    if not is_valid_email(email):
-        raise InputError(f"invalid {what} '{text}'")
-    return email
+    return addresses.normalise(text, what=what)
 
 
 def validate_unit(data: UnitInput) -> UnitInput:

@@ -160,6 +160,15 @@ def check_smtp(settings: Settings) -> Check:
 def check_addresses(settings: Settings) -> Check:
     """Mail goes out, but does it reach the office and carry a real sender? Only warnings: the
     embedded default (a maildir, no office address) is a valid way to try nckh."""
+    from workflows.addresses import problem
+
+    for what, value, key in (("sender", settings.mail_from, "NCKH_MAIL_FROM / mail_from"),
+                             ("office", settings.office_email, "NCKH_OFFICE_EMAIL / "
+                                                               "office_email")):
+        reason = problem(value.strip().lower()) if value else None
+        if reason is not None:
+            return Check("mail addresses", "fail", f"{what} address '{value}': {reason}",
+                         f"set {key} to an address the mail server accepts")
     problems: list[str] = []
     fixes: list[str] = []
     if not settings.office_email:

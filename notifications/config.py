@@ -29,6 +29,7 @@ from typing import Any
 
 from engine.errors import InputError
 from engine.settings import Settings
+from workflows import addresses
 
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 
@@ -59,7 +60,8 @@ class MailConfig:
     lease: dt.timedelta = dt.timedelta(minutes=5)
     retry_base: dt.timedelta = dt.timedelta(minutes=1)
     retry_cap: dt.timedelta = dt.timedelta(hours=1)
-    give_up_after: dt.timedelta = dt.timedelta(days=3)
+    give_up_after: dt.timedelta = dt.timedelta(days=3)  # since the first attempt
+    max_attempts: int = 5  # a message dies only after this many attempts *and* give_up_after
     digest_weekday: int | None = 0  # Monday; None: no digest
     digest_hour: int = 8
 
@@ -115,12 +117,16 @@ def mail_config(settings: Settings) -> MailConfig:
         "agency": str(m.get("office_agency", "Sở Y tế")),
         "department": str(m.get("office_department", "Phòng Nghiệp vụ Y")),
         "prefix": str(m.get("subject_prefix", "Sở Y tế")),
-        "email": settings.office_email or "",
+        "email": addresses.normalise(settings.office_email, what="office address "
+                                     "(NCKH_OFFICE_EMAIL / office_email)")
+        if settings.office_email else "",
         "phone": str(m.get("office_phone", "")),
         "address": str(m.get("office_address", "")),
     }
     return MailConfig(
-        mail_from=settings.mail_from,
+        # Checked at start: a malformed sender would make every message undeliverable.
+        mail_from=addresses.normalise(settings.mail_from,
+                                      what="sender address (NCKH_MAIL_FROM / mail_from)"),
         office=office,
         plan_reference=str(m["plan_reference"]) if m.get("plan_reference") else None,
         lang=lang,
@@ -129,10 +135,11 @@ def mail_config(settings: Settings) -> MailConfig:
         templates_dir=_path(m.get("templates_dir")),
         kinds_file=_path(m.get("kinds_file")),
         batch_size=int(_num(m, "batch_size", 200, 1, 5000)),
-        lease=dt.timedelta(seconds=_num(m, "lease_s", 300, 10, 86400)),
+        lease=dt.timedelta(seconds=_num(m, "lease_s", 300, 1, 86400)),
         retry_base=dt.timedelta(seconds=_num(m, "retry_base_s", 60, 1, 86400)),
         retry_cap=dt.timedelta(seconds=_num(m, "retry_cap_s", 3600, 1, 86400)),
         give_up_after=dt.timedelta(hours=_num(m, "give_up_after_h", 72, 1, 24 * 30)),
+        max_attempts=int(_num(m, "max_attempts", 5, 1, 1000)),
         digest_weekday=None if weekday in (None, "", "off") else int(_num(m, "digest_weekday",
                                                                          0, 0, 6)),
         digest_hour=int(_num(m, "digest_hour", 8, 0, 23)),

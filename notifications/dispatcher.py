@@ -16,27 +16,39 @@ import logging
 import os
 import random
 import socket
+import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from engine.clock import RunningClock
 from engine.errors import InputError
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
 from notifications.context import _jsonable_recipients, build_context
 from notifications.digest import enqueue_digest
-from notifications.message import BadMessage, build_message, calendar_file, message_id_for
-from notifications.outbox import Outcome, due_rows, record
+from notifications.message import (
+    BadMessage,
+    build_message,
+    calendar_file,
+    domain_of,
+    message_id_for,
+)
+from notifications.outbox import Outcome, record
 from notifications.recipients import NoRecipients, resolve
 from notifications.render import Renderer, TemplateProblem
 from notifications.samples import all_samples
 from notifications.transport import Outgoing, deliver_maildir, deliver_smtp
 from storage.db import transaction
+from storage.leases import LeaseKeeper
 from storage.models import Task, Unit
-from storage.outbox import OutboxAttachment, OutboxMessage
+from storage.outbox import OutboxMessage, claim_due, renew_claims, store_renderings
+from workflows import addresses
 from workflows.model import WorkingDays
 
 log = logging.getLogger("nckh.mail")
@@ -58,7 +70,8 @@ class Dispatcher:
     def __init__(self, sessions: sessionmaker[Session], cfg: MailConfig, catalog: Catalog,
                  renderer: Renderer, *, tz: dt.tzinfo, owner: str | None = None,
                  rng: random.Random | None = None,
-                 working_days: Callable[[], WorkingDays | None] = lambda: None) -> None:
+                 working_days: Callable[[], WorkingDays | None] = lambda: None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.sessions = sessions
         bind = sessions.kw["bind"]
         assert isinstance(bind, Engine), "the dispatcher needs a session factory bound to an engine"
@@ -67,7 +80,9 @@ class Dispatcher:
         self.catalog = catalog
         self.renderer = renderer
         self.tz = tz
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}"
+        # Unique per dispatcher, not per process: a claim is proof of nothing to a twin.
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.monotonic = monotonic
         self.rng = rng or random.Random()
         self.working_days = working_days  # read at each pass: the scheduler installs its calendar
         self._checked = False
@@ -95,35 +110,64 @@ class Dispatcher:
             counts["digest"] += enqueue_digest(s, self.cfg, now=now, tz=self.tz,
                                                lang=self.cfg.lang, catalog=self.catalog,
                                                working_days=self.working_days())
+        clock = RunningClock(now, self.monotonic)  # leases run from each claim, not the pass
         for _ in range(MAX_BATCHES_PER_TICK):
             if stop():
                 break
-            batch, failed = self.claim(now)
+            batch, failed = self.claim(clock.now())
             counts["dead"] += failed
-            if not batch:
-                if not failed:
-                    break
+            if not batch.claimed:
+                break
+            if not batch.items:
                 continue
-            counts.update(self.send(batch, now, stop))
+            sent = self.send(batch, now, stop, clock.now)
+            counts.update(sent)
+            if sent.get("deferred"):  # the server cannot be reached: the next pass tries again
+                break
         return dict(counts)
 
-    def claim(self, now: dt.datetime, limit: int | None = None) -> tuple[list[Outgoing], int]:
-        """Lease due rows and prepare their messages; rows that cannot be built die here."""
-        out: list[Outgoing] = []
-        failed = 0
-        with transaction(self.sessions) as s, s.no_autoflush:
-            for row in due_rows(s, now, limit or self.cfg.batch_size):
-                row.state = "sending"
-                row.claimed_by = self.owner
-                row.attempts += 1
-                row.next_attempt_at = now + self.cfg.lease
+    def claim(self, now: dt.datetime, limit: int | None = None) -> tuple[Batch, int]:
+        """Lease due rows (a short transaction), then prepare their messages outside it; rows
+        that cannot be built die here. Returns the batch and how many died."""
+        until = now + self.cfg.lease
+        with self.db.begin() as conn:
+            ids = claim_due(conn, now=now, until=until, owner=self.owner,
+                            limit=limit or self.cfg.batch_size)
+        if not ids:
+            return Batch([], until, 0), 0
+        items, dead = self._prepare(ids)
+        return Batch(items, until, len(ids)), dead
+
+    def _prepare(self, ids: list[int]) -> tuple[list[Outgoing], int]:
+        """Render what was never rendered (in a read transaction: nothing is locked meanwhile),
+        build every message, then store the new renderings and the deaths in one short write,
+        guarded by our lease."""
+        items: list[Outgoing] = []
+        renderings: list[dict[str, Any]] = []
+        calendars: list[dict[str, Any]] = []
+        dead: list[dict[str, Any]] = []
+        with self.sessions() as s, s.no_autoflush:
+            rows = s.scalars(select(OutboxMessage).where(
+                OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == self.owner,
+                OutboxMessage.state == "sending")
+                .options(selectinload(OutboxMessage.attachments)).order_by(OutboxMessage.id))
+            for row in rows:
                 try:
-                    out.append(self.prepare(s, row))
+                    fresh = row.subject is None
+                    frozen = self._render(s, row) if fresh else Frozen.of(row)
+                    items.append(self.outgoing(row, frozen))
                 except (NoRecipients, BadMessage, InputError) as exc:
-                    row.state, row.last_error, row.claimed_by = "dead", str(exc), None
+                    dead.append({"b_id": row.id, "b_error": str(exc)})
                     log.warning("outbox %s (%s) is dead: %s", row.id, row.kind, exc)
-                    failed += 1
-        return out, failed
+                    continue
+                if fresh:
+                    renderings.append(frozen.values(row.id))
+                    if frozen.calendar is not None:
+                        calendars.append({"outbox_id": row.id, **frozen.calendar})
+        if renderings or dead:
+            with self.db.begin() as conn:
+                store_renderings(conn, renderings, calendars, dead, owner=self.owner)
+        return items, len(dead)
 
     def _calendar_day(self, deadline: Mapping[str, Any]) -> dt.date:
         """The day the calendar entry goes on: the date itself for "by D", and for "before D"
@@ -137,68 +181,144 @@ class Dispatcher:
             day -= dt.timedelta(days=1)
         return day
 
-    def prepare(self, s: Session, row: OutboxMessage) -> Outgoing:
+    def _render(self, s: Session, row: OutboxMessage) -> Frozen:
+        """The message as it will be sent every time: recipients, subject, bodies, calendar
+        file and Message-ID, from the row's facts and what the directory says now."""
         spec = self.catalog.kind(row.kind)
-        if row.subject is None:
-            task = s.get(Task, row.task_id) if row.task_id is not None else None
-            unit = task.unit if task is not None else (
-                s.get(Unit, int(row.context["unit_id"])) if row.context.get("unit_id") else None)
-            recipients = resolve(s, spec, task=task, unit=unit, office=self.cfg.office,
-                                 addressed=row.addressed_to)
-            today = row.created_at.astimezone(self.tz).date()
-            context = build_context(
-                s, kind=row.kind, lang=row.lang, task=task, unit=unit, facts=row.context,
-                recipients=recipients, cfg=self.cfg, catalog=self.catalog, today=today,
-                tz=self.tz)
-            if row.kind == "report":
-                context["report"] = {**(context["report"] or {}),
-                                     "files": [a.filename for a in row.attachments]}
-            rendered = self.renderer.render(row.kind, row.lang, context)
-            row.recipients = _jsonable_recipients(recipients)
-            row.subject, row.body_text, row.body_html = (rendered.subject, rendered.text,
-                                                         rendered.html)
-            row.message_id = message_id_for(row.id, row.created_at, self.cfg.mail_from)
-            deadline = context["deadline"]
-            if spec.calendar and deadline is not None:
-                day = self._calendar_day(deadline)
-                s.add(OutboxAttachment(
-                    outbox_id=row.id, filename=f"han-{day.isoformat()}.ics",
-                    mimetype="text/calendar",
-                    content=calendar_file(
-                        uid=f"nckh-deadline-{row.context.get('deadline_id') or row.id}@"
-                            f"{self.cfg.mail_from.rsplit('@', 1)[-1]}",
-                        summary=rendered.subject, description=rendered.text,
-                        due_on=day, stamp=row.created_at,
-                        organizer=self.cfg.office.get("email") or None)))
-                s.flush()
-                s.refresh(row, ["attachments"])
-        assert row.recipients is not None and row.message_id is not None
+        task = s.get(Task, row.task_id) if row.task_id is not None else None
+        unit = task.unit if task is not None else (
+            s.get(Unit, int(row.context["unit_id"])) if row.context.get("unit_id") else None)
+        recipients = resolve(s, spec, task=task, unit=unit, office=self.cfg.office,
+                             addressed=row.addressed_to)
+        today = row.created_at.astimezone(self.tz).date()
+        context = build_context(
+            s, kind=row.kind, lang=row.lang, task=task, unit=unit, facts=row.context,
+            recipients=recipients, cfg=self.cfg, catalog=self.catalog, today=today, tz=self.tz)
+        if row.kind == "report":
+            context["report"] = {**(context["report"] or {}),
+                                 "files": [a.filename for a in row.attachments]}
+        rendered = self.renderer.render(row.kind, row.lang, context)
+        calendar: dict[str, Any] | None = None
+        deadline = context["deadline"]
+        if spec.calendar and deadline is not None:
+            day = self._calendar_day(deadline)
+            calendar = {"filename": f"han-{day.isoformat()}.ics", "mimetype": "text/calendar",
+                        "content": calendar_file(
+                            uid=f"nckh-deadline-{row.context.get('deadline_id') or row.id}@"
+                                f"{domain_of(self.cfg.mail_from)}",
+                            summary=rendered.subject, description=rendered.text,
+                            due_on=day, stamp=row.created_at,
+                            organizer=self.cfg.office.get("email") or None)}
+        return Frozen(_jsonable_recipients(recipients), rendered.subject, rendered.text,
+                      rendered.html, message_id_for(row.id, row.created_at, self.cfg.mail_from),
+                      calendar)
+
+    def outgoing(self, row: OutboxMessage, frozen: Frozen | None = None) -> Outgoing:
+        """The wire form of a row (of its stored rendering unless `frozen` is given).
+        Recipients whose address cannot be sent to (registered before the address rule, or
+        since) are left out and noted; the others still get the message."""
+        frozen = frozen or Frozen.of(row)
+        to, cc, skipped = sendable(frozen.recipients)
+        if not to:
+            raise NoRecipients(f"no recipient can be sent to ({'; '.join(skipped)})")
+        attachments = [(a.filename, a.content, a.mimetype) for a in row.attachments]
+        if frozen.calendar is not None and not any(a[2] == "text/calendar" for a in attachments):
+            cal = frozen.calendar
+            attachments.append((cal["filename"], cal["content"], cal["mimetype"]))
         office = self.cfg.office
         msg = build_message(
             mail_from=self.cfg.mail_from, from_name=f"{office['department']} – {office['agency']}",
-            reply_to=office.get("email") or None, to=row.recipients["to"],
-            cc=row.recipients["cc"], subject=row.subject or "", text=row.body_text or "",
-            html=row.body_html, message_id=row.message_id, date=row.created_at, kind=row.kind,
-            attachments=[(a.filename, a.content, a.mimetype) for a in row.attachments])
+            reply_to=office.get("email") or None, to=to, cc=cc, subject=frozen.subject,
+            text=frozen.text, html=frozen.html, message_id=frozen.message_id,
+            date=row.created_at, kind=row.kind, attachments=attachments)
         name = f"{row.created_at.astimezone(dt.UTC):%Y%m%dT%H%M%S}-{row.id:08d}-{row.kind}"
-        return Outgoing(row.id, name, self.cfg.mail_from, msg.recipients, msg.data)
+        note = f"not sent to {'; '.join(skipped)}" if skipped else None
+        return Outgoing(row.id, name, self.cfg.mail_from, msg.recipients, msg.data, note)
 
-    def send(self, batch: list[Outgoing], now: dt.datetime,
-             stop: Callable[[], bool] = lambda: False) -> Counter[str]:
+    def send(self, batch: Batch, now: dt.datetime, stop: Callable[[], bool] = lambda: False,
+             clock: Callable[[], dt.datetime] | None = None) -> Counter[str]:
+        """Put the batch on the wire while its lease holds, renewing it as the batch goes; record
+        each outcome as of `now` (the time the batch starts). `clock` reads the time for the
+        lease (default: `now` plus the real time elapsed)."""
         counts: Counter[str] = Counter()
+
+        def renew(ids: list[int], until: dt.datetime) -> list[int]:
+            with self.db.begin() as conn:
+                return renew_claims(conn, ids, owner=self.owner, until=until)
+
+        keeper = LeaseKeeper([i.id for i in batch.items], batch.until, lease=self.cfg.lease,
+                             renew=renew, now=clock or RunningClock(now).now, what="outbox")
 
         def commit(outcomes: list[Outcome]) -> None:
             with self.db.begin() as conn:
                 counts.update(record(conn, outcomes, now=now, base=self.cfg.retry_base,
-                                     cap=self.cfg.retry_cap,
+                                     cap=self.cfg.retry_cap, max_attempts=self.cfg.max_attempts,
                                      give_up_after=self.cfg.give_up_after, rng=self.rng,
                                      owner=self.owner))
+            keeper.done(o.id for o in outcomes)
             for o in outcomes:
                 if o.state not in ("sent", "released"):
                     log.warning("outbox %s: %s (%s)", o.id, o.state, o.error)
 
-        if self.cfg.smtp is None:
-            deliver_maildir(batch, self.cfg.maildir, commit, stop=stop)
-        else:
-            run_coroutine(deliver_smtp(batch, self.cfg.smtp, commit, stop))
+        with keeper:
+            if self.cfg.smtp is None:
+                deliver_maildir(batch.items, self.cfg.maildir, commit, stop=stop,
+                                may_send=keeper.owns)
+            else:
+                run_coroutine(deliver_smtp(batch.items, self.cfg.smtp, commit, stop,
+                                           keeper.owns))
         return counts
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Rows leased to this dispatcher until `until`, ready for the wire (`claimed` counts the
+    rows the claim took, including those that died being prepared)."""
+
+    items: list[Outgoing]
+    until: dt.datetime
+    claimed: int
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """A message's first rendering, stored in its row and sent the same way every time."""
+
+    recipients: dict[str, Any]
+    subject: str
+    text: str
+    html: str | None
+    message_id: str
+    calendar: dict[str, Any] | None = None  # an .ics attachment made with the rendering
+
+    @classmethod
+    def of(cls, row: OutboxMessage) -> Frozen:
+        assert row.recipients is not None and row.message_id is not None
+        return cls(row.recipients, row.subject or "", row.body_text or "", row.body_html,
+                   row.message_id)
+
+    def values(self, row_id: int) -> dict[str, Any]:
+        return {"b_id": row_id, "b_recipients": self.recipients, "b_subject": self.subject,
+                "b_text": self.text, "b_html": self.html, "b_message_id": self.message_id}
+
+
+def sendable(recipients: Mapping[str, Any]) -> tuple[list[dict[str, Any]],
+                                                     list[dict[str, Any]], list[str]]:
+    """(to, cc, notes): the recipients the address rule lets through; copies move up to `to`
+    when every `to` address was left out."""
+    notes: list[str] = []
+
+    def keep(people: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for r in people:
+            reason = addresses.problem(str(r.get("email", "")))
+            if reason is None:
+                out.append(r)
+            else:
+                notes.append(f"{r.get('email')}: {reason}")
+        return out
+
+    to, cc = keep(list(recipients["to"])), keep(list(recipients["cc"]))
+    if not to:
+        to, cc = cc, []
+    return to, cc, notes

@@ -2,20 +2,20 @@
 
 The message is composed here straight into its wire form (CRLF), because the stdlib's
 `EmailMessage` path (header registry, content manager, generator) costs about 0.8 ms per message,
-more than the whole send. The stdlib still does most parts that are subtle: address validation
-(`headerregistry.Address`), encoded display names (`formataddr`), ASCII subject folding
+more than the whole send. The stdlib still does most parts that are subtle: encoded display
+names (`formataddr`), ASCII subject folding
 (`email.header.Header`), RFC 2231 file names and the date; a non-ASCII subject is cut into
 encoded words here (`_encoded_words`, six times faster than `Header`). The structure is the one
 `EmailMessage` builds: text/plain, inside multipart/alternative with text/html, inside
 multipart/mixed with the attachments.
 
 Header safety: names and subjects are collapsed to one line before they reach a header, and every
-address goes through `headerregistry.Address`, which refuses CR/LF or a malformed address
-(`BadMessage`, a permanent failure: retrying cannot fix it). A user string never becomes a raw
-`To:` value, so a comma in a name cannot add a recipient. Every header line then passes one gate,
-`_header`, that refuses non-ASCII and any CR, LF or NUL other than a folding CRLF + space.
-Bodies are 7bit only when they are ASCII with short lines, base64 otherwise; a MIME boundary never
-occurs in any part (checked, not assumed).
+address passes the one address rule registration uses (`workflows.addresses`: ASCII dot-atom, no
+space, CR or LF), else `BadMessage`, a permanent failure: retrying cannot fix it. A user string
+never becomes a raw `To:` value, so a comma in a name cannot add a recipient. Every header line
+then passes one gate, `_header`, that refuses non-ASCII and any CR, LF or NUL other than a folding
+CRLF + space. Bodies are 7bit only when they are ASCII with short lines, base64 otherwise; a MIME
+boundary never occurs in any part (checked, not assumed).
 
 The Message-ID is derived from the outbox row (id and creation time), never random, and so is
 the boundary (from the Message-ID): a message re-sent after a crash is byte for byte the same,
@@ -32,13 +32,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.header import Header
-from email.headerregistry import Address
 from email.utils import encode_rfc2231, format_datetime, formataddr
 from typing import Any
 
 from icalendar import Alarm, Calendar, Event
 
 from notifications.render import oneline
+from workflows import addresses
 
 Attachment = tuple[str, bytes, str]  # (filename, content, "maintype/subtype")
 
@@ -71,16 +71,13 @@ def message_id_for(row_id: int, created_at: dt.datetime, mail_from: str) -> str:
 
 @functools.lru_cache(maxsize=4096)  # a pure function; the sender is the same in every message
 def address(name: str, email: str) -> tuple[str, str]:
-    """(display name, address), checked by `headerregistry.Address` (no CR/LF, well-formed)."""
-    try:
-        checked = Address(display_name=oneline(name), addr_spec=email.strip())
-    except (ValueError, IndexError) as exc:  # headerregistry raises both on bad input
-        raise BadMessage(f"invalid address {email!r}: {exc}") from None
-    if not checked.domain or not checked.username:
-        raise BadMessage(f"invalid address {email!r}: needs a user and a domain")
-    if not checked.addr_spec.isascii():
-        raise BadMessage(f"invalid address {email!r}: not ASCII (SMTPUTF8 is not used)")
-    return checked.display_name, checked.addr_spec
+    """(display name, address), the address checked by the one rule registration uses too
+    (`workflows.addresses`), so nothing registered can fail here."""
+    addr = email.strip()
+    reason = addresses.problem(addr)
+    if reason is not None:
+        raise BadMessage(f"invalid address {email!r}: {reason}")
+    return oneline(name), addr
 
 
 def _header(name: str, value: str) -> str:

@@ -6,14 +6,18 @@ is delivered at least once, every copy carrying the same Message-ID.*
 1. Queue (`enqueue`): the row is inserted in the transaction of its domain event, with
    `INSERT … ON CONFLICT (dedupe_key) DO NOTHING`. A crash before commit loses the event and its
    mail together; the same event published again finds its key and queues nothing.
-2. Claim (`claim`): one transaction moves due rows (pending and due, or `sending` whose lease ran
-   out) to `sending`, pushes `next_attempt_at` to the end of the lease and, on the first claim,
-   resolves the recipients and renders the subject and bodies into the row, with a Message-ID
-   from the row's id. PostgreSQL: `FOR UPDATE SKIP LOCKED`, so several dispatchers share the
-   work; SQLite: `BEGIN IMMEDIATE` serialises claims. A crash after this commit leaves the rows
+2. Claim (`storage.outbox.claim_due`): one short transaction moves due rows (pending and due,
+   or `sending` whose lease ran out) to `sending`, leased to this dispatcher from the moment of
+   the claim. PostgreSQL: `FOR UPDATE SKIP LOCKED`, so several dispatchers share the work;
+   SQLite: `BEGIN IMMEDIATE` serialises claims. A crash after this commit leaves the rows
    `sending`; when the lease expires any dispatcher claims them again.
-3. Send: outside any transaction (SMTP or the maildir).
-4. Record (`record`): outcomes are committed while the batch is still sending, in small groups
+3. Render: outside the claim, in a read transaction; a row's first rendering (recipients,
+   subject, bodies, calendar file, a Message-ID from the row's id) is stored in a short write
+   guarded by the lease, then frozen: a re-send is byte for byte the same message.
+4. Send: outside any transaction (SMTP or the maildir). A keeper renews the lease while the
+   batch is on the wire, and a row goes on the wire only while its lease is known to hold
+   (`storage.leases`): a slow batch is never taken over half-way and sent twice.
+5. Record (`record`): outcomes are committed while the batch is still sending, in small groups
    (a few per SMTP connection, or whatever arrived within 20 ms; `transport.deliver_smtp`), and
    the senders pause when too many wait unrecorded. A crash between the server's `250 OK` and
    this commit re-sends only the messages whose outcome was not committed yet — a bounded few
@@ -22,10 +26,13 @@ is delivered at least once, every copy carrying the same Message-ID.*
    file name again: no duplicate at all.
 
 A dispatcher told to stop releases what it claimed but never tried: back to `pending`, due at
-once, the claim's attempt not counted. Transient failures go back to `pending` with exponential
-backoff and jitter computed from the `now` passed in (tests jump time, nothing sleeps);
-permanent ones, and transient ones older than `give_up_after`, go to `dead` with the server's
-reply. `nckh outbox retry` revives dead rows.
+once, the claim's attempt not counted. A message that never reached a server (it could not be
+reached) is deferred the same way, with backoff: nckh's or the server's downtime never uses up
+a message. Transient failures of the message itself go back to `pending` with exponential
+backoff and jitter computed from the `now` passed in (tests jump time, nothing sleeps); they die
+only after `max_attempts` attempts *and* `give_up_after` since the first attempt (never since
+queueing). Permanent failures go to `dead` with the server's reply. `nckh outbox retry` revives
+dead rows with a fresh budget.
 """
 
 from __future__ import annotations
@@ -39,20 +46,27 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from engine.decide import is_valid_email
 from engine.errors import InputError
 from notifications.catalog import Catalog, load_catalog
 from storage.outbox import OutboxAttachment, OutboxMessage
+from workflows import addresses as address_rule
 
 Attachment = tuple[str, bytes, str]
 
 
 @dataclass(frozen=True)
 class Outcome:
+    """What became of one claimed row. `sent`: the server took it (`error` notes recipients it
+    refused, if any); `retry`: the server answered this message with a transient failure (an
+    attempt); `dead`: a permanent failure; `released`: never tried, the dispatcher is stopping
+    (due at once); `deferred`: never reached a server that could be reached (backoff, no
+    attempt used: downtime never uses up a message); `lost`: the lease was taken over before
+    the row went on the wire (nothing to record: its new holder decides)."""
+
     id: int
-    state: str  # sent | retry | dead | released (never tried: the dispatcher is stopping)
+    state: str
     error: str | None = None
 
 
@@ -100,10 +114,7 @@ def enqueue(
         raise InputError(f"unknown language '{lang}' (expected vi or en)")
     if not dedupe_key or len(dedupe_key) > 255:
         raise InputError("dedupe_key must be 1–255 characters")
-    addresses = [a.strip().lower() for a in to]
-    for a in addresses:
-        if not is_valid_email(a):
-            raise InputError(f"invalid e-mail address '{a}'")
+    addresses = [address_rule.normalise(a, what="e-mail address") for a in to]
     for filename, content, mimetype in attachments:
         if not filename or "/" not in mimetype or not isinstance(content, bytes):
             raise InputError(f"invalid attachment {filename!r} ({mimetype})")
@@ -122,22 +133,6 @@ def enqueue(
     return row_id
 
 
-def due_rows(session: Session, now: dt.datetime, limit: int) -> list[OutboxMessage]:
-    """Lock and return due rows: pending and due, or sending with an expired lease."""
-    ids_q = (select(OutboxMessage.id)
-             .where(OutboxMessage.state.in_(("pending", "sending")),
-                    OutboxMessage.next_attempt_at <= now)
-             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit))
-    if session.get_bind().dialect.name == "postgresql":
-        ids_q = ids_q.with_for_update(skip_locked=True)
-    ids = list(session.scalars(ids_q))
-    if not ids:
-        return []
-    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                                .options(selectinload(OutboxMessage.attachments))
-                                .order_by(OutboxMessage.id)))
-
-
 def backoff(attempts: int, base: dt.timedelta, cap: dt.timedelta,
             rng: random.Random) -> dt.timedelta:
     """Exponential backoff with jitter: in [d/2, d], d = min(cap, base · 2^(attempts-1))."""
@@ -148,55 +143,69 @@ def backoff(attempts: int, base: dt.timedelta, cap: dt.timedelta,
 
 def record(conn: Connection, outcomes: Sequence[Outcome], *, now: dt.datetime,
            base: dt.timedelta, cap: dt.timedelta, give_up_after: dt.timedelta,
-           rng: random.Random, owner: str) -> dict[str, int]:
-    """Write outcomes (one transaction, the caller's). A row already `sent` is never reopened;
-    a release applies only to a row `owner` still holds (one whose lease ran out may be on the
-    wire from another dispatcher: made due at once, it would be sent a third time).
+           max_attempts: int, rng: random.Random, owner: str) -> dict[str, int]:
+    """Write outcomes (one transaction, the caller's) and return how many of each.
+
+    A row already `sent` is never reopened. Every other outcome applies only to a row `owner`
+    still holds (one whose lease ran out may be on the wire from another dispatcher). A `retry`
+    dies only when the message has had `max_attempts` attempts *and* `give_up_after` has passed
+    since its first one; `released` and `deferred` rows were never tried, so the claim's attempt
+    is taken back (and the give-up clock with it when it was the first).
 
     Core on a bare connection, not an ORM session: this runs once per group commit, often a
     few hundred times a second, and a session costs four times the statements it wraps. Only
-    failures need the row (attempts, age) to decide between a backoff and giving up.
+    failures need the row (attempts, first attempt) to decide what follows.
     """
-    if not outcomes:
-        return {}
-    t = cast(Table, OutboxMessage.__table__)
     counts: dict[str, int] = {}
-    released = [o.id for o in outcomes if o.state == "released"]
-    if released:  # due again at once, and the claim's attempt is not counted against it
-        done = conn.execute(update(t).where(t.c.id.in_(released), t.c.state == "sending",
-                                            t.c.claimed_by == owner)
-                            .values(state="pending", next_attempt_at=now, claimed_by=None,
-                                    attempts=t.c.attempts - 1))
-        counts["released"] = done.rowcount
-        outcomes = [o for o in outcomes if o.state != "released"]
+    for o in outcomes:
+        if o.state == "lost":
+            counts["lost"] = counts.get("lost", 0) + 1
+    outcomes = [o for o in outcomes if o.state != "lost"]
+    if not outcomes:
+        return counts
+    t = cast(Table, OutboxMessage.__table__)
     failed = [o.id for o in outcomes if o.state != "sent"]
     rows = {r.id: r for r in conn.execute(
-        select(OutboxMessage.id, OutboxMessage.attempts, OutboxMessage.created_at)
-        .where(OutboxMessage.id.in_(failed)))} if failed else {}
-    params: list[dict[str, Any]] = []
+        select(t.c.id, t.c.attempts, t.c.first_attempt_at)
+        .where(t.c.id.in_(failed), t.c.claimed_by == owner, t.c.state == "sending"))
+    } if failed else {}
+    sent: list[dict[str, Any]] = []
+    other: list[dict[str, Any]] = []
     for o in outcomes:
-        state, next_at, sent_at, error = o.state, now, None, o.error
-        if state == "sent":
-            sent_at = now
+        if o.state == "sent":
+            sent.append({"b_id": o.id, "b_sent": now, "b_error": o.error})
+            counts["sent"] = counts.get("sent", 0) + 1
+            continue
+        row = rows.get(o.id)
+        if row is None:  # no longer ours: the holder decides
+            continue
+        attempts, first, label = row.attempts, row.first_attempt_at, o.state
+        state, next_at, error = "pending", now, o.error
+        if label in ("released", "deferred"):  # never tried: the attempt is taken back
+            attempts -= 1
+            first = first if attempts > 0 else None
+            if label == "deferred":
+                next_at = now + backoff(max(1, attempts), base, cap, rng)
+        elif label == "retry":
+            first = first or now
+            if attempts >= max_attempts and now - first >= give_up_after:
+                label = state = "dead"
+                error = f"gave up after {attempts} attempts: {o.error}"
+            else:
+                label, next_at = "pending", now + backoff(attempts, base, cap, rng)
         else:
-            row = rows.get(o.id)
-            if row is None:
-                continue
-            if state == "retry":
-                if now - row.created_at >= give_up_after:
-                    state, error = "dead", f"gave up after {row.attempts} attempts: {o.error}"
-                else:
-                    state, next_at = "pending", now + backoff(row.attempts, base, cap, rng)
-        counts[state] = counts.get(state, 0) + 1
-        params.append({"b_id": o.id, "b_state": state, "b_next": next_at, "b_sent": sent_at,
-                       "b_error": error})
-    if not params:
-        return counts
-    # executemany; the `state` guard keeps a row another dispatcher already sent as it is.
-    conn.execute(
-        update(t).where(t.c.id == bindparam("b_id"), t.c.state != "sent")
-        .values(state=bindparam("b_state"), next_attempt_at=bindparam("b_next"),
-                sent_at=bindparam("b_sent"), last_error=bindparam("b_error"),
-                claimed_by=None),
-        params)
+            state = "dead"
+        counts[label] = counts.get(label, 0) + 1
+        other.append({"b_id": o.id, "b_state": state, "b_next": next_at, "b_error": error,
+                      "b_attempts": attempts, "b_first": first})
+    if sent:  # executemany; the guard keeps a row another dispatcher already sent as it is
+        conn.execute(update(t).where(t.c.id == bindparam("b_id"), t.c.state != "sent")
+                     .values(state="sent", sent_at=bindparam("b_sent"),
+                             last_error=bindparam("b_error"), claimed_by=None), sent)
+    if other:
+        conn.execute(update(t).where(t.c.id == bindparam("b_id"), t.c.claimed_by == owner,
+                                     t.c.state == "sending")
+                     .values(state=bindparam("b_state"), next_attempt_at=bindparam("b_next"),
+                             last_error=bindparam("b_error"), attempts=bindparam("b_attempts"),
+                             first_attempt_at=bindparam("b_first"), claimed_by=None), other)
     return counts

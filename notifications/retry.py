@@ -33,7 +33,9 @@ def retry(engine: Engine, row_id: int | None, *, now: dt.datetime) -> int:
         for r in rows:
             s.execute(delete(OutboxAttachment).where(OutboxAttachment.outbox_id == r.id,
                                                      OutboxAttachment.mimetype == "text/calendar"))
+            # A fresh budget: attempts and the give-up clock start again at the next attempt.
             r.state, r.next_attempt_at, r.attempts, r.claimed_by = "pending", now, 0, None
+            r.first_attempt_at = None
             r.recipients = r.subject = r.body_text = r.body_html = None
             r.created_at = min(r.created_at, now)
             r.last_error = f"retried by an operator; before: {r.last_error}"

@@ -6,11 +6,13 @@ several). TLS is explicit — `starttls` or implicit `tls`, never the opportunis
 stripped EHLO would silently downgrade — and login happens at connect. Each send is bounded by
 `asyncio.timeout` (aiosmtplib's own timeout bounds one socket operation, not a send).
 
-Errors are converted here, at the boundary, into outcomes: connection refused, timeouts,
-disconnects and 4xx replies are `retry`; 5xx replies and every recipient refused with 5xx are
-`dead`, with the server's reply. A refused login is `retry` (a configuration fault, not the
-message's) and logged. A worker that cannot connect stops: the rest of the batch is left for the
-next tick instead of hammering a server that is down. Secrets never appear in an outcome or log.
+Errors are converted here, at the boundary, into outcomes. A server that cannot be reached
+(refused, unreachable, TLS or login failure at connect) `defers` the message: it was never
+tried. Timeouts, disconnects and 4xx replies to a message are `retry` (an attempt); 5xx replies
+and every recipient refused with 5xx are `dead`, with the server's reply. A refused login is
+logged (a configuration fault, not the message's). A worker that cannot connect stops: the rest
+of the batch is deferred to a later pass instead of hammering a server that is down. Secrets
+never appear in an outcome or log.
 """
 
 from __future__ import annotations
@@ -44,6 +46,18 @@ class Outgoing:
     sender: str
     recipients: tuple[str, ...]
     data: bytes  # the flattened message (CRLF), identical for every copy of this claim
+    note: str | None = None  # recipients left out before sending (kept with the outcome)
+
+
+MaySend = Callable[[int], bool]  # is this row still ours to put on the wire? (storage.leases)
+
+
+def _always(_row_id: int) -> bool:
+    return True
+
+
+def _noted(*notes: str | None) -> str | None:
+    return "; ".join(n for n in notes if n) or None
 
 
 def describe(exc: BaseException) -> str:
@@ -88,7 +102,8 @@ async def _close(client: aiosmtplib.SMTP, timeout_s: float) -> None:
 
 async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
                        record: Callable[[list[Outcome]], None],
-                       stop: Callable[[], bool] = lambda: False) -> None:
+                       stop: Callable[[], bool] = lambda: False,
+                       may_send: MaySend = _always) -> None:
     """Send a batch; hand outcomes to `record` (run in a thread) in groups as they become known.
 
     Group commit: a group is recorded once the previous one is, and it holds
@@ -97,7 +112,9 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
     a commit). The senders pause while `UNRECORDED_PER_CONNECTION * concurrency` outcomes wait, so
     a crash re-sends at most that many, plus the group being recorded and the messages on the
     wire, whatever the batch size. If recording fails, sending stops. Once `stop()` is true no
-    connection takes another message: those left are `released`, untried.
+    connection takes another message: those left are `released`, untried. A message whose row
+    `may_send` no longer grants (its lease lapsed) is `lost`, never sent. A server that cannot be
+    reached defers the messages: they were never tried, so no attempt is used up.
     """
     queue: asyncio.Queue[Outgoing] = asyncio.Queue()
     for item in items:
@@ -155,6 +172,9 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
                 if stopped or queue.empty() or stop():
                     return
                 item = queue.get_nowait()
+                if not may_send(item.id):
+                    emit(Outcome(item.id, "lost"))
+                    continue
                 if client is None:
                     try:
                         client = make_client(cfg)
@@ -167,7 +187,7 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
                             log.error("SMTP login refused for user %s: %s", cfg.user,
                                       describe(exc))
                         unreachable.append(reason)
-                        emit(Outcome(item.id, "retry", reason))
+                        emit(Outcome(item.id, "deferred", reason))
                         return
                 try:
                     async with asyncio.timeout(cfg.timeout_s):
@@ -180,7 +200,7 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
                     continue
                 note = "; ".join(f"refused {addr}: {r.code} {' '.join(r.message.split())}"
                                  for addr, r in refused.items()) or None
-                emit(Outcome(item.id, "sent", note))
+                emit(Outcome(item.id, "sent", _noted(note, item.note)))
         finally:
             if client is not None:  # a stopping daemon does not wait long for a goodbye
                 await _close(client, min(cfg.timeout_s, QUIT_WHEN_STOPPING_S) if stop()
@@ -199,7 +219,7 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
             if halted:
                 emit(Outcome(item.id, "released"))
             else:
-                emit(Outcome(item.id, "retry", f"not attempted: {unreachable[0]}"
+                emit(Outcome(item.id, "deferred", f"not attempted: {unreachable[0]}"
                              if unreachable else "not attempted"))
     finally:
         finished = True
@@ -212,7 +232,8 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
 
 def deliver_maildir(items: Sequence[Outgoing], maildir: Path,
                     record: Callable[[list[Outcome]], None], chunk: int = 100,
-                    stop: Callable[[], bool] = lambda: False) -> None:
+                    stop: Callable[[], bool] = lambda: False,
+                    may_send: MaySend = _always) -> None:
     """Write each message as `new/<name>.eml` (tmp, then rename: readers never see half a file).
 
     The name is stable per outbox row, so delivering a row twice rewrites the same file.
@@ -224,6 +245,9 @@ def deliver_maildir(items: Sequence[Outgoing], maildir: Path,
         if stop():
             done.extend(Outcome(rest.id, "released") for rest in items[n:])
             break
+        if not may_send(item.id):
+            done.append(Outcome(item.id, "lost"))
+            continue
         try:
             tmp = maildir / "tmp" / f"{item.name}.eml"
             with tmp.open("wb") as fh:
@@ -231,9 +255,9 @@ def deliver_maildir(items: Sequence[Outgoing], maildir: Path,
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, maildir / "new" / f"{item.name}.eml")
-            done.append(Outcome(item.id, "sent", None))
-        except OSError as exc:
-            done.append(Outcome(item.id, "retry", f"maildir {maildir}: {describe(exc)}"))
+            done.append(Outcome(item.id, "sent", item.note))
+        except OSError as exc:  # the disk, not the message: no attempt used up
+            done.append(Outcome(item.id, "deferred", f"maildir {maildir}: {describe(exc)}"))
         if len(done) >= chunk:
             record(done)
             done = []

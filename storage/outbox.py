@@ -12,9 +12,25 @@ the same Message-ID. Attachments (reports) live in `outbox_attachment`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    Connection,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, UTCDateTime
@@ -43,6 +59,9 @@ class OutboxMessage(Base):
     message_id: Mapped[str | None] = mapped_column(String(250))
     state: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The give-up clock starts at the first delivery attempt, never at queueing: mail queued
+    # before a downtime is as young as the day it is first tried.
+    first_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -63,3 +82,66 @@ class OutboxAttachment(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
 
     message: Mapped[OutboxMessage] = relationship(back_populates="attachments")
+
+
+# --- claims (the dispatcher's side of the lease: see storage.leases) ------------------------------
+def _table() -> Table:
+    table = OutboxMessage.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def claim_due(conn: Connection, *, now: dt.datetime, until: dt.datetime, owner: str,
+              limit: int) -> list[int]:
+    """Lease up to `limit` due rows to `owner` until `until`; return their ids in send order.
+
+    Due: pending with `next_attempt_at <= now`, or sending whose lease ran out. The claim counts
+    an attempt and starts the give-up clock on the first one (a release or a deferral takes both
+    back). PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take disjoint rows;
+    SQLite runs one writer at a time (BEGIN IMMEDIATE).
+    """
+    t = _table()
+    due = (select(t.c.id).where(t.c.state.in_(("pending", "sending")),
+                                t.c.next_attempt_at <= now)
+           .order_by(t.c.next_attempt_at, t.c.id).limit(limit))
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = conn.execute(
+        update(t).where(t.c.id.in_(due.scalar_subquery()))
+        .values(state="sending", claimed_by=owner, attempts=t.c.attempts + 1,
+                first_attempt_at=func.coalesce(t.c.first_attempt_at,
+                                               literal(now, UTCDateTime())),
+                next_attempt_at=until)
+        .returning(t.c.id))
+    return sorted(claimed.scalars())
+
+
+def renew_claims(conn: Connection, ids: list[int], *, owner: str,
+                 until: dt.datetime) -> list[int]:
+    """Extend `owner`'s lease on the rows it still holds; return those (the others are gone)."""
+    if not ids:
+        return []
+    t = _table()
+    kept = conn.execute(update(t).where(t.c.id.in_(ids), t.c.claimed_by == owner,
+                                        t.c.state == "sending")
+                        .values(next_attempt_at=until).returning(t.c.id))
+    return list(kept.scalars())
+
+
+def store_renderings(conn: Connection, renderings: list[dict[str, Any]],
+                     calendars: list[dict[str, Any]], dead: list[dict[str, Any]], *,
+                     owner: str) -> None:
+    """Freeze first renderings into their rows (and their calendar files), and move the rows
+    that cannot be sent to `dead` — only rows `owner` still holds."""
+    t = _table()
+    held = (t.c.id == bindparam("b_id"), t.c.claimed_by == owner, t.c.state == "sending")
+    if renderings:
+        conn.execute(update(t).where(*held, t.c.subject.is_(None)).values(
+            recipients=bindparam("b_recipients"), subject=bindparam("b_subject"),
+            body_text=bindparam("b_text"), body_html=bindparam("b_html"),
+            message_id=bindparam("b_message_id")), renderings)
+    if calendars:
+        conn.execute(insert(cast(Table, OutboxAttachment.__table__)), calendars)
+    if dead:
+        conn.execute(update(t).where(*held).values(state="dead", last_error=bindparam("b_error"),
+                                                  claimed_by=None), dead)

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Connection,
     Date,
     ForeignKey,
     Index,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -108,3 +110,14 @@ class DaemonHeartbeat(Base):
     stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     passes: Mapped[int] = mapped_column(Integer, default=0)
     fired: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def renew_timer_claims(conn: Connection, ids: list[int], *, owner: str,
+                       until: dt.datetime) -> list[int]:
+    """Extend `owner`'s lease on the pending timers it still holds; return those."""
+    if not ids:
+        return []
+    kept = conn.execute(update(Timer).where(Timer.id.in_(ids), Timer.claimed_by == owner,
+                                            Timer.done_at.is_(None))
+                        .values(lease_until=until).returning(Timer.id))
+    return list(kept.scalars())

@@ -29,8 +29,8 @@ def daemon(ctx: Ctx, interval_s: float | None, log_level: str) -> None:
 
     With --now/NCKH_NOW the daemon's clock starts at that instant and runs in real time.
     """
-    from engine.clock import SystemClock
-    from engine.scheduling.daemon import Daemon, RunningClock, setup_logging
+    from engine.clock import RunningClock, SystemClock
+    from engine.scheduling.daemon import Daemon, setup_logging
     from engine.scheduling.wiring import scheduling_of
 
     setup_logging(log_level)

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from engine.errors import InputError
 from engine.events import DomainEvent, ReportDue
 from engine.reports.build import FORMATS, KINDS, MIMETYPES, filename, render
+from workflows import addresses
 
 if TYPE_CHECKING:
     from engine.app import App
@@ -44,7 +45,7 @@ def report_recipients(section: Mapping[str, Any]) -> tuple[str, ...]:
     to = section.get("to", [])
     if not isinstance(to, list) or not all(isinstance(a, str) for a in to):
         raise InputError(f"config [reports] to: expected a list of e-mail addresses, not {to!r}")
-    return tuple(to)
+    return tuple(addresses.normalise(a, what="address in [reports] to") for a in to)
 
 
 class ReportMailer:

@@ -24,7 +24,6 @@ import os
 import signal
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -64,17 +63,6 @@ def setup_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
-
-
-class RunningClock:
-    """`--now` for a daemon: starts at the given instant and runs at the speed of real time."""
-
-    def __init__(self, start: dt.datetime) -> None:
-        self.start = start
-        self.t0 = time.monotonic()
-
-    def now(self) -> dt.datetime:
-        return self.start + dt.timedelta(seconds=time.monotonic() - self.t0)
 
 
 class AnotherDaemon(Refused):

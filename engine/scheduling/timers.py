@@ -13,10 +13,14 @@ How each step survives a crash:
 1. Planting: timers are inserted by the DeadlineOpened subscriber inside the engine's transition
    transaction; a crash rolls back both. Leaving the state (DeadlineClosed) cancels the pending
    ones in the same way, so a task that moved on never hears from the old deadline.
-2. Claiming: a short transaction marks up to `batch` due rows with our id and a lease
-   (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so daemons take disjoint rows; SQLite runs one writer
-   at a time under BEGIN IMMEDIATE). A crash after claiming only delays those rows until the
-   lease runs out; another daemon then claims them. A claim is a hint, never a proof of work.
+2. Claiming: a short transaction marks up to `batch` due rows with our id and a lease that runs
+   from the moment of the claim (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so daemons take
+   disjoint rows; SQLite runs one writer at a time under BEGIN IMMEDIATE). While the batch is
+   fired a keeper renews the lease, and a group is fired only while its lease is known to hold
+   (`storage.leases`); the mark re-checks the claim, so a timer whose lease lapsed is left to the
+   daemon that took it over. A crash after claiming only delays those rows until the lease runs
+   out; another daemon then claims them. A claim is a hint, never a proof of work: exactly-once
+   comes from the conditional mark below.
 3. Firing: a few timers per transaction (`GROUP`), each marked done with its own effects, as
    above; a group that fails is redone one timer per transaction. The timer first re-checks
    the task: a deadline that closed or a task in another state makes it `skipped`, with the
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -43,6 +48,7 @@ from sqlalchemy import Engine as DbEngine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from engine.clock import RunningClock
 from engine.errors import InputError, NckhError, Refused
 from engine.events import (
     DeadlineClosed,
@@ -56,8 +62,9 @@ from engine.scheduling.config import SchedulerConfig
 from engine.scheduling.plan import Planner
 from engine.service import Engine
 from storage.base import UTCDateTime
+from storage.leases import LeaseKeeper
 from storage.models import Deadline, Task
-from storage.timers import Timer
+from storage.timers import Timer, renew_timer_claims
 from workflows.model import EscalationStep
 
 log = logging.getLogger("nckh.timers")
@@ -69,6 +76,7 @@ class TimerService:
     engine: Engine
     config: SchedulerConfig
     worker: str
+    monotonic: Callable[[], float] = time.monotonic
 
     @property
     def planner(self) -> Planner:
@@ -113,18 +121,24 @@ class TimerService:
             return counts
         workers = self.config.workers if self.db.dialect.name == "postgresql" else 1
         pool = ThreadPoolExecutor(workers, thread_name_prefix="timer") if workers > 1 else None
+        clock = RunningClock(now, self.monotonic)  # leases run from each claim, not the pass
+        lease = dt.timedelta(seconds=self.config.lease_s)
         try:
             while not stop():
-                ids = self.claim(now)
+                claimed_at = clock.now()
+                ids = self.claim(claimed_at)
+                keeper = LeaseKeeper(ids, claimed_at + lease, lease=lease, renew=self._renew,
+                                     now=clock.now, what="timers")
                 # Contiguous runs, not interleaved ids: a task's timers were planted together,
                 # so they sit side by side and stay on one worker instead of every worker
                 # queueing for the same task's row lock.
                 size = max(1, -(-len(ids) // workers))
                 chunks = [ids[i:i + size] for i in range(0, len(ids), size)] or [[]]
-                fire = partial(self._fire_chunk, now=now, stop=stop)
-                for done in (pool.map(fire, chunks) if pool else map(fire, chunks)):
-                    for outcome in done:
-                        counts[outcome] = counts.get(outcome, 0) + 1
+                fire = partial(self._fire_chunk, now=now, stop=stop, keeper=keeper)
+                with keeper:
+                    for done in (pool.map(fire, chunks) if pool else map(fire, chunks)):
+                        for outcome in done:
+                            counts[outcome] = counts.get(outcome, 0) + 1
                 if len(ids) < self.config.batch:
                     break
         finally:
@@ -133,14 +147,18 @@ class TimerService:
         counts.pop("released", None)
         return counts
 
+    def _renew(self, ids: list[int], until: dt.datetime) -> list[int]:
+        with self.db.begin() as conn:
+            return renew_timer_claims(conn, ids, owner=self.worker, until=until)
+
     @property
     def db(self) -> DbEngine:
         bind = self.engine.sessions.kw["bind"]
         assert isinstance(bind, DbEngine)
         return bind
 
-    def _fire_chunk(self, ids: list[int], *, now: dt.datetime,
-                    stop: Callable[[], bool]) -> list[str]:
+    def _fire_chunk(self, ids: list[int], *, now: dt.datetime, stop: Callable[[], bool],
+                    keeper: LeaseKeeper) -> list[str]:
         """Fire timers over one connection (no pool checkout per timer), `GROUP` per
         transaction: each keeps its effects in the transaction that marks it done, and a group
         shares one BEGIN/COMMIT. A group that fails is rolled back whole and its timers are
@@ -151,12 +169,14 @@ class TimerService:
                 if stop():
                     self._release(conn, ids[i:])
                     return [*outcomes, *["released"] * (len(ids) - i)]
-                group = ids[i:i + GROUP]
+                group = [t for t in ids[i:i + GROUP] if keeper.owns(t)]
+                outcomes.extend("lost" for _ in range(len(ids[i:i + GROUP]) - len(group)))
                 try:
                     outcomes.extend(self._fire_group(conn, group, now))
                 except (NckhError, SQLAlchemyError):
                     conn.rollback()
                     outcomes.extend(self._fire_alone(conn, timer_id, now) for timer_id in group)
+                keeper.done(group)
         return outcomes
 
     def _fire_alone(self, conn: Connection, timer_id: int, now: dt.datetime) -> str:
@@ -192,11 +212,6 @@ class TimerService:
                                          Timer.claimed_by == self.worker)
                      .values(claimed_by=None, lease_until=None))
         conn.commit()
-
-    def fire_one(self, timer_id: int, now: dt.datetime) -> str:
-        """One timer, one transaction: 'fired', 'skipped', or 'lost' (another worker did it)."""
-        with self.db.connect() as conn:
-            return self._fire_group(conn, [timer_id], now)[0]
 
     def _fire_group(self, bind: Connection, ids: list[int], now: dt.datetime) -> list[str]:
         done: list[tuple[int, str, dict[str, Any] | None, str | None]] = []
@@ -274,7 +289,10 @@ _LOCK_CHECK = (select(Task.state.label("task_state"), Deadline.closed_at, Deadli
                .join(Deadline, Deadline.id == Timer.deadline_id)
                .where(Timer.id == bindparam("tid"), Timer.done_at.is_(None))
                .with_for_update(of=Task))
-_MARK = (update(Timer).where(Timer.id == bindparam("tid"), Timer.done_at.is_(None))
+# A timer is fired only by the worker that holds its claim (the lease's re-check: one whose lease
+# lapsed and was claimed by another daemon is left to it).
+_MARK = (update(Timer).where(Timer.id == bindparam("tid"), Timer.done_at.is_(None),
+                             Timer.claimed_by == bindparam("me"))
          .values(done_at=bindparam("now", type_=UTCDateTime()), status="fired",
                  fired_by=bindparam("me"), claimed_by=None, lease_until=None)
          .returning(*(Timer.__table__.c[name] for name in (

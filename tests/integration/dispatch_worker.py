@@ -1,4 +1,5 @@
-"""A dispatcher in its own process, for the SIGKILL test: one outbox pass as of argv[1].
+"""A dispatcher in its own process: one outbox pass as of argv[1] (an ISO time, or `now` for the
+system clock, which several dispatchers must share for their leases to mean the same thing).
 
 Settings come from the environment (NCKH_*), as the daemon's would.
 """
@@ -16,7 +17,9 @@ from notifications import wiring
 def main() -> None:
     app = build(load_settings(), install=False)
     wiring.install(app)
-    counts = app.tick(dt.datetime.fromisoformat(sys.argv[1]))
+    at = (dt.datetime.now(dt.UTC) if sys.argv[1] == "now"
+          else dt.datetime.fromisoformat(sys.argv[1]))
+    counts = app.tick(at)
     print(dict(counts["outbox"]), flush=True)
 
 

@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from engine.app import App, build
 from engine.errors import Conflict, InvalidTransition, NckhError
@@ -87,15 +86,20 @@ def race(calls: list[Callable[[], Fired]]) -> list[Fired | NckhError]:
 
 
 def hold_before_first_write(app: App, barrier: threading.Barrier) -> None:
-    """Both sides wait here after reading and deciding, before their first UPDATE."""
+    """Both sides wait here after reading and deciding, just before their UPDATE of the task.
+
+    On the statement itself, not on a session flush: the engine writes a transition with Core
+    statements, so no flush precedes it (a `before_flush` hold never held, and the race was
+    left to luck — lost under load, with the loser reading after the winner's commit)."""
     waited: set[int] = set()
 
-    def before_flush(session: Session, *_: Any) -> None:
-        if id(session) not in waited:
-            waited.add(id(session))
+    def before_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE TASK ") and (
+                threading.get_ident() not in waited):
+            waited.add(threading.get_ident())
             barrier.wait()
 
-    event.listen(app.sessions, "before_flush", before_flush)
+    event.listen(app.db, "before_cursor_execute", before_execute)
 
 
 def fire(app: App, task: int, actor: str, expected: int | None) -> Callable[[], Fired]:

@@ -125,9 +125,11 @@ def test_server_down_then_up_delivers_each_message_once(sqlite_url: str,
     try:
         queue_tests(app, 5)
         counts = app.tick(T0)["outbox"]
-        assert counts.get("pending") == 5 and counts.get("sent", 0) == 0
+        assert counts.get("deferred") == 5 and counts.get("sent", 0) == 0
+        # Never tried, so no attempt is used up: a long outage cannot kill the mail.
         assert all(r.state == "pending" and "cannot connect" in (r.last_error or "")
-                   and r.next_attempt_at > T0 for r in rows(app))
+                   and r.next_attempt_at > T0 and r.attempts == 0 and r.first_attempt_at is None
+                   for r in rows(app))
         box = mailserver.Inbox()
         controller = mailserver.start(box, port=port)
         try:
@@ -336,8 +338,10 @@ def test_a_release_leaves_alone_a_row_another_dispatcher_reclaimed(
         batch_a, _ = a.claim(T0)
         after_lease = T0 + a.cfg.lease + dt.timedelta(seconds=1)
         batch_b, _ = b.claim(after_lease)  # A's lease ran out: B takes the same rows
-        assert [m.id for m in batch_b] == [m.id for m in batch_a]
+        assert [m.id for m in batch_b.items] == [m.id for m in batch_a.items]
         assert a.send(batch_a, after_lease, stop=lambda: True).get("released", 0) == 0
+        # Not stopping either: A's lease ran out, so A puts none of them on the wire.
+        assert a.send(batch_a, after_lease).get("lost") == 3 and inbox.received == []
         assert {(r.state, r.claimed_by, r.attempts) for r in rows(app)} == {
             ("sending", "other:1", 2)}  # still B's: not made due again under it
         assert b.send(batch_b, after_lease).get("sent") == 3
@@ -354,7 +358,7 @@ def test_a_client_that_cannot_be_built_is_a_connection_failure_not_a_crash(
     outcomes: list[Outcome] = []
     run_coroutine(deliver_smtp(_outgoing(10), cfg, outcomes.extend))
     assert sorted(o.id for o in outcomes) == list(range(10)) and inbox.received == []
-    assert {o.state for o in outcomes} == {"retry"}
+    assert {o.state for o in outcomes} == {"deferred"}  # never tried: no attempt used
     assert all(o.error and "cannot connect to 127.0.0.1:" in o.error and
                "FileNotFoundError" in o.error for o in outcomes)
 
@@ -376,3 +380,60 @@ def test_a_fault_in_one_connection_leaves_the_others_to_finish_and_be_recorded(
     assert len(inbox.received) == 49  # all but the refused one, which has no outcome
     assert sorted(o.id for o in recorded if o.state == "sent") == sorted(
         int(r.message_id.strip("<>").split("@")[0]) for r in inbox.received)
+
+
+def test_mail_queued_before_three_days_of_downtime_survives_a_421_and_is_delivered(
+        sqlite_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
+    """The give-up clock starts at the first attempt: a greylisting 421 on the first pass after
+    a long downtime is one transient failure, not the end of a message queued days ago."""
+    app = smtp_app(sqlite_url, tmp_path, inbox.port)  # type: ignore[attr-defined]
+    try:
+        queue_tests(app, 1)  # queued at T0; nckh is then down for three days
+        inbox.data_replies.append("421 4.7.0 Greylisted, please try again later")
+        back = T0 + dt.timedelta(days=3, hours=1)
+        assert app.tick(back)["outbox"].get("pending") == 1
+        (row,) = rows(app)
+        assert (row.state, row.attempts) == ("pending", 1)
+        assert row.first_attempt_at and back <= row.first_attempt_at < back + LATER
+        assert app.tick(back + LATER)["outbox"]["sent"] == 1
+        assert [r.message_id for r in inbox.received] == [row.message_id]
+    finally:
+        app.close()
+
+
+def test_a_message_dies_only_after_both_its_attempts_and_its_time_and_retry_renews_both(
+        sqlite_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
+    from notifications.retry import retry
+
+    config = tmp_path / "budget.toml"
+    config.write_text('[mail]\ndigest_weekday = "off"\nmax_attempts = 3\ngive_up_after_h = 1\n',
+                      encoding="utf-8")
+    app = smtp_app(sqlite_url, tmp_path, inbox.port,  # type: ignore[attr-defined]
+                   NCKH_CONFIG=str(config))
+    try:
+        queue_tests(app, 1)
+        inbox.data_replies = ["421 4.3.2 try later"] * 7
+
+        def state_after(at: dt.datetime) -> tuple[str, int]:
+            app.tick(at)
+            (row,) = rows(app)
+            return row.state, row.attempts
+
+        # Three attempts within the hour: enough attempts, not enough time.
+        assert state_after(T0) == ("pending", 1)
+        assert state_after(T0 + dt.timedelta(minutes=5)) == ("pending", 2)
+        assert state_after(T0 + dt.timedelta(minutes=10)) == ("pending", 3)
+        # An hour and more since the first attempt, and a fourth failure: now it is dead.
+        assert state_after(T0 + dt.timedelta(minutes=80)) == ("dead", 4)
+        (row,) = rows(app)
+        assert row.last_error and row.last_error.startswith("gave up after 4 attempts: 421")
+        # A retry is a fresh budget: the next failure is the first of a new count.
+        assert retry(app.engine, row.id, now=T0 + dt.timedelta(hours=2)) == 1
+        (row,) = rows(app)
+        assert (row.attempts, row.first_attempt_at) == (0, None)
+        assert state_after(T0 + dt.timedelta(hours=2)) == ("pending", 1)
+        inbox.data_replies.clear()
+        assert state_after(T0 + dt.timedelta(hours=4)) == ("sent", 2)
+        assert len(inbox.received) == 1
+    finally:
+        app.close()

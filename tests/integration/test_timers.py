@@ -253,3 +253,53 @@ def test_a_task_locked_by_another_session_delays_only_its_own_timers(
     finally:
         other.dispose()
         app.close()
+
+
+def test_a_claim_is_leased_from_when_it_is_made_not_from_when_the_pass_began(
+        sapp: App) -> None:
+    """A pass that has been running longer than the lease (a slow database, a big backlog)
+    still claims timers it holds for a whole lease: the lease is measured on the pass's clock,
+    the injected `now` plus the real time elapsed since."""
+    service = scheduling_of(sapp).timers
+    seed_timers(sapp, 5, local(2025, 4, 15, 8), local(2025, 1, 2), per_task=5)
+    lease = dt.timedelta(seconds=service.config.lease_s)
+    elapsed = iter([0.0] + [3 * lease.total_seconds()] * 50)  # the pass is 3 leases old
+    service.monotonic = lambda: next(elapsed)
+    claimed_at: list[dt.datetime] = []
+    claim = service.claim
+    service.claim = lambda at: claimed_at.append(at) or claim(at)  # type: ignore[method-assign]
+    now = local(2025, 4, 15, 9)
+    try:
+        assert service.sweep(now)["fired"] == 5
+    finally:
+        service.monotonic = __import__("time").monotonic
+        del service.claim
+    assert claimed_at[0] == now + 3 * lease  # leased until now + 4 leases, not already over
+    with sapp.sessions() as s:
+        assert set(s.scalars(select(Timer.status))) == {"fired"}
+
+
+def test_a_timer_whose_lease_was_taken_over_is_left_to_its_new_holder(sapp: App) -> None:
+    """A daemon stalls past its lease (frozen, swapped out): another claims its timers. When
+    the first wakes it still believes they are its own, but the mark re-checks the claim."""
+    from storage.leases import LeaseKeeper
+
+    service = scheduling_of(sapp).timers
+    seed_timers(sapp, 4, local(2025, 4, 15, 8), local(2025, 1, 2), per_task=4)
+    now = local(2025, 4, 15, 9)
+    lease = dt.timedelta(seconds=service.config.lease_s)
+    stalled = service.claim(now)
+    assert len(stalled) == 4
+    other = type(service)(service.engine, service.config, "other-daemon:1")
+    later = now + lease + dt.timedelta(seconds=1)
+    assert other.claim(later) == stalled  # the stalled daemon's lease ran out
+    believes = LeaseKeeper(stalled, now + lease, lease=lease, renew=lambda ids, until: ids,
+                           now=lambda: now)  # its own clock stopped with it
+    assert service._fire_chunk(stalled, now=later, stop=lambda: False,
+                               keeper=believes) == ["lost"] * 4
+    assert other.sweep(later + dt.timedelta(seconds=1)) == {"fired": 0, "skipped": 0,
+                                                             "lost": 0}
+    with sapp.sessions() as s:  # still the other daemon's, not fired by the stalled one
+        assert set(s.execute(select(Timer.status, Timer.claimed_by))) == {
+            ("pending", "other-daemon:1")}
+    assert other.sweep(later + lease + dt.timedelta(seconds=2))["fired"] == 4

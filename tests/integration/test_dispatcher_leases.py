@@ -1,0 +1,87 @@
+"""Several dispatchers on one PostgreSQL outbox, a lease shorter than a batch takes to send, a
+slow server: every message arrives exactly once.
+
+Each dispatcher is its own process running one pass on the system clock, as daemons do. A batch
+of 200 over 4 connections to a server that holds every DATA for 50 ms takes about 2.7 s, longer
+than the 2 s lease: before leases ran from the claim and were renewed, the second batch of a pass
+was claimed with a lease already over and the other dispatchers sent it too.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.app import build
+from notifications import wiring
+from notifications.outbox import enqueue
+from storage.outbox import OutboxMessage
+from tests.conftest import make_settings
+from tests.integration import children, mailserver
+from tests.integration.mailfixtures import MAIL_ENV, T0
+
+N = 3000
+DISPATCHERS = 3
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_three_dispatchers_with_a_lease_shorter_than_a_batch_send_each_message_once(
+        pg_url: str, tmp_path: Path) -> None:
+    from tests.conftest import _empty_pg
+
+    _empty_pg(pg_url)
+    box = mailserver.Inbox(delay_s=0.05)
+    controller = mailserver.start(box)
+    config = tmp_path / "nckh.toml"
+    config.write_text('[mail]\ndigest_weekday = "off"\nbatch_size = 200\nconcurrency = 4\n'
+                      "lease_s = 2\n", encoding="utf-8")
+    env = {"NCKH_SMTP_HOST": "127.0.0.1", "NCKH_SMTP_PORT": str(controller.port),
+           "NCKH_CONFIG": str(config), **MAIL_ENV}
+    app = build(make_settings(pg_url, tmp_path, **env), install=False)
+    wiring.install(app)
+    procs = []
+    try:
+        with app.engine.transaction() as s:
+            for i in range(N):
+                enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=T0,
+                        dedupe_key=f"lease:{i}")
+        started = time.monotonic()
+        for n in range(DISPATCHERS):
+            with (tmp_path / f"worker{n}.log").open("wb") as log:
+                procs.append(children.popen(
+                    [sys.executable, "-m", "tests.integration.dispatch_worker", "now"],
+                    cwd=ROOT, env={**os.environ, "NCKH_DATA_DIR": str(tmp_path),
+                                   "NCKH_DATABASE_URL": pg_url, **env},
+                    stdout=log, stderr=log))
+        for proc in procs:
+            assert proc.wait(timeout=240) == 0, (tmp_path / "worker0.log").read_text()
+        took = time.monotonic() - started
+
+        copies = Counter(box.message_ids())
+        duplicates = sum(c - 1 for c in copies.values())
+        with app.sessions() as s:
+            unsent = s.scalar(select(func.count()).select_from(OutboxMessage)
+                              .where(OutboxMessage.state != "sent"))
+            ids = set(s.scalars(select(OutboxMessage.message_id)))
+        print(f"{N} messages, {DISPATCHERS} dispatchers, lease 2 s, {took:.1f} s: "
+              f"{duplicates} duplicates")
+        assert duplicates == 0
+        assert unsent == 0 and set(copies) == ids and len(box.received) == N
+        # Every dispatcher sent part of the mail (each prints its pass's counts last).
+        sent = [ast.literal_eval((tmp_path / f"worker{n}.log").read_text().splitlines()[-1])
+                .get("sent", 0) for n in range(DISPATCHERS)]
+        assert sum(sent) == N and min(sent) > 0, sent
+    finally:
+        for proc in procs:
+            children.kill(proc)
+        controller.stop()
+        app.close()
