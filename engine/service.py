@@ -94,7 +94,9 @@ class Engine:
             raise Conflict(f"the task was changed by someone else meanwhile: reload and retry "
                            f"({exc.args[0].split(';')[0] if exc.args else 'stale row'})") from None
         except IntegrityError as exc:
-            raise Conflict(f"concurrent change refused by the database: {exc.orig}") from None
+            # The driver's text may go on with DETAIL lines; an error is one line.
+            first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "?"
+            raise Conflict(f"concurrent change refused by the database: {first}") from None
         except OperationalError as exc:
             raise StorageError(f"database error: {exc.orig}") from None
 

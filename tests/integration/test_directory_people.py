@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from engine.app import App, build
 from engine.directory import HeadChange
 from engine.directory_log import Operator
-from engine.errors import InputError, NotAllowed, NotFound, Refused
+from engine.errors import Conflict, InputError, NotAllowed, NotFound, Refused
 from storage.models import DirectoryChange, HistoryEntry, Person, Task, Unit
+from tests.conftest import _empty_pg as empty_pg
 from tests.conftest import local, make_settings
 from tests.integration.province import (
     COUNCIL,
@@ -29,6 +31,7 @@ from tests.integration.province import (
     refusals,
     seed,
 )
+from tests.integration.test_concurrency import hold_before_first_write, race
 
 T0 = local(2025, 1, 1)
 T1 = local(2025, 2, 3, 9)
@@ -418,3 +421,34 @@ def test_tasks_and_history_entries_keep_pointing_at_a_replaced_head(core: App) -
         assert s.scalar(select(func.count()).select_from(Person)
                         .where(Person.email == HEAD_A)) == 1
         assert s.scalar(select(func.count()).select_from(Task)) == 1
+
+
+# --- two replacements at once --------------------------------------------------------------------
+@pytest.mark.postgres
+def test_two_head_replacements_at_once_leave_exactly_one_active_head(
+        pg_url: str, tmp_path: Path) -> None:
+    """PostgreSQL lets both read the current head before either writes (held together just
+    before their first write); the partial unique index makes the second new head lose."""
+    empty_pg(pg_url)
+    settings = make_settings(pg_url, tmp_path)
+    one, two = build(settings, install=False), build(settings, install=False)
+    try:
+        seed(one.engine, T0)
+        hold = threading.Barrier(2, timeout=30)
+        for app in (one, two):
+            hold_before_first_write(app, hold)
+        results = race([
+            lambda: replace_head(one, email="mot@bvdk.example.vn"),
+            lambda: replace_head(two, email="hai@bvdk.example.vn"),
+        ])
+        won = [r for r in results if isinstance(r, HeadChange)]
+        lost = [r for r in results if not isinstance(r, HeadChange)]
+        assert len(won) == 1 and len(lost) == 1, results
+        assert isinstance(lost[0], Conflict) and lost[0].exit_code == 3
+        assert "\n" not in str(lost[0])
+        assert active_heads(one, "BVDK") == [won[0].new]
+        assert people(one)[HEAD_A][2] is False
+        assert [e[1] for e in log(one) if e[2] == "head_replaced"] == ["BVDK"]
+    finally:
+        one.close()
+        two.close()
