@@ -59,41 +59,50 @@ def head_periods(session: Session, unit: Unit, log: list[DirectoryChange],
                  tz: dt.tzinfo) -> list[dict[str, Any]]:
     """The unit's heads, oldest first, each with `since`, `until` and `current`.
 
-    Read from the unit's `added` and `head_replaced` entries. A head the log does not know (one
-    registered before the directory kept history) starts at their registration; when such a head
-    is no longer active, the day they left is not known and `until` is None.
+    Read from the unit's entries (`added`, `head_replaced`) and its heads' own (`added`,
+    `deactivated`, `activated`), in the order they were written. A head in office before the
+    log began starts at their registration; one who left before it has `until` None and is not
+    current.
     """
     people = {p.email: p for p in session.scalars(select(Person).where(
         Person.unit_id == unit.id, Person.role == "unit_head"))}
+    entries = sorted([*log, *session.scalars(select(DirectoryChange).where(
+        DirectoryChange.entity == "person", DirectoryChange.key.in_(list(people))))],
+        key=lambda c: (c.at, c.id))
     periods: list[dict[str, Any]] = []
+    open_: dict[str, dict[str, Any]] = {}
 
-    def period_of(email: str, name: str, since: dt.datetime) -> dict[str, Any]:
-        for p in periods:
-            if p["email"] == email and p["until"] is None:
-                return p
-        known = people.get(email)
-        p = {"email": email, "name": name, "since": known.created_at if known else since,
-             "until": None}
-        periods.append(p)
-        return p
+    def start(email: str, at: dt.datetime) -> None:
+        if email not in open_:
+            open_[email] = {"email": email, "since": at, "until": None}
+            periods.append(open_[email])
 
-    for entry in log:
-        if entry.change == "added" and entry.details.get("head"):
-            head = entry.details["head"]
-            period_of(head["email"], head["name"], entry.at)["since"] = entry.at
+    def end(email: str, at: dt.datetime) -> None:
+        if email in open_:
+            open_.pop(email)["until"] = at
+        elif not any(p["email"] == email for p in periods):  # in office before the log began
+            known = people.get(email)
+            periods.append({"email": email, "since": known.created_at if known else at,
+                            "until": at})
+
+    for entry in entries:
+        if entry.entity == "person":
+            if entry.change in ("added", "activated"):
+                start(entry.key, entry.at)
+            elif entry.change == "deactivated":
+                end(entry.key, entry.at)
+        elif entry.change == "added" and entry.details.get("head"):
+            start(entry.details["head"]["email"], entry.at)
         elif entry.change == "head_replaced":
-            old, new = entry.details.get("old"), entry.details["new"]
-            if old:
-                period_of(old["email"], old["name"], entry.at)["until"] = entry.at
-            periods.append({"email": new["email"], "name": new["name"], "since": entry.at,
-                            "until": None})
+            if entry.details.get("old"):
+                end(entry.details["old"]["email"], entry.at)
+            start(entry.details["new"]["email"], entry.at)
     for person in people.values():
         if not any(p["email"] == person.email for p in periods):
-            periods.append({"email": person.email, "name": person.name,
-                            "since": person.created_at, "until": None})
+            periods.append({"email": person.email, "since": person.created_at, "until": None})
     periods.sort(key=lambda p: p["since"])
     return [{"email": p["email"], "name": people[p["email"]].name if p["email"] in people
-             else p["name"], "since": p["since"].astimezone(tz).isoformat(),
+             else "", "since": p["since"].astimezone(tz).isoformat(),
              "until": p["until"].astimezone(tz).isoformat() if p["until"] else None,
              "current": p["until"] is None and p["email"] in people
              and people[p["email"]].active}

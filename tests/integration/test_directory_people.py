@@ -290,10 +290,14 @@ def test_a_unit_comes_back_only_with_an_active_head(core: App) -> None:
             "unit BVDK has no active head: name one first with `nckh unit set-head BVDK")):
         core.engine.activate_unit("BVDK", now=T2)
     assert tables(core) == before
-    replace_head(core)
-    core.engine.activate_unit("BVDK", now=T2, operator=ALICE)
+    replace_head(core, when=local(2025, 7, 1))
+    core.engine.activate_unit("BVDK", now=local(2025, 7, 1), operator=ALICE)
     assert [e[2] for e in log(core) if e[1] == "BVDK"] == [
         "added", "deactivated", "head_replaced", "activated"]
+    d = core.engine.unit_detail("BVDK")  # the head left when deactivated, not when replaced
+    assert [(h["email"], h["since"][:10], h["until"][:10]) for h in d["past_heads"]] == [
+        (HEAD_A, "2025-01-01", "2025-06-02")]
+    assert (d["head"]["email"], d["active"]) == (NEW_HEAD, True)
     with pytest.raises(Refused, match=r"^unit BVDK is already active$"):
         core.engine.activate_unit("BVDK", now=T2)
 
