@@ -4,6 +4,11 @@ No database, no clock: callers pass a `TaskView`, an `Actor` and the effective t
 a `Decision` value (or a typed error). Storage persists decisions; it never second-guesses them.
 Checks run in the order a person would want them explained: does the event exist, can it fire
 from here, may this actor fire it, is the data complete and well-formed.
+
+"May this actor fire it" has two parts, both read from the workflow's data: the actor holds one
+of the event's `roles` on this task, and holds none of its `not_by` roles (separation of duties:
+a council member who is also the task's PI may not approve or accept their own task). Who may
+register a task for a unit (`check_registration`) is decided here too.
 """
 
 from __future__ import annotations
@@ -96,7 +101,29 @@ def allowed_events(wf: Workflow, task: TaskView, actor: Actor | None = None) -> 
     if not actor.active:
         return []
     held = set(acting_roles(actor, task))
-    return [ev for ev in events if ev.roles & held]
+    return [ev for ev in events if ev.roles & held and not ev.not_by & held]
+
+
+def check_registration(actor: Actor, *, unit_id: int, unit_code: str, pi_email: str) -> None:
+    """May this person register a task for this unit, naming this PI? The office registers for
+    any unit; a unit head for their own unit; a PI for their own unit, naming themselves; the
+    council registers nothing. Raises `NotAllowed` with the rule that refused."""
+    who = actor.email
+    if not actor.active:
+        raise NotAllowed(f"{who} is inactive and may not register tasks")
+    if actor.role == "office":
+        return
+    if actor.role in ("unit_head", "pi"):
+        title = "unit head" if actor.role == "unit_head" else "an investigator"
+        if actor.unit_id != unit_id:
+            raise NotAllowed(f"{who} is {title} of {actor.unit_code or 'no unit'} and may "
+                             f"register tasks only for that unit, not for {unit_code}")
+        if actor.role == "pi" and pi_email != who:
+            raise NotAllowed(f"{who} may register only tasks they lead themselves "
+                             f"(--pi-email {who}), not one for {pi_email}")
+        return
+    raise NotAllowed(f"{who} (role {actor.role}) may not register tasks; the office, the unit "
+                     "head or the investigator registers them")
 
 
 def decide(
@@ -175,6 +202,9 @@ def _check_actor(ev: EventDef, task: TaskView, actor: Actor) -> None:
         raise NotAllowed(f"{who} is inactive and may not fire events")
     held = acting_roles(actor, task)
     if ev.roles & set(held):
+        barred = sorted(ev.not_by & set(held))
+        if barred:
+            raise NotAllowed(_barred_message(who, barred[0], ev, task))
         return
     allowed = ", ".join(sorted(ev.roles))
     if actor.role == "unit_head" and "unit_head" in ev.roles and actor.unit_id != task.unit_id:
@@ -188,6 +218,17 @@ def _check_actor(ev: EventDef, task: TaskView, actor: Actor) -> None:
         f"{who} (role {actor.role}) may not fire '{ev.name}' on task {task.id}; "
         f"allowed roles: {allowed}"
     )
+
+
+def _barred_message(who: str, role: str, ev: EventDef, task: TaskView) -> str:
+    action = ev.labels.en[:1].lower() + ev.labels.en[1:]
+    if role == "pi":
+        return (f"{who} is the principal investigator of task {task.id} and may not "
+                f"{action} ({ev.name}) on their own task")
+    if role == "unit_head":
+        return (f"{who} is the head of unit {task.unit_code}, which task {task.id} belongs to, "
+                f"and may not {action} ({ev.name}) on it")
+    return f"{who} holds role {role} and may not {action} ({ev.name}) on task {task.id}"
 
 
 def _parse_data(ev: EventDef, data: Mapping[str, str]) -> dict[str, Any]:

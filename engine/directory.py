@@ -1,8 +1,10 @@
 """The province's directory: units (đơn vị) and people, with their roles.
 
 E-mail addresses are stored lower-cased and are the people's identity on the CLI (`--as`). A unit
-head is a person with role `unit_head` and that unit. A CSV import is all-or-nothing: the first bad
-row names its line, and nothing of the file is written.
+head is a person with role `unit_head` and that unit; a unit has at most one active head, and
+naming another head (`unit set-head`, or an import row) replaces the current one, who is
+deactivated. A CSV import is all-or-nothing: the first bad row names its line, and nothing of the
+file is written. Every change is recorded through `directory_log` in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from engine.errors import InputError, NotFound
+from engine.directory_log import API, Operator, record
+from engine.errors import InputError, NotFound, Refused
 from storage.models import Person, Unit
 from workflows import addresses
 
@@ -79,38 +82,137 @@ def find_person(session: Session, email: str) -> Person:
     return person
 
 
-def upsert_unit(session: Session, data: UnitInput, now: dt.datetime, *, update: bool) -> str:
-    """Add (or, when `update`, refresh) a unit and its head. Returns added|updated|unchanged."""
+@dataclass(frozen=True)
+class HeadChange:
+    """What putting a head in place did: `unchanged`, `updated` (name or title) or `replaced`
+    (`old` is the head deactivated, None when the unit had no active head)."""
+
+    unit: str
+    outcome: str
+    new: str
+    old: str | None = None
+
+
+def active_heads(session: Session, unit: Unit) -> list[Person]:
+    return list(session.scalars(select(Person).where(
+        Person.unit_id == unit.id, Person.role == "unit_head", Person.active.is_(True))
+        .order_by(Person.id)))
+
+
+def upsert_unit(session: Session, data: UnitInput, now: dt.datetime, *, update: bool,
+                operator: Operator = API) -> tuple[str, HeadChange | None]:
+    """Add (or, when `update`, refresh) a unit and its head: (added|updated|unchanged, the head
+    change when a different head was named and replaced the current one)."""
     data = validate_unit(data)
     unit = session.scalar(select(Unit).where(func.lower(Unit.code) == data.code.lower()))
-    outcome = "unchanged"
     if unit is None:
         unit = Unit(code=data.code, name=data.name, kind=data.kind,
                     contact_email=data.contact_email, active=True, created_at=now)
         session.add(unit)
         session.flush()
-        outcome = "added"
-    elif not update:
+        head = _seat_head(session, unit, email=data.head_email, name=data.head_name, title=None,
+                          now=now, operator=operator)
+        record(session, entity="unit", key=unit.code, change="added", now=now,
+               operator=operator, details={
+                   "name": unit.name, "kind": unit.kind, "contact_email": unit.contact_email,
+                   "head": {"email": head.email, "name": head.name}})
+        return "added", None
+    if not update:
         raise InputError(f"unit {data.code} already exists")
-    elif (unit.name, unit.kind, unit.contact_email) != (data.name, data.kind, data.contact_email):
-        unit.name, unit.kind, unit.contact_email = data.name, data.kind, data.contact_email
-        outcome = "updated"
-    head = session.scalar(select(Person).where(Person.email == data.head_email))
-    if head is None:
-        session.add(Person(email=data.head_email, name=data.head_name, role="unit_head",
-                           unit_id=unit.id, active=True, created_at=now))
-        outcome = "updated" if outcome == "unchanged" else outcome
-    elif head.role != "unit_head" or head.unit_id != unit.id:
-        unit_code = head.unit.code if head.unit else "no unit"
-        raise InputError(f"{data.head_email} is already registered as {head.role} ({unit_code})")
-    elif head.name != data.head_name:
-        head.name = data.head_name
-        outcome = "updated" if outcome == "unchanged" else outcome
-    return outcome
+    changed = {}
+    for key in ("name", "kind", "contact_email"):
+        old, new = getattr(unit, key), getattr(data, key)
+        if old != new:
+            changed[key] = [old, new]
+            setattr(unit, key, new)
+    if changed:
+        record(session, entity="unit", key=unit.code, change="updated", details=changed,
+               operator=operator, now=now)
+    change = set_head(session, unit, email=data.head_email, name=data.head_name, title=None,
+                      now=now, operator=operator)
+    outcome = "updated" if changed or change.outcome != "unchanged" else "unchanged"
+    return outcome, change if change.outcome == "replaced" else None
+
+
+def set_head(session: Session, unit: Unit, *, email: str, name: str, title: str | None,
+             now: dt.datetime, operator: Operator = API) -> HeadChange:
+    """Make `email` the unit's one active head. A different current head is deactivated (never
+    deleted: their tasks, history and refusals keep pointing at them). The new head is a new
+    person with role unit_head, or a former head of this unit made active again. `title` None
+    keeps the person's title."""
+    email = normalise_email(email, what=f"head e-mail of unit {unit.code}")
+    name = name.strip()
+    if not name:
+        raise InputError(f"unit {unit.code}: head name is empty")
+    current = active_heads(session, unit)
+    if [p.email for p in current] == [email]:
+        head = current[0]
+        changed = _refresh(head, name, title)
+        if not changed:
+            return HeadChange(unit.code, "unchanged", email)
+        record(session, entity="person", key=email, change="updated", details=changed,
+               operator=operator, now=now)
+        return HeadChange(unit.code, "updated", email)
+    _check_can_head(session, unit, email)
+    for old in current:
+        old.active = False
+        record(session, entity="person", key=old.email, change="deactivated", now=now,
+               operator=operator,
+               details={"reason": f"replaced as head of unit {unit.code} by {email}"})
+    # The partial unique index allows one active head: the old one leaves before the new arrives.
+    session.flush()
+    head = _seat_head(session, unit, email=email, name=name, title=title, now=now,
+                      operator=operator)
+    old_head = current[-1] if current else None
+    record(session, entity="unit", key=unit.code, change="head_replaced", now=now,
+           operator=operator, details={
+               "old": {"email": old_head.email, "name": old_head.name} if old_head else None,
+               "new": {"email": head.email, "name": head.name}})
+    return HeadChange(unit.code, "replaced", email, old_head.email if old_head else None)
+
+
+def _check_can_head(session: Session, unit: Unit, email: str) -> None:
+    person = session.scalar(select(Person).where(Person.email == email))
+    if person is not None and (person.role != "unit_head" or person.unit_id != unit.id):
+        unit_code = person.unit.code if person.unit else "no unit"
+        raise InputError(f"{email} is already registered as {person.role} ({unit_code})")
+
+
+def _refresh(person: Person, name: str, title: str | None) -> dict[str, list[str | None]]:
+    changed: dict[str, list[str | None]] = {}
+    if person.name != name:
+        changed["name"] = [person.name, name]
+        person.name = name
+    clean_title = (title or "").strip() or None
+    if title is not None and person.title != clean_title:
+        changed["title"] = [person.title, clean_title]
+        person.title = clean_title
+    return changed
+
+
+def _seat_head(session: Session, unit: Unit, *, email: str, name: str, title: str | None,
+               now: dt.datetime, operator: Operator) -> Person:
+    """Register the unit's new head, or make a former head of this unit active again."""
+    _check_can_head(session, unit, email)
+    person = session.scalar(select(Person).where(Person.email == email))
+    if person is None:
+        person = Person(email=email, name=name, title=(title or "").strip() or None,
+                        role="unit_head", unit_id=unit.id, active=True, created_at=now)
+        session.add(person)
+        record(session, entity="person", key=email, change="added", operator=operator, now=now,
+               details={"name": person.name, "title": person.title, "role": "unit_head",
+                        "unit": unit.code})
+    else:
+        changed = _refresh(person, name, title)
+        person.active = True
+        record(session, entity="person", key=email, change="activated", operator=operator,
+               now=now, details={"reason": f"head of unit {unit.code} again", **changed})
+    session.flush()
+    return person
 
 
 def add_person(session: Session, *, email: str, name: str, role: str, unit_code: str | None,
-               title: str | None, now: dt.datetime) -> Person:
+               title: str | None, now: dt.datetime, operator: Operator = API) -> Person:
     email = normalise_email(email)
     if role not in PERSON_ROLES:
         raise InputError(f"invalid role '{role}': expected one of {', '.join(PERSON_ROLES)}")
@@ -121,10 +223,17 @@ def add_person(session: Session, *, email: str, name: str, role: str, unit_code:
     unit = find_unit(session, unit_code) if unit_code else None
     if session.scalar(select(Person.id).where(Person.email == email)) is not None:
         raise InputError(f"person {email} already exists")
+    if role == "unit_head" and unit is not None and (heads := active_heads(session, unit)):
+        raise Refused(f"unit {unit.code} already has an active head ({heads[0].email}); "
+                      f"replace them with `nckh unit set-head {unit.code} --name NAME "
+                      "--email EMAIL`")
     person = Person(email=email, name=name.strip(), title=(title or "").strip() or None,
                     role=role, unit_id=unit.id if unit else None, active=True, created_at=now)
     session.add(person)
     session.flush()
+    record(session, entity="person", key=email, change="added", operator=operator, now=now,
+           details={"name": person.name, "title": person.title, "role": role,
+                    "unit": unit.code if unit else None})
     return person
 
 
@@ -164,14 +273,20 @@ def parse_units_csv(text: str, file: str) -> list[tuple[int, UnitInput]]:
 
 
 def import_units(session: Session, rows: Iterable[tuple[int, UnitInput]], now: dt.datetime,
-                 file: str) -> dict[str, int]:
+                 file: str, operator: Operator = API) -> dict[str, Any]:
+    """Counts of added, updated and unchanged units, and the heads replaced (a row naming
+    another head than the unit's current one replaces them)."""
     counts = {"added": 0, "updated": 0, "unchanged": 0}
+    replaced: list[dict[str, str | None]] = []
     for line, row in rows:
         try:
-            counts[upsert_unit(session, row, now, update=True)] += 1
+            outcome, head = upsert_unit(session, row, now, update=True, operator=operator)
         except InputError as exc:
             raise InputError(f"{file}:{line}: {exc.message}") from None
-    return counts
+        counts[outcome] += 1
+        if head is not None:
+            replaced.append({"unit": head.unit, "old": head.old, "new": head.new})
+    return {**counts, "heads_replaced": replaced}
 
 
 def unit_row(unit: Unit, head: Person | None) -> dict[str, Any]:
@@ -191,7 +306,8 @@ def person_row(person: Person) -> dict[str, Any]:
 
 def list_units(session: Session) -> list[dict[str, Any]]:
     heads = {p.unit_id: p for p in session.scalars(
-        select(Person).where(Person.role == "unit_head").order_by(Person.id))}
+        select(Person).where(Person.role == "unit_head", Person.active.is_(True))
+        .order_by(Person.id))}
     return [unit_row(u, heads.get(u.id)) for u in session.scalars(select(Unit).order_by(Unit.code))]
 
 

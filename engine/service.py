@@ -15,16 +15,27 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import directory, queries
+from engine import directory_changes as changes
 from engine.clock import DEFAULT_TZ
-from engine.decide import SYSTEM, Actor, Decision, TaskView, allowed_events, decide
-from engine.errors import Conflict, InputError, NotFound, Refused, StorageError
+from engine.decide import (
+    SYSTEM,
+    Actor,
+    Decision,
+    TaskView,
+    allowed_events,
+    check_registration,
+    decide,
+)
+from engine.directory_changes import check_operator
+from engine.directory_log import API, Operator
+from engine.errors import Conflict, InputError, NotAllowed, NotFound, Refused, StorageError
 from engine.events import (
     DeadlineClosed,
     DeadlineOpened,
@@ -83,7 +94,9 @@ class Engine:
             raise Conflict(f"the task was changed by someone else meanwhile: reload and retry "
                            f"({exc.args[0].split(';')[0] if exc.args else 'stale row'})") from None
         except IntegrityError as exc:
-            raise Conflict(f"concurrent change refused by the database: {exc.orig}") from None
+            # The driver's text may go on with DETAIL lines; an error is one line.
+            first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "?"
+            raise Conflict(f"concurrent change refused by the database: {first}") from None
         except OperationalError as exc:
             raise StorageError(f"database error: {exc.orig}") from None
 
@@ -111,20 +124,75 @@ class Engine:
         self.bus.publish(session, events)
 
     # --- directory -----------------------------------------------------------------------------
-    def add_unit(self, data: directory.UnitInput, *, now: dt.datetime) -> None:
+    # Each change is checked and recorded with its operator (who ran the command, and the office
+    # person named with --as) in the change's own transaction; see engine/directory_changes.py.
+    def add_unit(self, data: directory.UnitInput, *, now: dt.datetime,
+                 operator: Operator = API) -> None:
         with self.transaction() as s:
-            directory.upsert_unit(s, data, now, update=False)
+            directory.upsert_unit(s, data, now, update=False,
+                                  operator=check_operator(s, operator))
 
-    def import_units(self, text: str, file: str, *, now: dt.datetime) -> dict[str, int]:
+    def import_units(self, text: str, file: str, *, now: dt.datetime,
+                     operator: Operator = API) -> dict[str, Any]:
         rows = directory.parse_units_csv(text, file)
         with self.transaction() as s:
-            return directory.import_units(s, rows, now, file)
+            return directory.import_units(s, rows, now, file, check_operator(s, operator))
 
     def add_person(self, *, email: str, name: str, role: str, unit_code: str | None = None,
-                   title: str | None = None, now: dt.datetime) -> None:
+                   title: str | None = None, now: dt.datetime, operator: Operator = API) -> None:
         with self.transaction() as s:
             directory.add_person(s, email=email, name=name, role=role, unit_code=unit_code,
-                                 title=title, now=now)
+                                 title=title, now=now, operator=check_operator(s, operator))
+
+    def set_head(self, unit_code: str, *, name: str, email: str, title: str | None = None,
+                 now: dt.datetime, operator: Operator = API) -> directory.HeadChange:
+        """Make `email` the unit's head; the head it replaces is deactivated."""
+        with self.transaction() as s:
+            op = check_operator(s, operator)
+            unit = directory.find_unit(s, unit_code)
+            return directory.set_head(s, unit, email=email, name=name, title=title, now=now,
+                                      operator=op)
+
+    def deactivate_person(self, email: str, *, reason: str, now: dt.datetime,
+                          operator: Operator = API) -> list[dict[str, Any]]:
+        """Deactivate a person; returns the open tasks they lead (these stay open)."""
+        with self.transaction() as s:
+            person = changes.deactivate_person(s, email, reason, now=now,
+                                               operator=check_operator(s, operator))
+            return self._open_tasks(s, Task.pi_id == person.id)
+
+    def activate_person(self, email: str, *, now: dt.datetime, operator: Operator = API) -> None:
+        with self.transaction() as s:
+            changes.activate_person(s, email, now=now, operator=check_operator(s, operator))
+
+    def deactivate_unit(self, unit_code: str, *, reason: str, now: dt.datetime,
+                        operator: Operator = API) -> list[dict[str, Any]]:
+        """Deactivate a unit; returns its open tasks (these run to their end)."""
+        with self.transaction() as s:
+            unit = changes.deactivate_unit(s, unit_code, reason, now=now,
+                                           operator=check_operator(s, operator))
+            return self._open_tasks(s, Task.unit_id == unit.id)
+
+    def activate_unit(self, unit_code: str, *, now: dt.datetime, operator: Operator = API) -> None:
+        with self.transaction() as s:
+            changes.activate_unit(s, unit_code, now=now, operator=check_operator(s, operator))
+
+    def unit_detail(self, unit_code: str) -> dict[str, Any]:
+        with self.transaction() as s:
+            return changes.unit_detail(s, unit_code, self.tz)
+
+    def person_detail(self, email: str) -> dict[str, Any]:
+        with self.transaction() as s:
+            detail = changes.person_detail(s, email, self.tz)
+            person = directory.find_person(s, email)
+            return {**detail, "open_tasks": self._open_tasks(s, Task.pi_id == person.id)}
+
+    def _open_tasks(self, s: Session, where: ColumnElement[bool]) -> list[dict[str, Any]]:
+        """Tasks matching `where` that are not in a final state of their own workflow."""
+        tasks = s.scalars(select(Task).where(where).options(joinedload(Task.unit))
+                          .order_by(Task.id))
+        return [{"id": t.id, "unit": t.unit.code, "state": t.state, "title": t.title}
+                for t in tasks if not self.workflow_of(s, t).states[t.state].final]
 
     def list_units(self) -> list[dict[str, Any]]:
         with self.transaction() as s:
@@ -138,8 +206,11 @@ class Engine:
     def create_task(
         self, *, unit_code: str, level: str, title: str, pi_email: str,
         pi_name: str | None = None, year: int | None = None, topic: int | None = None,
-        actor_email: str | None = None, now: dt.datetime,
+        actor_email: str | None = None, now: dt.datetime, operator: Operator = API,
     ) -> int:
+        """Register a task. With `actor_email` the person's registration scope applies (see
+        `check_registration`); without, it is an administrator's registration. A refusal is
+        recorded in `refusal` (event `create`, no task) and nothing else is written."""
         if level not in LEVELS:
             raise InputError(f"invalid level '{level}': expected one of {', '.join(LEVELS)}")
         if not title.strip():
@@ -151,24 +222,37 @@ class Engine:
             raise InputError(f"invalid topic group {topic}: expected 1–5 (seed 003, §2.3)")
         email = directory.normalise_email(pi_email, what="--pi-email")
         wf = self.registry.for_level(level)
-        with self.transaction() as s:
-            unit = directory.find_unit(s, unit_code)
-            if not unit.active:
-                raise InputError(f"unit {unit.code} is inactive")
-            actor = self._actor(s, actor_email) if actor_email else None
-            pi = s.scalar(select(Person).where(Person.email == email))
-            if pi is None:
-                if not pi_name or not pi_name.strip():
-                    raise InputError(f"unknown person {email}: give --pi-name to register them")
-                pi = directory.add_person(s, email=email, name=pi_name, role="pi",
-                                          unit_code=unit.code, title=None, now=now)
-            due = None
-            if wf.states[wf.initial].deadline is not None:
-                due = wf.deadline_due_on(wf.initial, year, now.astimezone(self.tz).date(),
-                                         self.working_days)
-            return self._register(s, wf, unit_id=unit.id, pi_id=pi.id, year=year, topic=topic,
-                                  title=title.strip(), actor=actor, creator="admin", due_on=due,
-                                  rule=None, now=now)
+        try:
+            with self.transaction() as s:
+                unit = directory.find_unit(s, unit_code)
+                actor = self._actor(s, actor_email) if actor_email else None
+                if actor is not None:
+                    check_registration(actor, unit_id=unit.id, unit_code=unit.code,
+                                       pi_email=email)
+                if not unit.active:
+                    raise NotAllowed(f"unit {unit.code} is inactive and gets no new tasks")
+                pi = s.scalar(select(Person).where(Person.email == email))
+                if pi is None:
+                    if not pi_name or not pi_name.strip():
+                        raise InputError(f"unknown person {email}: give --pi-name to register "
+                                         "them")
+                    pi = directory.add_person(
+                        s, email=email, name=pi_name, role="pi", unit_code=unit.code,
+                        title=None, now=now,
+                        operator=Operator(operator.login, actor.email if actor else None))
+                elif not pi.active:
+                    raise NotAllowed(f"{pi.email} is inactive and may not lead a new task")
+                due = None
+                if wf.states[wf.initial].deadline is not None:
+                    due = wf.deadline_due_on(wf.initial, year, now.astimezone(self.tz).date(),
+                                             self.working_days)
+                return self._register(s, wf, unit_id=unit.id, pi_id=pi.id, year=year,
+                                      topic=topic, title=title.strip(), actor=actor,
+                                      creator="admin", due_on=due, rule=None, now=now)
+        except Refused as refusal:
+            if not isinstance(refusal, Conflict):
+                self._record_refusal(None, "create", actor_email or "admin", refusal, now)
+            raise
 
     def _register(self, s: Session, wf: Workflow, *, unit_id: int, pi_id: int, year: int,
                   topic: int | None, title: str, actor: Actor | None, creator: str,
@@ -324,10 +408,10 @@ class Engine:
                               title=" ".join(title.split()), actor=None, creator="system",
                               due_on=due_on, rule=rule, now=now)
 
-    def _record_refusal(self, task_id: int, event: str, actor: str, refusal: Refused,
+    def _record_refusal(self, task_id: int | None, event: str, actor: str, refusal: Refused,
                         now: dt.datetime) -> None:
         with self.transaction() as s:
-            exists = s.get(Task, task_id) is not None
+            exists = task_id is not None and s.get(Task, task_id) is not None
             s.add(Refusal(task_id=task_id if exists else None, event=event, actor=actor,
                           kind=type(refusal).__name__, message=refusal.message, attempted_at=now))
 

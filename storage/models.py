@@ -1,6 +1,9 @@
 """Core tables: units, people, workflow definition snapshots, tasks, deadlines and history.
 
-`task_history` and `refusal` are append-only: nothing updates or deletes their rows. A task points
+`task_history`, `refusal` and `directory_change` are append-only: nothing updates or deletes
+their rows. People and units are never deleted either, only deactivated, so every row that
+points at them keeps its meaning. A unit has at most one active head: a partial unique index
+(`uq_person_one_active_head`) holds that even against two concurrent replacements. A task points
 at the exact definition snapshot it started with, so editing a workflow file never changes a task
 in flight. `task.version` is the optimistic-concurrency counter: an UPDATE that finds another
 version loses with `StaleDataError`, which the engine reports as a conflict.
@@ -21,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,8 +45,15 @@ class Unit(Base):
     people: Mapped[list[Person]] = relationship(back_populates="unit")
 
 
+ACTIVE_HEAD = "role = 'unit_head' AND active"
+
+
 class Person(Base):
     __tablename__ = "person"
+    __table_args__ = (
+        Index("uq_person_one_active_head", "unit_id", unique=True,
+              sqlite_where=text(ACTIVE_HEAD), postgresql_where=text(ACTIVE_HEAD)),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -159,3 +170,26 @@ class Refusal(Base):
     kind: Mapped[str] = mapped_column(String(40))
     message: Mapped[str] = mapped_column(Text)
     attempted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class DirectoryChange(Base):
+    """One change to a unit or a person, with who made it. Append-only; written in the same
+    transaction as the change it records.
+
+    `entity` is `unit` or `person`, `key` the unit's code or the person's e-mail; `change` one of
+    added, updated, head_replaced, deactivated, activated; `details` what changed (old and new
+    values, the reason). `operator` is the OS login that ran the command, `acting_as` the
+    registered person it named with `--as`, if any.
+    """
+
+    __tablename__ = "directory_change"
+    __table_args__ = (Index("ix_directory_change_entity_key", "entity", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    entity: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(320))
+    change: Mapped[str] = mapped_column(String(20))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    operator: Mapped[str] = mapped_column(String(120))
+    acting_as: Mapped[str | None] = mapped_column(String(320))

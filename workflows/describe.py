@@ -17,7 +17,7 @@ def describe(wf: Workflow, lang: str = "vi") -> dict[str, Any]:
         } for s in wf.states.values()],
         "events": [{
             "name": e.name, "label": e.labels.get(lang), "from": list(e.sources), "to": e.dest,
-            "roles": sorted(e.roles), "reason": e.reason,
+            "roles": sorted(e.roles), "not_by": sorted(e.not_by), "reason": e.reason,
             "fields": [{"name": f.name, "type": f.type, "required": f.required} for f in e.fields],
             "one_of": [list(g) for g in e.one_of],
         } for e in wf.events.values()],

@@ -1,6 +1,7 @@
 """Validating a workflow file into a `Workflow`: every rule here names the file, line and reason.
 
-Rejected: unknown keys, unknown states or roles, duplicate events (and duplicate keys of any kind),
+Rejected: unknown keys, unknown states or roles (in `roles`, `not_by` and escalations), a role
+both allowed and barred on one event, duplicate events (and duplicate keys of any kind),
 states unreachable from the initial state, non-final dead ends, final states with exits, bad dates
 and durations, field references that do not exist, timer ladders that point nowhere.
 """
@@ -16,6 +17,7 @@ from typing import Any
 
 from engine.errors import DefinitionError
 from workflows.model import (
+    BARRABLE_ROLES,
     DURATION_UNITS,
     FIELD_TYPES,
     ROLES,
@@ -36,8 +38,8 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 DURATION_RE = re.compile(r"^\s*(\d+)\s*(d|days?|wd|working[_ ]days?|mo|months?)\s*$")
 TOP_KEYS = {"name", "version", "level", "labels", "initial", "states", "events", "timers"}
 STATE_KEYS = {"labels", "final", "deadline", "timers"}
-EVENT_KEYS = {"labels", "from", "to", "roles", "reason", "fields", "one_of", "deadline_from",
-              "notify"}
+EVENT_KEYS = {"labels", "from", "to", "roles", "not_by", "reason", "fields", "one_of",
+              "deadline_from", "notify"}
 TIMER_KEYS = {"remind_before", "escalate", "on_overdue"}
 LEVELS = ("unit", "province", "initiative", "obligation")
 
@@ -261,6 +263,9 @@ class _Validator:
                 raise self.fail((*path, "roles", i) if isinstance(raw["roles"], list)
                                 else (*path, "roles"),
                                 f"unknown role '{role}'; roles are {', '.join(ROLES)}")
+        not_by: frozenset[str] = frozenset()
+        if "not_by" in raw:
+            not_by = self.not_by(raw["not_by"], (*path, "not_by"), name, set(roles))
         reason = raw.get("reason", "optional")
         if reason not in ("required", "optional"):
             raise self.fail((*path, "reason"), "reason must be 'required' or 'optional'")
@@ -284,10 +289,29 @@ class _Validator:
         notify = notify if isinstance(notify, list) else [notify]
         return EventDef(
             name=name, labels=self.labels(raw["labels"], (*path, "labels")),
-            sources=tuple(sources), dest=raw["to"], roles=frozenset(roles), reason=reason,
+            sources=tuple(sources), dest=raw["to"], roles=frozenset(roles), not_by=not_by,
+            reason=reason,
             fields=fields, one_of=tuple(one_of), deadline_from=deadline_from,
             notify=tuple(str(n) for n in notify),
         )
+
+    def not_by(self, raw: Any, path: Path_, event: str, allowed: set[str]) -> frozenset[str]:
+        """Roles barred from the event (separation of duties): known person roles, none of
+        them also among the event's allowed roles."""
+        roles = raw if isinstance(raw, list) else [raw]
+        if not roles:
+            raise self.fail(path, f"not_by of event '{event}' needs at least one role")
+        for i, role in enumerate(roles):
+            where = (*path, i) if isinstance(raw, list) else path
+            if role not in BARRABLE_ROLES:
+                raise self.fail(where, f"unknown role {role!r} in not_by; roles that can be "
+                                       f"barred are {', '.join(BARRABLE_ROLES)}")
+            if role in allowed:
+                raise self.fail(where, f"role '{role}' is both allowed (roles) and barred "
+                                       f"(not_by) in event '{event}'")
+        if len(set(roles)) != len(roles):
+            raise self.fail(path, f"not_by of event '{event}' lists a role twice")
+        return frozenset(roles)
 
     def fields(self, raw: Any, path: Path_) -> tuple[FieldSpec, ...]:
         raw = self.mapping(raw, path, "fields")

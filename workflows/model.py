@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 ROLES = ("office", "council", "unit_head", "pi", "system")
+# Roles an event may bar (`not_by`): a person holding one of them on the task may not fire it,
+# whatever other role would allow them. `system` is no person, so it cannot be barred.
+BARRABLE_ROLES = ("office", "council", "unit_head", "pi")
 FIELD_TYPES = ("text", "date", "url", "int", "email")
 DURATION_UNITS = ("days", "working_days", "months")
 
@@ -99,6 +102,7 @@ class EventDef:
     dest: str
     roles: frozenset[str]
     reason: ReasonRule = "optional"
+    not_by: frozenset[str] = frozenset()
     fields: tuple[FieldSpec, ...] = ()
     one_of: tuple[tuple[str, ...], ...] = ()
     deadline_from: str | None = None

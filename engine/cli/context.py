@@ -14,6 +14,7 @@ import click
 
 if TYPE_CHECKING:
     from engine.app import App
+    from engine.directory_log import Operator
     from engine.settings import Settings
 
 
@@ -50,12 +51,31 @@ class Ctx:
             self._app = build(self.settings, check_schema=check_schema)
         return self._app
 
+    def operator(self, acting_as: str | None = None) -> Operator:
+        """Who runs this command, for the directory's history: the OS login (read here, in the
+        shell, never in the core) and the person named with --as, if any."""
+        from engine.directory_log import Operator
+
+        return Operator(os_login(), acting_as)
+
     def close(self) -> None:
         if self._app is not None:
             self._app.close()
 
 
 pass_ctx = click.make_pass_decorator(Ctx, ensure=True)
+
+
+def os_login() -> str:
+    """The login name of the process, or its uid when the system knows no name for it (a
+    container user without a passwd entry)."""
+    import getpass
+    import os
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid {os.getuid()}"
 
 
 def json_option(f: Any) -> Any:

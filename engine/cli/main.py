@@ -18,8 +18,10 @@ from engine.cli.context import Ctx
 # name -> (module, attribute, one-line help); modules are imported only when needed.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("engine.cli.admin", "init", "Create or upgrade the database."),
-    "unit": ("engine.cli.admin", "unit", "Register and list units (đơn vị)."),
-    "person": ("engine.cli.admin", "person", "Register and list people and their roles."),
+    "unit": ("engine.cli.admin", "unit", "Register, show, replace the head of, and deactivate "
+             "units (đơn vị)."),
+    "person": ("engine.cli.admin", "person", "Register, show and deactivate people and their "
+               "roles."),
     "task": ("engine.cli.tasks", "task", "Register research tasks and move them through "
              "their workflow."),
     "workflow": ("engine.cli.workflows", "workflow", "List, show, validate and draw workflows."),

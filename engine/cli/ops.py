@@ -56,7 +56,8 @@ def sample_load(ctx: Ctx, year: int | None, file: Path | None, as_json: bool) ->
         def advance(_action: object) -> None:
             bar.update(1)
 
-        done = load(app.engine, province, year, now=now, on_action=advance)
+        done = load(app.engine, province, year, now=now, on_action=advance,
+                    operator=ctx.operator())
     counts = {"year": year, "units": done.units, "people": done.people, "tasks": done.tasks,
               "transitions": done.transitions, "already_loaded": done.skipped_tasks,
               "steps_later_than_now": done.pending_steps}

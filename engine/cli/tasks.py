@@ -25,7 +25,9 @@ def task() -> None:
 @click.option("--pi-name", help="Registers the investigator if the e-mail is new.")
 @click.option("--year", type=int, help="Plan year (default: the current year).")
 @click.option("--topic", type=int, help="Topic group 1–5 (seed 003, §2.3).")
-@click.option("--as", "actor", metavar="EMAIL", help="Who registers it (recorded in history).")
+@click.option("--as", "actor", metavar="EMAIL",
+              help="Who registers it (recorded in history): the office for any unit, a unit "
+                   "head for their unit, an investigator for themselves in their unit.")
 @json_option
 @pass_ctx
 def task_new(ctx: Ctx, unit_code: str, level: str, title: str, pi_email: str,
@@ -34,7 +36,7 @@ def task_new(ctx: Ctx, unit_code: str, level: str, title: str, pi_email: str,
     """Register a task; prints its id."""
     task_id = ctx.app().engine.create_task(
         unit_code=unit_code, level=level, title=title, pi_email=pi_email, pi_name=pi_name,
-        year=year, topic=topic, actor_email=actor, now=ctx.now())
+        year=year, topic=topic, actor_email=actor, now=ctx.now(), operator=ctx.operator())
     if want_json(ctx, as_json):
         emit_json({"id": task_id})
     else:

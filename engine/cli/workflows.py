@@ -61,8 +61,9 @@ def workflow_show(ctx: Ctx, name: str, lang: str, as_json: bool) -> None:
         click.echo(f"  {st['name']:<20} {st['label']}{extra}")
     click.echo("Events:")
     for ev in data["events"]:
+        barred = f"; not by {', '.join(ev['not_by'])}" if ev["not_by"] else ""
         click.echo(f"  {ev['name']:<18} {', '.join(ev['from'])} → {ev['to']}  "
-                   f"[{', '.join(ev['roles'])}]  {ev['label']}")
+                   f"[{', '.join(ev['roles'])}{barred}]  {ev['label']}")
 
 
 @workflow.command("validate")

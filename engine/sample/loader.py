@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from engine.directory import UnitInput
+from engine.directory_log import API, Operator
 from engine.errors import InputError
 from engine.sample.data import Province, SampleTask, Step
 from engine.service import Engine
@@ -76,8 +77,10 @@ def script(province: Province, year: int, tz: dt.tzinfo) -> list[Action]:
 class Player:
     """Plays the sample through the engine: the directory first, then actions one by one."""
 
-    def __init__(self, engine: Engine, province: Province, year: int) -> None:
+    def __init__(self, engine: Engine, province: Province, year: int,
+                 operator: Operator = API) -> None:
         self.engine, self.province, self.year = engine, province, year
+        self.operator = operator
         self.done = Loaded()
         self.task_ids: dict[tuple[str, str], int] = {}
         self.skipped: set[tuple[str, str]] = set()
@@ -91,7 +94,8 @@ class Player:
         for unit in province.units:
             if unit.code not in units:
                 engine.add_unit(UnitInput(unit.code, unit.name, unit.head.name, unit.head.email,
-                                          unit.contact, unit.kind), now=now)
+                                          unit.contact, unit.kind), now=now,
+                                operator=self.operator)
                 self.done.units += 1
                 self.done.people += unit.head.email not in self.emails
                 self.emails.add(unit.head.email)
@@ -99,7 +103,7 @@ class Player:
         for person, role in staff:
             if person.email not in self.emails:
                 engine.add_person(email=person.email, name=person.name, role=role,
-                                  title=person.title, now=now)
+                                  title=person.title, now=now, operator=self.operator)
                 self.emails.add(person.email)
                 self.done.people += 1
         self.skipped = {(t["unit"], t["title"]) for t in engine.list_tasks(now=now,
@@ -114,12 +118,14 @@ class Player:
         if action.step is None:
             if task.pi.email not in self.emails:
                 self.engine.add_person(email=task.pi.email, name=task.pi.name, role="pi",
-                                       unit_code=task.unit, title=task.pi.title, now=at)
+                                       unit_code=task.unit, title=task.pi.title, now=at,
+                                       operator=self.operator)
                 self.emails.add(task.pi.email)
                 self.done.people += 1
             self.task_ids[key] = self.engine.create_task(
                 unit_code=task.unit, level=task.level, title=task.title, pi_email=task.pi.email,
-                year=self.year, topic=task.topic, actor_email=self.province.office.email, now=at)
+                year=self.year, topic=task.topic, actor_email=self.province.office.email, now=at,
+                operator=self.operator)
             self.done.tasks += 1
             return
         step = action.step
@@ -130,10 +136,10 @@ class Player:
 
 
 def load(engine: Engine, province: Province, year: int, *, now: dt.datetime,
-         on_action: Callable[[Action], None] | None = None) -> Loaded:
+         on_action: Callable[[Action], None] | None = None, operator: Operator = API) -> Loaded:
     """Load the sample as of `now`: what is dated later waits (and is counted as pending)."""
     check_year(year, now, engine.tz)
-    player = Player(engine, province, year)
+    player = Player(engine, province, year, operator)
     player.setup(min(now, dt.datetime(year, 1, 2, 7, 30, tzinfo=engine.tz)))
     for action in script(province, year, engine.tz):
         if on_action is not None:

@@ -131,7 +131,8 @@ def test_the_workflow_commands_list_show_validate_and_draw(tmp_path: Path) -> No
                                                      "publish"}
     wf = Registry().get("unit_task")
     assert ok(env, "workflow", "validate", str(PACKAGED_DIR / "unit_task.yaml")) == (
-        f"{PACKAGED_DIR / 'unit_task.yaml'}: valid (unit_task v1, {len(wf.states)} states, "
+        f"{PACKAGED_DIR / 'unit_task.yaml'}: valid (unit_task v{wf.version}, "
+        f"{len(wf.states)} states, "
         f"{len(wf.events)} events, sha256 {wf.sha256[:12]})\n")
     mermaid = ok(env, "workflow", "diagram", "unit_task")
     assert mermaid.startswith("stateDiagram-v2\n")

@@ -27,7 +27,7 @@ from tests.integration.province import (
     seed,
     snapshot,
 )
-from workflows.registry import PACKAGED_DIR
+from workflows.registry import PACKAGED_DIR, Registry
 
 
 @pytest.fixture
@@ -136,10 +136,11 @@ def test_a_task_keeps_the_definition_it_started_with_after_the_file_changes(
 
     path = workflows / "unit_task.yaml"
     text = path.read_text(encoding="utf-8")
-    edited = (text.replace("version: 1", "version: 2", 1)
+    ver = Registry().get("unit_task").version
+    edited = (text.replace(f"version: {ver}", f"version: {ver + 1}", 1)
               .replace('before: "04-30"', 'before: "03-31"')
-              .replace("roles: [office, council]\n    fields:\n      decision_no",
-                       "roles: [office]\n    fields:\n      decision_no", 1)
+              .replace("roles: [office, council]\n    not_by: [pi]\n    fields:\n      decision_no",
+                       "roles: [office]\n    not_by: [pi]\n    fields:\n      decision_no", 1)
               .replace("Đã đề xuất, chờ xét duyệt đề cương", "Chờ hội đồng xét duyệt"))
     assert edited.count("03-31") == 2 and "Chờ hội đồng" in edited
     path.write_text(edited, encoding="utf-8")
@@ -149,7 +150,7 @@ def test_a_task_keeps_the_definition_it_started_with_after_the_file_changes(
         new = new_task(second, local(2025, 2, 4))
         old_detail = second.engine.task_detail(old_task, now=local(2025, 2, 5))
         new_detail = second.engine.task_detail(new, now=local(2025, 2, 5))
-        assert (old_detail["workflow_version"], new_detail["workflow_version"]) == (1, 2)
+        assert (old_detail["workflow_version"], new_detail["workflow_version"]) == (ver, ver + 1)
         assert old_detail["definition_sha256"] != new_detail["definition_sha256"]
         assert old_detail["state_label"] == "Đã đề xuất, chờ xét duyệt đề cương"
         assert new_detail["state_label"] == "Chờ hội đồng xét duyệt"
@@ -164,7 +165,7 @@ def test_a_task_keeps_the_definition_it_started_with_after_the_file_changes(
             snaps = s.execute(select(WorkflowDefinition.version, WorkflowDefinition.source)
                               .where(WorkflowDefinition.name == "unit_task")
                               .order_by(WorkflowDefinition.id)).all()
-        assert [(v, src) for v, src in snaps] == [(1, text), (2, edited)]
+        assert [(v, src) for v, src in snaps] == [(ver, text), (ver + 1, edited)]
     finally:
         second.close()
 

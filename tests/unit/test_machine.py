@@ -48,7 +48,8 @@ def test_triggers_from_a_state_are_the_definitions_events_from_it() -> None:
 def test_one_machine_is_shared_per_definition_content() -> None:
     again = from_snapshot(UNIT_TASK.source, UNIT_TASK.path)
     assert compiled(again) is compiled(UNIT_TASK)
-    edited = load_text(UNIT_TASK.source.replace("version: 1", "version: 2"), "<edited>")
+    v = UNIT_TASK.version
+    edited = load_text(UNIT_TASK.source.replace(f"version: {v}", f"version: {v + 1}"), "<edited>")
     assert compiled(edited) is not compiled(UNIT_TASK)
     assert isinstance(compiled(edited), CompiledWorkflow)
 
