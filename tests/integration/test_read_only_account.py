@@ -1,10 +1,11 @@
-"""An account that may read the SQLite database but not write it: it lists; it cannot change.
+"""An account that may read the database but not write it: it lists; it cannot change.
 
-The account is real, not simulated by a flag. Run as root (as here), the database, its
-directory and its -wal/-shm belong to `nobody` (0644, directory 0755), and `nckh` runs as root
-*without* the capabilities that let root ignore file modes (CAP_DAC_OVERRIDE and friends, dropped
-from the bounding set before exec): the kernel then refuses it every write, as it would refuse an
-operator's own account. Run as another user, the files are made read-only (0444, directory 0555).
+PostgreSQL: a role granted `pg_read_all_data` only. SQLite: the account is real, not simulated
+by a flag. Run as root (as here), the database, its directory and its -wal/-shm belong to
+`nobody` (0644, directory 0755), and `nckh` runs as root *without* the capabilities that let root
+ignore file modes (CAP_DAC_OVERRIDE and friends, dropped from the bounding set before exec): the
+kernel then refuses it every write, as it would refuse an operator's own account. Run as another
+user, the files are made read-only (0444, directory 0555).
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from engine.app import build
 from engine.scheduling.testing import small_province
 from storage.db import READ_ONLY_ADVICE, READ_ONLY_DIRECTORY_ADVICE
 from tests.acceptance.cli import NCKH, cli_env, dump
-from tests.conftest import local, make_settings
+from tests.conftest import PG_ADMIN_URL, local, make_settings, require_pg
 
 ROOT = os.geteuid() == 0
 NOBODY = 65534
@@ -121,3 +123,43 @@ def test_a_read_only_uri_opens_the_file_as_given(data_dir: Path, tmp_path: Path,
     finally:
         app.close()
     assert not (tmp_path / "file:").exists()  # the URI is not taken for a directory to create
+
+
+@pytest.mark.postgres
+def test_a_postgresql_role_that_may_only_read_lists_and_is_refused_a_write_in_one_line(
+        tmp_path: Path) -> None:
+    require_pg()
+    name = f"nckh_reader_{os.getpid()}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    server = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgres@", f"{name}@")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            conn.execute(text(f'CREATE ROLE "{name}" LOGIN'))
+            conn.execute(text(f'GRANT pg_read_all_data TO "{name}"'))
+        owner_url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+        app = build(make_settings(owner_url, tmp_path))
+        small_province(app, local(2025, 1, 2))
+        app.engine.create_task(unit_code="A", level="unit", title="Khảo sát tăng huyết áp",
+                               pi_email="pi@a.example.vn", pi_name="BS. Lan",
+                               now=local(2025, 4, 15))
+        app.close()
+        env = cli_env(tmp_path, "2025-04-15T09:00",
+                      NCKH_DATABASE_URL=server.replace("+psycopg", "") + "/" + name)
+        for args in (["task", "list"], ["task", "show", "1"], ["status"], ["outbox", "list"],
+                     ["report", "compliance", "--year", "2025"]):
+            result = subprocess.run([NCKH, *args], env=env, capture_output=True, text=True,
+                                    timeout=120)
+            assert (result.returncode, result.stderr) == (0, ""), args
+        refused = subprocess.run([NCKH, "unit", "add", "D", "--name", "TTYT D", "--head-name",
+                                  "Giám đốc", "--head-email", "head.d@syt.example.vn"],
+                                 env=env, capture_output=True, text=True, timeout=120)
+        assert (refused.returncode, refused.stderr) == (
+            1, "nckh: database error: permission denied for table unit\n")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+        admin.dispose()
