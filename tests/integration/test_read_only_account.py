@@ -112,6 +112,22 @@ def test_with_no_process_holding_the_database_a_read_only_account_is_told_why_in
     assert sorted(p.name for p in data_dir.iterdir()) == ["nckh.db"]
 
 
+def test_a_read_only_account_reads_a_database_left_in_rollback_journal_mode(
+        data_dir: Path) -> None:
+    """nckh switches a database to WAL only when it may write it: a copy in the rollback-journal
+    mode (no -wal/-shm needed) is read as it is."""
+    conn = sqlite3.connect(data_dir / "nckh.db")
+    assert conn.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+    conn.close()
+    make_read_only(data_dir)
+    result = as_reader(data_dir)("task", "list")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "Khảo sát tăng huyết áp" in result.stdout
+    conn = sqlite3.connect(data_dir / "nckh.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    conn.close()
+
+
 def test_a_read_only_uri_opens_the_file_as_given(data_dir: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
