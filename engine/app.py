@@ -5,7 +5,9 @@ core never imports them. Each may also register a tick job: one pass of its due 
 run in order by `nckh tick` and by the daemon (timers first, so the e-mails a timer queues go out
 in the same pass). A job is handed the daemon's `stop` predicate and, once it turns true, returns
 after the unit of work in hand (a group of timers, the e-mails on the wire), never after a whole
-backlog.
+backlog. A component may also register start-up work (`App.startup`), run once by the daemon
+and by `nckh tick` before their first pass, never by the other commands (which may run under an
+account that can only read): e.g. the mail component removes abandoned maildir/tmp files.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ class App:
     engine: Engine
     tick_jobs: list[tuple[str, TickJob]] = field(default_factory=list)
     extras: dict[str, object] = field(default_factory=dict)
+    startup: list[Callable[[], object]] = field(default_factory=list)
+
+    def start(self) -> None:
+        """The components' start-up work, before the first pass of a daemon or a tick."""
+        for job in self.startup:
+            job()
 
     def tick(self, now: dt.datetime,
              stop: StopFlag = lambda: False) -> dict[str, Mapping[str, int]]:

@@ -62,7 +62,7 @@ def check_database(settings: Settings) -> Check:
     from sqlalchemy import inspect
     from sqlalchemy.exc import SQLAlchemyError
 
-    from storage.db import make_engine
+    from storage.db import make_engine, read_only
     from storage.migrate import current_revision, head_revision, known_revisions
 
     where = settings.database_url.split("@")[-1]
@@ -72,11 +72,14 @@ def check_database(settings: Settings) -> Check:
         return Check("database", "fail", str(exc), "fix NCKH_DATABASE_URL / database_url")
     try:
         current = current_revision(db)
-        empty = not inspect(db).get_table_names()
+        with read_only(db).connect() as conn:  # no write lock: the daemon may be writing
+            empty = not inspect(conn).get_table_names()
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         return Check("database", "fail", f"cannot connect to {where}: {reason}",
                      "is the server running, and are the URL, user and password right?")
+    except NckhError as exc:  # converted on the way out of storage (e.g. the database is busy)
+        return Check("database", "fail", f"{where}: {exc}")
     finally:
         db.dispose()
     head = head_revision()

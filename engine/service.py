@@ -5,6 +5,8 @@ state change, its history entry and its deadlines, publishes the domain events t
 the same transaction, and commits. Two writers on one task: the task's version column makes the
 second UPDATE match no row (`StaleDataError`), reported as `Conflict`; nothing of the loser is
 written. A refused attempt is recorded in `refusal` afterwards, in a transaction of its own.
+The read methods (`list_*`, `task_detail`, `allowed_events`) run in read-only transactions
+(`transaction(read_only=True)`): on SQLite they take no write lock, so they never wait for one.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from engine.decide import (
 )
 from engine.directory_changes import check_operator
 from engine.directory_log import API, Operator
-from engine.errors import Conflict, InputError, NotAllowed, NotFound, Refused, StorageError
+from engine.errors import Conflict, InputError, NotAllowed, NotFound, Refused
 from engine.events import (
     DeadlineClosed,
     DeadlineOpened,
@@ -44,6 +46,7 @@ from engine.events import (
     TaskRegistered,
     TransitionFired,
 )
+from storage.db import reader_factory, storage_error
 from storage.models import Deadline, HistoryEntry, Person, Refusal, Task, Unit, WorkflowDefinition
 from workflows.machine import compiled
 from workflows.model import EventDef, Workflow, WorkingDays
@@ -74,6 +77,7 @@ class Engine:
         working_days: WorkingDays | None = None,
     ) -> None:
         self.sessions = sessions
+        self.readers = reader_factory(sessions)
         self.registry = registry or Registry()
         self.tz = tz
         self.bus = bus or EventBus()
@@ -85,10 +89,11 @@ class Engine:
 
     # --- plumbing ----------------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One unit of work; storage failures surface as `StorageError`/`Conflict`."""
+    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
+        """One unit of work; storage failures surface as `StorageError`/`Conflict`.
+        `read_only` for work that never writes: no write lock to wait for on SQLite."""
         try:
-            with self.sessions() as session, session.begin():
+            with (self.readers if read_only else self.sessions)() as session, session.begin():
                 yield session
         except StaleDataError as exc:
             raise Conflict(f"the task was changed by someone else meanwhile: reload and retry "
@@ -98,7 +103,7 @@ class Engine:
             first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "?"
             raise Conflict(f"concurrent change refused by the database: {first}") from None
         except OperationalError as exc:
-            raise StorageError(f"database error: {exc.orig}") from None
+            raise storage_error(exc) from exc
 
     def workflow_of(self, session: Session, task: Task) -> Workflow:
         wf = self._definitions.get(task.definition_id)
@@ -195,11 +200,11 @@ class Engine:
                 for t in tasks if not self.workflow_of(s, t).states[t.state].final]
 
     def list_units(self) -> list[dict[str, Any]]:
-        with self.transaction() as s:
+        with self.transaction(read_only=True) as s:
             return directory.list_units(s)
 
     def list_people(self) -> list[dict[str, Any]]:
-        with self.transaction() as s:
+        with self.transaction(read_only=True) as s:
             return directory.list_people(s)
 
     # --- tasks -------------------------------------------------------------------------------
@@ -416,7 +421,7 @@ class Engine:
                           kind=type(refusal).__name__, message=refusal.message, attempted_at=now))
 
     def allowed_events(self, task_id: int, actor_email: str | None = None) -> list[EventDef]:
-        with self.transaction() as s:
+        with self.transaction(read_only=True) as s:
             task = self._load_task(s, task_id)
             wf = self.workflow_of(s, task)
             view, _, _ = self._view(s, task)
@@ -424,7 +429,7 @@ class Engine:
             return allowed_events(wf, view, actor)
 
     def task_detail(self, task_id: int, *, now: dt.datetime, lang: str = "vi") -> dict[str, Any]:
-        with self.transaction() as s:
+        with self.transaction(read_only=True) as s:
             task = self._load_task(s, task_id)
             detail = queries.task_detail(s, task, self.workflow_of(s, task), now, self.tz, lang)
             for hook in self.detail_hooks:
@@ -434,7 +439,7 @@ class Engine:
     def list_tasks(self, *, now: dt.datetime, unit: str | None = None, state: str | None = None,
                    year: int | None = None, overdue: bool = False,
                    lang: str = "vi") -> list[dict[str, Any]]:
-        with self.transaction() as s:
+        with self.transaction(read_only=True) as s:
             unit_row: Unit | None = directory.find_unit(s, unit) if unit else None
             return queries.list_tasks(
                 s, now=now, tz=self.tz, unit_id=unit_row.id if unit_row else None, state=state,

@@ -2,6 +2,9 @@
 
 Nothing else in nckh reads the environment. The environment wins over the file so an operator can
 override one key for one run. Secrets (the SMTP password) are kept out of `repr`.
+
+An env file (`--env-file FILE` / `NCKH_ENV_FILE`, parsed by `engine.envfile`) stands between the
+two: a key set (non-empty) in the real environment beats the env file, which beats the config file.
 """
 
 from __future__ import annotations
@@ -71,11 +74,18 @@ def load_settings(
     config_file: str | None = None,
     now_text: str | None = None,
     database_url: str | None = None,
+    env_file: str | None = None,
 ) -> Settings:
-    """Build settings from explicit arguments, the environment, the config file and defaults."""
+    """Build settings from explicit arguments, the environment, the env file, the config file
+    and defaults."""
     from engine.clock import parse_datetime
+    from engine.envfile import read_env_file
 
     env = dict(os.environ) if env is None else dict(env)
+    env_file = env_file or env.get(ENV_PREFIX + "ENV_FILE")
+    if env_file:
+        given = {k: v for k, v in env.items() if v != ""}
+        env = {**read_env_file(Path(env_file).expanduser()), **given}
     cfg_path_text = config_file or env.get(ENV_PREFIX + "CONFIG")
     cfg: dict[str, Any] = {}
     cfg_path: Path | None = None

@@ -44,7 +44,7 @@ from notifications.recipients import NoRecipients, resolve
 from notifications.render import Renderer, TemplateProblem
 from notifications.samples import all_samples
 from notifications.transport import Outgoing, deliver_maildir, deliver_smtp
-from storage.db import transaction
+from storage.db import reader_factory, transaction
 from storage.leases import LeaseKeeper
 from storage.models import Task, Unit
 from storage.outbox import OutboxMessage, claim_due, renew_claims, store_renderings
@@ -76,6 +76,7 @@ class Dispatcher:
         bind = sessions.kw["bind"]
         assert isinstance(bind, Engine), "the dispatcher needs a session factory bound to an engine"
         self.db = bind  # outcomes are recorded through Core: see `record`
+        self.readers = reader_factory(sessions)  # rendering reads; on SQLite no write lock
         self.cfg = cfg
         self.catalog = catalog
         self.renderer = renderer
@@ -146,7 +147,7 @@ class Dispatcher:
         renderings: list[dict[str, Any]] = []
         calendars: list[dict[str, Any]] = []
         dead: list[dict[str, Any]] = []
-        with self.sessions() as s, s.no_autoflush:
+        with self.readers() as s, s.begin(), s.no_autoflush:
             rows = s.scalars(select(OutboxMessage).where(
                 OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == self.owner,
                 OutboxMessage.state == "sending")

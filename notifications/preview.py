@@ -19,6 +19,7 @@ from notifications.digest import digest_facts
 from notifications.dispatcher import Dispatcher
 from notifications.recipients import NoRecipients, resolve
 from notifications.render import Rendered
+from storage.db import reader_factory
 from storage.models import Deadline, HistoryEntry, Task
 
 
@@ -59,7 +60,7 @@ def preview(d: Dispatcher, kind: str, task_id: int, lang: str,
             now: dt.datetime) -> tuple[dict[str, Any], str | None, Rendered]:
     """(recipients, a warning or None, the rendered message). Writes nothing."""
     spec = d.catalog.kind(kind)
-    with d.sessions() as s:
+    with reader_factory(d.sessions)() as s:  # no write lock: a preview never waits for one
         try:
             task = s.get(Task, task_id)
             if task is None:

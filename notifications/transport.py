@@ -18,9 +18,11 @@ never appear in an outcome or log.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import ssl
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,7 @@ import aiosmtplib
 
 from notifications.config import SmtpConfig
 from notifications.outbox import Outcome
+from storage.files import open_private, private_dir
 
 log = logging.getLogger("nckh.mail")
 # Group commit (see `deliver_smtp`), per SMTP connection: outcomes in one recorded group, and
@@ -230,16 +233,24 @@ async def deliver_smtp(items: Sequence[Outgoing], cfg: SmtpConfig,
             raise result
 
 
+# A maildir/tmp file older than this is abandoned (a write takes milliseconds); the maildir
+# convention's 36 hours is for directories other programs also write into, which ours is not.
+MAILDIR_TMP_MAX_AGE_S = 3600.0
+
+
 def deliver_maildir(items: Sequence[Outgoing], maildir: Path,
                     record: Callable[[list[Outcome]], None], chunk: int = 100,
                     stop: Callable[[], bool] = lambda: False,
                     may_send: MaySend = _always) -> None:
     """Write each message as `new/<name>.eml` (tmp, then rename: readers never see half a file).
 
-    The name is stable per outbox row, so delivering a row twice rewrites the same file.
+    The name is stable per outbox row, so delivering a row twice rewrites the same file. Files
+    are 0600 and the directories 0700 whatever the umask (the messages name people and tasks). A
+    write that fails (a full disk) removes its `tmp` file: no partial copy is left behind, and
+    the row is deferred (the disk's fault uses up no attempt).
     """
     for sub in ("tmp", "new", "cur"):
-        (maildir / sub).mkdir(parents=True, exist_ok=True)
+        private_dir(maildir / sub)
     done: list[Outcome] = []
     for n, item in enumerate(items):
         if stop():
@@ -248,18 +259,44 @@ def deliver_maildir(items: Sequence[Outgoing], maildir: Path,
         if not may_send(item.id):
             done.append(Outcome(item.id, "lost"))
             continue
+        tmp = maildir / "tmp" / f"{item.name}.eml"
         try:
-            tmp = maildir / "tmp" / f"{item.name}.eml"
-            with tmp.open("wb") as fh:
+            with os.fdopen(open_private(tmp), "wb") as fh:
                 fh.write(item.data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, maildir / "new" / f"{item.name}.eml")
             done.append(Outcome(item.id, "sent", item.note))
         except OSError as exc:  # the disk, not the message: no attempt used up
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             done.append(Outcome(item.id, "deferred", f"maildir {maildir}: {describe(exc)}"))
         if len(done) >= chunk:
             record(done)
             done = []
     if done:
         record(done)
+
+
+def clean_maildir_tmp(maildir: Path, *, older_than_s: float = MAILDIR_TMP_MAX_AGE_S,
+                      now_s: float | None = None) -> int:
+    """Remove files left in `maildir/tmp` by a write that never finished (a crash, a full disk
+    before this release); return how many. Only files older than `older_than_s`: a write in
+    progress elsewhere (a `nckh tick` beside the daemon, several daemons sharing the data
+    directory) takes milliseconds and is never touched. `now_s` is the wall clock (file times
+    are wall-clock times, not the business clock)."""
+    tmp = maildir / "tmp"
+    if not tmp.is_dir():
+        return 0
+    now_s = time.time() if now_s is None else now_s
+    removed = 0
+    for entry in tmp.iterdir():
+        try:
+            if entry.is_file() and now_s - entry.stat().st_mtime > older_than_s:
+                entry.unlink()
+                removed += 1
+        except OSError as exc:  # not ours to remove, or gone meanwhile: leave it, say so
+            log.warning("cannot remove %s: %s", entry, describe(exc))
+    if removed:
+        log.info("removed %d abandoned file(s) from %s", removed, tmp)
+    return removed

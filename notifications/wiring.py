@@ -2,7 +2,8 @@
 
 Cheap to call on every CLI command: nothing is rendered here. The dispatcher checks every
 template before its first pass, so `nckh tick` and the daemon refuse to run with a broken one;
-`app.extras["notifications.check"]` lets the daemon run that check explicitly at start.
+`app.extras["notifications.check"]` lets the daemon run that check explicitly at start. At start
+(daemon, tick) files abandoned in maildir/tmp by an unfinished write are removed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from notifications.config import mail_config
 from notifications.dispatcher import Dispatcher
 from notifications.render import Renderer
 from notifications.subscriber import OutboxWriter
+from notifications.transport import clean_maildir_tmp
 
 if TYPE_CHECKING:
     from engine.app import App
@@ -29,3 +31,4 @@ def install(app: App) -> None:
     app.tick_jobs.append(("outbox", dispatcher.tick))
     app.extras["notifications.dispatcher"] = dispatcher
     app.extras["notifications.check"] = dispatcher.check
+    app.startup.append(lambda: clean_maildir_tmp(cfg.maildir))

@@ -5,10 +5,20 @@ connection, WAL so readers do not block the writer, and `BEGIN IMMEDIATE` so a t
 reads then writes takes the write lock up front (a deferred one fails with SQLITE_BUSY at its first
 write, ignoring the busy timeout). One writer at a time is the SQLite contract; the daemon's
 claims rely on it.
+
+Reads take no write lock: a connection from `read_only(engine)` (sessions from `reader_factory`)
+begins a deferred transaction, which in WAL mode reads a snapshot while a writer holds the lock,
+so `task list` never waits behind the daemon. On PostgreSQL the same connection is a READ ONLY
+transaction: a write slipped into a read path fails at once instead of passing unnoticed.
+
+A database file nckh creates is 0600 (its -wal and -shm take the database file's mode: SQLite
+sets it); its directory 0700. Storage failures leave here as one-line `StorageError`s
+(`storage_error`): "database is locked" says what holds it and what to do.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,10 +26,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.errors import InputError
+from engine.errors import InputError, StorageError
+from storage.files import create_private, private_dir
 
 SQLITE_BUSY_TIMEOUT_S = 15
 # PostgreSQL waits for a row lock for ever by default. A transaction left open elsewhere (a psql
@@ -27,6 +38,7 @@ SQLITE_BUSY_TIMEOUT_S = 15
 # a bound the statement fails, the timer or message is retried later, and the rest go on.
 PG_LOCK_TIMEOUT_S = 30.0
 PG_CONNECT_TIMEOUT_S = 10
+READ_ONLY = "nckh_read_only"  # the execution option that marks a read-only connection
 
 
 def normalise_url(url: str) -> str:
@@ -47,7 +59,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         database = parsed.database
         if not database or database == ":memory:":
             raise InputError("SQLite needs a file path (':memory:' is one database per connection)")
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if parsed.query.get("uri") not in ("true", "1"):  # a `file:` URI is opened as given
+            _create_sqlite_file(Path(database).expanduser())
         engine = create_engine(
             url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
         )
@@ -65,6 +78,20 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     raise InputError(f"unsupported database '{backend}': use sqlite:///PATH or postgresql://…")
 
 
+def _create_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 (and its directory 0700) before SQLite does: SQLite would
+    create it 0644 minus the umask. An empty file is an empty SQLite database. An existing file
+    is left alone, so an account that may only read it opens it as it is."""
+    if path.exists():
+        return
+    try:
+        private_dir(path.parent)
+        create_private(path)
+    except OSError as exc:
+        raise InputError(f"cannot create the SQLite database {path}: "
+                         f"{exc.strerror or type(exc).__name__}") from None
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -72,22 +99,78 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA journal_mode=WAL")
+        # Switching to WAL writes the database header: only when it is not WAL yet (WAL is
+        # persistent), so an account that may only read a WAL database can still open it; one
+        # that may not write a database in another mode reads it in that mode.
+        if cur.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.OperationalError as exc:
+                if not str(getattr(exc, "sqlite_errorname", "")).startswith("SQLITE_READONLY"):
+                    raise
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read-only connection begins a deferred transaction: it takes no write lock, and in
+        # WAL mode it reads the last committed snapshot while a writer holds the lock.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine (same pool) for reads: no write lock on SQLite, READ ONLY on PostgreSQL."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(**{READ_ONLY: True, "postgresql_readonly": True})
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def reader_factory(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions like `factory`'s, on the read-only engine: for work that never writes."""
+    bind = factory.kw["bind"]
+    assert isinstance(bind, Engine)
+    return sessionmaker(read_only(bind), expire_on_commit=False)
+
+
+BUSY_ADVICE = (
+    f"the SQLite database is busy: another process has held its write lock for more than "
+    f"{SQLITE_BUSY_TIMEOUT_S} s (the daemon in a long pass, a bulk import, an open sqlite3 "
+    "shell); try again, or run nckh on PostgreSQL for concurrent writers")
+READ_ONLY_DIRECTORY_ADVICE = (
+    "this account may read the SQLite database but not create its -wal and -shm files beside "
+    "it, which SQLite needs while no other process has the database open: run the command "
+    "while the daemon runs, or as the nckh user")
+READ_ONLY_ADVICE = (
+    "this account may only read the SQLite database (attempt to write a readonly database): "
+    "run commands that change something as the nckh user")
+
+
+def storage_error(exc: DBAPIError) -> StorageError:
+    """One line for a database failure: the driver's own message, without SQLAlchemy's SQL,
+    parameters and background link; the SQLite cases an operator meets get advice."""
+    orig = exc.orig
+    name = str(getattr(orig, "sqlite_errorname", "") or "")
+    reason = " ".join(str(orig).split()) or type(orig).__name__
+    if name.startswith("SQLITE_BUSY") or reason == "database is locked":
+        return StorageError(BUSY_ADVICE)
+    if name == "SQLITE_READONLY_DIRECTORY":
+        return StorageError(READ_ONLY_DIRECTORY_ADVICE)
+    if name == "SQLITE_READONLY":
+        return StorageError(READ_ONLY_ADVICE)
+    return StorageError(f"database error: {reason}")
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
-        yield session
+    try:
+        with factory() as session, session.begin():
+            yield session
+    except OperationalError as exc:
+        raise storage_error(exc) from exc

@@ -3,11 +3,17 @@
 `nckh init` upgrades to head. Every other command checks the revision first: an empty database is
 initialised (the embedded default is created on first use), one behind is an error that says to
 run `nckh init`, and one at a revision this nckh does not know (a newer release wrote it) is
-refused before anything touches it.
+refused before anything touches it. `nckh init` also refuses a database that holds another
+application's tables: it would otherwise add nckh's tables beside them.
+
+The checks read in read-only transactions (no write lock on SQLite, so every command's schema
+check passes while the daemon writes); a database failure leaves as one `StorageError` line.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -15,8 +21,11 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import OperationalError
 
 from engine.errors import SchemaError
+from storage.db import read_only, storage_error
+from storage.schema import metadata
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -37,24 +46,53 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        raise storage_error(exc) from exc
+
+
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
+    with _storage_errors(), read_only(engine).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def _table_names(engine: Engine) -> set[str]:
+    with _storage_errors(), read_only(engine).connect() as conn:
+        return set(inspect(conn).get_table_names())
+
+
 def _is_empty(engine: Engine) -> bool:
-    return not inspect(engine).get_table_names()
+    return not _table_names(engine)
+
+
+def _check_ours(engine: Engine, before: str | None) -> None:
+    """Refuse to migrate a database that is not (or not yet known to be) nckh's."""
+    tables = _table_names(engine)
+    ours = set(metadata.tables)
+    if before is not None and before in known_revisions():
+        return
+    foreign = sorted(tables - ours - {"alembic_version"})
+    if foreign and not tables & ours:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5
+                                          else "")
+        raise SchemaError(
+            f"database holds tables that are not nckh's ({shown}): nckh will not add its tables "
+            "to another application's database; point NCKH_DATABASE_URL at an empty database")
+    if before is not None:
+        raise _newer(before)
+    if tables & ours:
+        raise SchemaError("database has nckh tables but no alembic_version: refusing to guess")
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to head; return (revision before, revision after)."""
     before = current_revision(engine)
-    if before is not None and before not in known_revisions():
-        raise _newer(before)
-    if before is None and not _is_empty(engine) and "unit" in inspect(engine).get_table_names():
-        raise SchemaError("database has nckh tables but no alembic_version: refusing to guess")
+    _check_ours(engine, before)
     cfg = _config()
-    with engine.connect() as conn:
+    with _storage_errors(), engine.connect() as conn:
         sqlite = engine.dialect.name == "sqlite"
         if sqlite:
             # Batch migrations copy tables, so foreign keys must be off meanwhile (alembic#345);

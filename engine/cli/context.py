@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 @dataclass
 class Ctx:
     config: str | None = None
+    env_file: str | None = None
     now_text: str | None = None
     json: bool = False
     _settings: Settings | None = None
@@ -32,7 +33,8 @@ class Ctx:
         if self._settings is None:
             from engine.settings import load_settings
 
-            self._settings = load_settings(config_file=self.config, now_text=self.now_text)
+            self._settings = load_settings(config_file=self.config, now_text=self.now_text,
+                                           env_file=self.env_file)
         return self._settings
 
     def now(self) -> dt.datetime:

@@ -46,7 +46,12 @@ def mail_preview(ctx: Ctx, kind: str, task_id: int, lang: str | None,
     click.echo(f"Subject: {rendered.subject}\n")
     click.echo(rendered.text, nl=False)
     if html_file is not None:
-        html_file.write_text(rendered.html, encoding="utf-8")
+        import os
+
+        from storage.files import open_private
+
+        with os.fdopen(open_private(html_file), "w", encoding="utf-8") as fh:  # 0600
+            fh.write(rendered.html)
         click.echo(f"\n(HTML written to {html_file})", err=True)
 
 
@@ -108,7 +113,7 @@ def outbox_list(ctx: Ctx, state: str | None, limit: int, as_json: bool) -> None:
     q = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
     if state:
         q = q.where(OutboxMessage.state == state)
-    with ctx.app().engine.transaction() as s:
+    with ctx.app().engine.transaction(read_only=True) as s:
         rows = [_row(r) for r in s.scalars(q)]
     if want_json(ctx, as_json):
         emit_json(rows)
@@ -127,7 +132,7 @@ def outbox_show(ctx: Ctx, row_id: int, as_json: bool) -> None:
     from engine.errors import NotFound
     from storage.outbox import OutboxMessage
 
-    with ctx.app().engine.transaction() as s:
+    with ctx.app().engine.transaction(read_only=True) as s:
         r = s.get(OutboxMessage, row_id)
         if r is None:
             raise NotFound("outbox message", row_id)

@@ -68,19 +68,24 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, prog_name="nckh")
 @click.option("--config", "config", metavar="FILE", envvar="NCKH_CONFIG",
               help="Config file (TOML). Env: NCKH_CONFIG.")
+@click.option("--env-file", "env_file", metavar="FILE",
+              help="Read NCKH_* settings (secrets) from this file, KEY=VALUE lines; the "
+                   "environment wins over it. Keeps passwords out of process arguments. "
+                   "Env: NCKH_ENV_FILE.")
 @click.option("--now", "now_text", metavar="DATETIME",
               help="Act as if it were this time (ISO; local time unless an offset is given). "
                    "Env: NCKH_NOW.")
 @click.option("--json", "as_json", is_flag=True, help="JSON output for listings and shows.")
 @click.pass_context
-def cli(ctx: click.Context, config: str | None, now_text: str | None, as_json: bool) -> None:
+def cli(ctx: click.Context, config: str | None, env_file: str | None, now_text: str | None,
+        as_json: bool) -> None:
     """nckh — research-task workflows of a provincial Department of Health (Sở Y tế)."""
     obj = ctx.ensure_object(Ctx)
-    obj.config, obj.now_text, obj.json = config, now_text, as_json
+    obj.config, obj.env_file, obj.now_text, obj.json = config, env_file, now_text, as_json
     ctx.call_on_close(obj.close)
 
 
-GLOBAL_VALUE_OPTIONS = ("--now", "--config")
+GLOBAL_VALUE_OPTIONS = ("--now", "--config", "--env-file")
 
 
 def hoist_globals(argv: list[str]) -> list[str]:
@@ -130,6 +135,13 @@ def main(argv: list[str] | None = None) -> Any:
     except Exception as exc:  # the last line of defence: one line, exit 1
         if _debug():
             raise
+        from sqlalchemy.exc import DBAPIError
+
+        if isinstance(exc, DBAPIError):  # a database failure no adapter converted
+            from storage.db import storage_error
+
+            click.echo(f"nckh: {storage_error(exc)}", err=True)
+            sys.exit(1)
         click.echo(f"nckh: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
 

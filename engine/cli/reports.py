@@ -2,7 +2,8 @@
 
 Only click is imported at module top; the report code loads when a report runs. An output path
 that cannot be written is refused before the database is read, and nothing is ever written to it
-but a whole report (written to a temporary file beside it, then renamed).
+but a whole report (written to a temporary file beside it, then renamed), mode 0600: reports
+name people and units.
 """
 
 from __future__ import annotations
@@ -54,10 +55,13 @@ def _write(data: bytes, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
+    from storage.files import open_private
+
     target = output.expanduser()
     tmp = target.with_name(f".{target.name}.tmp")
     try:
-        tmp.write_bytes(data)
+        with os.fdopen(open_private(tmp), "wb") as fh:  # 0600 whatever the umask
+            fh.write(data)
         tmp.replace(target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -51,7 +51,9 @@ def tick(ctx: Ctx, log_level: str, as_json: bool) -> None:
 
     setup_logging(log_level if log_level != "info" else "warning")
     now = ctx.now()
-    counts = {name: dict(c) for name, c in ctx.app().tick(now).items()}
+    app = ctx.app()
+    app.start()
+    counts = {name: dict(c) for name, c in app.tick(now).items()}
     if want_json(ctx, as_json):
         emit_json({"now": now.isoformat(), **counts})
         return

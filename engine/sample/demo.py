@@ -27,6 +27,7 @@ from engine.sample.data import Province
 from engine.sample.loader import Player, check_year, script
 from engine.settings import Settings
 from storage.db import make_engine
+from storage.files import private_dir
 from storage.migrate import upgrade
 from storage.models import Task, Unit
 from storage.outbox import OutboxMessage
@@ -52,7 +53,7 @@ def fresh_app(settings: Settings) -> App:
     home: Path = settings.data_dir
     if home.exists():
         shutil.rmtree(home)
-    home.mkdir(parents=True)
+    private_dir(home)
     db = make_engine(settings.database_url)
     upgrade(db)
     db.dispose()

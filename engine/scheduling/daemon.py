@@ -10,6 +10,9 @@ Stopping: SIGTERM/SIGINT set a flag; the sweep finishes the timers in hand and h
 of its claim, the outbox finishes the messages on the wire and releases the rest of its batch
 (pending, due at once), the scheduler waits for the pass, the heartbeat is marked stopped, exit 0.
 
+Logs: every record, whichever library's logger made it, and Python's warnings are JSON lines on
+stderr (`setup_logging`).
+
 SQLite is one writer at a time: a second daemon on the same SQLite database refuses to start
 while the first one's heartbeat is fresh (and, on the same host, its process is alive).
 """
@@ -29,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from select import select as wait_readable
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import select, update
 
@@ -56,13 +59,58 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
-def setup_logging(level: str) -> None:
-    handler = logging.StreamHandler()
+class ExpectedSkips(logging.Filter):
+    """APScheduler warns 'Execution of job … skipped: maximum number of running instances
+    reached' whenever a sweep comes due while the previous pass still runs. That is the design,
+    not a fault: max_instances=1 keeps one pass at a time, and the running pass sees everything
+    due. Under load it was 96% of the log, so it is demoted to debug (shown at --log-level
+    debug only)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (record.name.startswith("apscheduler.")
+                and "maximum number of running instances reached" in str(record.msg)):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger("apscheduler").isEnabledFor(logging.DEBUG)
+        return True
+
+
+def setup_logging(level: str, stream: TextIO | None = None) -> None:
+    """Every logger's records, and Python's warnings, as JSON lines on stderr (or `stream`).
+
+    The handler sits on the root logger: APScheduler, SQLAlchemy, asyncio and the warnings module
+    log through their own loggers, which used to reach stderr as plain text. `level` is nckh's
+    own; APScheduler's chatter ("Running job …" twice a pass) shows at debug only, and other
+    libraries at warning and above. An exception that ends a thread is logged, not printed as
+    a bare traceback."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("nckh")
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    root.propagate = False
+    handler.addFilter(ExpectedSkips())
+    setattr(handler, _OURS, True)
+    root = logging.getLogger()
+    # Replace a handler we installed before (tests call this twice); keep anybody else's.
+    root.handlers[:] = [h for h in root.handlers if not getattr(h, _OURS, False)] + [handler]
+    # Other libraries speak at warning and above: at debug SQLAlchemy would log every statement
+    # with its parameters, and aiosmtplib the SMTP conversation (its AUTH line included).
+    root.setLevel(logging.WARNING)
+    ours = logging.getLogger("nckh")
+    ours.handlers[:] = []
+    ours.setLevel(level.upper())
+    ours.propagate = True
+    logging.getLogger("apscheduler").setLevel(
+        logging.DEBUG if level.lower() == "debug" else logging.WARNING)
+    logging.captureWarnings(True)
+    threading.excepthook = _log_thread_death
+
+
+_OURS = "_nckh_json"
+
+
+def _log_thread_death(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    exc_info = (args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)
+    log.error("thread died", exc_info=exc_info,
+              extra={"fields": {"thread": args.thread.name if args.thread else None}})
 
 
 class AnotherDaemon(Refused):
@@ -190,6 +238,7 @@ class Daemon:
             check()  # a broken template stops the daemon now, not at send time
         self.scheduling.set_worker(self.worker)
         self.register()
+        self.app.start()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.request_stop)
         send_at = self.scheduling.config.send_at

@@ -30,7 +30,7 @@ def status(app: App, now: dt.datetime, *, upcoming: int = 10) -> dict[str, Any]:
     tz = app.engine.tz
     stale = dt.timedelta(seconds=sch.config.heartbeat_stale_s)
     pending = Timer.done_at.is_(None)
-    with app.engine.transaction() as s:
+    with app.engine.transaction(read_only=True) as s:
         daemons = [{
             "id": d.id, "host": d.host, "pid": d.pid, "started_at": _iso(d.started_at, tz),
             "beat_at": _iso(d.beat_at, tz), "stopped_at": _iso(d.stopped_at, tz),
@@ -65,7 +65,7 @@ def status(app: App, now: dt.datetime, *, upcoming: int = 10) -> dict[str, Any]:
 def calendar_list(app: App, now: dt.datetime) -> list[dict[str, Any]]:
     sch = scheduling_of(app)
     tz = app.engine.tz
-    with app.engine.transaction() as s:
+    with app.engine.transaction(read_only=True) as s:
         last = dict(s.execute(select(CalendarRun.job, func.max(CalendarRun.scheduled_for))
                               .group_by(CalendarRun.job)).all())
     rows = []

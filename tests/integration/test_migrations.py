@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from engine.errors import SchemaError
 from storage.db import make_engine
 from storage.migrate import current_revision, ensure_current, head_revision, upgrade
 from storage.schema import metadata
+from tests.acceptance.cli import NCKH
 from tests.conftest import PG_ADMIN_URL, require_pg
 
 
@@ -105,3 +107,48 @@ def test_a_foreign_database_is_not_taken_over(empty_db: Engine) -> None:
     with pytest.raises(SchemaError, match=r"not an nckh database \(no alembic_version table\)"):
         ensure_current(empty_db)
     assert inspect(empty_db).get_table_names() == ["patients"]
+
+
+def foreign_app(engine: Engine, *, with_alembic: bool = False) -> None:
+    """Another application's tables (and, if it uses Alembic too, its alembic_version)."""
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE patients (id INTEGER PRIMARY KEY, name VARCHAR(80))"))
+        conn.execute(text("INSERT INTO patients VALUES (1, 'Nguyễn Văn A')"))
+        conn.execute(text("CREATE TABLE visits (id INTEGER PRIMARY KEY)"))
+        if with_alembic:
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(text("INSERT INTO alembic_version VALUES ('a1b2c3d4e5f6')"))
+
+
+def contents(engine: Engine) -> tuple[list[str], list[tuple[object, ...]]]:
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(text("SELECT * FROM patients ORDER BY id"))]
+    return sorted(inspect(engine).get_table_names()), rows
+
+
+@pytest.mark.parametrize("with_alembic", [False, True], ids=["plain", "alembic-managed"])
+def test_init_refuses_a_database_holding_another_applications_tables(
+        empty_db: Engine, with_alembic: bool) -> None:
+    foreign_app(empty_db, with_alembic=with_alembic)
+    before = contents(empty_db)
+    with pytest.raises(SchemaError, match=r"^database holds tables that are not nckh's "
+                                          r"\(patients, visits\): nckh will not add its tables "
+                                          r"to another application's database; point "
+                                          r"NCKH_DATABASE_URL at an empty database$"):
+        upgrade(empty_db)
+    assert contents(empty_db) == before
+
+
+def test_nckh_init_on_a_foreign_database_is_one_line_exit_2_and_changes_nothing(
+        empty_db: Engine, tmp_path: Path) -> None:
+    foreign_app(empty_db)
+    before = contents(empty_db)
+    url = empty_db.url.render_as_string(hide_password=False)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("NCKH_")},
+           "NCKH_DATABASE_URL": url, "NCKH_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([NCKH, "init"], env=env, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("nckh: database holds tables that are not nckh's (patients, visits): "
+                             "nckh will not add its tables to another application's database; "
+                             "point NCKH_DATABASE_URL at an empty database\n")
+    assert contents(empty_db) == before
