@@ -28,9 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
+from engine.inputs import check_keys
 from engine.settings import Settings
 
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+# Every key `[mail]` may hold (a key nobody reads is refused: a typo must not pass silently).
+MAIL_KEYS = ("mail_from", "office_email", "office_agency", "office_department", "subject_prefix",
+             "office_phone", "office_address", "plan_reference", "lang", "templates_dir",
+             "kinds_file", "concurrency", "timeout_s", "ca_file", "batch_size", "lease_s",
+             "retry_base_s", "retry_cap_s", "give_up_after_h", "digest_weekday", "digest_hour")
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,7 @@ def _ca_file(value: Any) -> str | None:
 
 def mail_config(settings: Settings) -> MailConfig:
     m = settings.section("mail")
+    check_keys(m, MAIL_KEYS, "mail")
     smtp_section = settings.section("smtp")
     lang = str(m.get("lang", "vi"))
     if lang not in ("vi", "en"):

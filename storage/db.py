@@ -9,13 +9,15 @@ claims rely on it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,18 +38,41 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _hide_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def parse_url(url: str) -> URL:
+    """The database URL, or `InputError` saying what is wrong with it (never its password)."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        raise InputError(f"invalid database URL '{_hide_password(url)}': expected "
+                         "sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE") from None
+    except ValueError:  # the port is not a number: SQLAlchemy's int() says no more
+        port = urlsplit(url).netloc.rpartition("@")[2].rpartition(":")[2]
+        raise InputError(f"invalid database URL '{_hide_password(url)}': port '{port}' is not "
+                         "a number") from None
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise InputError(f"invalid database URL '{_hide_password(url)}': port {parsed.port} "
+                         "is not 1–65535")
+    return parsed
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalise_url(url)
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise InputError(f"invalid database URL '{url}'") from None
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         database = parsed.database
         if not database or database == ":memory:":
             raise InputError("SQLite needs a file path (':memory:' is one database per connection)")
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"cannot use the database {database}: cannot create its directory "
+                             f"{folder}: {exc.strerror or exc}") from None
         engine = create_engine(
             url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
         )

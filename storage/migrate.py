@@ -17,6 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 from engine.errors import SchemaError
+from storage.faults import converts_errors
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -46,6 +47,7 @@ def _is_empty(engine: Engine) -> bool:
     return not inspect(engine).get_table_names()
 
 
+@converts_errors
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to head; return (revision before, revision after)."""
     before = current_revision(engine)
@@ -71,6 +73,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, head_revision()
 
 
+@converts_errors
 def ensure_current(engine: Engine) -> None:
     """Initialise an empty database; refuse one that is behind or ahead of this nckh."""
     rev = current_revision(engine)

@@ -125,10 +125,11 @@ def outbox_list(ctx: Ctx, state: str | None, limit: int, as_json: bool) -> None:
 def outbox_show(ctx: Ctx, row_id: int, as_json: bool) -> None:
     """One e-mail: state, recipients, headers, error and body."""
     from engine.errors import NotFound
+    from engine.inputs import check_id
     from storage.outbox import OutboxMessage
 
     with ctx.app().engine.transaction() as s:
-        r = s.get(OutboxMessage, row_id)
+        r = s.get(OutboxMessage, check_id("outbox message", row_id))
         if r is None:
             raise NotFound("outbox message", row_id)
         data = {**_row(r), "lang": r.lang, "recipients": r.recipients,
@@ -159,10 +160,13 @@ def outbox_show(ctx: Ctx, row_id: int, as_json: bool) -> None:
 def outbox_retry(ctx: Ctx, row_id: int | None, all_dead: bool) -> None:
     """Queue dead messages again (recipients and text are resolved and rendered afresh)."""
     from engine.errors import InputError
+    from engine.inputs import check_id
     from notifications.retry import retry
 
     if (row_id is None) == (not all_dead):
         raise InputError("give either an outbox ID or --all-dead")
+    if row_id is not None:
+        check_id("outbox message", row_id)  # beyond the column: unknown, on every database
     n = retry(ctx.app().engine, row_id, now=ctx.now())
     click.echo(f"{n} message(s) queued again")
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import InputError
+from engine.inputs import check_keys
 from engine.scheduling.calendar import BusinessCalendar, parse_days
 from workflows.model import ROLES, AutoEvent, EscalationStep, TimerPolicy
 
@@ -159,6 +160,7 @@ def _obligation(raw: Any, i: int) -> ObligationSpec:
 
 def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> SchedulerConfig:
     """Validate the two config sections into a `SchedulerConfig`."""
+    check_keys(calendar, ("extra_holidays", "working_saturdays"), "calendar")
     try:
         cal = BusinessCalendar(
             parse_days(calendar.get("extra_holidays"), "[calendar] extra_holidays"),
