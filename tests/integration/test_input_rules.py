@@ -134,5 +134,5 @@ def test_listing_by_state_takes_state_names_and_refuses_unknown_ones(core: App) 
     assert message.startswith("unknown state 'in-progress'; states: ")
     listed = message.split("states: ", 1)[1].split(", ")
     assert listed == sorted(listed) and {"proposed", "in_progress", "accepted"} <= set(listed)
-    with pytest.raises(InputError, match="^unknown state 'Đang thực hiện'"):
+    with pytest.raises(InputError, match=r"^unknown state 'Đang thực hiện'"):
         core.engine.list_tasks(now=NOW, state="Đang thực hiện")  # a label is not a name
