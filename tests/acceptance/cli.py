@@ -6,6 +6,7 @@ catalogues); and a dump of every table to prove what a command did (or did not) 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import shutil
 import sqlite3
@@ -93,12 +94,19 @@ def nckh_in_process(env: Mapping[str, str], *args: str) -> Ran:
 
     out, err = _text_stream(), _text_stream()
     code = 0
+    # `tick` and `daemon` point the "nckh" logger at the stderr of their moment: put it back.
+    logger = logging.getLogger("nckh")
+    saved = (logger.handlers[:], logger.level, logger.propagate)
     with patch.dict(os.environ, env, clear=True), \
             redirect_stdout(out), redirect_stderr(err):
         try:
             main(list(args))
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            logger.handlers[:] = saved[0]
+            logger.setLevel(saved[1])
+            logger.propagate = saved[2]
     return Ran(code, _read(out), _read(err))
 
 
@@ -114,13 +122,16 @@ def _read(stream: io.TextIOWrapper) -> str:
     return buffer.getvalue().decode("utf-8")
 
 
-def dump_tables(url: str, skip: tuple[str, ...] = ("refusal",)) -> dict[str, list[tuple[Any, ...]]]:
+def dump_tables(url: str, skip: tuple[str, ...] = ("refusal",),
+                meta: MetaData | None = None) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table (but `skip`) of any database nckh supports, in primary-key order
-    (all columns where a table has none), through SQLAlchemy."""
+    (all columns where a table has none), through SQLAlchemy. `meta`: the tables, when already
+    reflected from a database of the same schema (reflecting is most of the cost)."""
     engine = create_engine(url)
     try:
-        meta = MetaData()
-        meta.reflect(engine)
+        if meta is None:
+            meta = MetaData()
+            meta.reflect(engine)
         with engine.connect() as conn:
             out: dict[str, list[tuple[Any, ...]]] = {}
             for name in sorted(meta.tables):
