@@ -34,7 +34,7 @@ from engine.events import (
     TransitionFired,
 )
 from storage.faults import database_error
-from storage.models import Deadline, HistoryEntry, Person, Refusal, Task, Unit, WorkflowDefinition
+from storage.models import Deadline, HistoryEntry, Person, Refusal, Task, WorkflowDefinition
 from workflows.machine import compiled
 from workflows.model import EventDef, Workflow, WorkingDays
 from workflows.registry import Registry, from_snapshot
@@ -361,7 +361,7 @@ class Engine:
         if year is not None:
             inputs.check_year(year)
         with self.transaction() as s:
-            unit_row: Unit | None = directory.find_unit(s, unit) if unit else None
+            unit_row = directory.find_unit(s, unit) if unit is not None else None
             if state is not None:
                 state = self._known_state(s, state)
             return queries.list_tasks(

@@ -91,7 +91,21 @@ def _read_config(path: Path) -> dict[str, Any]:
                              f"sections: {', '.join(f'[{s}]' for s in SECTIONS)}")
     check_keys(cfg.get("nckh", {}), NCKH_KEYS, "nckh")
     check_keys(cfg.get("smtp", {}), SMTP_KEYS, "smtp")
+    for section in ("nckh", "smtp"):
+        for key, value in cfg.get(section, {}).items():
+            _check_type(section, key, value)
     return cfg
+
+
+def _check_type(section: str, key: str, value: Any) -> None:
+    """Every [nckh] and [smtp] value is text, but a port (a number) and `now` (a TOML date)."""
+    if key.endswith("port") and isinstance(value, int) and not isinstance(value, bool):
+        return
+    if key == "now" and isinstance(value, dt.date):
+        return
+    if not isinstance(value, str):
+        raise InputError(f"config [{section}] {key}: expected text in quotes, not "
+                         f"{printable(repr(value))}")
 
 
 def load_settings(

@@ -85,6 +85,14 @@ def _path(value: Any) -> Path | None:
     return Path(str(value)).expanduser() if value else None
 
 
+def _templates_dir(value: Any) -> Path | None:
+    """The administrator's template overrides: a directory that is not there is a typo."""
+    path = _path(value)
+    if path is not None and not path.is_dir():
+        raise InputError(f"invalid [mail] templates_dir = {str(value)!r}: no such directory")
+    return path
+
+
 def _ca_file(value: Any) -> str | None:
     """The extra CA file, checked now: a typo should stop `nckh` at start with one line, not
     fail every connection of every batch later."""
@@ -133,7 +141,7 @@ def mail_config(settings: Settings) -> MailConfig:
         lang=lang,
         smtp=smtp,
         maildir=settings.maildir,
-        templates_dir=_path(m.get("templates_dir")),
+        templates_dir=_templates_dir(m.get("templates_dir")),
         kinds_file=_path(m.get("kinds_file")),
         batch_size=int(_num(m, "batch_size", 200, 1, 5000)),
         lease=dt.timedelta(seconds=_num(m, "lease_s", 300, 10, 86400)),

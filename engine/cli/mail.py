@@ -34,10 +34,16 @@ def mail() -> None:
 def mail_preview(ctx: Ctx, kind: str, task_id: int, lang: str | None,
                  html_file: Path | None) -> None:
     """Render one kind of e-mail for a task, without queuing or sending it."""
+    from engine.errors import InputError
     from notifications.preview import preview
 
     d = _dispatcher(ctx)
     recipients, warning, rendered = preview(d, kind, task_id, lang or d.cfg.lang, ctx.now())
+    if html_file is not None:  # first: a path that cannot be written fails before any output
+        try:
+            html_file.write_text(rendered.html, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {html_file}: {exc.strerror or exc}") from None
     if warning:
         click.echo(f"warning: {warning}", err=True)
     for field in ("to", "cc"):
@@ -46,7 +52,6 @@ def mail_preview(ctx: Ctx, kind: str, task_id: int, lang: str | None,
     click.echo(f"Subject: {rendered.subject}\n")
     click.echo(rendered.text, nl=False)
     if html_file is not None:
-        html_file.write_text(rendered.html, encoding="utf-8")
         click.echo(f"\n(HTML written to {html_file})", err=True)
 
 

@@ -34,7 +34,8 @@ class Case:
     args: tuple[str, ...]
     message: str  # must appear in the one stderr line
     code: int = 2
-    files: dict[str, str | bytes] = field(default_factory=dict)  # written into the case dir
+    # written into the case dir (`{dir}` in a text file stands for that directory)
+    files: dict[str, str | bytes] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     setup: Setup | None = None
     refusal: bool = False  # an audited attempt: one refusal row is added
@@ -507,7 +508,27 @@ NEW_CASES: dict[str, Case] = {
                                 code=1, needs_pg=True,
                                 env={"NCKH_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/"
                                                           "nckh_khong_co"}),
+    "config-value-not-text": with_message(config("[nckh]\ndata_dir = 5\n"),
+                                          "config [nckh] data_dir: expected text in quotes, not 5"),
+    "config-templates-dir-missing": with_message(
+        config('[mail]\ntemplates_dir = "/khong/co/mau-thu"\n'),
+        "invalid [mail] templates_dir = '/khong/co/mau-thu': no such directory"),
+    "config-kinds-file-binary": Case(("--config", "{dir}/nckh.toml", "task", "list"),
+                                     "kinds.yaml: not UTF-8 text (byte 1)",
+                                     files={"nckh.toml": '[mail]\nkinds_file = '
+                                                         '"{dir}/kinds.yaml"\n',
+                                            "kinds.yaml": b"\x00\xff\xfe"}),
+    "config-kinds-file-directory": with_message(
+        config('[mail]\nkinds_file = "/"\n'),
+        "cannot read the notification kinds file /: Is a directory"),
+    "sample-file-not-utf8": Case(("sample", "load", "--file", "{dir}/tinh.toml"),
+                                 "tinh.toml: not UTF-8 text (byte 1); is it a TOML file?",
+                                 files={"tinh.toml": b"\x00\xff\xfe"}),
     # other commands' own arguments
+    "mail-preview-html-unwritable": Case(("mail", "preview", "task_registered", "--task", "1",
+                                          "--html", "{dir}/khong-co/thu.html"),
+                                         "thu.html: No such file or directory"),
+    "unit-empty-code-listing": Case(("task", "list", "--unit", ""), "unknown unit: "),
     "mail-preview-unknown-kind": Case(("mail", "preview", "nhac_han", "--task", "1"),
                                       "unknown notification kind 'nhac_han'"),
     "outbox-retry-neither-id-nor-all": Case(("outbox", "retry"),

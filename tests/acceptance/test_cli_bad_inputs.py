@@ -185,7 +185,7 @@ def prepare(case: Case, place: Place) -> list[str]:
         if isinstance(content, bytes):
             target.write_bytes(content)
         else:
-            target.write_text(content, encoding="utf-8")
+            target.write_text(content.replace("{dir}", str(place.dir)), encoding="utf-8")
     if case.setup is not None:
         case.setup(place.url, place.dir)
     return [a.replace("{dir}", str(place.dir)) for a in case.args]
