@@ -459,6 +459,14 @@ NEW_CASES: dict[str, Case] = {
     "config-key-outside-any-section": with_message(
         config('database_url = "sqlite:////tmp/x.db"\n'),
         "key 'database_url' is outside any section; put it under [nckh]"),
+    "config-obligation-title-placeholder": with_message(
+        config('[[scheduler.obligations]]\nkey = "ke_hoach"\ntitle = "Kế hoạch {nam}"\n'
+               'due = "03-31"\n'),
+        "config [[scheduler.obligations]] #1.title: only {year} and {month} may be filled in"),
+    "config-obligation-title-too-long": with_message(
+        config(f'[[scheduler.obligations]]\nkey = "ke_hoach"\ntitle = "{long(497)} {{year}}"\n'
+               'due = "03-31"\n'),
+        "config [[scheduler.obligations]] #1 title is 504 characters long; at most 500"),
     "config-smtp-port-out-of-range": Case(("task", "list"),
                                           "invalid SMTP port 70000 (NCKH_SMTP_PORT): expected "
                                           "1–65535", env={"NCKH_SMTP_PORT": "70000"}),
