@@ -69,7 +69,7 @@ def validate_unit(data: UnitInput) -> UnitInput:
 def find_unit(session: Session, code: str) -> Unit:
     key = inputs.lookup_key(code)
     if key is None:
-        raise NotFound("unit", inputs.printable(code))
+        raise NotFound("unit", code)
     unit = session.scalar(select(Unit).where(func.lower(Unit.code) == key.lower()))
     if unit is None:
         raise NotFound("unit", code)
@@ -79,7 +79,7 @@ def find_unit(session: Session, code: str) -> Unit:
 def find_person(session: Session, email: str) -> Person:
     key = inputs.lookup_key(email)
     if key is None:
-        raise NotFound("person", inputs.printable(email))
+        raise NotFound("person", email)
     person = session.scalar(select(Person).where(Person.email == key.lower())
                             .options(joinedload(Person.unit)))
     if person is None:

@@ -378,6 +378,7 @@ class Engine:
             raise InputError(f"unknown state '{state}'; states: {', '.join(sorted(states))}")
         return state
 
+
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is not None:
         return value
