@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from engine import inputs
 from engine.errors import InputError
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -84,7 +85,8 @@ class TestClock:
 
 
 def parse_datetime(text: str, tz: dt.tzinfo = DEFAULT_TZ, *, what: str = "datetime") -> dt.datetime:
-    """Parse an ISO date or datetime; a naive value is local time in `tz`."""
+    """Parse an ISO date or datetime within the calendar's years; a naive value is local time in
+    `tz`."""
     raw = text.strip()
     try:
         value = dt.datetime.fromisoformat(raw)
@@ -92,6 +94,7 @@ def parse_datetime(text: str, tz: dt.tzinfo = DEFAULT_TZ, *, what: str = "dateti
         raise InputError(
             f"invalid {what} '{text}': expected YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][±HH:MM]"
         ) from None
+    inputs.check_date(value, what, shown=raw)
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return value
@@ -99,6 +102,7 @@ def parse_datetime(text: str, tz: dt.tzinfo = DEFAULT_TZ, *, what: str = "dateti
 
 def parse_date(text: str, *, what: str = "date") -> dt.date:
     try:
-        return dt.date.fromisoformat(text.strip())
+        value = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise InputError(f"invalid {what} '{text}': expected YYYY-MM-DD") from None
+    return inputs.check_date(value, what)

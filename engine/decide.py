@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine import inputs
 from engine.errors import InputError, InvalidData, InvalidTransition, NotAllowed
 from workflows import addresses
 from workflows.machine import CompiledWorkflow, MachineError
@@ -149,7 +150,8 @@ def decide(
         raise InvalidTransition(task.id, event_name, task.state,
                                 [e.name for e in wf.events_from(task.state)])
     _check_actor(ev, task, actor)
-    clean_reason = (reason or "").strip() or None
+    clean_reason = inputs.optional_text(reason, "reason", limit=inputs.LIMITS["reason"],
+                                        multiline=True, field="reason")
     if ev.reason == "required" and clean_reason is None:
         raise InvalidData(f"event '{ev.name}' needs a reason (--reason TEXT)", field="reason")
     values = _parse_data(ev, data)
@@ -238,9 +240,8 @@ def _parse_data(ev: EventDef, data: Mapping[str, str]) -> dict[str, Any]:
         spec = ev.field(key)
         if spec is None:
             raise InvalidData(f"event '{ev.name}' has no field '{key}'; fields: {known}", field=key)
-        text = raw.strip()
-        if text == "":
-            raise InvalidData(f"field '{key}' of event '{ev.name}' is empty", field=key)
+        text = inputs.clean_text(raw, f"field '{key}' of event '{ev.name}'",
+                                 limit=inputs.LIMITS["event field"], field=key)
         values[key] = parse_field(spec, text, ev.name)
     for spec in ev.fields:
         if spec.required and spec.name not in values:
@@ -257,10 +258,11 @@ def parse_field(spec: FieldSpec, text: str, event: str) -> Any:
     where = f"field '{spec.name}' of event '{event}'"
     if spec.type == "date":
         try:
-            return dt.date.fromisoformat(text)
+            day = dt.date.fromisoformat(text)
         except ValueError:
             raise InvalidData(f"{where}: invalid date '{text}', expected YYYY-MM-DD",
                               field=spec.name) from None
+        return inputs.check_date(day, f"{where}: date", field=spec.name)
     if spec.type == "int":
         try:
             return int(text)

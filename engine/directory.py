@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from engine import inputs
 from engine.directory_log import API, Operator, record
 from engine.errors import InputError, NotFound, Refused
 from storage.models import Person, Unit
@@ -50,11 +51,9 @@ def validate_unit(data: UnitInput) -> UnitInput:
     if not CODE_RE.match(code):
         raise InputError(f"invalid unit code '{data.code}': letters, digits, '.', '-', '_' "
                          "(at most 40)")
-    name, head_name = data.name.strip(), data.head_name.strip()
-    if not name:
-        raise InputError(f"unit {code}: name is empty")
-    if not head_name:
-        raise InputError(f"unit {code}: head name is empty")
+    name = inputs.clean_text(data.name, f"unit {code}: name", limit=inputs.LIMITS["unit name"])
+    head_name = inputs.clean_text(data.head_name, f"unit {code}: head name",
+                                  limit=inputs.LIMITS["person name"])
     if data.kind not in UNIT_KINDS:
         raise InputError(f"unit {code}: invalid kind '{data.kind}', expected public or private")
     contact = data.contact_email.strip() if data.contact_email else None
@@ -68,14 +67,20 @@ def validate_unit(data: UnitInput) -> UnitInput:
 
 
 def find_unit(session: Session, code: str) -> Unit:
-    unit = session.scalar(select(Unit).where(func.lower(Unit.code) == code.strip().lower()))
+    key = inputs.lookup_key(code)
+    if key is None:
+        raise NotFound("unit", code)
+    unit = session.scalar(select(Unit).where(func.lower(Unit.code) == key.lower()))
     if unit is None:
         raise NotFound("unit", code)
     return unit
 
 
 def find_person(session: Session, email: str) -> Person:
-    person = session.scalar(select(Person).where(Person.email == email.strip().lower())
+    key = inputs.lookup_key(email)
+    if key is None:
+        raise NotFound("person", email)
+    person = session.scalar(select(Person).where(Person.email == key.lower())
                             .options(joinedload(Person.unit)))
     if person is None:
         raise NotFound("person", email)
@@ -216,8 +221,8 @@ def add_person(session: Session, *, email: str, name: str, role: str, unit_code:
     email = normalise_email(email)
     if role not in PERSON_ROLES:
         raise InputError(f"invalid role '{role}': expected one of {', '.join(PERSON_ROLES)}")
-    if not name.strip():
-        raise InputError("person name is empty")
+    name = inputs.clean_text(name, "person name", limit=inputs.LIMITS["person name"])
+    title = inputs.optional_text(title, "person title", limit=inputs.LIMITS["person title"])
     if role in ("unit_head", "pi") and not unit_code:
         raise InputError(f"role {role} needs --unit CODE")
     unit = find_unit(session, unit_code) if unit_code else None
@@ -239,7 +244,8 @@ def add_person(session: Session, *, email: str, name: str, role: str, unit_code:
 
 def parse_units_csv(text: str, file: str) -> list[tuple[int, UnitInput]]:
     """Rows of a unit CSV, each validated; the first bad one raises naming file and line."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    separator = inputs.csv_separator(text, file, CSV_COLUMNS[:4])
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=separator)
     header = reader.fieldnames or []
     missing = [c for c in ("code", "name", "head_name", "head_email") if c not in header]
     if missing:

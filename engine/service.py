@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import directory, queries
+from engine import directory, inputs, queries
 from engine import directory_changes as changes
 from engine.clock import DEFAULT_TZ
 from engine.decide import (
@@ -37,7 +37,7 @@ from engine.decide import (
 )
 from engine.directory_changes import check_operator
 from engine.directory_log import API, Operator
-from engine.errors import Conflict, InputError, NotAllowed, NotFound, Refused
+from engine.errors import Conflict, InputError, NckhError, NotAllowed, NotFound, Refused
 from engine.events import (
     DeadlineClosed,
     DeadlineOpened,
@@ -46,7 +46,8 @@ from engine.events import (
     TaskRegistered,
     TransitionFired,
 )
-from storage.db import reader_factory, storage_error
+from storage.db import reader_factory
+from storage.faults import database_error
 from storage.models import Deadline, HistoryEntry, Person, Refusal, Task, Unit, WorkflowDefinition
 from workflows.machine import compiled
 from workflows.model import EventDef, Workflow, WorkingDays
@@ -103,7 +104,7 @@ class Engine:
             first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "?"
             raise Conflict(f"concurrent change refused by the database: {first}") from None
         except OperationalError as exc:
-            raise storage_error(exc) from exc
+            raise database_error(exc) from None
 
     def workflow_of(self, session: Session, task: Task) -> Workflow:
         wf = self._definitions.get(task.definition_id)
@@ -218,11 +219,8 @@ class Engine:
         recorded in `refusal` (event `create`, no task) and nothing else is written."""
         if level not in LEVELS:
             raise InputError(f"invalid level '{level}': expected one of {', '.join(LEVELS)}")
-        if not title.strip():
-            raise InputError("task title is empty")
-        year = now.astimezone(self.tz).year if year is None else year
-        if not 2000 <= year <= 2100:
-            raise InputError(f"invalid year {year}: expected 2000–2100")
+        title = inputs.clean_text(title, "task title", limit=inputs.LIMITS["task title"])
+        year = inputs.check_year(now.astimezone(self.tz).year if year is None else year)
         if topic is not None and not 1 <= topic <= 5:
             raise InputError(f"invalid topic group {topic}: expected 1–5 (seed 003, §2.3)")
         email = directory.normalise_email(pi_email, what="--pi-email")
@@ -252,7 +250,7 @@ class Engine:
                     due = wf.deadline_due_on(wf.initial, year, now.astimezone(self.tz).date(),
                                              self.working_days)
                 return self._register(s, wf, unit_id=unit.id, pi_id=pi.id, year=year,
-                                      topic=topic, title=title.strip(), actor=actor,
+                                      topic=topic, title=title, actor=actor,
                                       creator="admin", due_on=due, rule=None, now=now)
         except Refused as refusal:
             if not isinstance(refusal, Conflict):
@@ -316,7 +314,7 @@ class Engine:
         return view, open_deadline, int(last[0] or 0)
 
     def _load_task(self, s: Session, task_id: int) -> Task:
-        task = s.get(Task, task_id, options=[joinedload(Task.unit)])
+        task = s.get(Task, inputs.check_id("task", task_id), options=[joinedload(Task.unit)])
         if task is None:
             raise NotFound("task", task_id)
         return task
@@ -334,6 +332,12 @@ class Engine:
         except Refused as refusal:
             if not isinstance(refusal, Conflict):
                 self._record_refusal(task_id, event, actor_email or "system", refusal, now)
+            raise
+        except NotFound as unknown:
+            # Someone not in the directory tried to act on a task that exists: the caller's
+            # mistake (exit 2), and still an attempt worth auditing like any refusal.
+            if unknown.kind == "person" and actor_email is not None:
+                self._record_refusal(task_id, event, actor_email, unknown, now)
             raise
 
     def _fire(self, s: Session, task_id: int, event: str, actor_email: str | None,
@@ -413,12 +417,17 @@ class Engine:
                               title=" ".join(title.split()), actor=None, creator="system",
                               due_on=due_on, rule=rule, now=now)
 
-    def _record_refusal(self, task_id: int | None, event: str, actor: str, refusal: Refused,
+    def _record_refusal(self, task_id: int | None, event: str, actor: str, refusal: NckhError,
                         now: dt.datetime) -> None:
+        # What the caller typed is shown escaped and cut to the columns (event 60, actor 320):
+        # an unknown person's event and address have not been checked by anything yet.
         with self.transaction() as s:
-            exists = task_id is not None and s.get(Task, task_id) is not None
-            s.add(Refusal(task_id=task_id if exists else None, event=event, actor=actor,
-                          kind=type(refusal).__name__, message=refusal.message, attempted_at=now))
+            exists = (task_id is not None and inputs.id_in_range(task_id)
+                      and s.get(Task, task_id) is not None)
+            s.add(Refusal(task_id=task_id if exists else None,
+                          event=inputs.printable(event)[:60], actor=inputs.printable(actor)[:320],
+                          kind=type(refusal).__name__, message=inputs.printable(refusal.message),
+                          attempted_at=now))
 
     def allowed_events(self, task_id: int, actor_email: str | None = None) -> list[EventDef]:
         with self.transaction(read_only=True) as s:
@@ -439,11 +448,25 @@ class Engine:
     def list_tasks(self, *, now: dt.datetime, unit: str | None = None, state: str | None = None,
                    year: int | None = None, overdue: bool = False,
                    lang: str = "vi") -> list[dict[str, Any]]:
+        if year is not None:
+            inputs.check_year(year)
         with self.transaction(read_only=True) as s:
-            unit_row: Unit | None = directory.find_unit(s, unit) if unit else None
+            unit_row: Unit | None = directory.find_unit(s, unit) if unit is not None else None
+            if state is not None:
+                state = self._known_state(s, state)
             return queries.list_tasks(
                 s, now=now, tz=self.tz, unit_id=unit_row.id if unit_row else None, state=state,
                 year=year, overdue=overdue, lang=lang, workflow_of=self.workflow_of)
+
+    def _known_state(self, s: Session, state: str) -> str:
+        """A state name as `--state` takes it (the name, not its label); an unknown one is
+        refused with the states of the workflows in force (and any still held by a task)."""
+        states = {name for wf in map(self.registry.get, self.registry.names())
+                  for name in wf.states}
+        states.update(s.scalars(select(Task.state).distinct()))
+        if state not in states:
+            raise InputError(f"unknown state '{state}'; states: {', '.join(sorted(states))}")
+        return state
 
 
 def _utc(value: dt.datetime | None) -> dt.datetime | None:

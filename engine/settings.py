@@ -5,6 +5,10 @@ override one key for one run. Secrets (the SMTP password) are kept out of `repr`
 
 An env file (`--env-file FILE` / `NCKH_ENV_FILE`, parsed by `engine.envfile`) stands between the
 two: a key set (non-empty) in the real environment beats the env file, which beats the config file.
+
+The file's sections are known by name, and a key nobody reads is refused with the section named:
+a typo must not be silently ignored. `[nckh]` and `[smtp]` are checked here; `[mail]`,
+`[scheduler]`, `[calendar]` and `[reports]` by the component that reads each (`check_keys`).
 """
 
 from __future__ import annotations
@@ -19,9 +23,16 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.errors import InputError
+from engine.inputs import check_keys, printable
 
 ENV_PREFIX = "NCKH_"
 TLS_MODES = ("none", "starttls", "tls")
+SECTIONS = ("nckh", "smtp", "mail", "scheduler", "calendar", "reports")
+NCKH_KEYS = ("data_dir", "database_url", "timezone", "workflows_dir", "now", "mail_from",
+             "office_email")
+# `smtp_host` and the like are the environment's spelling, accepted in the file as well.
+SMTP_KEYS = ("host", "port", "tls", "user", "password", "ca_file", "smtp_host", "smtp_port",
+             "smtp_tls", "smtp_user", "smtp_password")
 
 
 @dataclass(frozen=True)
@@ -62,11 +73,42 @@ def default_data_dir(env: Mapping[str, str]) -> Path:
 def _read_config(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            cfg = tomllib.load(fh)
     except FileNotFoundError:
         raise InputError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"config file {path} is a directory, not a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"config file {path}: not UTF-8 text (byte {exc.start}); is it a "
+                         "TOML file?") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"config file {path}: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"config file {path}: {exc.strerror or exc}") from None
+    for key, value in cfg.items():
+        if not isinstance(value, dict):
+            raise InputError(f"config file {path}: key '{printable(key)}' is outside any "
+                             "section; put it under [nckh] or the section it belongs to")
+        if key not in SECTIONS:
+            raise InputError(f"config file {path}: unknown section [{printable(key)}]; "
+                             f"sections: {', '.join(f'[{s}]' for s in SECTIONS)}")
+    check_keys(cfg.get("nckh", {}), NCKH_KEYS, "nckh")
+    check_keys(cfg.get("smtp", {}), SMTP_KEYS, "smtp")
+    for section in ("nckh", "smtp"):
+        for key, value in cfg.get(section, {}).items():
+            _check_type(section, key, value)
+    return cfg
+
+
+def _check_type(section: str, key: str, value: Any) -> None:
+    """Every [nckh] and [smtp] value is text, but a port (a number) and `now` (a TOML date)."""
+    if key.endswith("port") and isinstance(value, int) and not isinstance(value, bool):
+        return
+    if key == "now" and isinstance(value, dt.date):
+        return
+    if not isinstance(value, str):
+        raise InputError(f"config [{section}] {key}: expected text in quotes, not "
+                         f"{printable(repr(value))}")
 
 
 def load_settings(
@@ -105,6 +147,9 @@ def load_settings(
         return default
 
     data_dir = Path(str(pick("data_dir", general, default=default_data_dir(env)))).expanduser()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise InputError(f"data directory {data_dir} is a file, not a directory "
+                         "(NCKH_DATA_DIR or [nckh] data_dir)")
     url = database_url or pick("database_url", general)
     if not url:
         url = f"sqlite:///{data_dir / 'nckh.db'}"
@@ -123,6 +168,8 @@ def load_settings(
         port = int(port_raw) if port_raw not in (None, "") else None
     except ValueError:
         raise InputError(f"invalid SMTP port '{port_raw}' (NCKH_SMTP_PORT)") from None
+    if port is not None and not 1 <= port <= 65535:
+        raise InputError(f"invalid SMTP port {port} (NCKH_SMTP_PORT): expected 1–65535")
     tls = str(pick("smtp_tls", smtp, {"smtp_tls": smtp.get("tls")} if "tls" in smtp else {},
                    default="none")).lower()
     if tls not in TLS_MODES:

@@ -91,7 +91,14 @@ def parse_catalog(text: str, path: str) -> Catalog:
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int) -> Catalog:
-    return parse_catalog(Path(path).read_text(encoding="utf-8"), path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"cannot read the notification kinds file {path}: "
+                         f"{exc.strerror or exc}") from None
+    return parse_catalog(text, path)
 
 
 def load_catalog(path: Path | None = None) -> Catalog:

@@ -28,10 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
+from engine.inputs import check_keys
 from engine.settings import Settings
 from workflows import addresses
 
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
+# Every key `[mail]` may hold (a key nobody reads is refused: a typo must not pass silently).
+MAIL_KEYS = ("mail_from", "office_email", "office_agency", "office_department", "subject_prefix",
+             "office_phone", "office_address", "plan_reference", "lang", "templates_dir",
+             "kinds_file", "concurrency", "timeout_s", "ca_file", "batch_size", "lease_s",
+             "retry_base_s", "retry_cap_s", "give_up_after_h", "max_attempts", "digest_weekday",
+             "digest_hour")
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,14 @@ def _path(value: Any) -> Path | None:
     return Path(str(value)).expanduser() if value else None
 
 
+def _templates_dir(value: Any) -> Path | None:
+    """The administrator's template overrides: a directory that is not there is a typo."""
+    path = _path(value)
+    if path is not None and not path.is_dir():
+        raise InputError(f"invalid [mail] templates_dir = {str(value)!r}: no such directory")
+    return path
+
+
 def _ca_file(value: Any) -> str | None:
     """The extra CA file, checked now: a typo should stop `nckh` at start with one line, not
     fail every connection of every batch later."""
@@ -98,6 +113,7 @@ def _ca_file(value: Any) -> str | None:
 
 def mail_config(settings: Settings) -> MailConfig:
     m = settings.section("mail")
+    check_keys(m, MAIL_KEYS, "mail")
     smtp_section = settings.section("smtp")
     lang = str(m.get("lang", "vi"))
     if lang not in ("vi", "en"):
@@ -132,7 +148,7 @@ def mail_config(settings: Settings) -> MailConfig:
         lang=lang,
         smtp=smtp,
         maildir=settings.maildir,
-        templates_dir=_path(m.get("templates_dir")),
+        templates_dir=_templates_dir(m.get("templates_dir")),
         kinds_file=_path(m.get("kinds_file")),
         batch_size=int(_num(m, "batch_size", 200, 1, 5000)),
         lease=dt.timedelta(seconds=_num(m, "lease_s", 300, 1, 86400)),

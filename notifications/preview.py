@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
+from engine.inputs import check_id
 from notifications.context import build_context
 from notifications.digest import digest_facts
 from notifications.dispatcher import Dispatcher
@@ -62,7 +63,7 @@ def preview(d: Dispatcher, kind: str, task_id: int, lang: str,
     spec = d.catalog.kind(kind)
     with reader_factory(d.sessions)() as s:  # no write lock: a preview never waits for one
         try:
-            task = s.get(Task, task_id)
+            task = s.get(Task, check_id("task", task_id))
             if task is None:
                 raise NotFound("task", task_id)
             warning = None

@@ -12,27 +12,29 @@ so `task list` never waits behind the daemon. On PostgreSQL the same connection 
 transaction: a write slipped into a read path fails at once instead of passing unnoticed.
 
 A database file nckh creates is 0600 (its -wal and -shm take the database file's mode: SQLite
-sets it); its directory 0700. Storage failures leave here as one-line `StorageError`s
-(`storage_error`): "database is locked" says what holds it and what to do.
+sets it); its directory 0700. Storage failures leave as one line (`storage.faults`): "database is
+locked" says what holds it and what to do.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.errors import InputError, StorageError
+from engine.errors import InputError
+from storage.faults import SQLITE_BUSY_TIMEOUT_S, database_error
 from storage.files import create_private, private_dir
 
-SQLITE_BUSY_TIMEOUT_S = 15
 # PostgreSQL waits for a row lock for ever by default. A transaction left open elsewhere (a psql
 # BEGIN, a stuck client) would then hold a daemon's pass, every later pass and its shutdown; with
 # a bound the statement fails, the timer or message is retried later, and the rest go on.
@@ -48,12 +50,30 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _hide_password(url: str) -> str:
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+
+
+def parse_url(url: str) -> URL:
+    """The database URL, or `InputError` saying what is wrong with it (never its password)."""
+    try:
+        parsed = make_url(normalise_url(url))
+    except ArgumentError:
+        raise InputError(f"invalid database URL '{_hide_password(url)}': expected "
+                         "sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE") from None
+    except ValueError:  # the port is not a number: SQLAlchemy's int() says no more
+        port = urlsplit(url).netloc.rpartition("@")[2].rpartition(":")[2]
+        raise InputError(f"invalid database URL '{_hide_password(url)}': port '{port}' is not "
+                         "a number") from None
+    if parsed.port is not None and not 1 <= parsed.port <= 65535:
+        raise InputError(f"invalid database URL '{_hide_password(url)}': port {parsed.port} "
+                         "is not 1–65535")
+    return parsed
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalise_url(url)
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise InputError(f"invalid database URL '{url}'") from None
+    parsed = parse_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         database = parsed.database
@@ -138,34 +158,6 @@ def reader_factory(factory: sessionmaker[Session]) -> sessionmaker[Session]:
     return sessionmaker(read_only(bind), expire_on_commit=False)
 
 
-BUSY_ADVICE = (
-    f"the SQLite database is busy: another process has held its write lock for more than "
-    f"{SQLITE_BUSY_TIMEOUT_S} s (the daemon in a long pass, a bulk import, an open sqlite3 "
-    "shell); try again, or run nckh on PostgreSQL for concurrent writers")
-READ_ONLY_DIRECTORY_ADVICE = (
-    "this account may read the SQLite database but not create its -wal and -shm files beside "
-    "it, which SQLite needs while no other process has the database open: run the command "
-    "while the daemon runs, or as the nckh user")
-READ_ONLY_ADVICE = (
-    "this account may only read the SQLite database (attempt to write a readonly database): "
-    "run commands that change something as the nckh user")
-
-
-def storage_error(exc: DBAPIError) -> StorageError:
-    """One line for a database failure: the driver's own message, without SQLAlchemy's SQL,
-    parameters and background link; the SQLite cases an operator meets get advice."""
-    orig = exc.orig
-    name = str(getattr(orig, "sqlite_errorname", "") or "")
-    reason = " ".join(str(orig).split()) or type(orig).__name__
-    if name.startswith("SQLITE_BUSY") or reason == "database is locked":
-        return StorageError(BUSY_ADVICE)
-    if name == "SQLITE_READONLY_DIRECTORY":
-        return StorageError(READ_ONLY_DIRECTORY_ADVICE)
-    if name == "SQLITE_READONLY":
-        return StorageError(READ_ONLY_ADVICE)
-    return StorageError(f"database error: {reason}")
-
-
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
@@ -173,4 +165,4 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         with factory() as session, session.begin():
             yield session
     except OperationalError as exc:
-        raise storage_error(exc) from exc
+        raise database_error(exc) from None

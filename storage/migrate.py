@@ -12,8 +12,6 @@ check passes while the daemon writes); a database failure leaves as one `Storage
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -21,10 +19,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
-from sqlalchemy.exc import OperationalError
 
 from engine.errors import SchemaError
-from storage.db import read_only, storage_error
+from storage.db import read_only
+from storage.faults import converts_errors
 from storage.schema import metadata
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -46,21 +44,13 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
-@contextmanager
-def _storage_errors() -> Iterator[None]:
-    try:
-        yield
-    except OperationalError as exc:
-        raise storage_error(exc) from exc
-
-
 def current_revision(engine: Engine) -> str | None:
-    with _storage_errors(), read_only(engine).connect() as conn:
+    with read_only(engine).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def _table_names(engine: Engine) -> set[str]:
-    with _storage_errors(), read_only(engine).connect() as conn:
+    with read_only(engine).connect() as conn:
         return set(inspect(conn).get_table_names())
 
 
@@ -87,12 +77,13 @@ def _check_ours(engine: Engine, before: str | None) -> None:
         raise SchemaError("database has nckh tables but no alembic_version: refusing to guess")
 
 
+@converts_errors
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to head; return (revision before, revision after)."""
     before = current_revision(engine)
     _check_ours(engine, before)
     cfg = _config()
-    with _storage_errors(), engine.connect() as conn:
+    with engine.connect() as conn:
         sqlite = engine.dialect.name == "sqlite"
         if sqlite:
             # Batch migrations copy tables, so foreign keys must be off meanwhile (alembic#345);
@@ -109,6 +100,7 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     return before, head_revision()
 
 
+@converts_errors
 def ensure_current(engine: Engine) -> None:
     """Initialise an empty database; refuse one that is behind or ahead of this nckh."""
     rev = current_revision(engine)

@@ -52,6 +52,8 @@ def load_file(path: str | Path) -> Workflow:
         raise DefinitionError(str(path), None, "file not found") from None
     except UnicodeDecodeError:
         raise DefinitionError(str(path), None, "not UTF-8 text") from None
+    except OSError as exc:
+        raise DefinitionError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
     return load_text(text, str(path))
 
 

@@ -34,6 +34,9 @@ class Registry:
                     text = path.read_text(encoding="utf-8")
                 except UnicodeDecodeError:
                     raise DefinitionError(str(path), None, "not UTF-8 text") from None
+                except OSError as exc:
+                    raise DefinitionError(str(path), None,
+                                          f"cannot read: {exc.strerror or exc}") from None
                 # Parsing is pure: identical text parses once per process (tests, CLI, daemon).
                 wf = from_snapshot(text, str(path))
                 found[wf.name] = wf

@@ -3,6 +3,11 @@
 PyYAML keeps the last of two equal keys without a word; a workflow with two `approve_outline`
 entries would lose one. We compose the node tree ourselves, refuse duplicate keys, and remember
 the line of every value so validation errors can point at it.
+
+Anchors and aliases (`&name`, `*name`) are refused before anything is built from the document:
+an alias is a reference, so nine aliases of nine aliases of … (a "billion laughs" file of a few
+hundred bytes) expand into more values than memory holds, and an anchor that refers to itself
+never ends. A workflow file has no need of them, and `workflow validate` reads untrusted files.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ _COMPOSER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def load_located(text: str, file: str) -> Located:
     try:
+        _refuse_aliases(text, file)
         node = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -54,6 +60,20 @@ def load_located(text: str, file: str) -> Located:
     lines: dict[Path_, int] = {}
     data = _convert(node, (), lines, file)
     return Located(data, lines, file)
+
+
+def _refuse_aliases(text: str, file: str) -> None:
+    """Scan the parser's events (nothing is composed or expanded) for an anchor or alias."""
+    for event in yaml.parse(text, Loader=_COMPOSER):
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
+        if isinstance(event, yaml.AliasEvent):
+            raise DefinitionError(file, line,
+                                  f"YAML alias '*{event.anchor}' is not allowed in a workflow "
+                                  "file; write the value out")
+        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+            raise DefinitionError(file, line,
+                                  f"YAML anchor '&{event.anchor}' is not allowed in a workflow "
+                                  "file; write the value out")
 
 
 def _convert(node: yaml.Node, path: Path_, lines: dict[Path_, int], file: str) -> Any:

@@ -82,7 +82,8 @@ def unit_list(ctx: Ctx, as_json: bool) -> None:
 def unit_import(ctx: Ctx, file: Path, acting_as: str | None, as_json: bool) -> None:
     """Add or update units from a CSV file (all rows or none).
 
-    Columns: code,name,head_name,head_email[,contact_email][,kind]; UTF-8, header row first.
+    Columns: code,name,head_name,head_email[,contact_email][,kind], separated by ',' or ';'
+    (as Excel writes it with Vietnamese regional settings); UTF-8, header row first.
     A row naming another head than the unit's current one replaces that head (deactivated).
     """
     from engine.errors import InputError
@@ -93,6 +94,8 @@ def unit_import(ctx: Ctx, file: Path, acting_as: str | None, as_json: bool) -> N
         raise InputError(f"file not found: {file}") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{file}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {file}: {exc.strerror or exc}") from None
     counts = ctx.app().engine.import_units(text, str(file), now=ctx.now(),
                                            operator=ctx.operator(acting_as))
     if want_json(ctx, as_json):

@@ -34,10 +34,16 @@ def mail() -> None:
 def mail_preview(ctx: Ctx, kind: str, task_id: int, lang: str | None,
                  html_file: Path | None) -> None:
     """Render one kind of e-mail for a task, without queuing or sending it."""
+    from engine.errors import InputError
     from notifications.preview import preview
 
     d = _dispatcher(ctx)
     recipients, warning, rendered = preview(d, kind, task_id, lang or d.cfg.lang, ctx.now())
+    if html_file is not None:  # first: a path that cannot be written fails before any output
+        try:
+            html_file.write_text(rendered.html, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {html_file}: {exc.strerror or exc}") from None
     if warning:
         click.echo(f"warning: {warning}", err=True)
     for field in ("to", "cc"):
@@ -130,10 +136,11 @@ def outbox_list(ctx: Ctx, state: str | None, limit: int, as_json: bool) -> None:
 def outbox_show(ctx: Ctx, row_id: int, as_json: bool) -> None:
     """One e-mail: state, recipients, headers, error and body."""
     from engine.errors import NotFound
+    from engine.inputs import check_id
     from storage.outbox import OutboxMessage
 
     with ctx.app().engine.transaction(read_only=True) as s:
-        r = s.get(OutboxMessage, row_id)
+        r = s.get(OutboxMessage, check_id("outbox message", row_id))
         if r is None:
             raise NotFound("outbox message", row_id)
         data = {**_row(r), "lang": r.lang, "recipients": r.recipients,
@@ -164,10 +171,13 @@ def outbox_show(ctx: Ctx, row_id: int, as_json: bool) -> None:
 def outbox_retry(ctx: Ctx, row_id: int | None, all_dead: bool) -> None:
     """Queue dead messages again (recipients and text are resolved and rendered afresh)."""
     from engine.errors import InputError
+    from engine.inputs import check_id
     from notifications.retry import retry
 
     if (row_id is None) == (not all_dead):
         raise InputError("give either an outbox ID or --all-dead")
+    if row_id is not None:
+        check_id("outbox message", row_id)  # beyond the column: unknown, on every database
     n = retry(ctx.app().engine, row_id, now=ctx.now())
     click.echo(f"{n} message(s) queued again")
 

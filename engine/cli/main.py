@@ -1,14 +1,17 @@
 """`nckh`: the root command, lazy sub-command loading and the one error handler.
 
 Exit codes: 0 ok, 2 bad usage or input, 3 refused (not allowed, invalid transition, conflict),
-1 anything else. Every error is one line on stderr.
+1 anything else. Every error is one line on stderr, `nckh: ` first, with any control or
+bidirectional character the caller typed shown escaped (`engine.inputs.printable`), so quoting
+their input can neither break the line nor reach the terminal. A database failure that escaped
+its boundary is still one line (`storage.faults`); `NCKH_DEBUG=1` shows the traceback instead.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -112,38 +115,43 @@ def hoist_globals(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> Any:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from engine.errors import NckhError
+    from engine.inputs import check_argv
+    from storage.faults import database_error
 
     args = hoist_globals(list(sys.argv[1:] if argv is None else argv))
     try:
+        check_argv(args)
         return cli.main(args=args, prog_name="nckh", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("nckh: aborted", err=True)
-        sys.exit(1)
+        _fail("aborted", 1)
     except click.ClickException as exc:
         message = exc.format_message()
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             message = f"{message} (see `{exc.ctx.command_path} --help`)"
-        click.echo(f"nckh: {message}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(message, exc.exit_code)
     except NckhError as exc:
-        click.echo(f"nckh: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("nckh: interrupted", err=True)
-        sys.exit(130)
+        _fail("interrupted", 130)
+    except SQLAlchemyError as exc:  # a database failure no boundary converted: still one line
+        if _debug():
+            raise
+        error = database_error(exc)
+        _fail(str(error), error.exit_code)
     except Exception as exc:  # the last line of defence: one line, exit 1
         if _debug():
             raise
-        from sqlalchemy.exc import DBAPIError
+        _fail(f"internal error: {type(exc).__name__}: {exc}", 1)
 
-        if isinstance(exc, DBAPIError):  # a database failure no adapter converted
-            from storage.db import storage_error
 
-            click.echo(f"nckh: {storage_error(exc)}", err=True)
-            sys.exit(1)
-        click.echo(f"nckh: internal error: {type(exc).__name__}: {exc}", err=True)
-        sys.exit(1)
+def _fail(message: str, code: int) -> NoReturn:
+    from engine.inputs import printable
+
+    click.echo(f"nckh: {printable(message)}", err=True)
+    sys.exit(code)
 
 
 def _debug() -> bool:

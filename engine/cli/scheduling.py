@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from engine.cli.context import Ctx, emit_json, json_option, pass_ctx, table, want_json
+from engine.inputs import MAX_YEAR, MIN_YEAR
 
 LOG_LEVEL = click.option("--log-level", envvar="NCKH_LOG_LEVEL", default="info",
                          show_default=True,
@@ -116,7 +117,7 @@ def calendar_list(ctx: Ctx, as_json: bool) -> None:
 
 
 @calendar.command("days-off")
-@click.option("--year", type=click.IntRange(2000, 2100), help="Default: the current year.")
+@click.option("--year", type=click.IntRange(MIN_YEAR, MAX_YEAR), help="Default: the current year.")
 @json_option
 @pass_ctx
 def calendar_days_off(ctx: Ctx, year: int | None, as_json: bool) -> None:

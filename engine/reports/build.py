@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from engine import inputs
 from engine.errors import InputError
 
 if TYPE_CHECKING:
@@ -26,9 +27,7 @@ MIMETYPES = {
 
 
 def check_year(year: int) -> int:
-    if not 2000 <= year <= 2100:
-        raise InputError(f"invalid year {year}: expected 2000–2100")
-    return year
+    return inputs.check_year(year)
 
 
 def default_as_of(kind: str, year: int, today: dt.date) -> dt.date:

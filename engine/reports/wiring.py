@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import InputError
 from engine.events import DomainEvent, ReportDue
+from engine.inputs import check_keys
 from engine.reports.build import FORMATS, KINDS, MIMETYPES, filename, render
 from workflows import addresses
 
@@ -51,6 +52,7 @@ def report_recipients(section: Mapping[str, Any]) -> tuple[str, ...]:
 class ReportMailer:
     def __init__(self, app: App) -> None:
         section = app.settings.section("reports")
+        check_keys(section, ("formats", "to"), "reports")
         self.formats = report_formats(section)
         self.extra_to = report_recipients(section)
         self.office_email = app.settings.office_email

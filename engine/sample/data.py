@@ -145,5 +145,9 @@ def read(path: Path | None = None) -> Province:
             return parse(tomllib.load(fh), path.name)
     except FileNotFoundError:
         raise InputError(f"sample file not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); is it a TOML file?") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None

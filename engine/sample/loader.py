@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from engine import inputs
 from engine.directory import UnitInput
 from engine.directory_log import API, Operator
 from engine.errors import InputError
@@ -34,8 +35,7 @@ class Loaded:
 
 
 def check_year(year: int, now: dt.datetime, tz: dt.tzinfo) -> None:
-    if not 2000 <= year <= 2100:
-        raise InputError(f"invalid year {year}: expected 2000–2100")
+    inputs.check_year(year)
     if year > now.astimezone(tz).year:
         raise InputError(f"year {year} has not begun yet: the sample plays a past or the "
                          "current year")

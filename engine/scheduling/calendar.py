@@ -20,6 +20,8 @@ from functools import lru_cache
 
 import holidays
 
+from engine import inputs
+from engine.errors import InputError
 from workflows.model import WorkingDays
 
 MAX_SCAN_DAYS = 60  # no run of days off in Việt Nam is this long (Tết is about 9)
@@ -121,10 +123,14 @@ def parse_days(values: object, what: str) -> list[dt.date]:
     out: list[dt.date] = []
     for item in values:
         if isinstance(item, dt.date) and not isinstance(item, dt.datetime):
-            out.append(item)
-            continue
+            day = item
+        else:
+            try:
+                day = dt.date.fromisoformat(str(item))
+            except ValueError:
+                raise ValueError(f"{what}: invalid date '{item}', expected YYYY-MM-DD") from None
         try:
-            out.append(dt.date.fromisoformat(str(item)))
-        except ValueError:
-            raise ValueError(f"{what}: invalid date '{item}', expected YYYY-MM-DD") from None
+            out.append(inputs.check_date(day, f"{what}: date"))
+        except InputError as exc:
+            raise ValueError(exc.message) from None
     return out

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import InputError
+from engine.inputs import LIMITS, MAX_YEAR, check_keys, clean_text
 from engine.scheduling.calendar import BusinessCalendar, parse_days
 from workflows.model import ROLES, AutoEvent, EscalationStep, TimerPolicy
 
@@ -137,6 +138,18 @@ def _policy(raw: Any, key: str) -> TimerPolicy:
     return TimerPolicy(days, tuple(steps), auto)
 
 
+def _title(value: Any, key: str) -> str:
+    """An obligation's title template: it becomes a task title, so it follows the input rules
+    (filling in {year} and {month} only shortens it), and names no other placeholder."""
+    template = clean_text(str(value), f"config {key} title", limit=LIMITS["task title"])
+    try:
+        template.format(year=MAX_YEAR, month="12")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise _fail(f"{key}.title", f"only {{year}} and {{month}} may be filled in ({exc})") \
+            from None
+    return template
+
+
 def _obligation(raw: Any, i: int) -> ObligationSpec:
     key = f"[[scheduler.obligations]] #{i + 1}"
     if not isinstance(raw, dict) or not isinstance(raw.get("key"), str):
@@ -144,7 +157,7 @@ def _obligation(raw: Any, i: int) -> ObligationSpec:
     every = raw.get("every", "year")
     if every not in ("year", "month"):
         raise _fail(key, f"every must be 'year' or 'month', not {every!r}")
-    title = str(raw.get("title", raw["key"] + " {year}"))
+    title = _title(raw.get("title", raw["key"] + " {year}"), key)
     if every == "month":
         due_raw = raw.get("due_day", "last")
         return ObligationSpec(
@@ -159,6 +172,7 @@ def _obligation(raw: Any, i: int) -> ObligationSpec:
 
 def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> SchedulerConfig:
     """Validate the two config sections into a `SchedulerConfig`."""
+    check_keys(calendar, ("extra_holidays", "working_saturdays"), "calendar")
     try:
         cal = BusinessCalendar(
             parse_days(calendar.get("extra_holidays"), "[calendar] extra_holidays"),

@@ -1,44 +1,84 @@
-"""A catalogue of bad inputs to the installed `nckh`: each gives one line on stderr naming the
-problem, the documented exit code (2 bad input, 3 refused), and leaves the database unchanged.
+"""The catalogue of bad inputs (tests/acceptance/bad_inputs.py) run against `nckh`, on SQLite and
+on PostgreSQL: each case gives one line on stderr starting `nckh: ` and naming the problem, the
+documented exit code (2 bad input, 3 refused, 1 an operational failure), nothing on stdout, and
+leaves the database unchanged.
 
-Every case runs on its own copy of one prepared database (built once per module through the
-engine API, so only the command under test is a subprocess). "Unchanged" means every row of every
-table is identical, except `refusal`: a refused attempt (exit 3, not allowed or invalid
-transition) adds exactly one row there — the audit log of refused attempts, by design.
+Each database is prepared once per module through the engine API (units BVDK and TTYT-DH, four
+people, task 1 proposed, 2 in progress, 3 accepted); every case runs on its own copy (a copied
+SQLite file; `CREATE DATABASE … TEMPLATE …` on PostgreSQL). "Unchanged" means every row of every
+table is identical, read through SQLAlchemy, except `refusal`: an audited attempt (refused, or by
+someone outside the directory) adds exactly one row there, by design.
+
+The catalogue runs in-process (`engine.cli.main.main` with the environment patched: the same
+entry point as the console script, ~50 times faster); a handful of cases also run through the
+installed console script in a subprocess, and must print and exit exactly alike.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import Engine, MetaData, create_engine, text
 
 from engine.app import build
 from engine.directory import UnitInput
 from engine.settings import load_settings
-from tests.acceptance.cli import cli_env, copy_db, dump, nckh, refusal_rows
-from tests.conftest import local
-from tests.unit.test_workflow_loader import BAD, BASE, line_of
+from tests.acceptance.bad_inputs import (
+    ACCEPTED,
+    CASES,
+    COUNCIL,
+    HEAD_A,
+    HEAD_B,
+    IN_PROGRESS,
+    NEW_CASES,
+    NOW,
+    OFFICE,
+    PI,
+    Case,
+)
+from tests.acceptance.cli import (
+    Ran,
+    cli_env,
+    copy_db,
+    dump_tables,
+    nckh,
+    nckh_in_process,
+    refusals,
+)
+from tests.conftest import PG_ADMIN_URL, local, require_pg
 
-OFFICE = "nghiepvuy@syt.example.vn"
-COUNCIL = "hoidong@syt.example.vn"
-HEAD_A = "giamdoc@bvdk.example.vn"
-HEAD_B = "duc.hv@ttyt-dh.example.vn"
-PI = "binh.lv@bvdk.example.vn"
-NOW = "2025-06-02T09:00"
-PROPOSED, IN_PROGRESS, ACCEPTED = 1, 2, 3
+# Through the console script as well: exit 2 and 3, an audited unknown person, bytes that are not
+# UTF-8 in argv, a configuration error and database errors (exit 2 and exit 1).
+SUBPROCESS_CASES = ("id-twenty-digits-show", "wrong-role", "unknown-person",
+                    "text-title-not-utf8", "config-unknown-key-mail", "db-file-not-a-database",
+                    "db-server-down")
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Units BVDK and TTYT-DH, four people, task 1 proposed, 2 in progress, 3 accepted."""
-    data = tmp_path_factory.mktemp("template")
-    settings = load_settings(env={"NCKH_DATA_DIR": str(data),
-                                  "NCKH_DATABASE_URL": f"sqlite:///{data / 'nckh.db'}"})
-    app = build(settings)
+@dataclass(frozen=True)
+class Template:
+    """A prepared database: where it is, its tables as reflected once, and what they hold (every
+    copy starts with exactly these rows)."""
+
+    kind: str  # sqlite | postgresql
+    url: str
+    meta: MetaData
+    rows: dict[str, list[tuple[Any, ...]]]
+    refused: list[tuple[Any, ...]]
+
+    @classmethod
+    def of(cls, kind: str, url: str) -> Template:
+        meta = reflect(url)
+        return cls(kind, url, meta, dump_tables(url, meta=meta), refusals(url))
+
+
+def fill(url: str, data: Path) -> None:
+    app = build(load_settings(env={"NCKH_DATA_DIR": str(data), "NCKH_DATABASE_URL": url}))
     e, t0 = app.engine, local(2025, 2, 3)
     e.add_unit(UnitInput("BVDK", "Bệnh viện Đa khoa tỉnh", "TS.BS Nguyễn Thị Hằng", HEAD_A),
                now=t0)
@@ -54,201 +94,115 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for i, event in enumerate(events):
             e.fire(task, event, actor_email=OFFICE, now=local(2025, 3, 1 + i))
     app.close()
-    return data / "nckh.db"
 
 
-Setup = Callable[[Path], None]
+def reflect(url: str) -> MetaData:
+    engine = create_engine(url)
+    meta = MetaData()
+    meta.reflect(engine)
+    engine.dispose()
+    return meta
+
+
+def pg_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+_server: list[Engine] = []  # one pooled connection to the server, for every copy and drop
+
+
+def on_server(*statements: str) -> None:
+    if not _server:
+        _server.append(create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_size=1))
+    with _server[0].connect() as conn:
+        for statement in statements:
+            conn.execute(text(statement))
+
+
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def template(request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Template]:
+    data = tmp_path_factory.mktemp(f"template-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{data / 'nckh.db'}"
+        fill(url, data)
+        yield Template.of("sqlite", url)
+        return
+    require_pg()
+    worker = str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
+    name = f"nckh_bad_inputs_{worker}_{os.getpid()}"
+    on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    fill(pg_url(name), data)
+    yield Template.of("postgresql", pg_url(name))
+    on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _server.pop().dispose()
 
 
 @dataclass(frozen=True)
-class Case:
-    args: tuple[str, ...]
-    message: str  # must appear in the one stderr line
-    code: int = 2
-    files: dict[str, str | bytes] = field(default_factory=dict)  # written into the case dir
-    env: dict[str, str] = field(default_factory=dict)
-    setup: Setup | None = None
-    refusal: bool = False  # a refused decision: one refusal row is added
+class Place:
+    """Where one case runs: its own copy of the template, and its directory (`{dir}`)."""
+
+    template: Template
+    url: str
+    dir: Path
+
+    def env(self, case: Case) -> dict[str, str]:
+        extra = {"NCKH_DATABASE_URL": self.url,
+                 **{k: v.replace("{dir}", str(self.dir)) for k, v in case.env.items()}}
+        return cli_env(self.dir / "data", NOW, **extra)
 
 
-def stamp(revision: str) -> Setup:
-    def run(db: Path) -> None:
-        conn = sqlite3.connect(db)
-        with conn:
-            conn.execute("UPDATE alembic_version SET version_num = ?", (revision,))
-        conn.close()
-    return run
+@contextmanager
+def copy_of(template: Template, where: Path, suffix: str) -> Iterator[Place]:
+    data = where / "data"
+    if template.kind == "sqlite":
+        yield Place(template, f"sqlite:///{copy_db(Path(template.url[10:]), data)}", where)
+        return
+    data.mkdir(parents=True)
+    source = template.url.rsplit("/", 1)[1]
+    name = f"{source}_{suffix}"
+    on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+              f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+    try:
+        yield Place(template, pg_url(name), where)
+    finally:
+        on_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def bad_definition(case_id: str) -> tuple[str, str, str]:
-    """(file text, expected 'demo.yaml:LINE: reason' start) from the loader's catalogue."""
-    for cid, text, marker, nth, reason in BAD:
-        if cid == case_id:
-            return text, f"demo.yaml:{line_of(text, marker, nth)}: ", reason.replace("\\", "")
-    raise KeyError(case_id)
+@pytest.fixture
+def fresh(template: Template, tmp_path: Path) -> Iterator[Place]:
+    with copy_of(template, tmp_path / "case", "case") as place:
+        yield place
 
 
-def definition_case(case_id: str) -> Case:
-    text, where, reason = bad_definition(case_id)
-    return Case(("workflow", "validate", "{dir}/demo.yaml"), where + reason.split("(")[0],
-                files={"demo.yaml": text})
-
-
-HEADER = "code,name,head_name,head_email,contact_email,kind\n"
-ROW_OK = "BV-AN,Bệnh viện An Bình,BS. Trần Thu,thu.t@anbinh.example.vn,,private\n"
-FIRE = ("task", "fire")
-CP1258_ROW = b"BV-W,B\xe1nh vi\xean W,X,w@a.vn,,\n"  # a row saved by a legacy Windows editor
-
-CASES: dict[str, Case] = {
-    # malformed workflow definitions
-    "definition-unknown-state": definition_case("unknown-destination-state"),
-    "definition-unreachable-state": definition_case("unreachable-state"),
-    "definition-duplicate-event": definition_case("duplicate-event"),
-    "definition-dead-end": definition_case("non-final-dead-end"),
-    "definition-unknown-role": definition_case("unknown-role"),
-    "definition-bad-date": definition_case("bad-date-february-30"),
-    "definition-bad-duration": definition_case("bad-duration-unit"),
-    "definition-on-overdue-not-for-system": definition_case(
-        "on-overdue-event-not-allowed-for-system"),
-    "definition-name-differs-from-file": Case(
-        ("workflow", "validate", "{dir}/khac.yaml"),
-        "khac.yaml:1: workflow name 'demo' must match its file name 'khac'",
-        files={"khac.yaml": BASE}),
-    # unknown things
-    "unknown-task": Case((*FIRE, "99", "approve_outline", "--as", OFFICE), "unknown task: 99"),
-    "unknown-task-show": Case(("task", "show", "42"), "unknown task: 42"),
-    "unknown-unit": Case(("task", "new", "--unit", "KHONG-CO", "--level", "unit", "--title",
-                          "Đề tài", "--pi-email", PI), "unknown unit: KHONG-CO"),
-    "unknown-person": Case((*FIRE, "1", "approve_outline", "--as", "ai.do@syt.example.vn"),
-                           "unknown person: ai.do@syt.example.vn"),
-    "unknown-pi-without-name": Case(
-        ("task", "new", "--unit", "BVDK", "--level", "unit", "--title", "Đề tài mới",
-         "--pi-email", "moi@bvdk.example.vn"),
-        "unknown person moi@bvdk.example.vn: give --pi-name to register them"),
-    "unknown-event": Case((*FIRE, "1", "approve", "--as", OFFICE),
-                          "unknown event 'approve' in workflow unit_task"),
-    "unknown-workflow": Case(("workflow", "show", "de_tai"), "unknown workflow: de_tai"),
-    # refusals
-    "event-not-allowed-from-state": Case(
-        (*FIRE, "1", "publish", "--as", OFFICE, "--set", "url=https://bvdk.example.vn/kq"),
-        "task 1: event 'publish' cannot fire from state 'proposed'; allowed now: "
-        "approve_outline, request_revision, reject, cancel", code=3, refusal=True),
-    "wrong-role": Case((*FIRE, "1", "approve_outline", "--as", PI),
-                       f"{PI} (role pi) may not fire 'approve_outline' on task 1; allowed roles: "
-                       "council, office", code=3, refusal=True),
-    "other-units-head": Case(
-        (*FIRE, "2", "suspend", "--as", HEAD_B, "--reason", "Tạm dừng"),
-        f"{HEAD_B} is unit head of TTYT-DH and may act only on that unit's tasks; task 2 "
-        "belongs to BVDK", code=3, refusal=True),
-    "stale-expected-version": Case(
-        (*FIRE, "1", "approve_outline", "--as", OFFICE, "--expect-version", "7"),
-        "task 1 changed since version 7 (now 1): reload and retry", code=3),
-    "as-system": Case((*FIRE, "1", "approve_outline", "--as", "system"),
-                      "'system' is reserved for the scheduler; act as a person"),
-    # missing or malformed event data
-    "missing-reason": Case((*FIRE, "1", "reject", "--as", COUNCIL),
-                           "event 'reject' needs a reason (--reason TEXT)"),
-    "missing-required-field": Case((*FIRE, "2", "extend", "--as", OFFICE, "--reason", "Chậm"),
-                                   "event 'extend' needs --set until=YYYY-MM-DD"),
-    "missing-url-or-reference": Case((*FIRE, "3", "publish", "--as", PI),
-                                     "event 'publish' needs --set url=… or --set reference=…"),
-    "unknown-set-field": Case((*FIRE, "1", "approve_outline", "--as", OFFICE, "--set",
-                               "mau=đỏ"), "event 'approve_outline' has no field 'mau'"),
-    "bad-set-syntax": Case((*FIRE, "1", "approve_outline", "--as", OFFICE, "--set",
-                            "decision_no"), "--set 'decision_no': expected KEY=VALUE"),
-    "bad-date-value": Case((*FIRE, "2", "extend", "--as", OFFICE, "--reason", "Chậm", "--set",
-                            "until=2026-02-30"), "invalid date '2026-02-30', expected YYYY-MM-DD"),
-    "extension-not-later": Case((*FIRE, "2", "extend", "--as", OFFICE, "--reason", "Chậm",
-                                 "--set", "until=2025-11-30"),
-                                "until 2025-11-30 must be later than the current deadline "
-                                "2025-12-01"),
-    "bad-url": Case((*FIRE, "3", "publish", "--as", PI, "--set", "url=www.bvdk.example.vn"),
-                    "'www.bvdk.example.vn' is not an http(s) URL"),
-    # time
-    "bad-now-option": Case(("--now", "2025-13-01", "task", "list"),
-                           "invalid --now/NCKH_NOW '2025-13-01'"),
-    "bad-now-environment": Case(("task", "list"), "invalid --now/NCKH_NOW 'ngày mai'",
-                                env={"NCKH_NOW": "ngày mai"}),
-    "at-in-the-future": Case((*FIRE, "1", "approve_outline", "--as", OFFICE, "--at",
-                              "2025-07-01"), "effective time 2025-07-01T00:00:00+07:00 is in "
-                                             "the future"),
-    "bad-at": Case((*FIRE, "1", "approve_outline", "--as", OFFICE, "--at", "01/07/2025"),
-                   "invalid --at '01/07/2025'"),
-    "at-before-last-transition": Case(
-        (*FIRE, "2", "suspend", "--as", OFFICE, "--reason", "x", "--at", "2025-03-01T00:00"),
-        "is before the task's last transition"),
-    # the directory
-    "bad-email-unit-add": Case(("unit", "add", "BV-AN", "--name", "Bệnh viện An Bình",
-                                "--head-name", "BS. Trần Thu", "--head-email", "thu.t@"),
-                               "invalid head e-mail of unit BV-AN 'thu.t@'"),
-    "bad-email-person-add": Case(("person", "add", "--email", "an tai bvdk.vn", "--name", "An",
-                                  "--role", "office"), "invalid e-mail 'an tai bvdk.vn'"),
-    "duplicate-unit": Case(("unit", "add", "bvdk", "--name", "Trùng", "--head-name", "X",
-                            "--head-email", "x@bvdk.example.vn"), "unit bvdk already exists"),
-    "duplicate-person": Case(("person", "add", "--email", OFFICE.upper(), "--name", "Trùng",
-                              "--role", "office"), f"person {OFFICE} already exists"),
-    "person-in-unknown-unit": Case(("person", "add", "--email", "x@a.vn", "--name", "X",
-                                    "--role", "pi", "--unit", "KHONG-CO"),
-                                   "unknown unit: KHONG-CO"),
-    # unit CSV files
-    "csv-missing-column": Case(("unit", "import", "{dir}/units.csv"),
-                               "units.csv:1: missing column(s) head_email",
-                               files={"units.csv": "code,name,head_name\nA,B,C\n"}),
-    "csv-bad-email-on-line-3": Case(
-        ("unit", "import", "{dir}/units.csv"),
-        "units.csv:3: invalid head e-mail of unit BV-X 'thu.x.anbinh'",
-        files={"units.csv": HEADER + ROW_OK + "BV-X,Bệnh viện X,BS. X,thu.x.anbinh,,\n"}),
-    "csv-duplicate-code": Case(("unit", "import", "{dir}/units.csv"),
-                               "units.csv:3: unit bv-an already on line 2",
-                               files={"units.csv": HEADER + ROW_OK + ROW_OK.replace(
-                                   "BV-AN", "bv-an").replace("thu.t@", "thu.t2@")}),
-    "csv-wrong-field-count": Case(("unit", "import", "{dir}/units.csv"),
-                                  "units.csv:3: wrong number of fields",
-                                  files={"units.csv": HEADER + ROW_OK + "BV-Y,Y,BS. Y\n"}),
-    "csv-not-utf8": Case(("unit", "import", "{dir}/units.csv"), "units.csv: not UTF-8 text",
-                         files={"units.csv": (HEADER + ROW_OK).encode() + CP1258_ROW}),
-    "csv-conflicts-with-database-on-last-row": Case(
-        ("unit", "import", "{dir}/units.csv"),
-        f"units.csv:3: {OFFICE} is already registered as office (no unit)",
-        files={"units.csv": HEADER + ROW_OK + f"BV-Z,Bệnh viện Z,BS. Z,{OFFICE},,\n"}),
-    # task registration
-    "bad-topic": Case(("task", "new", "--unit", "BVDK", "--level", "unit", "--title", "Đề tài",
-                       "--pi-email", PI, "--topic", "6"),
-                      "invalid topic group 6: expected 1–5"),
-    "bad-year": Case(("task", "new", "--unit", "BVDK", "--level", "unit", "--title", "Đề tài",
-                      "--pi-email", PI, "--year", "1990"), "invalid year 1990: expected 2000–2100"),
-    "year-not-a-number": Case(("task", "new", "--unit", "BVDK", "--level", "unit", "--title",
-                               "Đề tài", "--pi-email", PI, "--year", "năm nay"),
-                              "Invalid value for '--year': 'năm nay' is not a valid integer"),
-    "bad-level": Case(("task", "new", "--unit", "BVDK", "--level", "national", "--title", "X",
-                       "--pi-email", PI), "Invalid value for '--level': 'national' is not one of"),
-    "empty-title": Case(("task", "new", "--unit", "BVDK", "--level", "unit", "--title", "  ",
-                         "--pi-email", PI), "task title is empty"),
-    # the database itself
-    "database-at-a-newer-schema": Case(
-        ("task", "list"), "database schema ffff is newer than this nckh knows",
-        setup=stamp("ffff")),
-    "unsupported-database-url": Case(("task", "list"), "unsupported database 'mysql'",
-                                     env={"NCKH_DATABASE_URL": "mysql://nckh@db/nckh"}),
-}
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, id=k) for k, c in CASES.items()])
-def test_a_bad_input_gets_one_line_an_exit_code_and_changes_nothing(
-        case: Case, template: Path, tmp_path: Path) -> None:
-    db = copy_db(template, tmp_path / "data")
+def prepare(case: Case, place: Place) -> list[str]:
+    """Write the case's files, run its setup; return its arguments."""
+    if case.needs_pg:
+        require_pg()
     for name, content in case.files.items():
-        target = tmp_path / name
+        target = place.dir / name
         if isinstance(content, bytes):
             target.write_bytes(content)
         else:
-            target.write_text(content, encoding="utf-8")
+            target.write_text(content.replace("{dir}", str(place.dir)), encoding="utf-8")
     if case.setup is not None:
-        case.setup(db)
-    before, refused_before = dump(db), refusal_rows(db)
+        case.setup(place.url, place.dir)
+    return [a.replace("{dir}", str(place.dir)) for a in case.args]
 
-    args = [a.replace("{dir}", str(tmp_path)) for a in case.args]
-    result = nckh(cli_env(db.parent, NOW, **case.env), *args)
+
+Runner = Callable[..., Ran]
+
+
+def check(case: Case, place: Place, run: Runner) -> None:
+    """Run the case with `run` (in-process or the console script); assert the whole contract."""
+    args = prepare(case, place)
+    before, refused_before = place.template.rows, place.template.refused
+    if case.setup is not None:  # the setup may have changed the copy
+        before, refused_before = dump_tables(place.url, meta=place.template.meta), \
+            refusals(place.url)
+
+    result = run(place.env(case), *args)
 
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
@@ -256,15 +210,53 @@ def test_a_bad_input_gets_one_line_an_exit_code_and_changes_nothing(
     assert case.message in lines[0], lines[0]
     assert result.returncode == case.code, result.stderr
     assert result.stdout == ""
-    assert dump(db) == before
-    added = refusal_rows(db)[len(refused_before):]
-    assert refusal_rows(db)[: len(refused_before)] == refused_before
+    assert dump_tables(place.url, meta=place.template.meta) == before
+    after = refusals(place.url)
+    added = after[len(refused_before):]
+    assert after[: len(refused_before)] == refused_before
     if case.refusal:
         assert len(added) == 1 and added[0][4] in lines[0], added
     else:
         assert added == []
 
 
-def test_the_catalogue_has_at_least_25_cases_of_each_exit_code_kind() -> None:
-    assert len(CASES) >= 25
-    assert {c.code for c in CASES.values()} == {2, 3}
+@pytest.mark.parametrize("case", [pytest.param(c, id=k) for k, c in CASES.items()])
+def test_a_bad_input_gets_one_line_an_exit_code_and_changes_nothing(
+        case: Case, fresh: Place) -> None:
+    check(case, fresh, nckh_in_process)
+
+
+@pytest.mark.parametrize("case_id", SUBPROCESS_CASES)
+def test_the_console_script_answers_exactly_as_the_in_process_run(
+        case_id: str, fresh: Place, tmp_path: Path) -> None:
+    case = CASES[case_id]
+    seen: list[Ran] = []
+
+    def console_script(env: dict[str, str], *args: str) -> Ran:
+        done = nckh(env, *args)
+        seen.append(Ran(done.returncode, done.stdout, done.stderr))
+        return seen[-1]
+
+    check(case, fresh, console_script)
+    # The same case in-process, on another copy of the database, in a directory whose path has
+    # the same length as the first (a message may name the case's files).
+    with copy_of(fresh.template, tmp_path / "twin", "twin") as twin:
+        in_process = nckh_in_process(twin.env(case), *prepare(case, twin))
+    expected = seen[0].stderr.replace(str(fresh.dir), str(twin.dir))
+    assert in_process == Ran(seen[0].returncode, seen[0].stdout, expected)
+
+
+def test_the_catalogue_has_at_least_110_cases_with_both_exit_codes_of_bad_input() -> None:
+    assert len(CASES) >= 110
+    assert len(NEW_CASES) >= 60
+    codes = [c.code for c in CASES.values()]
+    assert codes.count(2) >= 25 and codes.count(3) >= 4
+    assert set(codes) == {1, 2, 3}
+
+
+def test_the_catalogue_covers_every_class_of_the_input_rules() -> None:
+    for prefix in ("id-", "year-", "date-", "text-", "unregistered-", "state-", "csv-",
+                   "definition-yaml-", "config-", "data-dir-", "db-"):
+        assert sum(k.startswith(prefix) for k in CASES) >= 1, prefix
+    assert {CASES[k].code for k in SUBPROCESS_CASES} == {1, 2, 3}
+    assert any(CASES[k].refusal and CASES[k].code == 2 for k in SUBPROCESS_CASES)

@@ -222,7 +222,7 @@ def test_missing_or_malformed_event_data_is_invalid_and_changes_nothing(
     drive.step(exp, event, actor)  # and the valid input still fires
 
 
-def test_an_unknown_task_person_or_event_is_bad_input_and_records_nothing(core: App) -> None:
+def test_an_unknown_task_person_or_event_is_bad_input_and_changes_nothing(core: App) -> None:
     drive = Driver(core, "unit_task")
     exp = drive.new_task()
     task_id = exp.snap["task"]["id"]
@@ -237,7 +237,11 @@ def test_an_unknown_task_person_or_event_is_bad_input_and_records_nothing(core: 
     with pytest.raises(InputError, match=r"'system' is reserved for the scheduler"):
         core.engine.fire(task_id, "approve_outline", actor_email="system", now=drive.tick())
     assert dict(all_tables(core)) == tables
-    assert refusals(core) == []
+    # Only the attempt by someone outside the directory is audited, like a refusal.
+    assert [(r["task_id"], r["event"], r["actor"], r["kind"], r["message"])
+            for r in refusals(core)] == [
+        (task_id, "approve_outline", "nobody@syt.example.vn", "NotFound",
+         "unknown person: nobody@syt.example.vn")]
 
 
 def test_people_are_found_by_their_address_in_any_case(core: App) -> None:

@@ -14,7 +14,7 @@ from engine.errors import InputError, InvalidTransition
 from engine.events import QuotaNotMet, ReminderDue, TransitionFired
 from notifications.dispatcher import Dispatcher
 from notifications.outbox import enqueue
-from storage.models import Deadline, Person
+from storage.models import Deadline, Person, Task
 from storage.outbox import OutboxAttachment, OutboxMessage
 from tests.conftest import make_settings
 from tests.integration.mailfixtures import (
@@ -229,7 +229,15 @@ def test_a_message_that_cannot_render_is_dead_and_the_others_still_go(mapp: App,
 
 
 def test_a_title_with_a_newline_cannot_add_a_header(mapp: App, tmp_path: Path) -> None:
-    province(mapp, title="Đề tài A\r\nBcc: attacker@evil.example\nX-Evil: 1")
+    hostile = "Đề tài A\r\nBcc: attacker@evil.example\nX-Evil: 1"
+    task_id = province(mapp)
+    # Registration refuses it now (engine/inputs.py); a title stored before that rule existed must
+    # still render safely, so it is written into the row directly.
+    with pytest.raises(InputError, match="task title must be one line"):
+        mapp.engine.create_task(unit_code="BVDK", level="unit", title=hostile, pi_email=PI,
+                                year=2025, now=T0)
+    with mapp.db.begin() as conn:
+        conn.execute(update(Task).where(Task.id == task_id).values(title=hostile))
     mapp.tick(T0)
     (msg,) = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "task_registered"]
     assert msg["Bcc"] is None and msg["X-Evil"] is None

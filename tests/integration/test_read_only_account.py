@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 
 from engine.app import build
 from engine.scheduling.testing import small_province
-from storage.db import READ_ONLY_ADVICE, READ_ONLY_DIRECTORY_ADVICE
+from storage.faults import READ_ONLY_ADVICE, READ_ONLY_DIRECTORY_ADVICE
 from tests.acceptance.cli import NCKH, cli_env, dump
 from tests.conftest import PG_ADMIN_URL, local, make_settings, require_pg
 

@@ -27,7 +27,8 @@ from engine.reports.build import make_report
 from engine.scheduling.status import calendar_list, status
 from engine.scheduling.testing import small_province
 from notifications.preview import preview
-from storage.db import BUSY_ADVICE, transaction
+from storage.db import transaction
+from storage.faults import BUSY_ADVICE
 from storage.migrate import ensure_current
 from storage.models import Unit
 from tests.acceptance.cli import NCKH, cli_env

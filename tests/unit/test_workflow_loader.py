@@ -164,6 +164,21 @@ BAD: list[tuple[str, str, str, int, str]] = [
      "escalate: [{after: 1, to: system}]", 1, r"unknown role 'system' to escalate to"),
     ("yaml-syntax-error", edit("    to: suspended", "    to: [suspended"),
      "roles: [office, system]", 1, r"YAML syntax"),
+    # Anchors and aliases are refused before anything is built: nine levels of nine aliases (a
+    # few hundred bytes) would expand into 9**9 values, and a self-reference never ends.
+    ("yaml-anchor-and-alias", edit('    labels: {vi: "Đã đề xuất", en: "Proposed"}',
+                                   '    labels: &p {vi: "Đã đề xuất", en: "Proposed"}').replace(
+        '    labels: {vi: "Hoàn thành", en: "Done"}', "    labels: *p"),
+     "labels: &p", 1, r"YAML anchor '&p' is not allowed in a workflow file"),
+    ("yaml-alias-bomb", BASE + "lol: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+        f"l{i}: &{b} [{', '.join(['*' + a] * 9)}]\n" for i, (a, b) in enumerate(
+            zip("abcdefgh", "bcdefghi", strict=True))),
+     "lol: &a", 1, r"YAML anchor '&a' is not allowed in a workflow file"),
+    ("yaml-self-referencing-anchor", BASE + "loop: &s [*s]\n",
+     "loop: &s", 1, r"YAML anchor '&s' is not allowed in a workflow file"),
+    ("yaml-alias-without-anchor", edit("    roles: [office]\n    fields:", "    roles: *who\n"
+                                                                          "    fields:"),
+     "roles: *who", 1, r"YAML alias '\*who' is not allowed in a workflow file"),
 ]
 
 
