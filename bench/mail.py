@@ -59,7 +59,6 @@ from sqlalchemy import select  # noqa: E402
 
 from bench.scratch import free_port, wait_for_port  # noqa: E402
 from engine.app import build  # noqa: E402
-from engine.clock import DEFAULT_TZ  # noqa: E402
 from engine.settings import load_settings  # noqa: E402
 from notifications import wiring  # noqa: E402
 from notifications.config import SmtpConfig  # noqa: E402
@@ -67,6 +66,7 @@ from notifications.dispatcher import Dispatcher, run_coroutine  # noqa: E402
 from notifications.outbox import enqueue  # noqa: E402
 from notifications.transport import Outgoing, deliver_smtp  # noqa: E402
 from storage.outbox import OutboxMessage  # noqa: E402
+from workflows.clock import DEFAULT_TZ  # noqa: E402
 
 NOW = dt.datetime(2025, 4, 16, 8, 0, tzinfo=DEFAULT_TZ)
 

@@ -41,11 +41,11 @@ from sqlalchemy import func, select  # noqa: E402
 
 from bench.scratch import free_port, wait_for_port  # noqa: E402
 from engine.app import App, build  # noqa: E402
-from engine.clock import DEFAULT_TZ  # noqa: E402
 from engine.settings import load_settings  # noqa: E402
 from notifications import wiring  # noqa: E402
 from notifications.outbox import enqueue  # noqa: E402
 from storage.outbox import OutboxMessage  # noqa: E402
+from workflows.clock import DEFAULT_TZ  # noqa: E402
 
 NOW = "2025-04-15T09:00"  # the daemon's clock
 QUEUED_AT = dt.datetime(2025, 4, 15, 8, 0, tzinfo=DEFAULT_TZ)

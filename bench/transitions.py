@@ -40,12 +40,12 @@ from sqlalchemy import delete, func, insert, select, update  # noqa: E402
 
 from bench.scratch import pg_scratch, sqlite_url  # noqa: E402
 from engine.app import App, build  # noqa: E402
-from engine.clock import DEFAULT_TZ  # noqa: E402
 from engine.directory import UnitInput  # noqa: E402
 from engine.settings import load_settings  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Deadline, HistoryEntry, Person, Task, Unit  # noqa: E402
+from workflows.clock import DEFAULT_TZ  # noqa: E402
 from workflows.machine import CompiledWorkflow, compiled  # noqa: E402
 from workflows.model import due_on  # noqa: E402
 from workflows.registry import Registry  # noqa: E402

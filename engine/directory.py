@@ -20,11 +20,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from engine import inputs
 from engine.directory_log import API, Operator, record
-from engine.errors import InputError, NotFound, Refused
 from storage.models import Person, Unit
-from workflows import addresses
+from workflows import addresses, inputs
+from workflows.errors import InputError, NotFound, Refused
 
 PERSON_ROLES = ("office", "council", "unit_head", "pi")
 UNIT_KINDS = ("public", "private")

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 
 from engine.directory import active_heads, find_person, find_unit, person_row
 from engine.directory_log import Operator, change_row, changes, head_periods, record
-from engine.errors import InputError, NotAllowed, Refused
 from storage.models import Person, Unit
+from workflows.errors import InputError, NotAllowed, Refused
 
 
 def set_head_hint(code: str) -> str:

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from engine.errors import NckhError
 from engine.settings import Settings
+from workflows.errors import NckhError
 
 SMTP_TIMEOUT_S = 10
 

@@ -25,7 +25,7 @@ import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from engine.errors import InputError
+from workflows.errors import InputError
 
 KEY = re.compile(r"NCKH_[A-Z0-9_]+")
 SECRET_KEYS = ("NCKH_SMTP_PASSWORD",)

@@ -23,21 +23,10 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import directory, inputs, queries
+from engine import directory, queries
 from engine import directory_changes as changes
-from engine.clock import DEFAULT_TZ
-from engine.decide import (
-    SYSTEM,
-    Actor,
-    Decision,
-    TaskView,
-    allowed_events,
-    check_registration,
-    decide,
-)
 from engine.directory_changes import check_operator
 from engine.directory_log import API, Operator
-from engine.errors import Conflict, InputError, NckhError, NotAllowed, NotFound, Refused
 from engine.events import (
     DeadlineClosed,
     DeadlineOpened,
@@ -49,6 +38,18 @@ from engine.events import (
 from storage.db import reader_factory
 from storage.faults import database_error
 from storage.models import Deadline, HistoryEntry, Person, Refusal, Task, Unit, WorkflowDefinition
+from workflows import inputs
+from workflows.clock import DEFAULT_TZ
+from workflows.decide import (
+    SYSTEM,
+    Actor,
+    Decision,
+    TaskView,
+    allowed_events,
+    check_registration,
+    decide,
+)
+from workflows.errors import Conflict, InputError, NckhError, NotAllowed, NotFound, Refused
 from workflows.machine import compiled
 from workflows.model import EventDef, Workflow, WorkingDays
 from workflows.registry import Registry, from_snapshot

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.errors import InputError
-from engine.inputs import check_keys, printable
+from workflows.errors import InputError
+from workflows.inputs import check_keys, printable
 
 ENV_PREFIX = "NCKH_"
 TLS_MODES = ("none", "starttls", "tls")
@@ -120,8 +120,8 @@ def load_settings(
 ) -> Settings:
     """Build settings from explicit arguments, the environment, the env file, the config file
     and defaults."""
-    from engine.clock import parse_datetime
     from engine.envfile import read_env_file
+    from workflows.clock import parse_datetime
 
     env = dict(os.environ) if env is None else dict(env)
     env_file = env_file or env.get(ENV_PREFIX + "ENV_FILE")

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import InputError
+from workflows.errors import InputError
 
 PACKAGED_KINDS = Path(__file__).parent / "kinds.yaml"
 ROLES = ("pi", "unit_head", "unit_contact", "office", "council", "addressed")

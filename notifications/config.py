@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import InputError
-from engine.inputs import check_keys
 from engine.settings import Settings
 from workflows import addresses
+from workflows.errors import InputError
+from workflows.inputs import check_keys
 
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "tls": 465}
 # Every key `[mail]` may hold (a key nobody reads is refused: a typo must not pass silently).

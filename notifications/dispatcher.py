@@ -26,8 +26,6 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from engine.clock import RunningClock
-from engine.errors import InputError
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
 from notifications.context import _jsonable_recipients, build_context
@@ -49,6 +47,8 @@ from storage.leases import LeaseKeeper
 from storage.models import Task, Unit
 from storage.outbox import OutboxMessage, claim_due, renew_claims, store_renderings
 from workflows import addresses
+from workflows.clock import RunningClock
+from workflows.errors import InputError
 from workflows.model import WorkingDays
 
 log = logging.getLogger("nckh.mail")

@@ -48,10 +48,10 @@ from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from engine.errors import InputError
 from notifications.catalog import Catalog, load_catalog
 from storage.outbox import OutboxAttachment, OutboxMessage
 from workflows import addresses as address_rule
+from workflows.errors import InputError
 
 Attachment = tuple[str, bytes, str]
 

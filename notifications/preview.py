@@ -13,8 +13,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import NotFound
-from engine.inputs import check_id
 from notifications.context import build_context
 from notifications.digest import digest_facts
 from notifications.dispatcher import Dispatcher
@@ -22,6 +20,8 @@ from notifications.recipients import NoRecipients, resolve
 from notifications.render import Rendered
 from storage.db import reader_factory
 from storage.models import Deadline, HistoryEntry, Task
+from workflows.errors import NotFound
+from workflows.inputs import check_id
 
 
 def preview_facts(s: Session, d: Dispatcher, kind: str, task: Task,

@@ -28,8 +28,8 @@ import jinja2
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from engine.errors import InputError
 from notifications.catalog import LANGS, Catalog
+from workflows.errors import InputError
 
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
 PARTS = ("subject.txt", "txt", "html")

@@ -11,9 +11,9 @@ import datetime as dt
 
 from sqlalchemy import delete, select
 
-from engine.errors import InputError, NotFound
 from engine.service import Engine
 from storage.outbox import OutboxAttachment, OutboxMessage
+from workflows.errors import InputError, NotFound
 
 
 def retry(engine: Engine, row_id: int | None, *, now: dt.datetime) -> int:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.errors import DeliveryError
 from notifications.context import empty_context
 from notifications.dispatcher import Dispatcher, run_coroutine
 from notifications.message import BadMessage, build_message, domain_of
 from notifications.outbox import Outcome
 from notifications.transport import Outgoing, deliver_maildir, deliver_smtp
+from workflows.errors import DeliveryError
 
 
 def send_test(d: Dispatcher, address: str, now: dt.datetime) -> str:

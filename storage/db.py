@@ -31,9 +31,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.errors import InputError
 from storage.faults import SQLITE_BUSY_TIMEOUT_S, database_error
 from storage.files import create_private, private_dir
+from workflows.errors import InputError
 
 # PostgreSQL waits for a row lock for ever by default. A transaction left open elsewhere (a psql
 # BEGIN, a stuck client) would then hold a daemon's pass, every later pass and its shutdown; with

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from engine.errors import InputError, NckhError, StorageError
+from workflows.errors import InputError, NckhError, StorageError
 
 P = ParamSpec("P")
 R = TypeVar("R")

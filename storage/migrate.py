@@ -20,10 +20,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
-from engine.errors import SchemaError
 from storage.db import read_only
 from storage.faults import converts_errors
 from storage.schema import metadata
+from workflows.errors import SchemaError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

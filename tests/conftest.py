@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine.app import App, build
-from engine.clock import DEFAULT_TZ
 from engine.settings import Settings, load_settings
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.schema import metadata
+from workflows.clock import DEFAULT_TZ
 
 PG_ADMIN_URL = os.environ.get("NCKH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI") == "true"

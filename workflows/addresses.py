@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from engine.errors import InputError
+from workflows.errors import InputError
 
 MAX_LENGTH = 254  # RFC 5321 path limit (256) minus the angle brackets
 MAX_LOCAL = 64

@@ -15,7 +15,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from engine.errors import DefinitionError
+from workflows.errors import DefinitionError
 from workflows.model import (
     BARRABLE_ROLES,
     DURATION_UNITS,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from engine.errors import DefinitionError, NotFound
+from workflows.errors import DefinitionError, NotFound
 from workflows.loader import load_text
 from workflows.model import Workflow
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import DefinitionError
+from workflows.errors import DefinitionError
 
 Path_ = tuple[str | int, ...]
 

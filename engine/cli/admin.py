@@ -86,7 +86,7 @@ def unit_import(ctx: Ctx, file: Path, acting_as: str | None, as_json: bool) -> N
     (as Excel writes it with Vietnamese regional settings); UTF-8, header row first.
     A row naming another head than the unit's current one replaces that head (deactivated).
     """
-    from engine.errors import InputError
+    from workflows.errors import InputError
 
     try:
         text = file.read_text(encoding="utf-8")

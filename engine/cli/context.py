@@ -40,7 +40,7 @@ class Ctx:
     def now(self) -> dt.datetime:
         """The time this command acts at: --now/NCKH_NOW, else the system clock (read once)."""
         if self._now is None:
-            from engine.clock import FixedClock, SystemClock
+            from workflows.clock import FixedClock, SystemClock
 
             s = self.settings
             self._now = (FixedClock(s.now) if s.now else SystemClock(s.tz)).now()

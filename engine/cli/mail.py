@@ -34,8 +34,8 @@ def mail() -> None:
 def mail_preview(ctx: Ctx, kind: str, task_id: int, lang: str | None,
                  html_file: Path | None) -> None:
     """Render one kind of e-mail for a task, without queuing or sending it."""
-    from engine.errors import InputError
     from notifications.preview import preview
+    from workflows.errors import InputError
 
     d = _dispatcher(ctx)
     recipients, warning, rendered = preview(d, kind, task_id, lang or d.cfg.lang, ctx.now())
@@ -65,8 +65,8 @@ def mail_preview(ctx: Ctx, kind: str, task_id: int, lang: str | None,
 @pass_ctx
 def mail_check(ctx: Ctx) -> None:
     """Render every template (every kind, both languages) against sample data."""
-    from engine.errors import InputError
     from notifications.samples import all_samples
+    from workflows.errors import InputError
 
     d = _dispatcher(ctx)
     problems = d.renderer.check(all_samples(d.cfg, d.catalog))
@@ -135,9 +135,9 @@ def outbox_list(ctx: Ctx, state: str | None, limit: int, as_json: bool) -> None:
 @pass_ctx
 def outbox_show(ctx: Ctx, row_id: int, as_json: bool) -> None:
     """One e-mail: state, recipients, headers, error and body."""
-    from engine.errors import NotFound
-    from engine.inputs import check_id
     from storage.outbox import OutboxMessage
+    from workflows.errors import NotFound
+    from workflows.inputs import check_id
 
     with ctx.app().engine.transaction(read_only=True) as s:
         r = s.get(OutboxMessage, check_id("outbox message", row_id))
@@ -170,9 +170,9 @@ def outbox_show(ctx: Ctx, row_id: int, as_json: bool) -> None:
 @pass_ctx
 def outbox_retry(ctx: Ctx, row_id: int | None, all_dead: bool) -> None:
     """Queue dead messages again (recipients and text are resolved and rendered afresh)."""
-    from engine.errors import InputError
-    from engine.inputs import check_id
     from notifications.retry import retry
+    from workflows.errors import InputError
+    from workflows.inputs import check_id
 
     if (row_id is None) == (not all_dead):
         raise InputError("give either an outbox ID or --all-dead")

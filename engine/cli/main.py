@@ -2,7 +2,7 @@
 
 Exit codes: 0 ok, 2 bad usage or input, 3 refused (not allowed, invalid transition, conflict),
 1 anything else. Every error is one line on stderr, `nckh: ` first, with any control or
-bidirectional character the caller typed shown escaped (`engine.inputs.printable`), so quoting
+bidirectional character the caller typed shown escaped (`workflows.inputs.printable`), so quoting
 their input can neither break the line nor reach the terminal. A database failure that escaped
 its boundary is still one line (`storage.faults`); `NCKH_DEBUG=1` shows the traceback instead.
 """
@@ -117,9 +117,9 @@ def hoist_globals(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> Any:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from engine.errors import NckhError
-    from engine.inputs import check_argv
     from storage.faults import database_error
+    from workflows.errors import NckhError
+    from workflows.inputs import check_argv
 
     args = hoist_globals(list(sys.argv[1:] if argv is None else argv))
     try:
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> Any:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    from engine.inputs import printable
+    from workflows.inputs import printable
 
     click.echo(f"nckh: {printable(message)}", err=True)
     sys.exit(code)

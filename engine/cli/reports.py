@@ -33,7 +33,7 @@ def report() -> None:
 
 
 def _check_output(output: Path | None, fmt: str) -> None:
-    from engine.errors import InputError
+    from workflows.errors import InputError
 
     if output is None:
         if fmt == "xlsx" and sys.stdout.isatty():
@@ -49,7 +49,7 @@ def _check_output(output: Path | None, fmt: str) -> None:
 
 
 def _write(data: bytes, output: Path | None) -> None:
-    from engine.errors import InputError
+    from workflows.errors import InputError
 
     if output is None:
         sys.stdout.buffer.write(data)
@@ -71,8 +71,8 @@ def _write(data: bytes, output: Path | None) -> None:
 
 def _run(ctx: Ctx, kind: str, year: int, as_of_text: str | None, fmt: str,
          output: Path | None) -> None:
-    from engine.clock import parse_date
     from engine.reports.build import check_year, make_report, render
+    from workflows.clock import parse_date
 
     check_year(year)
     as_of: dt.date | None = parse_date(as_of_text, what="--as-of") if as_of_text else None

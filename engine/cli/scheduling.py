@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from engine.cli.context import Ctx, emit_json, json_option, pass_ctx, table, want_json
-from engine.inputs import MAX_YEAR, MIN_YEAR
+from workflows.inputs import MAX_YEAR, MIN_YEAR
 
 LOG_LEVEL = click.option("--log-level", envvar="NCKH_LOG_LEVEL", default="info",
                          show_default=True,
@@ -30,9 +30,9 @@ def daemon(ctx: Ctx, interval_s: float | None, log_level: str) -> None:
 
     With --now/NCKH_NOW the daemon's clock starts at that instant and runs in real time.
     """
-    from engine.clock import RunningClock, SystemClock
     from engine.scheduling.daemon import Daemon, setup_logging
     from engine.scheduling.wiring import scheduling_of
+    from workflows.clock import RunningClock, SystemClock
 
     setup_logging(log_level)
     app = ctx.app()

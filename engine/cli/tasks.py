@@ -160,8 +160,8 @@ def task_fire(ctx: Ctx, task_id: int, event: str, actor: str, reason: str | None
               sets: tuple[str, ...], at_text: str | None, expect_version: int | None,
               as_json: bool) -> None:
     """Fire EVENT on task ID as a person."""
-    from engine.clock import parse_datetime
-    from engine.errors import InputError
+    from workflows.clock import parse_datetime
+    from workflows.errors import InputError
 
     data: dict[str, str] = {}
     for item in sets:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from engine import inputs
-from engine.errors import InputError
+from workflows import inputs
+from workflows.errors import InputError
 
 if TYPE_CHECKING:
     from engine.reports.compute import Report

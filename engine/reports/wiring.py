@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.errors import InputError
 from engine.events import DomainEvent, ReportDue
-from engine.inputs import check_keys
 from engine.reports.build import FORMATS, KINDS, MIMETYPES, filename, render
 from workflows import addresses
+from workflows.errors import InputError
+from workflows.inputs import check_keys
 
 if TYPE_CHECKING:
     from engine.app import App

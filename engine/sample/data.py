@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.errors import InputError
+from workflows.errors import InputError
 
 DEFAULT_FILE = Path(__file__).with_name("province.toml")
 MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")

@@ -14,12 +14,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from engine import inputs
 from engine.directory import UnitInput
 from engine.directory_log import API, Operator
-from engine.errors import InputError
 from engine.sample.data import Province, SampleTask, Step
 from engine.service import Engine
+from workflows import inputs
+from workflows.errors import InputError
 
 ROLE_PREFERENCE = ("pi", "council", "unit_head", "office")
 

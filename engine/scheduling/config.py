@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.errors import InputError
-from engine.inputs import LIMITS, MAX_YEAR, check_keys, clean_text
-from engine.scheduling.calendar import BusinessCalendar, parse_days
+from workflows.calendar import BusinessCalendar, parse_days
+from workflows.errors import InputError
+from workflows.inputs import LIMITS, MAX_YEAR, check_keys, clean_text
 from workflows.model import ROLES, AutoEvent, EscalationStep, TimerPolicy
 
 MONTH_DAY_RE = re.compile(r"^(\d{2})-(\d{2})$")

@@ -37,10 +37,10 @@ from typing import Any, TextIO
 from sqlalchemy import select, update
 
 from engine.app import App
-from engine.clock import Clock
-from engine.errors import Refused
 from engine.scheduling.wiring import Scheduling, scheduling_of
 from storage.timers import DaemonHeartbeat
+from workflows.clock import Clock
+from workflows.errors import Refused
 
 log = logging.getLogger("nckh.daemon")
 

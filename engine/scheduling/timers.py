@@ -48,8 +48,6 @@ from sqlalchemy import Engine as DbEngine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from engine.clock import RunningClock
-from engine.errors import InputError, NckhError, Refused
 from engine.events import (
     DeadlineClosed,
     DeadlineOpened,
@@ -59,13 +57,15 @@ from engine.events import (
     ReminderDue,
 )
 from engine.scheduling.config import SchedulerConfig
-from engine.scheduling.plan import Planner
 from engine.service import Engine
 from storage.base import UTCDateTime
 from storage.leases import LeaseKeeper
 from storage.models import Deadline, Task
 from storage.timers import Timer, renew_timer_claims
+from workflows.clock import RunningClock
+from workflows.errors import InputError, NckhError, Refused
 from workflows.model import EscalationStep
+from workflows.timerplan import Planner
 
 log = logging.getLogger("nckh.timers")
 GROUP = 10  # timers per firing transaction (see `_fire_chunk`)

@@ -204,7 +204,7 @@ CASES: dict[str, Case] = {
 }
 
 
-# --- added with the input rules (engine/inputs.py) and the error contract -----------------------
+# --- added with the input rules (workflows/inputs.py) and the error contract ---------------------
 def long(n: int, ch: str = "a") -> str:
     return ch * n
 

@@ -23,11 +23,11 @@ import holidays
 import pytest
 from sqlalchemy import select
 
-from engine.clock import DEFAULT_TZ
 from storage.db import make_engine
 from storage.models import Task, Unit
 from storage.outbox import OutboxMessage
 from storage.timers import Obligation
+from workflows.clock import DEFAULT_TZ
 
 pytestmark = pytest.mark.slow
 NCKH = str(Path(sys.executable).with_name("nckh"))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from engine.app import build
-from engine.errors import InputError
 from engine.settings import load_settings
 from workflows.describe import diagram
+from workflows.errors import InputError
 from workflows.registry import Registry
 
 ROOT = Path(__file__).parents[2]
@@ -47,7 +47,7 @@ def test_the_systemd_unit_runs_real_commands_and_does_not_restart_on_hopeless_ex
     import configparser
 
     from engine.cli.main import COMMANDS
-    from engine.errors import Refused
+    from workflows.errors import Refused
 
     unit = configparser.ConfigParser(strict=False, interpolation=None)
     unit.optionxform = str  # type: ignore[assignment,method-assign]

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.app import App
-from engine.clock import DEFAULT_TZ
 from engine.directory import UnitInput
 from storage.outbox import OutboxMessage
+from workflows.clock import DEFAULT_TZ
 
 OFFICE = "pnvy@syt.example.vn"
 HEAD = "minh@bvdk.example.vn"

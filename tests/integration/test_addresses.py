@@ -16,7 +16,6 @@ from sqlalchemy import update
 from engine.app import App, build
 from engine.directory import UnitInput
 from engine.doctor import check_addresses
-from engine.errors import InputError
 from engine.settings import load_settings
 from storage.models import Person
 from tests.conftest import make_settings
@@ -32,6 +31,7 @@ from tests.integration.mailfixtures import (
     rows,
 )
 from workflows import addresses as rule
+from workflows.errors import InputError
 
 REFUSED_BY_SERVERS = ["nguyễn.an@bvdk.example.vn", "giam..doc@bvdk.example.vn",
                       ".an@bvdk.example.vn", "an.@bvdk.example.vn", "an@bvdk_tinh.vn",

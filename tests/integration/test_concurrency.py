@@ -25,11 +25,11 @@ import pytest
 from sqlalchemy import event
 
 from engine.app import App, build
-from engine.errors import Conflict, InvalidTransition, NckhError
 from engine.service import Fired
 from tests.conftest import _empty_pg as empty_pg
 from tests.conftest import local, make_settings
 from tests.integration.province import COUNCIL, OFFICE, PI, refusals, seed, snapshot
+from workflows.errors import Conflict, InvalidTransition, NckhError
 
 NOW = local(2025, 3, 3, 9)
 

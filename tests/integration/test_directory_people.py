@@ -17,7 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from engine.app import App, build
 from engine.directory import HeadChange
 from engine.directory_log import Operator
-from engine.errors import Conflict, InputError, NotAllowed, NotFound, Refused
 from storage.models import DirectoryChange, HistoryEntry, Person, Task, Unit
 from tests.conftest import _empty_pg as empty_pg
 from tests.conftest import local, make_settings
@@ -32,6 +31,7 @@ from tests.integration.province import (
     seed,
 )
 from tests.integration.test_concurrency import hold_before_first_write, race
+from workflows.errors import Conflict, InputError, NotAllowed, NotFound, Refused
 
 T0 = local(2025, 1, 1)
 T1 = local(2025, 2, 3, 9)

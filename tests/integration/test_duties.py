@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from engine.app import App, build
-from engine.errors import NotAllowed
 from tests.conftest import local, make_settings
 from tests.integration.province import (
     COUNCIL,
@@ -25,6 +24,7 @@ from tests.integration.province import (
     seed,
     snapshot,
 )
+from workflows.errors import NotAllowed
 
 T1 = local(2025, 2, 3, 9)
 

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.app import App, build
-from engine.errors import NotAllowed
 from engine.events import DeadlineClosed, DeadlineOpened, DomainEvent, TransitionFired
 from storage.models import HistoryEntry, WorkflowDefinition
 from tests.conftest import local, make_settings
@@ -27,6 +26,7 @@ from tests.integration.province import (
     seed,
     snapshot,
 )
+from workflows.errors import NotAllowed
 from workflows.registry import PACKAGED_DIR, Registry
 
 
@@ -185,7 +185,7 @@ TITLE_NFD = unicodedata.normalize("NFD", "Ứng dụng trí tuệ nhân tạo đ
 
 
 def test_vietnamese_titles_names_reasons_and_data_round_trip_exactly_in_nfc(core: App) -> None:
-    # Text is stored NFC-normalised (engine.inputs): a title typed decomposed comes back
+    # Text is stored NFC-normalised (workflows.inputs): a title typed decomposed comes back
     # precomposed, every other character exactly as typed.
     assert unicodedata.normalize("NFC", TITLE_NFD) != TITLE_NFD
     nfc = new_task(core, local(2025, 2, 3), TITLE_NFC)

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from engine.app import App, build
-from engine.errors import InputError, InvalidData, InvalidTransition, NotAllowed, NotFound
 from tests.conftest import make_settings
 from tests.integration.province import (
     ACTORS,
@@ -32,6 +31,7 @@ from tests.integration.province import (
     snapshot,
     transitions,
 )
+from workflows.errors import InputError, InvalidData, InvalidTransition, NotAllowed, NotFound
 from workflows.registry import Registry
 
 REGISTRY = Registry()

@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from engine.app import App, build
 from engine.directory import UnitInput
-from engine.errors import InputError, InvalidData, NotFound
-from engine.inputs import LIMITS, MAX_ID
 from storage.models import HistoryEntry, Person, Task, Unit
 from tests.conftest import local, make_settings
 from tests.integration.province import COUNCIL, OFFICE, PI, all_tables, seed
+from workflows.errors import InputError, InvalidData, NotFound
+from workflows.inputs import LIMITS, MAX_ID
 
 NOW = local(2025, 3, 3)
 TITLE = "Nghiên cứu ứng dụng trí tuệ nhân tạo trong đọc phim X-quang ngực tại Bệnh viện"

@@ -12,12 +12,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 
-from engine.errors import SchemaError
 from storage.db import make_engine
 from storage.migrate import current_revision, ensure_current, head_revision, upgrade
 from storage.schema import metadata
 from tests.acceptance.cli import NCKH
 from tests.conftest import PG_ADMIN_URL, require_pg
+from workflows.errors import SchemaError
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

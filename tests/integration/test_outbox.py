@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select, update
 
 from engine.app import App, build
-from engine.errors import InputError, InvalidTransition
 from engine.events import QuotaNotMet, ReminderDue, TransitionFired
 from notifications.dispatcher import Dispatcher
 from notifications.outbox import enqueue
@@ -32,6 +31,7 @@ from tests.integration.mailfixtures import (
     rows,
     text_body,
 )
+from workflows.errors import InputError, InvalidTransition
 
 
 @pytest.fixture
@@ -231,8 +231,8 @@ def test_a_message_that_cannot_render_is_dead_and_the_others_still_go(mapp: App,
 def test_a_title_with_a_newline_cannot_add_a_header(mapp: App, tmp_path: Path) -> None:
     hostile = "Đề tài A\r\nBcc: attacker@evil.example\nX-Evil: 1"
     task_id = province(mapp)
-    # Registration refuses it now (engine/inputs.py); a title stored before that rule existed must
-    # still render safely, so it is written into the row directly.
+    # Registration refuses it now (workflows/inputs.py); a title stored before that rule existed
+    # must still render safely, so it is written into the row directly.
     with pytest.raises(InputError, match="task title must be one line"):
         mapp.engine.create_task(unit_code="BVDK", level="unit", title=hostile, pi_email=PI,
                                 year=2025, now=T0)

@@ -22,7 +22,6 @@ from sqlalchemy import select, text, update
 import storage.db
 from engine.app import App, build
 from engine.cli import main as cli_main
-from engine.errors import StorageError
 from engine.reports.build import make_report
 from engine.scheduling.status import calendar_list, status
 from engine.scheduling.testing import small_province
@@ -33,6 +32,7 @@ from storage.migrate import ensure_current
 from storage.models import Unit
 from tests.acceptance.cli import NCKH, cli_env
 from tests.conftest import _empty_pg, local, make_settings
+from workflows.errors import StorageError
 
 NOW = local(2025, 4, 15, 9)
 TITLE = "Khảo sát tăng huyết áp"

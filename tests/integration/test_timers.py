@@ -14,7 +14,6 @@ from sqlalchemy import create_engine, func, select, text, update
 
 import storage.db
 from engine.app import App
-from engine.errors import InputError
 from engine.scheduling.testing import (
     OFFICE,
     Recorder,
@@ -26,6 +25,7 @@ from engine.scheduling.wiring import scheduling_of
 from storage.models import HistoryEntry, Task
 from storage.timers import Timer
 from tests.conftest import _empty_pg, local, make_settings
+from workflows.errors import InputError
 
 PI = "pi.a@syt.example.vn"
 

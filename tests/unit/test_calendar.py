@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from engine.errors import InputError
-from engine.scheduling.calendar import BusinessCalendar
 from engine.scheduling.config import load_config
+from workflows.calendar import BusinessCalendar
+from workflows.errors import InputError
 
 D = dt.date
 CAL = BusinessCalendar()

@@ -8,8 +8,8 @@ from collections.abc import Mapping
 
 import pytest
 
-from engine.clock import DEFAULT_TZ
-from engine.decide import (
+from workflows.clock import DEFAULT_TZ
+from workflows.decide import (
     SYSTEM,
     Actor,
     Decision,
@@ -19,7 +19,7 @@ from engine.decide import (
     decide,
     is_valid_email,
 )
-from engine.errors import InputError, InvalidData, InvalidTransition, NotAllowed, Refused
+from workflows.errors import InputError, InvalidData, InvalidTransition, NotAllowed, Refused
 from workflows.loader import load_text
 from workflows.machine import compiled
 from workflows.model import Workflow

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from engine.envfile import read_env_file
-from engine.errors import InputError
 from engine.settings import load_settings
+from workflows.errors import InputError
 
 
 def env_file(tmp_path: Path, text: str, mode: int = 0o600) -> Path:

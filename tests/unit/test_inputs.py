@@ -1,4 +1,4 @@
-"""The input rules (engine/inputs.py), pure: text, ids, years, dates, config keys and CSV."""
+"""The input rules (workflows/inputs.py), pure: text, ids, years, dates, config keys and CSV."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import unicodedata
 
 import pytest
 
-from engine import inputs
-from engine.errors import InputError, InvalidData, NotFound
+from workflows import inputs
+from workflows.errors import InputError, InvalidData, NotFound
 
 TITLE = "Ứng dụng trí tuệ nhân tạo đọc phim X-quang ngực"
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import InputError
 from engine.settings import load_settings
 from notifications.config import MailConfig, mail_config
+from workflows.errors import InputError
 
 
 def config(tmp_path: Path, body: str, smtp: bool = True) -> MailConfig:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import InputError
 from engine.settings import load_settings
 from notifications.catalog import load_catalog, parse_catalog
 from notifications.config import mail_config
@@ -24,6 +23,7 @@ from notifications.message import (
 from notifications.outbox import backoff
 from notifications.render import Renderer, TemplateProblem, ensure_plain, vi_date
 from notifications.samples import all_samples, sample_context
+from workflows.errors import InputError
 
 CFG = mail_config(load_settings(env={"NCKH_DATA_DIR": "/nonexistent"}))
 CATALOG = load_catalog()

@@ -9,8 +9,9 @@ import re
 
 import pytest
 
-from engine.clock import DEFAULT_TZ
-from engine.decide import (
+from tests.unit.test_workflow_loader import edit, line_of
+from workflows.clock import DEFAULT_TZ
+from workflows.decide import (
     Actor,
     TaskView,
     acting_roles,
@@ -18,8 +19,7 @@ from engine.decide import (
     check_registration,
     decide,
 )
-from engine.errors import DefinitionError, NotAllowed
-from tests.unit.test_workflow_loader import edit, line_of
+from workflows.errors import DefinitionError, NotAllowed
 from workflows.loader import load_text
 from workflows.machine import compiled
 from workflows.model import Workflow

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.cli.main import hoist_globals
-from engine.clock import DEFAULT_TZ, FixedClock, TestClock, parse_date, parse_datetime
-from engine.errors import InputError
 from engine.settings import load_settings
+from workflows.clock import DEFAULT_TZ, FixedClock, TestClock, parse_date, parse_datetime
+from workflows.errors import InputError
 
 
 @pytest.fixture

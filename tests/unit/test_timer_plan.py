@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from engine.clock import DEFAULT_TZ
-from engine.errors import InputError
-from engine.scheduling.calendar import BusinessCalendar
 from engine.scheduling.config import load_config
-from engine.scheduling.plan import Planner
+from workflows.calendar import BusinessCalendar
+from workflows.clock import DEFAULT_TZ
+from workflows.errors import InputError
 from workflows.model import AutoEvent, EscalationStep, TimerPolicy
+from workflows.timerplan import Planner
 
 D = dt.date
 PLANNER = Planner(BusinessCalendar(), dt.time(8, 0), DEFAULT_TZ)

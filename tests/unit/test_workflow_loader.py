@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import DefinitionError
+from workflows.errors import DefinitionError
 from workflows.loader import load_file, load_text
 from workflows.registry import PACKAGED_DIR, Registry
 from workflows.yamlsrc import load_located

@@ -28,7 +28,7 @@ import datetime as dt
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from engine.errors import InputError, InvalidData, NotFound
+from workflows.errors import InputError, InvalidData, NotFound
 
 # Longest value of each caller-entered field, in characters (the column's size where it has one:
 # storage/models.py; a sane bound where the column is TEXT or JSON).

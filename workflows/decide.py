@@ -19,9 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine import inputs
-from engine.errors import InputError, InvalidData, InvalidTransition, NotAllowed
-from workflows import addresses
+from workflows import addresses, inputs
+from workflows.errors import InputError, InvalidData, InvalidTransition, NotAllowed
 from workflows.machine import CompiledWorkflow, MachineError
 from workflows.model import EventDef, FieldSpec, Workflow, WorkingDays, due_on
 

@@ -20,8 +20,8 @@ from functools import lru_cache
 
 import holidays
 
-from engine import inputs
-from engine.errors import InputError
+from workflows import inputs
+from workflows.errors import InputError
 from workflows.model import WorkingDays
 
 MAX_SCAN_DAYS = 60  # no run of days off in Việt Nam is this long (Tết is about 9)

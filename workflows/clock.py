@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from engine import inputs
-from engine.errors import InputError
+from workflows import inputs
+from workflows.errors import InputError
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

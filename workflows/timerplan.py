@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from engine.scheduling.calendar import BusinessCalendar
+from workflows.calendar import BusinessCalendar
 from workflows.model import EscalationStep, TimerPolicy
 
 
