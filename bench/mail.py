@@ -60,7 +60,6 @@ from sqlalchemy import select  # noqa: E402
 from bench.scratch import free_port, wait_for_port  # noqa: E402
 from engine.app import build  # noqa: E402
 from engine.settings import load_settings  # noqa: E402
-from notifications import wiring  # noqa: E402
 from notifications.config import SmtpConfig  # noqa: E402
 from notifications.dispatcher import Dispatcher, run_coroutine  # noqa: E402
 from notifications.outbox import enqueue  # noqa: E402
@@ -192,9 +191,8 @@ def dispatch(port: int, n: int, concurrency: int, server_pid: int,
         settings = load_settings(env={
             "NCKH_DATA_DIR": tmp, "NCKH_SMTP_HOST": "127.0.0.1", "NCKH_SMTP_PORT": str(port),
             "NCKH_MAIL_FROM": "nckh@syt.example.vn", "NCKH_CONFIG": str(config)})
-        app = build(settings, install=False)
-        wiring.install(app)
-        dispatcher = app.extras["notifications.dispatcher"]
+        app = build(settings, jobs=("outbox",))
+        dispatcher = app.dispatcher
         assert isinstance(dispatcher, Dispatcher)
         dispatcher.check()  # template check is start-up cost, not throughput
         with app.engine.transaction() as s:

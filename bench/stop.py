@@ -42,7 +42,6 @@ from sqlalchemy import func, select  # noqa: E402
 from bench.scratch import free_port, wait_for_port  # noqa: E402
 from engine.app import App, build  # noqa: E402
 from engine.settings import load_settings  # noqa: E402
-from notifications import wiring  # noqa: E402
 from notifications.outbox import enqueue  # noqa: E402
 from storage.outbox import OutboxMessage  # noqa: E402
 from workflows.clock import DEFAULT_TZ  # noqa: E402
@@ -82,8 +81,7 @@ def run(n: int, delay_s: float) -> dict[str, float | int]:
             env = {"NCKH_DATA_DIR": tmp, "NCKH_CONFIG": str(config), "NCKH_NOW": NOW,
                    "NCKH_SMTP_HOST": "127.0.0.1", "NCKH_SMTP_PORT": str(port),
                    "NCKH_MAIL_FROM": "nckh@syt.example.vn"}
-            app = build(load_settings(env=env), install=False)
-            wiring.install(app)
+            app = build(load_settings(env=env), jobs=("outbox",))
             with app.engine.transaction() as s:
                 for i in range(n):
                     enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=QUEUED_AT,

@@ -44,7 +44,6 @@ from sqlalchemy import func, select, text  # noqa: E402
 from bench.scratch import pg_scratch, sqlite_url  # noqa: E402
 from engine.app import App, build  # noqa: E402
 from engine.scheduling.testing import seed_timers, small_province  # noqa: E402
-from engine.scheduling.wiring import scheduling_of  # noqa: E402
 from engine.settings import load_settings  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -128,7 +127,7 @@ def bench_backend(url: str, pending: int, rounds: int, data_dir: Path) -> dict[s
             else:
                 conn.execute(text("ANALYZE"))
             conn.commit()
-        timers = scheduling_of(app).timers
+        timers = app.timers
         plan = explain(app.db, NOW)
         if "ix_timer_pending_fire_at" not in plan:
             raise SystemExit(f"the due-timer query does not use the partial index:\n{plan}")

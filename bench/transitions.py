@@ -159,7 +159,7 @@ def bench_backend(url: str, n: int, data_dir: Path) -> dict[str, Any]:
     upgrade(db)
     db.dispose()
     app = build(load_settings(env={"NCKH_DATA_DIR": str(data_dir), "NCKH_DATABASE_URL": url}),
-                install=False)
+                jobs=())
     try:
         seed(app)
         run_engine(app, max(5, n // 20))  # warm up caches and connections, then start over

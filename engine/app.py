@@ -1,85 +1,175 @@
-"""Wiring: settings in, a ready `App` out. Used by the CLI and the daemon (the shells).
+"""The one composition root: settings in, a ready `App` out. Used by every shell (CLI, daemon).
 
-Components that react to domain events (timers, the outbox) install themselves here, so the engine
-core never imports them. Each may also register a tick job: one pass of its due work as of `now`,
-run in order by `nckh tick` and by the daemon (timers first, so the e-mails a timer queues go out
-in the same pass). A job is handed the daemon's `stop` predicate and, once it turns true, returns
-after the unit of work in hand (a group of timers, the e-mails on the wire), never after a whole
-backlog. A component may also register start-up work (`App.startup`), run once by the daemon
-and by `nckh tick` before their first pass, never by the other commands (which may run under an
-account that can only read): e.g. the mail component removes abandoned maildir/tmp files.
+`build(settings)` opens the database, checks its schema and parses every configuration section
+once — a bad value stops the command before anything runs, with one line naming the key — then
+hands out typed components built on first use, each from the ones it needs (constructor
+injection, in dependency order):
+
+    config (scheduler, mail, reports)        parsed at build
+    catalog ← mail config                     kinds.yaml: who gets which mail
+    rules ← scheduler config, catalog         the pure core: steps, timers, mails as values
+    engine ← rules                            the API every shell calls
+    timers, calendar_jobs ← engine, reports   the scheduler's due work
+    dispatcher ← mail config, catalog         the outbox: render and send
+
+So `nckh unit list` builds the engine and never the calendar, the templates or the mailer.
+`tick` is the daemon's pass, written out: calendar jobs and due timers (which queue e-mails),
+then the outbox (which sends them in the same pass). A stopping daemon's `stop` predicate is
+handed down; once it is true each part returns after the unit of work in hand.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine as DbEngine
-from sqlalchemy.orm import Session, sessionmaker
-
-from engine.events import EventBus, Subscriber
+from engine.reports.mailer import ReportsConfig, reports_config
+from engine.scheduling.config import SchedulerConfig, load_config
 from engine.service import Engine
 from engine.settings import Settings
-from storage.db import make_engine, session_factory
+from notifications.config import MailConfig, mail_config
+from storage.db import DbEngine, make_engine, session_factory
 from storage.migrate import ensure_current
 from workflows.registry import Registry
 
+if TYPE_CHECKING:
+    from engine.reports.mailer import ReportMailer
+    from engine.rules import Rules
+    from engine.scheduling.obligations import CalendarJobs
+    from engine.scheduling.timers import TimerService
+    from notifications.catalog import Catalog
+    from notifications.dispatcher import Dispatcher
+
 StopFlag = Callable[[], bool]
-TickJob = Callable[[dt.datetime, StopFlag], Mapping[str, int]]
+JOBS = ("timers", "outbox")  # the parts of a pass, in order
 
 
-@dataclass
+def default_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every configuration section a component reads, parsed and checked once."""
+
+    scheduler: SchedulerConfig
+    mail: MailConfig
+    reports: ReportsConfig
+
+
 class App:
-    settings: Settings
-    db: DbEngine
-    sessions: sessionmaker[Session]
-    engine: Engine
-    tick_jobs: list[tuple[str, TickJob]] = field(default_factory=list)
-    extras: dict[str, object] = field(default_factory=dict)
-    startup: list[Callable[[], object]] = field(default_factory=list)
+    def __init__(self, settings: Settings, db: DbEngine, config: Config,
+                 jobs: tuple[str, ...] = JOBS) -> None:
+        self.settings = settings
+        self.db = db
+        self.sessions = session_factory(db)
+        self.config = config
+        self.jobs = jobs
+        self.worker = default_worker()
+        self.registry = Registry(settings.workflows_dir)
 
+    # --- the components, each built on first use ------------------------------------------
+    @cached_property
+    def catalog(self) -> Catalog:
+        from notifications.catalog import load_catalog
+
+        return load_catalog(self.config.mail.kinds_file)
+
+    @cached_property
+    def rules(self) -> Rules:
+        from engine.rules import Rules
+        from notifications.plan import MailPlan
+        from workflows.timerplan import Planner
+
+        sch = self.config.scheduler
+        return Rules(self.settings.tz, sch.calendar,
+                     Planner(sch.calendar, sch.send_at, self.settings.tz),
+                     MailPlan(self.catalog, self.config.mail.lang), sch.policy)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return Engine(self.sessions, self.registry, rules=lambda: self.rules, tz=self.settings.tz)
+
+    @cached_property
+    def reports(self) -> ReportMailer:
+        from engine.reports.mailer import ReportMailer
+
+        return ReportMailer(self.config.reports, office_email=self.settings.office_email,
+                            tz=self.settings.tz, catalog=self.catalog)
+
+    @cached_property
+    def timers(self) -> TimerService:
+        from engine.scheduling.timers import TimerService
+
+        return TimerService(self.engine, self.config.scheduler, self.worker)
+
+    @cached_property
+    def calendar_jobs(self) -> CalendarJobs:
+        from engine.scheduling.obligations import CalendarJobs
+
+        return CalendarJobs(self.engine, self.config.scheduler, self.worker, self.reports)
+
+    @cached_property
+    def dispatcher(self) -> Dispatcher:
+        from notifications.dispatcher import Dispatcher
+        from notifications.render import Renderer
+
+        cfg = self.config.mail
+        return Dispatcher(self.sessions, cfg, self.catalog,
+                          Renderer(self.catalog, cfg.templates_dir), tz=self.settings.tz,
+                          calendar=self.config.scheduler.calendar)
+
+    def set_worker(self, worker: str) -> None:
+        """The daemon's own id on the timers and calendar runs it claims."""
+        self.worker = worker
+        self.timers.worker = self.calendar_jobs.worker = worker
+
+    # --- the daemon's pass ---------------------------------------------------------------------
     def start(self) -> None:
-        """The components' start-up work, before the first pass of a daemon or a tick."""
-        for job in self.startup:
-            job()
+        """Before the first pass of a daemon or a tick (never for other commands, which may run
+        under an account that can only read): remove files an unfinished write left in
+        maildir/tmp."""
+        from notifications.transport import clean_maildir_tmp
+
+        clean_maildir_tmp(self.config.mail.maildir)
 
     def tick(self, now: dt.datetime,
              stop: StopFlag = lambda: False) -> dict[str, Mapping[str, int]]:
-        """One pass of every component's due work as of `now`; when `stop()` turns true (the
-        daemon was told to exit) the remaining components wait for the next pass."""
+        """One pass as of `now`: calendar jobs and due timers, then the outbox."""
         done: dict[str, Mapping[str, int]] = {}
-        for name, job in self.tick_jobs:
-            if stop():
-                break
-            done[name] = job(now, stop)
+        if "timers" in self.jobs and not stop():
+            counts = dict(self.calendar_jobs.run_due(now))
+            counts.update(self.timers.sweep(now, stop))
+            done["timers"] = counts
+        if "outbox" in self.jobs and not stop():
+            done["outbox"] = self.dispatcher.tick(now, stop)
         return done
 
     def close(self) -> None:
         self.db.dispose()
 
 
-def build(settings: Settings, *, check_schema: bool = True,
-          subscribers: list[Subscriber] | None = None, install: bool = True) -> App:
-    from engine.reports import wiring as reports
-    from engine.scheduling import wiring as scheduling
-    from notifications import wiring as notifications
+def read_config(settings: Settings) -> Config:
+    return Config(load_config(settings.section("scheduler"), settings.section("calendar")),
+                  mail_config(settings), reports_config(settings.section("reports")))
 
+
+def build(settings: Settings, *, check_schema: bool = True,
+          jobs: tuple[str, ...] = JOBS) -> App:
+    """The app for `settings`. `jobs` limits what a pass runs (a test of the outbox alone)."""
+    config = read_config(settings)
     db = make_engine(settings.database_url)
     if check_schema:
         ensure_current(db)
-    sessions = session_factory(db)
-    bus = EventBus()
-    engine = Engine(sessions, Registry(settings.workflows_dir), tz=settings.tz, bus=bus)
-    app = App(settings=settings, db=db, sessions=sessions, engine=engine)
-    if install:
-        scheduling.install(app)
-        notifications.install(app)
-        reports.install(app)
-    for sub in subscribers or []:
-        bus.subscribe(sub)
+    app = App(settings, db, config, jobs)
+    if config.mail.kinds_file is not None:  # an operator's file is checked at start like the rest
+        _ = app.catalog
     return app
 
 
-__all__ = ["App", "TickJob", "build"]
+__all__ = ["JOBS", "App", "Config", "build"]

@@ -107,12 +107,8 @@ def check_components(settings: Settings) -> tuple[Check, Check]:
                       "correct that key in the config file (see deploy/nckh.toml)"),
                 Check("templates", "skip", "needs valid mail settings"))
     try:
-        check = app.extras.get("notifications.check")
-        if not callable(check):
-            return (Check("scheduler and mail settings", "ok", "valid"),
-                    Check("templates", "skip", "no notifications component installed"))
         try:
-            check()
+            app.dispatcher.check()
         except NckhError as exc:
             return (Check("scheduler and mail settings", "ok", "valid"),
                     Check("templates", "fail", str(exc),

@@ -7,13 +7,14 @@ version it runs under. A deadline is overdue once its day has ended in the confi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, joinedload
 
 from storage.models import Deadline, Task, WorkflowDefinition
+from storage.timers import Timer
 from workflows.model import Workflow
 
 WorkflowOf = Callable[[Session, Task], Workflow]
@@ -108,3 +109,23 @@ def list_tasks(
             "overdue": due is not None and due < today,
         })
     return rows
+
+
+def timer_sections(timers: Sequence[Timer], tz: dt.tzinfo) -> dict[str, list[str]]:
+    """`task show`'s lines for the timers still to fire and those done (with why)."""
+    pending, done = [], []
+    for t in timers:
+        what = {"reminder": f"reminder {t.days}d before {t.due_on.isoformat()}",
+                "deadline": f"deadline {t.due_on.isoformat()} passed (legal end "
+                            f"{t.legal_end.isoformat()})",
+                "escalation": f"escalation to {t.to_role} (step {t.slot + 1}"
+                              f"{', #' + str(t.occurrence + 1) if t.repeat_every else ''})",
+                "auto_event": f"automatic event '{t.event}'"}[t.kind]
+        at = t.fire_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        if t.done_at is None:
+            pending.append(f"{at}  {what}  [{t.state}]")
+        else:
+            when = t.done_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            note = f" — {t.reason}" if t.reason else ""
+            done.append(f"{at}  {what}  [{t.state}]  {t.status} {when}{note}")
+    return {"Timers pending": pending, "Timers done": done}

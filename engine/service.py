@@ -1,10 +1,11 @@
 """The engine's one API: what the CLI, the daemon and the tests call.
 
-Each public method is one transaction. `fire` loads the task, asks `decide` (pure), writes the
-state change, its history entry and its deadlines, publishes the domain events to subscribers in
-the same transaction, and commits. Two writers on one task: the task's version column makes the
-second UPDATE match no row (`StaleDataError`), reported as `Conflict`; nothing of the loser is
-written. A refused attempt is recorded in `refusal` afterwards, in a transaction of its own.
+Each public method is one transaction. `fire` loads the task (`storage.tasks.load_view`), asks
+the core for the whole step (`engine.rules`: the new state, its history entry, the deadlines it
+closes and opens with their timers, its e-mails) and writes that step (`storage.tasks.write_step`)
+before it commits. Two writers on one task: the task's version makes the second UPDATE match no
+row, reported as `Conflict`; nothing of the loser is written. A refused attempt is recorded in
+`refusal` afterwards, in a transaction of its own.
 The read methods (`list_*`, `task_detail`, `allowed_events`) run in read-only transactions
 (`transaction(read_only=True)`): on SQLite they take no write lock, so they never wait for one.
 """
@@ -15,47 +16,31 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import directory, queries
 from engine import directory_changes as changes
 from engine.directory_changes import check_operator
 from engine.directory_log import API, Operator
-from engine.events import (
-    DeadlineClosed,
-    DeadlineOpened,
-    DomainEvent,
-    EventBus,
-    TaskRegistered,
-    TransitionFired,
-)
-from storage.db import reader_factory
+from engine.rules import Rules
+from storage import tasks as stored
+from storage.db import Connection, DbEngine, reader_factory
 from storage.faults import database_error
-from storage.models import Deadline, HistoryEntry, Person, Refusal, Task, Unit, WorkflowDefinition
+from storage.models import Person, Task, Unit
+from storage.timers import timers_of
 from workflows import inputs
 from workflows.clock import DEFAULT_TZ
-from workflows.decide import (
-    SYSTEM,
-    Actor,
-    Decision,
-    TaskView,
-    allowed_events,
-    check_registration,
-    decide,
-)
+from workflows.decide import SYSTEM, Actor, allowed_events, check_registration
 from workflows.errors import Conflict, InputError, NckhError, NotAllowed, NotFound, Refused
-from workflows.machine import compiled
-from workflows.model import EventDef, Workflow, WorkingDays
+from workflows.model import EventDef, Workflow
 from workflows.registry import Registry, from_snapshot
 
 LEVELS = ("unit", "province", "initiative")
-DetailHook = Callable[[Session, int, dt.datetime], dict[str, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -69,25 +54,21 @@ class Fired:
 
 
 class Engine:
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        registry: Registry | None = None,
-        *,
-        tz: dt.tzinfo = DEFAULT_TZ,
-        bus: EventBus | None = None,
-        working_days: WorkingDays | None = None,
-    ) -> None:
+    def __init__(self, sessions: sessionmaker[Session], registry: Registry | None = None, *,
+                 rules: Callable[[], Rules], tz: dt.tzinfo = DEFAULT_TZ) -> None:
         self.sessions = sessions
+        bind = sessions.kw["bind"]
+        assert isinstance(bind, DbEngine)
+        self.db = bind
         self.readers = reader_factory(sessions)
         self.registry = registry or Registry()
         self.tz = tz
-        self.bus = bus or EventBus()
-        self.working_days = working_days
+        self._rules = rules  # built on first use: `nckh unit list` never needs the calendar
         self._definitions: dict[int, Workflow] = {}
-        # Extra sections for `task show` (e.g. the scheduler's timers): (session, task id, now)
-        # -> {section title: lines}. Components append here; the engine stays unaware of them.
-        self.detail_hooks: list[DetailHook] = []
+
+    @property
+    def rules(self) -> Rules:
+        return self._rules()
 
     # --- plumbing ----------------------------------------------------------------------------
     @contextmanager
@@ -107,28 +88,20 @@ class Engine:
         except OperationalError as exc:
             raise database_error(exc) from None
 
-    def workflow_of(self, session: Session, task: Task) -> Workflow:
-        wf = self._definitions.get(task.definition_id)
+    def workflow(self, conn: Connection, definition: int) -> Workflow:
+        """The workflow a task runs on: its stored snapshot, parsed once per process."""
+        wf = self._definitions.get(definition)
         if wf is None:
-            snap = session.get(WorkflowDefinition, task.definition_id)
-            assert snap is not None
-            wf = self._definitions[task.definition_id] = from_snapshot(snap.source,
-                                                                       snap.source_path)
+            wf = self._definitions[definition] = from_snapshot(
+                *stored.definition_source(conn, definition))
         return wf
 
-    def _snapshot(self, session: Session, wf: Workflow, now: dt.datetime) -> int:
-        found = session.scalar(select(WorkflowDefinition.id).where(
-            WorkflowDefinition.name == wf.name, WorkflowDefinition.sha256 == wf.sha256))
-        if found is not None:
-            return found
-        snap = WorkflowDefinition(name=wf.name, version=wf.version, sha256=wf.sha256,
-                                  source=wf.source, source_path=wf.path, loaded_at=now)
-        session.add(snap)
-        session.flush()
-        return snap.id
+    def workflow_of(self, session: Session, task: Task) -> Workflow:
+        return self.workflow(session.connection(), task.definition_id)
 
-    def _publish(self, session: Session, events: list[DomainEvent]) -> None:
-        self.bus.publish(session, events)
+    def _definition(self, conn: Connection, wf: Workflow, now: dt.datetime) -> int:
+        return stored.definition_id(conn, name=wf.name, version=wf.version, sha256=wf.sha256,
+                                    source=wf.source, path=wf.path, now=now)
 
     # --- directory -----------------------------------------------------------------------------
     # Each change is checked and recorded with its operator (who ran the command, and the office
@@ -246,51 +219,15 @@ class Engine:
                         operator=Operator(operator.login, actor.email if actor else None))
                 elif not pi.active:
                     raise NotAllowed(f"{pi.email} is inactive and may not lead a new task")
-                due = None
-                if wf.states[wf.initial].deadline is not None:
-                    due = wf.deadline_due_on(wf.initial, year, now.astimezone(self.tz).date(),
-                                             self.working_days)
-                return self._register(s, wf, unit_id=unit.id, pi_id=pi.id, year=year,
-                                      topic=topic, title=title, actor=actor,
-                                      creator="admin", due_on=due, rule=None, now=now)
+                reg = self.rules.register(wf, unit_id=unit.id, pi_id=pi.id, year=year,
+                                          topic=topic, title=title, actor=actor,
+                                          creator="admin", now=now)
+                conn = s.connection()
+                return stored.write_registration(conn, reg, self._definition(conn, wf, now))
         except Refused as refusal:
             if not isinstance(refusal, Conflict):
                 self._record_refusal(None, "create", actor_email or "admin", refusal, now)
             raise
-
-    def _register(self, s: Session, wf: Workflow, *, unit_id: int, pi_id: int, year: int,
-                  topic: int | None, title: str, actor: Actor | None, creator: str,
-                  due_on: dt.date | None, rule: str | None, now: dt.datetime) -> int:
-        """Insert a task in its initial state with its first history entry and, when `due_on`
-        is given, its first deadline; publish what happened. Two flushes: the task's id, then
-        the rest."""
-        task = Task(
-            definition_id=self._snapshot(s, wf, now), workflow=wf.name, level=wf.level,
-            state=wf.initial, unit_id=unit_id, pi_id=pi_id, year=year, topic=topic,
-            title=title, state_entered_at=now, created_at=now, updated_at=now,
-        )
-        s.add(task)
-        s.flush()
-        s.add(HistoryEntry(
-            task_id=task.id, seq=1, event="create", from_state=None, to_state=wf.initial,
-            actor_id=actor.id if actor else None,
-            actor=actor.email if actor else creator, actor_role=actor.role if actor else creator,
-            reason=None, data={}, effective_at=now, recorded_at=now,
-        ))
-        deadline = None
-        if due_on is not None:
-            state_rule = wf.states[wf.initial].deadline
-            deadline = Deadline(task_id=task.id, state=wf.initial, due_on=due_on,
-                                rule=rule or (state_rule.describe() if state_rule else
-                                              "obligation"), opened_at=now)
-            s.add(deadline)
-        s.flush()
-        events: list[DomainEvent] = [TaskRegistered(task.id, wf.name, wf.initial, unit_id, now)]
-        if deadline is not None:
-            events.append(DeadlineOpened(task.id, deadline.id, deadline.state, deadline.due_on,
-                                         deadline.rule, now))
-        self._publish(s, events)
-        return task.id
 
     def _actor(self, s: Session, email: str) -> Actor:
         if email.strip().lower() == "system":
@@ -298,27 +235,6 @@ class Engine:
         person = directory.find_person(s, email)
         return Actor(id=person.id, email=person.email, role=person.role, unit_id=person.unit_id,
                      unit_code=person.unit.code if person.unit else None, active=person.active)
-
-    def _view(self, s: Session, task: Task) -> tuple[TaskView, Deadline | None, int]:
-        """What `decide` needs to know about a task, its open deadline, and its last history
-        sequence number (the next entry's is one more)."""
-        open_deadline = s.scalar(select(Deadline).where(
-            Deadline.task_id == task.id, Deadline.closed_at.is_(None)).order_by(Deadline.id.desc()))
-        last = s.execute(select(func.max(HistoryEntry.seq), func.max(HistoryEntry.effective_at))
-                         .where(HistoryEntry.task_id == task.id)).one()
-        view = TaskView(
-            id=task.id, state=task.state, unit_id=task.unit_id, unit_code=task.unit.code,
-            pi_id=task.pi_id, year=task.year,
-            open_due_on=open_deadline.due_on if open_deadline else None,
-            last_effective_at=_utc(last[1]),
-        )
-        return view, open_deadline, int(last[0] or 0)
-
-    def _load_task(self, s: Session, task_id: int) -> Task:
-        task = s.get(Task, inputs.check_id("task", task_id), options=[joinedload(Task.unit)])
-        if task is None:
-            raise NotFound("task", task_id)
-        return task
 
     def fire(
         self, task_id: int, event: str, *, actor_email: str | None, reason: str | None = None,
@@ -344,106 +260,64 @@ class Engine:
     def _fire(self, s: Session, task_id: int, event: str, actor_email: str | None,
               reason: str | None, data: dict[str, str], at: dt.datetime, now: dt.datetime,
               expected_version: int | None) -> Fired:
-        task = self._load_task(s, task_id)
-        if expected_version is not None and task.version != expected_version:
-            raise Conflict(f"task {task_id} changed since version {expected_version} "
-                           f"(now {task.version}): reload and retry")
-        actor = SYSTEM if actor_email is None else self._actor(s, actor_email)
-        wf = self.workflow_of(s, task)
-        view, open_deadline, last_seq = self._view(s, task)
-        d = decide(wf, compiled(wf), view, event, actor, reason=reason, data=data,
-                   effective_at=at, now=now, tz=self.tz, working_days=self.working_days)
-        return self._apply(s, task, wf, d, actor, open_deadline, last_seq + 1, now)
-
-    def _apply(self, s: Session, task: Task, wf: Workflow, d: Decision, actor: Actor,
-               open_deadline: Deadline | None, seq: int, now: dt.datetime) -> Fired:
-        """Write a decided transition. Core statements, built once, rather than the ORM's unit of
-        work, whose bookkeeping cost more than the writes themselves; the loaded objects are
-        then brought up to date so subscribers in this transaction read the new state."""
         conn = s.connection()
-        entered = d.effective_at if d.to_state != d.from_state else task.state_entered_at
-        moved = conn.execute(_MOVE_TASK, {
-            "tid": task.id, "seen": task.version, "to": d.to_state, "entered": entered,
-            "at": now, "next": task.version + 1})
-        if moved.rowcount != 1:  # a concurrent transition committed first
-            raise Conflict(f"the task was changed by someone else meanwhile: reload and retry "
-                           f"(task {task.id}, version {task.version})")
-        for key, value in (("state", d.to_state), ("state_entered_at", entered),
-                           ("updated_at", now), ("version", task.version + 1)):
-            set_committed_value(task, key, value)
-        entry_id = conn.execute(_ADD_HISTORY, {
-            "task_id": task.id, "seq": seq, "event": d.event, "from_state": d.from_state,
-            "to_state": d.to_state, "actor_id": actor.id, "actor": actor.email,
-            "actor_role": d.acting_role, "reason": d.reason, "data": dict(d.data),
-            "effective_at": d.effective_at, "recorded_at": now}).scalar_one()
-        events: list[DomainEvent] = [TransitionFired(
-            task.id, wf.name, d.event, d.from_state, d.to_state, actor.email, d.acting_role,
-            d.reason, d.data, d.effective_at, now, entry_id)]
-        if open_deadline is not None and d.close_outcome is not None:
-            conn.execute(_CLOSE_DEADLINE, {"did": open_deadline.id, "at": now,
-                                           "how": d.close_outcome})
-            set_committed_value(open_deadline, "closed_at", now)
-            set_committed_value(open_deadline, "outcome", d.close_outcome)
-            events.append(DeadlineClosed(task.id, open_deadline.id, open_deadline.state,
-                                         d.close_outcome, now))
-        if d.new_deadline is not None:
-            new = d.new_deadline
-            deadline_id = conn.execute(_OPEN_DEADLINE, {
-                "task_id": task.id, "state": new.state, "due_on": new.due_on, "rule": new.rule,
-                "opened_at": now}).scalar_one()
-            events.append(DeadlineOpened(task.id, deadline_id, new.state, new.due_on, new.rule,
-                                         now, d.close_outcome == "extended"))
-        self._publish(s, events)
-        return Fired(task.id, d.event, d.from_state, d.to_state, task.version, entry_id)
+        view, definition = stored.load_view(conn, inputs.check_id("task", task_id))
+        if expected_version is not None and view.version != expected_version:
+            raise Conflict(f"task {task_id} changed since version {expected_version} "
+                           f"(now {view.version}): reload and retry")
+        actor = SYSTEM if actor_email is None else self._actor(s, actor_email)
+        step = self.rules.transition(self.workflow(conn, definition), view, event, actor,
+                                     reason=reason, data=data, at=at, now=now)
+        entry_id = stored.write_step(conn, step)
+        h = step.history
+        return Fired(task_id, h.event, str(h.from_state), h.to_state, view.version + 1,
+                     entry_id)
 
-    def fire_in(self, s: Session, task_id: int, event: str, *, reason: str | None = None,
-                now: dt.datetime) -> Fired:
-        """Fire `event` as role `system` inside the caller's transaction (the scheduler's
-        automatic events, committed with the timer that caused them). Raises like `fire`."""
-        return self._fire(s, task_id, event, None, reason, {}, now, now, None)
-
-    def create_task_in(
-        self, s: Session, *, workflow: str, unit_id: int, pi_id: int, year: int, title: str,
-        now: dt.datetime, due_on: dt.date | None = None, rule: str | None = None,
-    ) -> int:
-        """Register a task of any workflow (e.g. a calendar obligation's `unit_report`) inside
-        the caller's transaction, its initial deadline on `due_on` if given. No permission
-        checks: only the scheduler calls this."""
+    def register_in(self, s: Session, *, workflow: str, unit_id: int, pi_id: int, year: int,
+                    title: str, now: dt.datetime, due_on: dt.date | None = None,
+                    rule: str | None = None) -> int:
+        """Register a task of any workflow (a calendar obligation's `unit_report`) inside the
+        caller's transaction, its first deadline on `due_on` if given. No permission checks:
+        only the scheduler calls this."""
         wf = self.registry.get(workflow)
-        state_rule = wf.states[wf.initial].deadline
-        if due_on is None and state_rule is not None:
-            due_on = wf.deadline_due_on(wf.initial, year, now.astimezone(self.tz).date(),
-                                        self.working_days)
-        return self._register(s, wf, unit_id=unit_id, pi_id=pi_id, year=year, topic=None,
-                              title=" ".join(title.split()), actor=None, creator="system",
-                              due_on=due_on, rule=rule, now=now)
+        reg = self.rules.register(wf, unit_id=unit_id, pi_id=pi_id, year=year, topic=None,
+                                  title=" ".join(title.split()), actor=None, creator="system",
+                                  now=now, due_on=due_on, rule=rule)
+        conn = s.connection()
+        return stored.write_registration(conn, reg, self._definition(conn, wf, now))
 
     def _record_refusal(self, task_id: int | None, event: str, actor: str, refusal: NckhError,
                         now: dt.datetime) -> None:
         # What the caller typed is shown escaped and cut to the columns (event 60, actor 320):
         # an unknown person's event and address have not been checked by anything yet.
         with self.transaction() as s:
+            conn = s.connection()
             exists = (task_id is not None and inputs.id_in_range(task_id)
-                      and s.get(Task, task_id) is not None)
-            s.add(Refusal(task_id=task_id if exists else None,
-                          event=inputs.printable(event)[:60], actor=inputs.printable(actor)[:320],
-                          kind=type(refusal).__name__, message=inputs.printable(refusal.message),
-                          attempted_at=now))
+                      and stored.task_exists(conn, task_id))
+            stored.add_refusal(conn, task_id=task_id if exists else None,
+                               event=inputs.printable(event)[:60],
+                               actor=inputs.printable(actor)[:320], kind=type(refusal).__name__,
+                               message=inputs.printable(refusal.message), at=now)
 
     def allowed_events(self, task_id: int, actor_email: str | None = None) -> list[EventDef]:
         with self.transaction(read_only=True) as s:
-            task = self._load_task(s, task_id)
-            wf = self.workflow_of(s, task)
-            view, _, _ = self._view(s, task)
+            conn = s.connection()
+            view, definition = stored.load_view(conn, inputs.check_id("task", task_id))
             actor = self._actor(s, actor_email) if actor_email else None
-            return allowed_events(wf, view, actor)
+            return allowed_events(self.workflow(conn, definition), view, actor)
+
+    def _load_task(self, s: Session, task_id: int) -> Task:
+        task = s.get(Task, inputs.check_id("task", task_id), options=[joinedload(Task.unit)])
+        if task is None:
+            raise NotFound("task", task_id)
+        return task
 
     def task_detail(self, task_id: int, *, now: dt.datetime, lang: str = "vi") -> dict[str, Any]:
         with self.transaction(read_only=True) as s:
             task = self._load_task(s, task_id)
             detail = queries.task_detail(s, task, self.workflow_of(s, task), now, self.tz, lang)
-            for hook in self.detail_hooks:
-                detail.setdefault("extra", {}).update(hook(s, task.id, now))
+            detail["extra"] = queries.timer_sections(timers_of(s.connection(), task.id),
+                                                     self.tz)
             return detail
 
     def list_tasks(self, *, now: dt.datetime, unit: str | None = None, state: str | None = None,
@@ -470,23 +344,4 @@ class Engine:
         return state
 
 
-def _utc(value: dt.datetime | None) -> dt.datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
-
-
 __all__: Sequence[str] = ("LEVELS", "Engine", "Fired")
-
-
-_TASKS = cast(Table, Task.__table__)
-_HISTORY = cast(Table, HistoryEntry.__table__)
-_DEADLINES = cast(Table, Deadline.__table__)
-_MOVE_TASK = (update(_TASKS)
-              .where(_TASKS.c.id == bindparam("tid"), _TASKS.c.version == bindparam("seen"))
-              .values(state=bindparam("to"), state_entered_at=bindparam("entered"),
-                      updated_at=bindparam("at"), version=bindparam("next")))
-_ADD_HISTORY = insert(_HISTORY).returning(_HISTORY.c.id)
-_CLOSE_DEADLINE = (update(_DEADLINES).where(_DEADLINES.c.id == bindparam("did"))
-                   .values(closed_at=bindparam("at"), outcome=bindparam("how")))
-_OPEN_DEADLINE = insert(_DEADLINES).returning(_DEADLINES.c.id)

@@ -70,7 +70,7 @@ class Dispatcher:
     def __init__(self, sessions: sessionmaker[Session], cfg: MailConfig, catalog: Catalog,
                  renderer: Renderer, *, tz: dt.tzinfo, owner: str | None = None,
                  rng: random.Random | None = None,
-                 working_days: Callable[[], WorkingDays | None] = lambda: None,
+                 calendar: WorkingDays | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.sessions = sessions
         bind = sessions.kw["bind"]
@@ -85,7 +85,7 @@ class Dispatcher:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.monotonic = monotonic
         self.rng = rng or random.Random()
-        self.working_days = working_days  # read at each pass: the scheduler installs its calendar
+        self.calendar = calendar or WorkingDays()  # the business calendar: days off
         self._checked = False
 
     # --- start-up ---------------------------------------------------------------------------
@@ -110,7 +110,7 @@ class Dispatcher:
         with transaction(self.sessions) as s:
             counts["digest"] += enqueue_digest(s, self.cfg, now=now, tz=self.tz,
                                                lang=self.cfg.lang, catalog=self.catalog,
-                                               working_days=self.working_days())
+                                               working_days=self.calendar)
         clock = RunningClock(now, self.monotonic)  # leases run from each claim, not the pass
         for _ in range(MAX_BATCHES_PER_TICK):
             if stop():
@@ -176,7 +176,7 @@ class Dispatcher:
         day: dt.date = deadline["due_on"]
         if not deadline.get("before"):
             return day
-        working = self.working_days() or WorkingDays()
+        working = self.calendar
         day -= dt.timedelta(days=1)
         while not working.is_working_day(day):
             day -= dt.timedelta(days=1)

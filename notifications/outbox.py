@@ -38,22 +38,18 @@ dead rows with a fresh budget.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from notifications.catalog import Catalog, load_catalog
-from storage.outbox import OutboxAttachment, OutboxMessage
+from storage.outbox import Attachment, OutboxMessage, insert_mail
 from workflows import addresses as address_rule
 from workflows.errors import InputError
-
-Attachment = tuple[str, bytes, str]
 
 
 @dataclass(frozen=True)
@@ -68,32 +64,6 @@ class Outcome:
     id: int
     state: str
     error: str | None = None
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=_default, ensure_ascii=False))
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} cannot be stored in an outbox context")
-
-
-_INSERTS: dict[str, Any] = {}
-
-
-def _insert_for(dialect: str) -> Any:
-    """One INSERT … ON CONFLICT DO NOTHING per dialect, built once: its compiled form is cached,
-    where a statement built per call with `.values()` is re-keyed every time (a timer sweep
-    queues thousands)."""
-    if dialect not in _INSERTS:
-        table = OutboxMessage.__table__
-        assert isinstance(table, Table)
-        ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-        _INSERTS[dialect] = ins.on_conflict_do_nothing(
-            index_elements=["dedupe_key"]).returning(table.c.id)
-    return _INSERTS[dialect]
 
 
 def enqueue(
@@ -118,19 +88,9 @@ def enqueue(
     for filename, content, mimetype in attachments:
         if not filename or "/" not in mimetype or not isinstance(content, bytes):
             raise InputError(f"invalid attachment {filename!r} ({mimetype})")
-    values = {
-        "kind": kind, "task_id": task_id, "dedupe_key": dedupe_key, "lang": lang,
-        "context": _jsonable(dict(context or {})), "addressed_to": addresses,
-        "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
-    }
-    conn = session.connection()
-    row_id = conn.execute(_insert_for(conn.dialect.name), values).scalar_one_or_none()
-    if row_id is not None:
-        for filename, content, mimetype in attachments:
-            session.add(OutboxAttachment(outbox_id=row_id, filename=filename,
-                                         mimetype=mimetype, content=content))
-        session.flush()
-    return row_id
+    return insert_mail(session.connection(), kind=kind, dedupe_key=dedupe_key, task_id=task_id,
+                       lang=lang, context=dict(context or {}), addressed_to=addresses, now=now,
+                       attachments=attachments)
 
 
 def backoff(attempts: int, base: dt.timedelta, cap: dt.timedelta,

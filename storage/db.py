@@ -26,14 +26,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import Connection as Connection  # re-exported for the layers above
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.faults import SQLITE_BUSY_TIMEOUT_S, database_error
 from storage.files import create_private, private_dir
 from workflows.errors import InputError
+
+# The names the layers above use for what they hold, so that nothing outside storage/ imports
+# SQLAlchemy: a database (pool), one connection in a transaction, and a database failure.
+DbEngine = Engine
+DbError = SQLAlchemyError
 
 # PostgreSQL waits for a row lock for ever by default. A transaction left open elsewhere (a psql
 # BEGIN, a stuck client) would then hold a daemon's pass, every later pass and its shutdown; with

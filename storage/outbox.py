@@ -12,6 +12,8 @@ the same Message-ID. Attachments (reports) live in `outbox_attachment`.
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -31,6 +33,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, UTCDateTime
@@ -145,3 +148,50 @@ def store_renderings(conn: Connection, renderings: list[dict[str, Any]],
     if dead:
         conn.execute(update(t).where(*held).values(state="dead", last_error=bindparam("b_error"),
                                                   claimed_by=None), dead)
+
+
+# --- queueing ----------------------------------------------------------------------------------
+Attachment = tuple[str, bytes, str]  # (filename, content, mimetype)
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=_default, ensure_ascii=False))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be stored in an outbox context")
+
+
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_for(dialect: str) -> Any:
+    """One INSERT … ON CONFLICT DO NOTHING per dialect, built once: its compiled form is cached,
+    where a statement built per call with `.values()` is re-keyed every time (a timer sweep
+    queues thousands)."""
+    if dialect not in _INSERTS:
+        table = _table()
+        ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        _INSERTS[dialect] = ins.on_conflict_do_nothing(
+            index_elements=["dedupe_key"]).returning(table.c.id)
+    return _INSERTS[dialect]
+
+
+def insert_mail(conn: Connection, *, kind: str, dedupe_key: str, task_id: int | None,
+                lang: str, context: Mapping[str, Any], addressed_to: Sequence[str],
+                now: dt.datetime, attachments: Sequence[Attachment] = ()) -> int | None:
+    """Queue one e-mail in the caller's transaction; None when `dedupe_key` is already queued
+    (then nothing is written). `context` is JSON-able data (dates become ISO strings)."""
+    values = {
+        "kind": kind, "task_id": task_id, "dedupe_key": dedupe_key, "lang": lang,
+        "context": _jsonable(dict(context)), "addressed_to": list(addressed_to),
+        "state": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now,
+    }
+    row_id: int | None = conn.execute(_insert_for(conn.dialect.name), values).scalar_one_or_none()
+    if row_id is not None and attachments:
+        conn.execute(insert(cast(Table, OutboxAttachment.__table__)), [
+            {"outbox_id": row_id, "filename": f, "mimetype": m, "content": c}
+            for f, c, m in attachments])
+    return row_id

@@ -18,7 +18,8 @@ once" here is a row and a key, never an in-memory flag:
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -28,14 +29,21 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    bindparam,
+    insert,
+    or_,
+    select,
     text,
     update,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UTCDateTime
+from workflows.effects import DueTimer
+from workflows.timerplan import PlannedTimer
 
 TIMER_KINDS = ("reminder", "deadline", "escalation", "auto_event")
 TIMER_STATUSES = ("pending", "fired", "skipped", "cancelled")
@@ -121,3 +129,125 @@ def renew_timer_claims(conn: Connection, ids: list[int], *, owner: str,
                                             Timer.done_at.is_(None))
                         .values(lease_until=until).returning(Timer.id))
     return list(kept.scalars())
+
+
+# --- planting and cancelling, in the transaction that opens or closes the deadline -------------
+def plant_timers(conn: Connection, *, task_id: int, deadline_id: int, state: str,
+                 due_on: dt.date, legal_end: dt.date, timers: Sequence[PlannedTimer],
+                 created_at: dt.datetime) -> None:
+    if not timers:
+        return
+    conn.execute(insert(Timer), [{
+        "task_id": task_id, "deadline_id": deadline_id, "state": state, "kind": p.kind,
+        "slot": p.slot, "occurrence": p.occurrence, "due_on": due_on, "legal_end": legal_end,
+        "fire_at": p.fire_at, "days": p.days, "to_role": p.to_role,
+        "repeat_every": p.repeat_every, "event": p.event, "status": "pending",
+        "created_at": created_at} for p in timers])
+
+
+def cancel_timers(conn: Connection, deadline_id: int, *, at: dt.datetime, reason: str) -> None:
+    """The deadline closed: its pending timers will never fire (a task that moved on never hears
+    from the old deadline)."""
+    conn.execute(update(Timer).where(Timer.deadline_id == deadline_id, Timer.done_at.is_(None))
+                 .values(status="cancelled", done_at=at, claimed_by=None, lease_until=None,
+                         reason=reason))
+
+
+# --- the sweep: claim, hand back, fire -----------------------------------------------------------
+def claim_due_timers(conn: Connection, *, now: dt.datetime, until: dt.datetime, owner: str,
+                     limit: int) -> list[int]:
+    """Lease up to `limit` due timers to `owner` until `until`; their ids by task, so a task's
+    timers stay together and every group locks its tasks in ascending order (two daemons'
+    groups cannot deadlock)."""
+    due = (select(Timer.id)
+           .where(Timer.done_at.is_(None), Timer.fire_at <= now,
+                  or_(Timer.lease_until.is_(None), Timer.lease_until < now))
+           .order_by(Timer.fire_at).limit(limit))
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = conn.execute(update(Timer).where(Timer.id.in_(due.scalar_subquery()))
+                           .values(claimed_by=owner, lease_until=until)
+                           .returning(Timer.task_id, Timer.id)).all()
+    return [timer_id for _, timer_id in sorted(claimed)]
+
+
+def release_timers(conn: Connection, ids: list[int], *, owner: str) -> None:
+    """Hand back claimed timers that will not be fired (a stopping sweep)."""
+    conn.execute(update(Timer).where(Timer.id.in_(ids), Timer.done_at.is_(None),
+                                     Timer.claimed_by == owner)
+                 .values(claimed_by=None, lease_until=None))
+
+
+def _tables() -> tuple[Table, Table, Table]:
+    from storage.models import Deadline, Task
+
+    return (cast(Table, Timer.__table__), cast(Table, Task.__table__),
+            cast(Table, Deadline.__table__))
+
+
+def _lock_check() -> Any:
+    timer, task, deadline = _tables()
+    return (select(task.c.state.label("task_state"), task.c.level.label("task_level"),
+                   deadline.c.closed_at, deadline.c.outcome)
+            .select_from(timer).join(task, task.c.id == timer.c.task_id)
+            .join(deadline, deadline.c.id == timer.c.deadline_id)
+            .where(timer.c.id == bindparam("tid"), timer.c.done_at.is_(None))
+            .with_for_update(of=task))
+
+
+_MARKED = ("id", "task_id", "deadline_id", "state", "kind", "slot", "occurrence", "due_on",
+           "legal_end", "days", "to_role", "repeat_every", "event")
+
+
+def _mark() -> Any:
+    # A timer is fired only by the worker that holds its claim (the lease's re-check: one whose
+    # lease lapsed and was claimed by another daemon is left to it).
+    timer = _tables()[0]
+    return (update(timer).where(timer.c.id == bindparam("tid"), timer.c.done_at.is_(None),
+                                timer.c.claimed_by == bindparam("me"))
+            .values(done_at=bindparam("now", type_=UTCDateTime()), status="fired",
+                    fired_by=bindparam("me"), claimed_by=None, lease_until=None)
+            .returning(*(timer.c[name] for name in _MARKED)))
+
+
+_STATEMENTS: dict[str, Any] = {}  # built once: the sweep runs them thousands of times
+
+
+def _statement(name: str) -> Any:
+    if name not in _STATEMENTS:
+        _STATEMENTS[name] = {"lock": _lock_check, "mark": _mark}[name]()
+    return _STATEMENTS[name]
+
+
+def take_due_timer(conn: Connection, timer_id: int, *, owner: str,
+                   now: dt.datetime) -> DueTimer | None:
+    """Lock the timer's task (the order a transition takes: task, then timer), then mark the
+    timer fired if `owner` still holds it; its row and what to re-check, or None when another
+    worker fired or took it. The caller's transaction commits the mark with the timer's effects
+    — or rolls both back."""
+    check = conn.execute(_statement("lock"), {"tid": timer_id}).first()
+    if check is None:
+        return None
+    row = conn.execute(_statement("mark"), {"tid": timer_id, "now": now, "me": owner}).first()
+    if row is None:
+        return None
+    outcome = check.outcome if check.closed_at is not None else None
+    if check.closed_at is not None and outcome is None:
+        outcome = "closed"
+    return DueTimer(**{name: getattr(row, name) for name in _MARKED},
+                    task_state=check.task_state, task_level=check.task_level,
+                    deadline_outcome=outcome)
+
+
+def skip_timer(conn: Connection, timer_id: int, reason: str | None) -> None:
+    conn.execute(update(Timer).where(Timer.id == timer_id)
+                 .values(status="skipped", reason=reason))
+
+
+def timers_of(conn: Connection, task_id: int) -> list[Timer]:
+    """A task's timers, in firing order (for `task show`)."""
+    from sqlalchemy.orm import Session
+
+    with Session(bind=conn) as s:
+        return list(s.scalars(select(Timer).where(Timer.task_id == task_id)
+                              .order_by(Timer.fire_at, Timer.id)))

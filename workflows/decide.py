@@ -46,6 +46,8 @@ SYSTEM = Actor(id=None, email="system", role="system", unit_id=None)
 
 @dataclass(frozen=True)
 class TaskView:
+    """What the core needs to know about a task (storage reads it; the core never queries)."""
+
     id: int
     state: str
     unit_id: int
@@ -54,6 +56,14 @@ class TaskView:
     year: int
     open_due_on: dt.date | None = None
     last_effective_at: dt.datetime | None = None
+    # For writing the step: the version it must still be at, when it entered its state, its
+    # open deadline, its last history number, and its workflow's level.
+    version: int = 1
+    state_entered_at: dt.datetime | None = None
+    open_deadline_id: int | None = None
+    open_deadline_state: str | None = None
+    last_seq: int = 0
+    level: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from workflows.calendar import BusinessCalendar
 from workflows.model import EscalationStep, TimerPolicy
+
+if TYPE_CHECKING:  # the holiday data loads only where a calendar is built
+    from workflows.calendar import BusinessCalendar
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,13 @@ class Planner:
     def escalation_day(self, legal_end: dt.date, step: EscalationStep, occurrence: int) -> dt.date:
         offset = max(step.after_days, 1) + occurrence * (step.repeat_every_days or 0)
         return self.calendar.next_working_day(legal_end + dt.timedelta(days=offset))
+
+    def escalation_timer(self, slot: int, step: EscalationStep, occurrence: int,
+                         at: dt.datetime) -> PlannedTimer:
+        """Occurrence `occurrence` of escalation step `slot`, firing at `at`."""
+        return PlannedTimer("escalation", slot, occurrence, at.astimezone(self.tz).date(), at,
+                            days=step.after_days, to_role=step.to,
+                            repeat_every=step.repeat_every_days)
 
     def next_occurrence(self, legal_end: dt.date, step: EscalationStep, occurrence: int,
                         now: dt.datetime) -> tuple[int, dt.datetime] | None:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from engine.cli.context import Ctx, emit_json, json_option, pass_ctx, table, want_json
 
-
-def _dispatcher(ctx: Ctx) -> Any:
+if TYPE_CHECKING:
     from notifications.dispatcher import Dispatcher
 
-    d = ctx.app().extras["notifications.dispatcher"]
-    assert isinstance(d, Dispatcher)
-    return d
+
+def _dispatcher(ctx: Ctx) -> Dispatcher:
+    return ctx.app().dispatcher
 
 
 @click.group()

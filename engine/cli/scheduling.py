@@ -31,14 +31,13 @@ def daemon(ctx: Ctx, interval_s: float | None, log_level: str) -> None:
     With --now/NCKH_NOW the daemon's clock starts at that instant and runs in real time.
     """
     from engine.scheduling.daemon import Daemon, setup_logging
-    from engine.scheduling.wiring import scheduling_of
     from workflows.clock import RunningClock, SystemClock
 
     setup_logging(log_level)
     app = ctx.app()
     settings = ctx.settings
     clock = RunningClock(settings.now) if settings.now else SystemClock(settings.tz)
-    interval = interval_s or scheduling_of(app).config.interval_s
+    interval = interval_s or app.config.scheduler.interval_s
     Daemon(app, clock, interval).run()
 
 
@@ -122,9 +121,7 @@ def calendar_list(ctx: Ctx, as_json: bool) -> None:
 @pass_ctx
 def calendar_days_off(ctx: Ctx, year: int | None, as_json: bool) -> None:
     """Public holidays and swapped days off of a year (with the configured overrides)."""
-    from engine.scheduling.wiring import scheduling_of
-
-    cal = scheduling_of(ctx.app(check_schema=False)).config.calendar
+    cal = ctx.app(check_schema=False).config.scheduler.calendar
     year = year or ctx.now().year
     rows = [{"date": d.isoformat(), "weekday": d.strftime("%a"), "name": name}
             for d, name in cal.days_off(year)]

@@ -61,9 +61,7 @@ def fresh_app(settings: Settings) -> App:
 
 
 def _is_working_day(app: App, day: dt.date) -> bool:
-    calendar = app.engine.working_days
-    check = getattr(calendar, "is_working_day", None)
-    return bool(check(day)) if callable(check) else day.weekday() < 5
+    return app.config.scheduler.calendar.is_working_day(day)
 
 
 def _answer_obligations(app: App, province: Province, year: int, day: dt.date) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 from workflows.calendar import BusinessCalendar, parse_days
 from workflows.errors import InputError
 from workflows.inputs import LIMITS, MAX_YEAR, check_keys, clean_text
-from workflows.model import ROLES, AutoEvent, EscalationStep, TimerPolicy
+from workflows.model import ROLES, AutoEvent, EscalationStep, TimerPolicy, Workflow
 
 MONTH_DAY_RE = re.compile(r"^(\d{2})-(\d{2})$")
 
@@ -67,6 +67,11 @@ class SchedulerConfig:
 
     def policy_override(self, workflow: str, state: str) -> TimerPolicy | None:
         return self.timers.get(f"{workflow}.{state}") or self.timers.get(workflow)
+
+    def policy(self, wf: Workflow, state: str) -> TimerPolicy | None:
+        """The reminder and escalation ladder of a deadline: the config's override, else the
+        workflow file's."""
+        return self.policy_override(wf.name, state) or wf.timers_for(state)
 
     def in_business_hours(self, local: dt.datetime) -> bool:
         """Reminders and escalations go out on working days between send_at and quiet_from."""

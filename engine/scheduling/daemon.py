@@ -37,7 +37,6 @@ from typing import Any, TextIO
 from sqlalchemy import select, update
 
 from engine.app import App
-from engine.scheduling.wiring import Scheduling, scheduling_of
 from storage.timers import DaemonHeartbeat
 from workflows.clock import Clock
 from workflows.errors import Refused
@@ -142,14 +141,11 @@ class Daemon:
     _signal: int | None = None  # written by the signal handler only
     _pass_lock: threading.Lock = field(default_factory=threading.Lock)
 
-    @property
-    def scheduling(self) -> Scheduling:
-        return scheduling_of(self.app)
 
     def register(self) -> None:
         """Write our heartbeat row; on SQLite, refuse if another daemon is alive."""
         now = self.clock.now()
-        stale = dt.timedelta(seconds=self.scheduling.config.heartbeat_stale_s)
+        stale = dt.timedelta(seconds=self.app.config.scheduler.heartbeat_stale_s)
         with self.app.engine.transaction() as s:
             if s.get_bind().dialect.name == "sqlite":
                 for row in s.scalars(select(DaemonHeartbeat).where(
@@ -233,15 +229,14 @@ class Daemon:
         from apscheduler.triggers.interval import IntervalTrigger
 
         tz = self.app.engine.tz
-        check = self.app.extras.get("notifications.check")
-        if callable(check):
-            check()  # a broken template stops the daemon now, not at send time
-        self.scheduling.set_worker(self.worker)
+        if "outbox" in self.app.jobs:
+            self.app.dispatcher.check()  # a broken template stops the daemon now, not later
+        self.app.set_worker(self.worker)
         self.register()
         self.app.start()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self.request_stop)
-        send_at = self.scheduling.config.send_at
+        send_at = self.app.config.scheduler.send_at
         sched = BackgroundScheduler(timezone=tz, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         sched.add_job(self.one_pass, IntervalTrigger(seconds=self.interval_s, timezone=tz),

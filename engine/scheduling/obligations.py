@@ -13,8 +13,8 @@ What the jobs do:
 - obligation: per active unit, a task of the obligation workflow (`unit_report`) with the unit
   head as its investigator and the obligation's due date as its deadline (the timers follow);
   the `obligation` row links it to its key, unit and period;
-- quota_check: `QuotaNotMet` for each active unit with no research task registered that year;
-- report:<name>: `ReportDue(name, year)` for the reports component.
+- quota_check: a `quota_not_met` mail for each active unit with no research task that year;
+- report:<name>: the report's e-mail, computed and queued by the reports component.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import calendar as cal_module
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +31,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from engine.events import QuotaNotMet, ReportDue
 from engine.scheduling.config import ObligationSpec, SchedulerConfig
 from engine.service import LEVELS, Engine
 from storage.models import Person, Task, Unit
+from storage.tasks import queue_mails
 from storage.timers import CalendarRun, Obligation
 
 log = logging.getLogger("nckh.calendar")
@@ -72,11 +72,15 @@ def due_date(spec: ObligationSpec, year: int, period: int) -> dt.date:
     return dt.date(year, period, spec.due_day or last)
 
 
+ReportJob = Callable[[Session, str, int, dt.datetime], None]  # (session, report, year, now)
+
+
 @dataclass
 class CalendarJobs:
     engine: Engine
     config: SchedulerConfig
     worker: str
+    reports: ReportJob | None = None  # queues a report's e-mail on its date
 
     def occurrences(self, job: CalendarJob, start: dt.datetime,
                     end: dt.datetime) -> Iterator[Occurrence]:
@@ -147,10 +151,12 @@ class CalendarJobs:
                 ~select(Task.id).where(Task.unit_id == Unit.id, Task.year == occ.year,
                                        Task.level.in_(LEVELS)).exists()).order_by(Unit.id))
             missing = list(units)
-            self.engine.bus.publish(s, [QuotaNotMet(u, occ.year, now) for u in missing])
+            mails = tuple(self.engine.rules.mails.quota_not_met(u, occ.year) for u in missing)
+            queue_mails(s.connection(), mails, None, now)
             return {"units_without_task": len(missing)}
         name = occ.job.name.split(":", 1)[1]
-        self.engine.bus.publish(s, [ReportDue(name, occ.year, now)])
+        if self.reports is not None:
+            self.reports(s, name, occ.year, now)
         return {"report": name}
 
     def _obligation(self, s: Session, spec: ObligationSpec, occ: Occurrence,
@@ -172,7 +178,7 @@ class CalendarJobs:
                 log.warning("obligation skipped: unit has no active head", extra={"fields": {
                     "unit": unit.code, "obligation": spec.key}})
                 continue
-            task_id = self.engine.create_task_in(
+            task_id = self.engine.register_in(
                 s, workflow=self.config.obligation_workflow, unit_id=unit.id, pi_id=head.id,
                 year=occ.year, title=title, now=now, due_on=due,
                 rule=f"{spec.key} before {due.day:02d}/{due.month:02d}")

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 
 from engine.app import App
 from engine.scheduling.obligations import jobs_of
-from engine.scheduling.wiring import scheduling_of
 from storage.timers import CalendarRun, DaemonHeartbeat, Timer
 
 OVERDUE_AFTER = dt.timedelta(minutes=15)
@@ -26,9 +25,9 @@ def _iso(value: dt.datetime | None, tz: dt.tzinfo) -> str | None:
 
 
 def status(app: App, now: dt.datetime, *, upcoming: int = 10) -> dict[str, Any]:
-    sch = scheduling_of(app)
+    sch = app.config.scheduler
     tz = app.engine.tz
-    stale = dt.timedelta(seconds=sch.config.heartbeat_stale_s)
+    stale = dt.timedelta(seconds=sch.heartbeat_stale_s)
     pending = Timer.done_at.is_(None)
     with app.engine.transaction(read_only=True) as s:
         daemons = [{
@@ -57,19 +56,18 @@ def status(app: App, now: dt.datetime, *, upcoming: int = 10) -> dict[str, Any]:
                              .order_by(Timer.fire_at, Timer.id).limit(upcoming))]
     return {
         "now": _iso(now, tz),
-        "business_hours": sch.config.in_business_hours(now.astimezone(tz)),
+        "business_hours": sch.in_business_hours(now.astimezone(tz)),
         "daemons": daemons, "timers": totals, "next": nxt,
     }
 
 
 def calendar_list(app: App, now: dt.datetime) -> list[dict[str, Any]]:
-    sch = scheduling_of(app)
     tz = app.engine.tz
     with app.engine.transaction(read_only=True) as s:
         last = dict(s.execute(select(CalendarRun.job, func.max(CalendarRun.scheduled_for))
                               .group_by(CalendarRun.job)).all())
     rows = []
-    for job in jobs_of(sch.config):
+    for job in jobs_of(app.config.scheduler):
         spec = job.obligation
         if spec is None:
             assert job.month_day is not None
@@ -82,6 +80,6 @@ def calendar_list(app: App, now: dt.datetime) -> list[dict[str, Any]]:
                     f"{spec.due[1]:02d}/{spec.due[0]:02d}")
         rows.append({"job": job.name, "kind": job.kind, "when": when,
                      "title": spec.title if spec else None,
-                     "next_run": _iso(sch.jobs.next_run(job, now), tz),
+                     "next_run": _iso(app.calendar_jobs.next_run(job, now), tz),
                      "last_run": _iso(last.get(job.name), tz)})
     return rows

@@ -1,37 +1,29 @@
 """Helpers for the scheduler's tests, the year replay and the bench: a small province, a recorder.
 
-Not used by the daemon. `Recorder` subscribes to the bus and keeps every fact a timer or a
-calendar job published, as plain tuples a test can compare with a written-down expectation.
+Not used by the daemon. `Recorder` reads back every fact a timer or a calendar job left (timers
+fired, quota and report mails queued), as plain tuples a test can compare with a written-down
+expectation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from engine.app import App, build
 from engine.directory import UnitInput
-from engine.events import (
-    DeadlinePassed,
-    DomainEvent,
-    Escalated,
-    QuotaNotMet,
-    ReminderDue,
-    ReportDue,
-)
-from engine.scheduling import wiring
 from engine.settings import Settings
+from storage.outbox import OutboxMessage
+from storage.timers import Timer
 
 OFFICE = "office@syt.example.vn"
 
 
 def build_scheduling_app(settings: Settings) -> App:
     """An app with the scheduling component only (the notification component left out)."""
-    app = build(settings, install=False)
-    wiring.install(app)
-    return app
+    return build(settings, jobs=("timers",))
 
 
 def head_email(code: str) -> str:
@@ -49,27 +41,43 @@ def small_province(app: App, now: dt.datetime, codes: tuple[str, ...] = ("A", "B
 
 @dataclass
 class Recorder:
-    """Every timer/calendar fact published, as (local date, kind, task or unit, detail)."""
+    """Every timer and calendar fact so far, as (local date, kind, task or unit, detail), in the
+    order they happened: a day's calendar jobs before its timers, timers by task."""
 
-    tz: dt.tzinfo
-    facts: list[tuple[str, str, int, str]] = field(default_factory=list)
-    timer_ids: list[int] = field(default_factory=list)
+    app: App
 
-    def __call__(self, session: Session, event: DomainEvent) -> None:
-        day = event.at.astimezone(self.tz).date().isoformat() if hasattr(event, "at") else ""
-        if isinstance(event, ReminderDue):
-            self.facts.append((day, "reminder", event.task_id, f"{event.days_before}d"))
-            self.timer_ids.append(event.timer_id)
-        elif isinstance(event, DeadlinePassed):
-            self.facts.append((day, "passed", event.task_id, event.due_on.isoformat()))
-            self.timer_ids.append(event.timer_id)
-        elif isinstance(event, Escalated):
-            self.facts.append((day, "escalated", event.task_id, event.to_role))
-            self.timer_ids.append(event.timer_id)
-        elif isinstance(event, QuotaNotMet):
-            self.facts.append((day, "quota", event.unit_id, str(event.year)))
-        elif isinstance(event, ReportDue):
-            self.facts.append((day, "report", 0, event.report))
+    def _rows(self) -> list[tuple[tuple[object, ...], tuple[str, str, int, str], int | None]]:
+        tz = self.app.engine.tz
+        out: list[tuple[tuple[object, ...], tuple[str, str, int, str], int | None]] = []
+        with self.app.engine.readers() as s:  # no write lock: a caller may hold one
+            for t in s.scalars(select(Timer).where(Timer.status == "fired",
+                                                   Timer.kind != "auto_event")):
+                assert t.done_at is not None
+                day = t.done_at.astimezone(tz).date().isoformat()
+                detail = {"reminder": f"{t.days}d", "deadline": t.due_on.isoformat(),
+                          "escalation": t.to_role or ""}[t.kind]
+                kind = {"reminder": "reminder", "deadline": "passed",
+                        "escalation": "escalated"}[t.kind]
+                out.append(((t.done_at, 1, t.task_id, t.id), (day, kind, t.task_id, detail),
+                            t.id))
+            for m in s.scalars(select(OutboxMessage).where(
+                    OutboxMessage.kind.in_(("quota_not_met", "report")))):
+                day = m.created_at.astimezone(tz).date().isoformat()
+                if m.kind == "quota_not_met":
+                    fact = (day, "quota", int(m.context["unit_id"]),
+                            str(m.context["quota"]["year"]))
+                else:
+                    fact = (day, "report", 0, m.dedupe_key.split(":")[1])
+                out.append(((m.created_at, 0, 0, m.id), fact, None))
+        return sorted(out, key=lambda r: r[0])
+
+    @property
+    def facts(self) -> list[tuple[str, str, int, str]]:
+        return [fact for _, fact, _ in self._rows()]
+
+    @property
+    def timer_ids(self) -> list[int]:
+        return [tid for _, _, tid in self._rows() if tid is not None]
 
     def of(self, task_id: int) -> list[tuple[str, str, str]]:
         return [(d, k, x) for d, k, t, x in self.facts

@@ -10,9 +10,10 @@ matches nothing), so a timer's effects happen at most once; and because a timer 
 until that transaction commits, they happen at least once.
 
 How each step survives a crash:
-1. Planting: timers are inserted by the DeadlineOpened subscriber inside the engine's transition
-   transaction; a crash rolls back both. Leaving the state (DeadlineClosed) cancels the pending
-   ones in the same way, so a task that moved on never hears from the old deadline.
+1. Planting: a step that opens a deadline carries the timers planned around it
+   (`engine.rules`), written with the transition in its transaction; a crash rolls back both.
+   Leaving the state cancels the pending ones in the same way, so a task that moved on never
+   hears from the old deadline.
 2. Claiming: a short transaction marks up to `batch` due rows with our id and a lease that runs
    from the moment of the claim (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so daemons take
    disjoint rows; SQLite runs one writer at a time under BEGIN IMMEDIATE). While the batch is
@@ -41,31 +42,23 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, insert, or_, select, update
-from sqlalchemy import Engine as DbEngine
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
-
-from engine.events import (
-    DeadlineClosed,
-    DeadlineOpened,
-    DeadlinePassed,
-    DomainEvent,
-    Escalated,
-    ReminderDue,
-)
 from engine.scheduling.config import SchedulerConfig
 from engine.service import Engine
-from storage.base import UTCDateTime
+from storage.db import Connection, DbEngine, DbError
 from storage.leases import LeaseKeeper
-from storage.models import Deadline, Task
-from storage.timers import Timer, renew_timer_claims
+from storage.tasks import load_view, queue_mails, write_step
+from storage.timers import (
+    claim_due_timers,
+    plant_timers,
+    release_timers,
+    renew_timer_claims,
+    skip_timer,
+    take_due_timer,
+)
 from workflows.clock import RunningClock
-from workflows.errors import InputError, NckhError, Refused
-from workflows.model import EscalationStep
-from workflows.timerplan import Planner
+from workflows.effects import DueTimer, Firing, Step
+from workflows.errors import NckhError
 
 log = logging.getLogger("nckh.timers")
 GROUP = 10  # timers per firing transaction (see `_fire_chunk`)
@@ -79,35 +72,8 @@ class TimerService:
     monotonic: Callable[[], float] = time.monotonic
 
     @property
-    def planner(self) -> Planner:
-        return Planner(self.config.calendar, self.config.send_at, self.engine.tz)
-
-    # --- planting and cancelling (inside the engine's transaction) ---------------------------
-    def on_event(self, s: Session, event: DomainEvent) -> None:
-        if isinstance(event, DeadlineOpened):
-            self._plant(s, event)
-        elif isinstance(event, DeadlineClosed):
-            s.execute(update(Timer).where(
-                Timer.deadline_id == event.deadline_id, Timer.done_at.is_(None)).values(
-                status="cancelled", done_at=event.at, claimed_by=None, lease_until=None,
-                reason=f"deadline closed ({event.outcome}) when the task left {event.state}"))
-
-    def _plant(self, s: Session, event: DeadlineOpened) -> None:
-        task = s.get(Task, event.task_id)
-        assert task is not None
-        wf = self.engine.workflow_of(s, task)
-        policy = self.config.policy_override(wf.name, event.state) or wf.timers_for(event.state)
-        opened_on = event.at.astimezone(self.engine.tz).date()
-        legal = self.config.calendar.legal_end(event.due_on)
-        rows = [{
-            "task_id": event.task_id, "deadline_id": event.deadline_id, "state": event.state,
-            "kind": p.kind, "slot": p.slot, "occurrence": p.occurrence, "due_on": event.due_on,
-            "legal_end": legal, "fire_at": p.fire_at, "days": p.days, "to_role": p.to_role,
-            "repeat_every": p.repeat_every, "event": p.event, "status": "pending",
-            "created_at": event.at,
-        } for p in self.planner.plan(event.due_on, policy, opened_on)]
-        if rows:
-            s.execute(insert(Timer), rows)
+    def db(self) -> DbEngine:
+        return self.engine.db
 
     # --- the sweep ---------------------------------------------------------------------------
     def sweep(self, now: dt.datetime, stop: Callable[[], bool] = lambda: False) -> dict[str, int]:
@@ -147,15 +113,14 @@ class TimerService:
         counts.pop("released", None)
         return counts
 
+    def claim(self, now: dt.datetime) -> list[int]:
+        with self.db.begin() as conn:
+            return claim_due_timers(conn, now=now, owner=self.worker, limit=self.config.batch,
+                                    until=now + dt.timedelta(seconds=self.config.lease_s))
+
     def _renew(self, ids: list[int], until: dt.datetime) -> list[int]:
         with self.db.begin() as conn:
             return renew_timer_claims(conn, ids, owner=self.worker, until=until)
-
-    @property
-    def db(self) -> DbEngine:
-        bind = self.engine.sessions.kw["bind"]
-        assert isinstance(bind, DbEngine)
-        return bind
 
     def _fire_chunk(self, ids: list[int], *, now: dt.datetime, stop: Callable[[], bool],
                     keeper: LeaseKeeper) -> list[str]:
@@ -167,13 +132,17 @@ class TimerService:
         with self.db.connect() as conn:
             for i in range(0, len(ids), GROUP):
                 if stop():
-                    self._release(conn, ids[i:])
+                    # Handed back over the connection in hand: with every pooled connection
+                    # held by a sweep thread, asking the pool for another would wait out its
+                    # timeout.
+                    with conn.begin():
+                        release_timers(conn, ids[i:], owner=self.worker)
                     return [*outcomes, *["released"] * (len(ids) - i)]
                 group = [t for t in ids[i:i + GROUP] if keeper.owns(t)]
                 outcomes.extend("lost" for _ in range(len(ids[i:i + GROUP]) - len(group)))
                 try:
                     outcomes.extend(self._fire_group(conn, group, now))
-                except (NckhError, SQLAlchemyError):
+                except (NckhError, DbError):
                     conn.rollback()
                     outcomes.extend(self._fire_alone(conn, timer_id, now) for timer_id in group)
                 keeper.done(group)
@@ -182,121 +151,46 @@ class TimerService:
     def _fire_alone(self, conn: Connection, timer_id: int, now: dt.datetime) -> str:
         try:
             return self._fire_group(conn, [timer_id], now)[0]
-        except (NckhError, SQLAlchemyError) as exc:  # stays pending until the lease ends
+        except (NckhError, DbError) as exc:  # stays pending until the lease ends
             conn.rollback()
             log.warning("timer failed", extra={"fields": {
                 "timer_id": timer_id, "error": str(exc).splitlines()[0], "worker": self.worker}})
             return "failed"
 
-    def claim(self, now: dt.datetime) -> list[int]:
-        lease = now + dt.timedelta(seconds=self.config.lease_s)
-        with self.engine.transaction() as s:
-            due = (select(Timer.id)
-                   .where(Timer.done_at.is_(None), Timer.fire_at <= now,
-                          or_(Timer.lease_until.is_(None), Timer.lease_until < now))
-                   .order_by(Timer.fire_at).limit(self.config.batch))
-            if s.get_bind().dialect.name == "postgresql":
-                due = due.with_for_update(skip_locked=True)
-            claimed = s.execute(update(Timer).where(Timer.id.in_(due.scalar_subquery()))
-                                .values(claimed_by=self.worker, lease_until=lease)
-                                .returning(Timer.task_id, Timer.id)).all()
-            # By task: a task's timers stay together (one worker, one group), and every group
-            # locks its tasks in ascending order, so two daemons' groups cannot deadlock.
-            return [timer_id for _, timer_id in sorted(claimed)]
-
-    def _release(self, conn: Connection, ids: list[int]) -> None:
-        """Hand back claimed timers we will not fire (shutdown): others need not wait. Over the
-        connection in hand: with every pooled connection held by a sweep thread, asking the pool
-        for another would wait out its timeout."""
-        conn.execute(update(Timer).where(Timer.id.in_(ids), Timer.done_at.is_(None),
-                                         Timer.claimed_by == self.worker)
-                     .values(claimed_by=None, lease_until=None))
-        conn.commit()
-
-    def _fire_group(self, bind: Connection, ids: list[int], now: dt.datetime) -> list[str]:
-        done: list[tuple[int, str, dict[str, Any] | None, str | None]] = []
-        with Session(bind=bind, expire_on_commit=False) as s, s.begin():
-            conn = s.connection()  # through the session, so its commit is the connection's
+    def _fire_group(self, conn: Connection, ids: list[int], now: dt.datetime) -> list[str]:
+        done: list[tuple[int, str, DueTimer | None, str | None]] = []
+        with conn.begin():
             for timer_id in ids:
-                # Lock order: the task, then the timer, as a transition takes them (an
-                # automatic event updates the task; a transition cancels timers).
-                check = conn.execute(_LOCK_CHECK, {"tid": timer_id}).first()
-                row = None if check is None else conn.execute(
-                    _MARK, {"tid": timer_id, "now": now, "me": self.worker}).first()
-                if check is None or row is None:
+                due = take_due_timer(conn, timer_id, owner=self.worker, now=now)
+                if due is None:
                     done.append((timer_id, "lost", None, None))
                     continue
-                m = dict(row._mapping)
-                outcome, reason = self._act(s, m, check, now)
-                if outcome == "skipped":
-                    conn.execute(_SKIP, {"tid": timer_id, "reason": reason})
-                done.append((timer_id, outcome, m, reason))
-        for timer_id, outcome, facts, reason in done:  # committed: now it may be said
+                firing = self._effects(conn, due, now)
+                done.append((timer_id, firing.outcome, due, firing.reason))
+        for timer_id, outcome, due, reason in done:  # committed: now it may be said
             log.debug("timer %s", outcome, extra={"fields": {
-                "timer_id": timer_id, "kind": facts["kind"] if facts else None,
-                "task_id": facts["task_id"] if facts else None, "worker": self.worker,
+                "timer_id": timer_id, "kind": due.kind if due else None,
+                "task_id": due.task_id if due else None, "worker": self.worker,
                 "reason": reason}})
         return [outcome for _, outcome, _, _ in done]
 
-    def _act(self, s: Session, m: dict[str, Any], check: Row[str, dt.datetime | None, str | None],
-             now: dt.datetime) -> tuple[str, str | None]:
-        if check.closed_at is not None:
-            return "skipped", f"deadline closed ({check.outcome}) before the timer fired"
-        if check.task_state != m["state"]:
-            return "skipped", f"task is in {check.task_state}, no longer in {m['state']}"
-        tid, task, did, state, due = (m["id"], m["task_id"], m["deadline_id"], m["state"],
-                                      m["due_on"])
-        kind = m["kind"]
-        event: DomainEvent
-        if kind == "reminder":
-            event = ReminderDue(task, did, state, due, m["days"], now, tid)
-        elif kind == "deadline":
-            event = DeadlinePassed(task, did, state, due, now, tid)
-        elif kind == "escalation":
-            legal: dt.date = m["legal_end"]
-            overdue = (now.astimezone(self.engine.tz).date() - legal).days
-            event = Escalated(task, did, state, due, m["to_role"], m["slot"] + 1, overdue, now,
-                              tid)
-            self._plant_next(s, m, legal, now)
-        else:
-            try:
-                with s.begin_nested():
-                    self.engine.fire_in(s, task, m["event"], now=now, reason=(
-                        f"automatic: {m['days']} days overdue since {m['legal_end']}"))
-            except (Refused, InputError) as refusal:
-                return "skipped", f"automatic event refused: {refusal}"
-            return "fired", None
-        self.engine.bus.publish(s, [event])
-        return "fired", None
-
-    def _plant_next(self, s: Session, m: dict[str, Any], legal: dt.date,
-                    now: dt.datetime) -> None:
-        if not m["repeat_every"]:
-            return
-        step = EscalationStep(m["days"], m["to_role"], m["repeat_every"])
-        nxt = self.planner.next_occurrence(legal, step, m["occurrence"], now)
-        if nxt is None:
-            return
-        values = {k: m[k] for k in ("task_id", "deadline_id", "state", "kind", "slot", "due_on",
-                                    "legal_end", "days", "to_role", "repeat_every", "event")}
-        s.execute(insert(Timer).values(**values, occurrence=nxt[0], fire_at=nxt[1],
-                                       status="pending", created_at=now))
-
-
-# Built once: the sweep runs these thousands of times, so they should not be rebuilt each time.
-_LOCK_CHECK = (select(Task.state.label("task_state"), Deadline.closed_at, Deadline.outcome)
-               .select_from(Timer).join(Task, Task.id == Timer.task_id)
-               .join(Deadline, Deadline.id == Timer.deadline_id)
-               .where(Timer.id == bindparam("tid"), Timer.done_at.is_(None))
-               .with_for_update(of=Task))
-# A timer is fired only by the worker that holds its claim (the lease's re-check: one whose lease
-# lapsed and was claimed by another daemon is left to it).
-_MARK = (update(Timer).where(Timer.id == bindparam("tid"), Timer.done_at.is_(None),
-                             Timer.claimed_by == bindparam("me"))
-         .values(done_at=bindparam("now", type_=UTCDateTime()), status="fired",
-                 fired_by=bindparam("me"), claimed_by=None, lease_until=None)
-         .returning(*(Timer.__table__.c[name] for name in (
-             "id", "task_id", "deadline_id", "state", "kind", "slot", "occurrence", "due_on",
-             "legal_end", "days", "to_role", "repeat_every", "event"))))
-_SKIP = (update(Timer).where(Timer.id == bindparam("tid"))
-         .values(status="skipped", reason=bindparam("reason")))
+    def _effects(self, conn: Connection, due: DueTimer, now: dt.datetime) -> Firing:
+        """Decide what the timer does (`engine.rules`) and write it with the mark."""
+        rules = self.engine.rules
+        firing = rules.fire_timer(due, now)
+        if firing.auto_event is not None:
+            view, definition = load_view(conn, due.task_id)
+            step = rules.auto_step(self.engine.workflow(conn, definition), view, firing, now)
+            if isinstance(step, Step):
+                write_step(conn, step)
+                return firing
+            firing = step
+        if firing.outcome == "skipped":
+            skip_timer(conn, due.id, firing.reason)
+            return firing
+        if firing.next is not None:
+            plant_timers(conn, task_id=due.task_id, deadline_id=due.deadline_id,
+                         state=due.state, due_on=due.due_on, legal_end=due.legal_end,
+                         timers=(firing.next,), created_at=now)
+        queue_mails(conn, firing.mails, due.task_id, now)
+        return firing

@@ -19,13 +19,11 @@ from sqlalchemy import func, select
 
 from engine.app import build
 from engine.settings import load_settings
-from notifications import wiring
 from storage.outbox import OutboxMessage
 
 
 def main() -> None:
-    app = build(load_settings(), install=False)
-    wiring.install(app)
+    app = build(load_settings(), jobs=("outbox",))
     if sys.argv[1] != "now":
         counts = app.tick(dt.datetime.fromisoformat(sys.argv[1]))
         print(dict(counts["outbox"]), flush=True)

@@ -36,7 +36,7 @@ NOW = local(2025, 3, 3, 9)
 
 def two_apps(url: str, tmp_path: Path) -> Iterator[tuple[App, App, int]]:
     settings = make_settings(url, tmp_path)
-    one, two = build(settings, install=False), build(settings, install=False)
+    one, two = build(settings, jobs=()), build(settings, jobs=())
     seed(one.engine)
     task = one.engine.create_task(unit_code="BVDK", level="unit", title="Đề tài tranh chấp",
                                   pi_email=PI, year=2025, now=local(2025, 2, 3))

@@ -42,7 +42,7 @@ ALICE = Operator("alice", OFFICE)
 
 @pytest.fixture
 def core(db_url: str, tmp_path: Path) -> Iterator[App]:
-    app = build(make_settings(db_url, tmp_path), install=False)
+    app = build(make_settings(db_url, tmp_path), jobs=())
     seed(app.engine, T0)
     yield app
     app.close()
@@ -435,7 +435,7 @@ def test_two_head_replacements_at_once_leave_exactly_one_active_head(
     before their first write); the partial unique index makes the second new head lose."""
     empty_pg(pg_url)
     settings = make_settings(pg_url, tmp_path)
-    one, two = build(settings, install=False), build(settings, install=False)
+    one, two = build(settings, jobs=()), build(settings, jobs=())
     try:
         seed(one.engine, T0)
         hold = threading.Barrier(2, timeout=30)

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.app import build
-from notifications import wiring
 from notifications.outbox import enqueue
 from storage.outbox import OutboxMessage
 from tests.conftest import make_settings
@@ -41,8 +40,7 @@ def test_sigkill_mid_batch_then_restart_delivers_everything_duplicates_share_mes
     app = build(make_settings(sqlite_url, tmp_path, **{k: v for k, v in env.items()
                                                          if k not in ("NCKH_DATA_DIR",
                                                                       "NCKH_DATABASE_URL")}),
-                install=False)
-    wiring.install(app)
+                jobs=("outbox",))
     try:
         with app.engine.transaction() as s:
             for i in range(N):

@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.app import build
-from notifications import wiring
 from notifications.outbox import enqueue
 from storage.outbox import OutboxMessage
 from tests.conftest import make_settings
@@ -47,8 +46,7 @@ def test_three_dispatchers_with_a_lease_shorter_than_a_batch_send_each_message_o
                       "lease_s = 2\n", encoding="utf-8")
     env = {"NCKH_SMTP_HOST": "127.0.0.1", "NCKH_SMTP_PORT": str(controller.port),
            "NCKH_CONFIG": str(config), **MAIL_ENV}
-    app = build(make_settings(pg_url, tmp_path, **env), install=False)
-    wiring.install(app)
+    app = build(make_settings(pg_url, tmp_path, **env), jobs=("outbox",))
     procs = []
     try:
         with app.engine.transaction() as s:

@@ -31,7 +31,7 @@ T1 = local(2025, 2, 3, 9)
 
 @pytest.fixture
 def core(db_url: str, tmp_path: Path) -> Iterator[App]:
-    app = build(make_settings(db_url, tmp_path), install=False)
+    app = build(make_settings(db_url, tmp_path), jobs=())
     seed(app.engine)
     yield app
     app.close()

@@ -43,7 +43,7 @@ def core(db_url: str, tmp_path: Path) -> Iterator[App]:
     """The engine alone (no scheduler or mail subscribers), on a seeded province."""
     from tests.integration.province import seed
 
-    app = build(make_settings(db_url, tmp_path), install=False)
+    app = build(make_settings(db_url, tmp_path), jobs=())
     seed(app.engine)
     yield app
     app.close()

@@ -32,7 +32,7 @@ def nfd(text: str) -> str:
 
 @pytest.fixture
 def core(db_url: str, tmp_path: Path) -> Iterator[App]:
-    app = build(make_settings(db_url, tmp_path), install=False)
+    app = build(make_settings(db_url, tmp_path), jobs=())
     seed(app.engine)
     yield app
     app.close()

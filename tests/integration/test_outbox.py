@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from engine.app import App, build
-from engine.events import QuotaNotMet, ReminderDue, TransitionFired
 from notifications.dispatcher import Dispatcher
 from notifications.outbox import enqueue
 from storage.models import Deadline, Person, Task
 from storage.outbox import OutboxAttachment, OutboxMessage
+from storage.tasks import queue_mails
 from tests.conftest import make_settings
 from tests.integration.mailfixtures import (
     CONTACT,
@@ -57,16 +57,17 @@ def test_a_refused_transition_queues_nothing(mapp: App) -> None:
     assert len(rows(mapp)) == 1
 
 
-def test_the_same_event_published_twice_queues_one_mail(mapp: App) -> None:
+def test_the_same_event_written_twice_queues_one_mail(mapp: App) -> None:
     task_id = province(mapp)
     mapp.engine.fire(task_id, "request_revision", actor_email=OFFICE, reason="Bổ sung cỡ mẫu",
                      now=T0)
-    history_id = rows(mapp)[-1].dedupe_key.split(":")[1]
-    event = TransitionFired(task_id, "unit_task", "request_revision", "proposed",
-                            "outline_revision", OFFICE, "office", "x", {}, T0, T0,
-                            int(history_id))
+    assert rows(mapp)[-1].dedupe_key == f"transition:{task_id}:2"  # the task's history entry
+    again = mapp.rules.mails.transition(
+        task_id, 2, event="request_revision", from_state="proposed", to_state="outline_revision",
+        actor=OFFICE, actor_role="office", reason="x", data={}, effective_at=T0)
+    assert again is not None
     with mapp.engine.transaction() as s:
-        mapp.engine.bus.publish(s, [event])
+        queue_mails(s.connection(), (again,), task_id, T0)
     assert [r.kind for r in rows(mapp)] == ["task_registered", "revision_requested"]
 
 
@@ -103,8 +104,9 @@ def test_a_reminder_carries_an_ics_file_for_its_deadline(mapp: App, tmp_path: Pa
     with mapp.engine.transaction() as s:
         deadline = s.scalar(select(Deadline).where(Deadline.task_id == task_id))
         assert deadline is not None
-        mapp.engine.bus.publish(s, [ReminderDue(task_id, deadline.id, "proposed",
-                                                dt.date(2025, 4, 30), 14, T0, timer_id=77)])
+        queue_mails(s.connection(), (mapp.rules.mails.reminder(
+            task_id, 77, deadline_id=deadline.id, state="proposed",
+            due_on=dt.date(2025, 4, 30), days_before=14),), task_id, T0)
     mapp.tick(T0)
     msg = next(m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "reminder")
     assert msg["Subject"] == ("[Sở Y tế] V/v nhắc hạn báo cáo kết quả xét duyệt đề cương "
@@ -126,8 +128,9 @@ def test_a_reminder_written_after_its_date_does_not_count_days_left(mapp: App,
     with mapp.engine.transaction() as s:
         deadline = s.scalar(select(Deadline).where(Deadline.task_id == task_id))
         assert deadline is not None
-        mapp.engine.bus.publish(s, [ReminderDue(task_id, deadline.id, "proposed",
-                                                dt.date(2025, 3, 1), 14, T0, timer_id=78)])
+        queue_mails(s.connection(), (mapp.rules.mails.reminder(
+            task_id, 78, deadline_id=deadline.id, state="proposed",
+            due_on=dt.date(2025, 3, 1), days_before=14),), task_id, T0)
     mapp.tick(T0)
     msg = next(m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "reminder")
     assert "trước ngày 01 tháng 3 năm 2025 (đã hết hạn)." in text_body(msg)
@@ -140,7 +143,8 @@ def test_quota_not_met_goes_to_the_unit_head_with_the_office_copied(
     with mapp.engine.transaction() as s:
         unit_id = s.scalar(select(Deadline.task_id))  # the only task is in unit 1
         assert unit_id is not None
-        mapp.engine.bus.publish(s, [QuotaNotMet(1, 2025, T0), QuotaNotMet(1, 2025, T0)])
+        quota = mapp.rules.mails.quota_not_met(1, 2025)
+        queue_mails(s.connection(), (quota, quota), None, T0)
     mapp.tick(T0)
     msg = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "quota_not_met"]
     assert len(msg) == 1
@@ -269,7 +273,7 @@ def test_a_stop_request_finishes_the_message_in_hand_and_leaves_the_rest_pending
             application.engine.create_task(unit_code="BVDK", level="unit", title=f"Đề tài {n}",
                                            pi_email=PI, year=2025, now=T0)
         assert len(rows(application)) == 5
-        dispatcher = application.extras["notifications.dispatcher"]
+        dispatcher = application.dispatcher
         assert isinstance(dispatcher, Dispatcher)
 
         def stop() -> bool:  # the signal arrives once the third file is written

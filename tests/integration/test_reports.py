@@ -91,7 +91,7 @@ def _obligation(app: App, unit: str, key: str, period: int, due: dt.date,
     with app.engine.transaction() as s:
         unit_id = s.query(Unit.id).filter(Unit.code == unit).scalar()
         head_id = s.query(Person.id).filter(Person.email == head).scalar()
-        task_id = app.engine.create_task_in(s, workflow="unit_report", unit_id=unit_id,
+        task_id = app.engine.register_in(s, workflow="unit_report", unit_id=unit_id,
                                             pi_id=head_id, year=YEAR, title=f"{key} {unit}",
                                             now=created, due_on=due)
         s.add(Obligation(key=key, unit_id=unit_id, year=YEAR, period=period, task_id=task_id,

@@ -10,22 +10,21 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from engine.app import App
-from engine.events import ReportDue
 from storage.outbox import OutboxMessage
 from tests.conftest import local
 from tests.integration.test_reports import OFFICE, YEAR, build_obligations, build_province
 
 
 def _due(app: App, report: str, at: dt.datetime) -> None:
-    with app.engine.transaction() as s:
-        app.engine.bus.publish(s, [ReportDue(report, YEAR, at)])
+    with app.engine.transaction() as s:  # what the calendar job `report:<name>` does
+        app.reports(s, report, YEAR, at)
 
 
 def test_report_due_queues_one_mail_to_the_office_with_the_report_attached(app: App) -> None:
     build_province(app)
     build_obligations(app)
     _due(app, "progress", local(YEAR, 7, 1))
-    _due(app, "progress", local(YEAR, 7, 1))  # published twice: still one mail
+    _due(app, "progress", local(YEAR, 7, 1))  # asked twice: still one mail
     with app.engine.transaction() as s:
         mails = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "report")).all()
         assert len(mails) == 1

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from engine.app import App, build
-from notifications import transport, wiring
+from notifications import transport
 from notifications.config import SmtpConfig
 from notifications.dispatcher import Dispatcher, run_coroutine
 from notifications.outbox import Outcome, enqueue
@@ -39,11 +39,10 @@ LATER = dt.timedelta(hours=2)  # beyond any backoff of the first attempts (cap 1
 
 
 def smtp_app(url: str, tmp: Path, port: int, **env: str) -> App:
-    """An app with the notifications component only: the scheduler's own mails stay out."""
+    """An app whose passes run the outbox only: the scheduler's own mails stay out."""
     app = build(make_settings(url, tmp, NCKH_SMTP_HOST="127.0.0.1", NCKH_SMTP_PORT=str(port),
                               **{"NCKH_CONFIG": str(_no_digest(tmp)), **MAIL_ENV, **env}),
-                install=False)
-    wiring.install(app)
+                jobs=("outbox",))
     return app
 
 
@@ -296,7 +295,7 @@ def test_a_send_finishing_after_recording_failed_does_not_pause_the_batch_foreve
 
 
 def _dispatcher(app: App) -> Dispatcher:
-    found = app.extras["notifications.dispatcher"]
+    found = app.dispatcher
     assert isinstance(found, Dispatcher)
     return found
 

@@ -102,7 +102,7 @@ def test_every_read_of_the_engine_and_the_cli_returns_while_a_writer_holds_the_l
     assert status(sqlite_app, NOW)["timers"]["pending"] == PENDING_TIMERS
     assert calendar_list(sqlite_app, NOW)
     assert make_report(engine, "compliance", 2025, today=NOW.date()).total["registered"] == 1
-    dispatcher = sqlite_app.extras["notifications.dispatcher"]
+    dispatcher = sqlite_app.dispatcher
     assert preview(dispatcher, "task_registered", task_id, "vi", NOW)[2].subject  # type: ignore[arg-type]
     assert writer.holding
 
@@ -222,5 +222,5 @@ def test_every_read_works_on_both_databases(app: App) -> None:
     assert engine.list_units() and engine.list_people() and engine.allowed_events(task_id)
     assert status(app, NOW)["timers"]["pending"] == PENDING_TIMERS and calendar_list(app, NOW)
     assert make_report(engine, "compliance", 2025, today=NOW.date()).total["registered"] == 1
-    dispatcher = app.extras["notifications.dispatcher"]
+    dispatcher = app.dispatcher
     assert preview(dispatcher, "task_registered", task_id, "vi", NOW)[2].subject  # type: ignore[arg-type]

@@ -21,7 +21,6 @@ from engine.scheduling.testing import (
     seed_timers,
     small_province,
 )
-from engine.scheduling.wiring import scheduling_of
 from storage.models import HistoryEntry, Task
 from storage.timers import Timer
 from tests.conftest import _empty_pg, local, make_settings
@@ -42,8 +41,7 @@ def sapp(db_url: str, tmp_path: Path) -> Iterator[App]:
 
 @pytest.fixture
 def rec(sapp: App) -> Recorder:
-    recorder = Recorder(sapp.engine.tz)
-    sapp.engine.bus.subscribe(recorder)
+    recorder = Recorder(sapp)
     return recorder
 
 
@@ -199,14 +197,14 @@ def test_a_stop_mid_sweep_hands_back_the_unfired_timers_and_the_next_sweep_fires
         seed_timers(app, 2000, local(2025, 4, 15, 8), local(2025, 1, 2), per_task=10)
         looked = itertools.count()
         now = local(2025, 4, 15, 9)
-        first = scheduling_of(app).timers.sweep(now, lambda: next(looked) >= workers + 2)
+        first = app.timers.sweep(now, lambda: next(looked) >= workers + 2)
         with app.sessions() as s:
             status = Counter(s.scalars(select(Timer.status)))
             held = s.scalar(select(func.count()).select_from(Timer).where(
                 Timer.claimed_by.is_not(None)))
         assert 0 < first["fired"] < 2000 and status["fired"] == first["fired"]
         assert held == 0  # handed back: the next sweep need not wait for a lease to end
-        second = scheduling_of(app).timers.sweep(now)
+        second = app.timers.sweep(now)
         assert first["fired"] + second["fired"] == 2000
         with app.sessions() as s:
             assert Counter(s.scalars(select(Timer.status))) == {"fired": 2000}
@@ -232,7 +230,7 @@ def test_a_task_locked_by_another_session_delays_only_its_own_timers(
         locked, free = seed_timers(app, 20, local(2025, 4, 15, 8), local(2025, 1, 2),
                                    per_task=10)
         now = local(2025, 4, 15, 9)
-        sweep = scheduling_of(app).timers.sweep
+        sweep = app.timers.sweep
         with other.connect() as psql:
             psql.execute(text("SELECT id FROM task WHERE id = :t FOR UPDATE"), {"t": locked})
             pool = ThreadPoolExecutor(1)
@@ -245,7 +243,7 @@ def test_a_task_locked_by_another_session_delays_only_its_own_timers(
         with app.sessions() as s:
             pending = set(s.scalars(select(Timer.task_id).where(Timer.done_at.is_(None))))
         assert pending == {locked}
-        later = now + dt.timedelta(seconds=scheduling_of(app).config.lease_s + 1)
+        later = now + dt.timedelta(seconds=app.config.scheduler.lease_s + 1)
         assert sweep(later)["fired"] == 10  # after their lease, with the lock gone
         with app.sessions() as s:
             assert Counter(s.scalars(select(Timer.task_id).where(
@@ -260,7 +258,7 @@ def test_a_claim_is_leased_from_when_it_is_made_not_from_when_the_pass_began(
     """A pass that has been running longer than the lease (a slow database, a big backlog)
     still claims timers it holds for a whole lease: the lease is measured on the pass's clock,
     the injected `now` plus the real time elapsed since."""
-    service = scheduling_of(sapp).timers
+    service = sapp.timers
     seed_timers(sapp, 5, local(2025, 4, 15, 8), local(2025, 1, 2), per_task=5)
     lease = dt.timedelta(seconds=service.config.lease_s)
     elapsed = iter([0.0] + [3 * lease.total_seconds()] * 50)  # the pass is 3 leases old
@@ -284,7 +282,7 @@ def test_a_timer_whose_lease_was_taken_over_is_left_to_its_new_holder(sapp: App)
     the first wakes it still believes they are its own, but the mark re-checks the claim."""
     from storage.leases import LeaseKeeper
 
-    service = scheduling_of(sapp).timers
+    service = sapp.timers
     seed_timers(sapp, 4, local(2025, 4, 15, 8), local(2025, 1, 2), per_task=4)
     now = local(2025, 4, 15, 9)
     lease = dt.timedelta(seconds=service.config.lease_s)

@@ -80,8 +80,7 @@ def test_missed_runs_older_than_the_catch_up_window_are_history(sapp: App) -> No
 
 
 def test_quota_check_and_report_dates_publish_once(sapp: App) -> None:
-    rec = Recorder(sapp.engine.tz)
-    sapp.engine.bus.subscribe(rec)
+    rec = Recorder(sapp)
     sapp.engine.create_task(unit_code="A", level="unit", title="Đề tài", pi_email="pi@x.vn",
                             pi_name="BS. An", year=2025, now=local(2025, 3, 1, 9))
     for _ in range(2):

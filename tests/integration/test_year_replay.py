@@ -38,18 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from engine.app import App, build
 from engine.directory import UnitInput
-from engine.events import (
-    DeadlinePassed,
-    DomainEvent,
-    Escalated,
-    QuotaNotMet,
-    ReminderDue,
-    ReportDue,
-)
 from storage.models import Person, Task, Unit
 from storage.outbox import OutboxMessage
 from storage.timers import Obligation, Timer
@@ -235,35 +226,47 @@ class Fact:
 
 @dataclass
 class Facts:
-    """What the scheduler published on the bus (timer and calendar facts), each with the outbox
-    dedupe key its e-mail must have been queued under."""
+    """What the scheduler did (timers fired, quota and report mails queued), read back from the
+    database, each with the outbox dedupe key its e-mail must have been queued under."""
 
-    tz: dt.tzinfo
-    all: list[Fact] = field(default_factory=list)
+    app: App
 
-    def __call__(self, session: Session, event: DomainEvent) -> None:
-        if isinstance(event, ReminderDue):
-            self.all.append(Fact(event.at, event.task_id, None,
-                                 f"reminder {event.days_before}d, due {event.due_on:%d/%m}",
-                                 event.state, f"reminder:{event.timer_id}", event.timer_id))
-        elif isinstance(event, DeadlinePassed):
-            self.all.append(Fact(event.at, event.task_id, None, f"passed, due {event.due_on:%d/%m}",
-                                 event.state, f"passed:{event.timer_id}", event.timer_id))
-        elif isinstance(event, Escalated):
-            self.all.append(Fact(
-                event.at, event.task_id, None,
-                f"escalated to {event.to_role}, +{event.days_overdue}d", event.state,
-                f"escalated:{event.timer_id}:{event.step}:{event.days_overdue}", event.timer_id))
-        elif isinstance(event, QuotaNotMet):
-            self.all.append(Fact(event.at, None, event.unit_id, f"quota {event.year}", None,
-                                 f"quota:{event.unit_id}:{event.year}"))
-        elif isinstance(event, ReportDue):
-            day = event.at.astimezone(self.tz).date()
-            self.all.append(Fact(event.at, None, None, f"report {event.report} {event.year}", None,
-                                 f"report:{event.report}:{event.year}:{day.isoformat()}"))
+    @property
+    def all(self) -> list[Fact]:
+        tz = self.app.engine.tz
+        out: list[tuple[tuple[object, ...], Fact]] = []
+        with self.app.engine.readers() as s:  # no write lock: a caller may hold one
+            for t in s.scalars(select(Timer).where(Timer.status == "fired",
+                                                   Timer.kind != "auto_event")):
+                assert t.done_at is not None
+                due = f"due {t.due_on:%d/%m}"
+                if t.kind == "reminder":
+                    fact = Fact(t.done_at, t.task_id, None, f"reminder {t.days}d, {due}",
+                                t.state, f"reminder:{t.id}", t.id)
+                elif t.kind == "deadline":
+                    fact = Fact(t.done_at, t.task_id, None, f"passed, {due}", t.state,
+                                f"passed:{t.id}", t.id)
+                else:
+                    overdue = (t.done_at.astimezone(tz).date() - t.legal_end).days
+                    fact = Fact(t.done_at, t.task_id, None,
+                                f"escalated to {t.to_role}, +{overdue}d", t.state,
+                                f"escalated:{t.id}:{t.slot + 1}:{overdue}", t.id)
+                out.append(((t.done_at, 1, t.task_id, t.id), fact))
+            for m in s.scalars(select(OutboxMessage).where(
+                    OutboxMessage.kind.in_(("quota_not_met", "report")))):
+                if m.kind == "quota_not_met":
+                    fact = Fact(m.created_at, None, int(m.context["unit_id"]),
+                                f"quota {m.context['quota']['year']}", None, m.dedupe_key)
+                else:
+                    _, name, year, _ = m.dedupe_key.split(":")
+                    fact = Fact(m.created_at, None, None, f"report {name} {year}", None,
+                                m.dedupe_key)
+                out.append(((m.created_at, 0, 0, m.id), fact))
+        return [fact for _, fact in sorted(out, key=lambda r: r[0])]  # type: ignore[arg-type]
 
     def on(self, day: dt.date) -> list[Fact]:
-        return [f for f in self.all if f.at.astimezone(self.tz).date() == day]
+        tz = self.app.engine.tz
+        return [f for f in self.all if f.at.astimezone(tz).date() == day]
 
 
 # --- the province and its people's habits ----------------------------------------------------
@@ -281,8 +284,7 @@ class Province:
         path = data_dir / "nckh.toml"
         path.write_text(config, encoding="utf-8")
         app = build(make_settings(url, data_dir, NCKH_CONFIG=str(path), NCKH_OFFICE_EMAIL=OFFICE))
-        facts = Facts(app.engine.tz)
-        app.engine.bus.subscribe(facts)
+        facts = Facts(app)
         now = local(2024, 12, 20, 9)
         for code in habits:
             app.engine.add_unit(UnitInput(code, f"Trung tâm Y tế {code}",

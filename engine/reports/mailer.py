@@ -1,13 +1,12 @@
 """Mails the reports to the office on their dates: the scheduler says when, the outbox delivers.
 
-The scheduler publishes `ReportDue(report, year, at)` on the configured dates (by default the
-progress report on 1 July and the compliance report on 1 December; `[scheduler] reports`). This
-hook, subscribed to the engine's bus, computes the report inside that same transaction (as of the
-day before: a report dated 1 July covers the half-year to 30 June) and queues one e-mail of kind
-`report` through the notifications component's `enqueue`, with the report attached in the
-configured formats. The outbox's unique dedupe key (report, year, date) means a ReportDue
-published twice still queues one mail; a failure here aborts the scheduler's job run, which is
-then retried, rather than losing the report.
+The scheduler's calendar job `report:<name>` calls the mailer on the configured dates (by default
+the progress report on 1 July and the compliance report on 1 December; `[scheduler] reports`),
+inside the job run's transaction. The mailer computes the report (as of the day before: a report
+dated 1 July covers the half-year to 30 June) and queues one e-mail of kind `report` through the
+notifications component's `enqueue`, with the report attached in the configured formats. The
+outbox's unique dedupe key (report, year, date) means a second call queues nothing; a failure
+here aborts the job run, which is then retried, rather than losing the report.
 
 Config, `[reports]`:  formats = ["xlsx", "csv"]   to = ["lanhdao@…"]  (added to the office)
 """
@@ -16,19 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.events import DomainEvent, ReportDue
 from engine.reports.build import FORMATS, KINDS, MIMETYPES, filename, render
+from notifications.catalog import Catalog
 from workflows import addresses
 from workflows.errors import InputError
 from workflows.inputs import check_keys
-
-if TYPE_CHECKING:
-    from engine.app import App
 
 TITLES = {"compliance": "Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN",
           "progress": "Báo cáo tiến độ thực hiện nhiệm vụ KHCN (sơ kết 6 tháng)"}
@@ -49,14 +46,26 @@ def report_recipients(section: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(addresses.normalise(a, what="address in [reports] to") for a in to)
 
 
+@dataclass(frozen=True)
+class ReportsConfig:
+    formats: tuple[str, ...] = ("xlsx", "csv")
+    to: tuple[str, ...] = ()
+
+
+def reports_config(section: Mapping[str, Any]) -> ReportsConfig:
+    """The `[reports]` section, checked (a bad value stops the command at start)."""
+    check_keys(section, ("formats", "to"), "reports")
+    return ReportsConfig(report_formats(section), report_recipients(section))
+
+
 class ReportMailer:
-    def __init__(self, app: App) -> None:
-        section = app.settings.section("reports")
-        check_keys(section, ("formats", "to"), "reports")
-        self.formats = report_formats(section)
-        self.extra_to = report_recipients(section)
-        self.office_email = app.settings.office_email
-        self.tz = app.engine.tz
+    def __init__(self, config: ReportsConfig, *, office_email: str | None, tz: dt.tzinfo,
+                 catalog: Catalog) -> None:
+        self.formats = config.formats
+        self.extra_to = config.to
+        self.office_email = office_email
+        self.tz = tz
+        self.catalog = catalog
 
     def _office(self, session: Session) -> list[str]:
         from storage.models import Person
@@ -66,39 +75,35 @@ class ReportMailer:
         return list(session.scalars(select(Person.email).where(
             Person.role == "office", Person.active.is_(True)).order_by(Person.id)))
 
-    def __call__(self, session: Session, event: DomainEvent) -> None:
-        if not isinstance(event, ReportDue) or event.report not in KINDS:
+    def __call__(self, session: Session, report_name: str, year: int, at: dt.datetime) -> None:
+        if report_name not in KINDS:
             return
         from engine.reports import compute
         from engine.reports.load import load_year
         from notifications.outbox import enqueue
 
-        sent_on = event.at.astimezone(self.tz).date()
-        as_of = max(dt.date(event.year, 1, 1), sent_on - dt.timedelta(days=1))
-        data = load_year(session, event.year, self.tz)
-        report = (compute.compliance(data, as_of) if event.report == "compliance"
+        sent_on = at.astimezone(self.tz).date()
+        as_of = max(dt.date(year, 1, 1), sent_on - dt.timedelta(days=1))
+        data = load_year(session, year, self.tz)
+        report = (compute.compliance(data, as_of) if report_name == "compliance"
                   else compute.progress(data, as_of))
         files = [(filename(report, fmt), render(report, fmt), MIMETYPES[fmt])
                  for fmt in self.formats]
         to = [*self._office(session), *self.extra_to]
         if not to:
             return  # nobody to send it to: `nckh doctor` and the mail config say so
-        enqueue(session, kind="report", now=event.at, to=to, attachments=files,
-                dedupe_key=f"report:{event.report}:{event.year}:{sent_on.isoformat()}",
+        enqueue(session, kind="report", now=at, to=to, attachments=files, catalog=self.catalog,
+                dedupe_key=f"report:{report_name}:{year}:{sent_on.isoformat()}",
                 context={"report": {
-                    "title": f"{TITLES[event.report]} năm {event.year}",
+                    "title": f"{TITLES[report_name]} năm {year}",
                     "period": f"tính đến ngày {as_of.day:02d}/{as_of.month:02d}/{as_of.year}",
                     "note": f"Tổng số nhiệm vụ đăng ký: {report.total['registered']}; "
                             f"đơn vị đạt chỉ tiêu: "
                             f"{report.total.get('quota_met', '–')}/{report.total['units']}; "
                             f"hạn đã quá chưa xử lý: {report.total['overdue']}."
-                            if event.report == "compliance" else
+                            if report_name == "compliance" else
                             f"Tổng số nhiệm vụ đăng ký: {report.total['registered']}; "
                             f"đề cương đã duyệt: {report.total['approved']}; "
                             f"hạn đã quá chưa xử lý: {report.total['overdue']}.",
                     "files": [name for name, _, _ in files]}})
 
-
-def install(app: App) -> None:
-    """Subscribe the report mailer to the engine's bus (config errors stop the command)."""
-    app.engine.bus.subscribe(ReportMailer(app))
