@@ -197,7 +197,7 @@ def dispatch(port: int, n: int, concurrency: int, server_pid: int,
         dispatcher.check()  # template check is start-up cost, not throughput
         with app.engine.transaction() as s:
             for i in range(n):
-                enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=NOW,
+                enqueue(s.connection(), kind="test", to=[f"user{i}@example.vn"], now=NOW,
                         dedupe_key=f"bench:{i}")
         t0, c0, s0 = time.perf_counter(), time.process_time(), cpu_seconds(server_pid)
         counts = app.tick(NOW)["outbox"]

@@ -84,7 +84,7 @@ def run(n: int, delay_s: float) -> dict[str, float | int]:
             app = build(load_settings(env=env), jobs=("outbox",))
             with app.engine.transaction() as s:
                 for i in range(n):
-                    enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=QUEUED_AT,
+                    enqueue(s.connection(), kind="test", to=[f"user{i}@example.vn"], now=QUEUED_AT,
                             dedupe_key=f"stop:{i}")
             daemon = subprocess.Popen([str(Path(sys.executable).parent / "nckh"), "daemon",
                                        "--interval", "0.5"], env={**os.environ, **env},

@@ -120,7 +120,7 @@ class App:
         from notifications.render import Renderer
 
         cfg = self.config.mail
-        return Dispatcher(self.sessions, cfg, self.catalog,
+        return Dispatcher(self.db, cfg, self.catalog,
                           Renderer(self.catalog, cfg.templates_dir), tz=self.settings.tz,
                           calendar=self.config.scheduler.calendar)
 

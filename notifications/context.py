@@ -1,5 +1,8 @@
 """The template context of an outbox row: the event's facts plus what the database says now.
 
+`gather` asks storage (`storage.mailfacts`) for the task, its workflow, its unit, the deadline and
+the obligation a row speaks of; `build_context` turns those plain values into the context.
+
 Everything returned is plain data (dicts, lists, strings, numbers, dates) — the sandbox's rule.
 Every top-level key exists in every context (None when it does not apply), so templates under
 `StrictUndefined` may test `{% if deadline %}` without tripping over a missing name.
@@ -11,16 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
 from notifications.render import EN_MONTHS
-from storage.base import Base
-from storage.models import Deadline, Task, Unit, WorkflowDefinition
+from storage import mailfacts
+from storage.db import Connection
+from storage.mailfacts import DeadlineFacts, TaskFacts, UnitFacts
 from workflows.model import Workflow
 from workflows.registry import from_snapshot
 
@@ -42,13 +44,33 @@ def _word(catalog: Catalog, group: str, key: str, lang: str) -> str:
     return str(table.get(key, key))
 
 
-def workflow_of(session: Session, task: Task) -> Workflow:
-    snap = session.get(WorkflowDefinition, task.definition_id)
-    assert snap is not None
-    return from_snapshot(snap.source, snap.source_path)
+@dataclass(frozen=True)
+class Subject:
+    """What a mail speaks of, as read when it is written."""
+
+    task: TaskFacts | None
+    workflow: Workflow | None
+    unit: UnitFacts | None
+    deadline: DeadlineFacts | None
+    obligation: Mapping[str, Any] | None
 
 
-def task_context(task: Task, wf: Workflow, catalog: Catalog, lang: str) -> dict[str, Any]:
+def gather(conn: Connection, task_id: int | None, facts: Mapping[str, Any]) -> Subject:
+    task = mailfacts.task_facts(conn, task_id) if task_id is not None else None
+    wf = from_snapshot(*mailfacts.definition_source(conn, task.definition_id)) if task else None
+    unit = task.unit if task else (mailfacts.unit_facts(conn, int(facts["unit_id"]))
+                                   if facts.get("unit_id") else None)
+    deadline = None
+    if task is not None:
+        if facts.get("deadline_id"):
+            deadline = mailfacts.deadline_facts(conn, int(facts["deadline_id"]))
+        elif not facts.get("state"):
+            deadline = mailfacts.open_deadline_facts(conn, task.id)
+    obligation = mailfacts.obligation_row(conn, task.id) if task else None
+    return Subject(task, wf, unit, deadline, obligation)
+
+
+def task_context(task: TaskFacts, wf: Workflow, catalog: Catalog, lang: str) -> dict[str, Any]:
     state = wf.states.get(task.state)
     return {
         "id": task.id, "title": " ".join(task.title.split()), "year": task.year,
@@ -62,7 +84,7 @@ def task_context(task: Task, wf: Workflow, catalog: Catalog, lang: str) -> dict[
     }
 
 
-def deadline_context(wf: Workflow | None, row: Deadline | None, facts: Mapping[str, Any],
+def deadline_context(wf: Workflow | None, row: DeadlineFacts | None, facts: Mapping[str, Any],
                      lang: str) -> dict[str, Any] | None:
     state = facts.get("state") or (row.state if row else None)
     due = facts.get("due_on") or (row.due_on.isoformat() if row else None)
@@ -80,20 +102,15 @@ def deadline_context(wf: Workflow | None, row: Deadline | None, facts: Mapping[s
     }
 
 
-def obligation_context(session: Session, task_id: int, catalog: Catalog,
+def obligation_context(row: Mapping[str, Any] | None, catalog: Catalog,
                        lang: str) -> dict[str, Any] | None:
-    """The calendar obligation a `unit_report` task stands for (table owned by the scheduler)."""
-    table = Base.metadata.tables.get("obligation")
-    if table is None or "task_id" not in table.c:
-        return None
-    row = session.execute(select(table).where(table.c.task_id == task_id)).mappings().first()
+    """The calendar obligation a `unit_report` task stands for."""
     if row is None:
         return None
     key = str(row.get("key"))
-    period = row.get("period")
     due = row.get("due_on")
     return {"key": key, "label": _word(catalog, "obligations", key, lang),
-            "period": _period(period, lang),
+            "period": _period(row.get("period"), lang),
             "year": row.get("year"), "due_on": due if isinstance(due, dt.date) else None}
 
 
@@ -129,29 +146,21 @@ def event_context(wf: Workflow, facts: Mapping[str, Any], lang: str,
             "effective_on": at.astimezone(tz).date(), "fields": fields}
 
 
-def build_context(session: Session, *, kind: str, lang: str, task: Task | None,
-                  unit: Unit | None, facts: Mapping[str, Any], recipients: Mapping[str, Any],
-                  cfg: MailConfig, catalog: Catalog, today: dt.date,
-                  tz: dt.tzinfo) -> dict[str, Any]:
+def build_context(subject: Subject, *, kind: str, lang: str, facts: Mapping[str, Any],
+                  recipients: Mapping[str, Any], cfg: MailConfig, catalog: Catalog,
+                  today: dt.date, tz: dt.tzinfo) -> dict[str, Any]:
     ctx = empty_context(cfg, kind, lang, today)
     ctx["to"], ctx["cc"] = list(recipients["to"]), list(recipients["cc"])
-    wf = workflow_of(session, task) if task is not None else None
+    task, wf = subject.task, subject.workflow
     if task is not None and wf is not None:
         ctx["task"] = task_context(task, wf, catalog, lang)
-        ctx["obligation"] = obligation_context(session, task.id, catalog, lang)
+        ctx["obligation"] = obligation_context(subject.obligation, catalog, lang)
         if ctx["obligation"] is None and kind.startswith("obligation_"):
             # A `unit_report` task whose obligation row is gone: its title says what it is.
             ctx["obligation"] = {"key": "", "label": ctx["task"]["title"], "period": None,
                                  "year": task.year, "due_on": None}
-        deadline_row: Deadline | None = None
-        if facts.get("deadline_id"):
-            deadline_row = session.get(Deadline, int(facts["deadline_id"]))
-        elif not facts.get("state"):
-            deadline_row = session.scalar(select(Deadline).where(
-                Deadline.task_id == task.id, Deadline.closed_at.is_(None))
-                .order_by(Deadline.id.desc()))
-        ctx["deadline"] = deadline_context(wf, deadline_row, facts if facts.get("deadline_id")
-                                           else {}, lang)
+        ctx["deadline"] = deadline_context(wf, subject.deadline, facts if facts.get(
+            "deadline_id") else {}, lang)
         if ctx["deadline"] is not None:
             # Counted on the day the mail is written, not the day it was planned for: a
             # reminder held over a weekend or a downtime must not say "3 days left" when it
@@ -159,8 +168,8 @@ def build_context(session: Session, *, kind: str, lang: str, task: Task | None,
             ctx["deadline"]["days_left"] = (ctx["deadline"]["due_on"] - today).days
         if facts.get("event"):
             ctx["event"] = event_context(wf, facts, lang, tz)
-    if unit is not None:
-        ctx["unit"] = {"code": unit.code, "name": unit.name}
+    if subject.unit is not None:
+        ctx["unit"] = {"code": subject.unit.code, "name": subject.unit.name}
     for key in ("digest", "report", "quota"):
         if facts.get(key) is not None:
             ctx[key] = _dates(facts[key])

@@ -11,18 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
 from notifications.outbox import enqueue
-from storage.models import Deadline, Person, Task, Unit, WorkflowDefinition
-from storage.outbox import OutboxMessage
-from workflows.model import WorkingDays
+from notifications.plan import OBLIGATION_LEVEL
+from storage import mailfacts
+from storage.db import Connection
+from workflows.model import Workflow, WorkingDays
 from workflows.registry import from_snapshot
 
-OBLIGATION_WORKFLOW = "unit_report"
 MAX_ROWS = 20
 
 
@@ -34,53 +31,42 @@ def last_slot(now: dt.datetime, tz: dt.tzinfo, weekday: int, hour: int) -> dt.da
     return slot if slot <= local else slot - dt.timedelta(days=7)
 
 
-def digest_facts(session: Session, *, start: dt.datetime, end: dt.datetime, tz: dt.tzinfo,
+def _workflow(conn: Connection, definition_id: int) -> Workflow:
+    return from_snapshot(*mailfacts.definition_source(conn, definition_id))
+
+
+def digest_facts(conn: Connection, *, start: dt.datetime, end: dt.datetime, tz: dt.tzinfo,
                  lang: str) -> dict[str, Any]:
     year = end.astimezone(tz).year
     today = end.astimezone(tz).date()
     labels: dict[str, int] = {}
     order: list[str] = []
-    rows = session.execute(
-        select(Task.definition_id, Task.state, func.count())
-        .where(Task.year == year, Task.workflow != OBLIGATION_WORKFLOW)
-        .group_by(Task.definition_id, Task.state).order_by(Task.definition_id, Task.state))
-    for definition_id, state, count in rows:
-        snap = session.get(WorkflowDefinition, definition_id)
-        assert snap is not None
-        wf = from_snapshot(snap.source, snap.source_path)
+    for definition_id, state, count in mailfacts.tasks_by_state(
+            conn, year, exclude_level=OBLIGATION_LEVEL):
+        wf = _workflow(conn, definition_id)
         label = wf.states[state].labels.get(lang) if state in wf.states else state
         if label not in labels:
             order.append(label)
             labels[label] = 0
-        labels[label] += int(count)
-    late = (select(Deadline, Task, Unit).join(Task, Deadline.task_id == Task.id)
-            .join(Unit, Task.unit_id == Unit.id)
-            .where(Deadline.closed_at.is_(None), Deadline.due_on < today))
-    total = session.scalar(select(func.count()).select_from(late.subquery())) or 0
+        labels[label] += count
+    total, late = mailfacts.overdue_deadlines(conn, today, MAX_ROWS)
     overdue = []
-    for deadline, task, unit in session.execute(late.order_by(Deadline.due_on).limit(MAX_ROWS)):
-        snap = session.get(WorkflowDefinition, task.definition_id)
-        assert snap is not None
-        wf = from_snapshot(snap.source, snap.source_path)
-        state_def = wf.states.get(deadline.state)
+    for row in late:
+        wf = _workflow(conn, row["definition_id"])
+        state_def = wf.states.get(row["state"])
         rule = state_def.deadline if state_def else None
         label = (rule.label.get(lang) if rule and rule.label else
-                 state_def.labels.get(lang) if state_def else deadline.state)
-        overdue.append({"task_id": task.id, "title": " ".join(task.title.split()),
-                        "unit_name": unit.name, "label": label, "due_on": deadline.due_on,
-                        "days_overdue": (today - deadline.due_on).days})
-    sent = session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.state == "sent", OutboxMessage.sent_at >= start,
-        OutboxMessage.sent_at < end)) or 0
-    dead = session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.state == "dead")) or 0
+                 state_def.labels.get(lang) if state_def else row["state"])
+        overdue.append({"task_id": row["task_id"], "title": " ".join(row["title"].split()),
+                        "unit_name": row["unit_name"], "label": label, "due_on": row["due_on"],
+                        "days_overdue": (today - row["due_on"]).days})
+    sent, dead = mailfacts.mail_counts(conn, start, end)
     return {"year": year, "period_start": start.astimezone(tz).date(), "period_end": today,
             "by_state": [{"label": k, "count": labels[k]} for k in order],
-            "overdue_total": int(total), "overdue": overdue, "sent": int(sent),
-            "dead": int(dead)}
+            "overdue_total": total, "overdue": overdue, "sent": sent, "dead": dead}
 
 
-def enqueue_digest(session: Session, cfg: MailConfig, *, now: dt.datetime, tz: dt.tzinfo,
+def enqueue_digest(conn: Connection, cfg: MailConfig, *, now: dt.datetime, tz: dt.tzinfo,
                    lang: str, catalog: Catalog, working_days: WorkingDays | None = None) -> int:
     """Queue this period's digest if it is due and not queued yet; return 1 if queued.
 
@@ -97,12 +83,11 @@ def enqueue_digest(session: Session, cfg: MailConfig, *, now: dt.datetime, tz: d
             day += dt.timedelta(days=1)
         if now < slot.replace(year=day.year, month=day.month, day=day.day):
             return 0
-    if not cfg.office.get("email") and session.scalar(select(Person.id).where(
-            Person.role == "office", Person.active.is_(True)).limit(1)) is None:
+    if not cfg.office.get("email") and not mailfacts.office_emails(conn):
         return 0  # nobody would read it (see notifications.recipients)
     key = f"digest:{slot.date().isoformat()}"
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
+    if mailfacts.is_queued(conn, key):
         return 0
-    facts = digest_facts(session, start=slot - dt.timedelta(days=7), end=slot, tz=tz, lang=lang)
-    return int(enqueue(session, kind="digest", now=now, dedupe_key=key,
+    facts = digest_facts(conn, start=slot - dt.timedelta(days=7), end=slot, tz=tz, lang=lang)
+    return int(enqueue(conn, kind="digest", now=now, dedupe_key=key,
                        context={"digest": facts}, lang=lang, catalog=catalog) is not None)

@@ -23,12 +23,9 @@ from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
-
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
-from notifications.context import _jsonable_recipients, build_context
+from notifications.context import _jsonable_recipients, build_context, gather
 from notifications.digest import enqueue_digest
 from notifications.message import (
     BadMessage,
@@ -42,10 +39,16 @@ from notifications.recipients import NoRecipients, resolve
 from notifications.render import Renderer, TemplateProblem
 from notifications.samples import all_samples
 from notifications.transport import Outgoing, deliver_maildir, deliver_smtp
-from storage.db import reader_factory, transaction
+from storage.db import Connection, DbEngine, read_session, write
 from storage.leases import LeaseKeeper
-from storage.models import Task, Unit
-from storage.outbox import OutboxMessage, claim_due, renew_claims, store_renderings
+from storage.mailfacts import People
+from storage.outbox import (
+    OutboxMessage,
+    claim_due,
+    held_rows,
+    renew_claims,
+    store_renderings,
+)
 from workflows import addresses
 from workflows.clock import RunningClock
 from workflows.errors import InputError
@@ -67,16 +70,11 @@ def run_coroutine(coro: Coroutine[Any, Any, None]) -> None:
 
 
 class Dispatcher:
-    def __init__(self, sessions: sessionmaker[Session], cfg: MailConfig, catalog: Catalog,
-                 renderer: Renderer, *, tz: dt.tzinfo, owner: str | None = None,
-                 rng: random.Random | None = None,
+    def __init__(self, db: DbEngine, cfg: MailConfig, catalog: Catalog, renderer: Renderer, *,
+                 tz: dt.tzinfo, owner: str | None = None, rng: random.Random | None = None,
                  calendar: WorkingDays | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.sessions = sessions
-        bind = sessions.kw["bind"]
-        assert isinstance(bind, Engine), "the dispatcher needs a session factory bound to an engine"
-        self.db = bind  # outcomes are recorded through Core: see `record`
-        self.readers = reader_factory(sessions)  # rendering reads; on SQLite no write lock
+        self.db = db
         self.cfg = cfg
         self.catalog = catalog
         self.renderer = renderer
@@ -107,8 +105,8 @@ class Dispatcher:
         if not self._checked:
             self.check()
         counts: Counter[str] = Counter()
-        with transaction(self.sessions) as s:
-            counts["digest"] += enqueue_digest(s, self.cfg, now=now, tz=self.tz,
+        with write(self.db) as conn:
+            counts["digest"] += enqueue_digest(conn, self.cfg, now=now, tz=self.tz,
                                                lang=self.cfg.lang, catalog=self.catalog,
                                                working_days=self.calendar)
         clock = RunningClock(now, self.monotonic)  # leases run from each claim, not the pass
@@ -131,7 +129,7 @@ class Dispatcher:
         """Lease due rows (a short transaction), then prepare their messages outside it; rows
         that cannot be built die here. Returns the batch and how many died."""
         until = now + self.cfg.lease
-        with self.db.begin() as conn:
+        with write(self.db) as conn:
             ids = claim_due(conn, now=now, until=until, owner=self.owner,
                             limit=limit or self.cfg.batch_size)
         if not ids:
@@ -147,15 +145,12 @@ class Dispatcher:
         renderings: list[dict[str, Any]] = []
         calendars: list[dict[str, Any]] = []
         dead: list[dict[str, Any]] = []
-        with self.readers() as s, s.begin(), s.no_autoflush:
-            rows = s.scalars(select(OutboxMessage).where(
-                OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == self.owner,
-                OutboxMessage.state == "sending")
-                .options(selectinload(OutboxMessage.attachments)).order_by(OutboxMessage.id))
-            for row in rows:
+        with read_session(self.db) as s, s.no_autoflush:  # no write lock while rendering
+            conn = s.connection()
+            for row in held_rows(s, ids, owner=self.owner):
                 try:
                     fresh = row.subject is None
-                    frozen = self._render(s, row) if fresh else Frozen.of(row)
+                    frozen = self._render(conn, row) if fresh else Frozen.of(row)
                     items.append(self.outgoing(row, frozen))
                 except (NoRecipients, BadMessage, InputError) as exc:
                     dead.append({"b_id": row.id, "b_error": str(exc)})
@@ -166,7 +161,7 @@ class Dispatcher:
                     if frozen.calendar is not None:
                         calendars.append({"outbox_id": row.id, **frozen.calendar})
         if renderings or dead:
-            with self.db.begin() as conn:
+            with write(self.db) as conn:
                 store_renderings(conn, renderings, calendars, dead, owner=self.owner)
         return items, len(dead)
 
@@ -182,19 +177,17 @@ class Dispatcher:
             day -= dt.timedelta(days=1)
         return day
 
-    def _render(self, s: Session, row: OutboxMessage) -> Frozen:
+    def _render(self, conn: Connection, row: OutboxMessage) -> Frozen:
         """The message as it will be sent every time: recipients, subject, bodies, calendar
         file and Message-ID, from the row's facts and what the directory says now."""
         spec = self.catalog.kind(row.kind)
-        task = s.get(Task, row.task_id) if row.task_id is not None else None
-        unit = task.unit if task is not None else (
-            s.get(Unit, int(row.context["unit_id"])) if row.context.get("unit_id") else None)
-        recipients = resolve(s, spec, task=task, unit=unit, office=self.cfg.office,
-                             addressed=row.addressed_to)
+        subject = gather(conn, row.task_id, row.context)
+        recipients = resolve(People(conn), spec, task=subject.task, unit=subject.unit,
+                             office=self.cfg.office, addressed=row.addressed_to)
         today = row.created_at.astimezone(self.tz).date()
         context = build_context(
-            s, kind=row.kind, lang=row.lang, task=task, unit=unit, facts=row.context,
-            recipients=recipients, cfg=self.cfg, catalog=self.catalog, today=today, tz=self.tz)
+            subject, kind=row.kind, lang=row.lang, facts=row.context, recipients=recipients,
+            cfg=self.cfg, catalog=self.catalog, today=today, tz=self.tz)
         if row.kind == "report":
             context["report"] = {**(context["report"] or {}),
                                  "files": [a.filename for a in row.attachments]}
@@ -244,14 +237,14 @@ class Dispatcher:
         counts: Counter[str] = Counter()
 
         def renew(ids: list[int], until: dt.datetime) -> list[int]:
-            with self.db.begin() as conn:
+            with write(self.db) as conn:
                 return renew_claims(conn, ids, owner=self.owner, until=until)
 
         keeper = LeaseKeeper([i.id for i in batch.items], batch.until, lease=self.cfg.lease,
                              renew=renew, now=clock or RunningClock(now).now, what="outbox")
 
         def commit(outcomes: list[Outcome]) -> None:
-            with self.db.begin() as conn:
+            with write(self.db) as conn:
                 counts.update(record(conn, outcomes, now=now, base=self.cfg.retry_base,
                                      cap=self.cfg.retry_cap, max_attempts=self.cfg.max_attempts,
                                      give_up_after=self.cfg.give_up_after, rng=self.rng,

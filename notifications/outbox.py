@@ -41,13 +41,11 @@ import datetime as dt
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
-
-from sqlalchemy import Connection, Table, bindparam, select, update
-from sqlalchemy.orm import Session
+from typing import Any
 
 from notifications.catalog import Catalog, load_catalog
-from storage.outbox import Attachment, OutboxMessage, insert_mail
+from storage.db import Connection
+from storage.outbox import Attachment, held_attempts, insert_mail, write_outcomes
 from workflows import addresses as address_rule
 from workflows.errors import InputError
 
@@ -67,7 +65,7 @@ class Outcome:
 
 
 def enqueue(
-    session: Session, *, kind: str, now: dt.datetime, dedupe_key: str,
+    conn: Connection, *, kind: str, now: dt.datetime, dedupe_key: str,
     context: Mapping[str, Any] | None = None, to: Sequence[str] = (),
     task_id: int | None = None, lang: str = "vi", attachments: Sequence[Attachment] = (),
     catalog: Catalog | None = None,
@@ -88,7 +86,7 @@ def enqueue(
     for filename, content, mimetype in attachments:
         if not filename or "/" not in mimetype or not isinstance(content, bytes):
             raise InputError(f"invalid attachment {filename!r} ({mimetype})")
-    return insert_mail(session.connection(), kind=kind, dedupe_key=dedupe_key, task_id=task_id,
+    return insert_mail(conn, kind=kind, dedupe_key=dedupe_key, task_id=task_id,
                        lang=lang, context=dict(context or {}), addressed_to=addresses, now=now,
                        attachments=attachments)
 
@@ -123,12 +121,8 @@ def record(conn: Connection, outcomes: Sequence[Outcome], *, now: dt.datetime,
     outcomes = [o for o in outcomes if o.state != "lost"]
     if not outcomes:
         return counts
-    t = cast(Table, OutboxMessage.__table__)
     failed = [o.id for o in outcomes if o.state != "sent"]
-    rows = {r.id: r for r in conn.execute(
-        select(t.c.id, t.c.attempts, t.c.first_attempt_at)
-        .where(t.c.id.in_(failed), t.c.claimed_by == owner, t.c.state == "sending"))
-    } if failed else {}
+    rows = held_attempts(conn, failed, owner=owner) if failed else {}
     sent: list[dict[str, Any]] = []
     other: list[dict[str, Any]] = []
     for o in outcomes:
@@ -136,10 +130,10 @@ def record(conn: Connection, outcomes: Sequence[Outcome], *, now: dt.datetime,
             sent.append({"b_id": o.id, "b_sent": now, "b_error": o.error})
             counts["sent"] = counts.get("sent", 0) + 1
             continue
-        row = rows.get(o.id)
-        if row is None:  # no longer ours: the holder decides
+        if o.id not in rows:  # no longer ours: the holder decides
             continue
-        attempts, first, label = row.attempts, row.first_attempt_at, o.state
+        attempts, first = rows[o.id]
+        label = o.state
         state, next_at, error = "pending", now, o.error
         if label in ("released", "deferred"):  # never tried: the attempt is taken back
             attempts -= 1
@@ -158,14 +152,5 @@ def record(conn: Connection, outcomes: Sequence[Outcome], *, now: dt.datetime,
         counts[label] = counts.get(label, 0) + 1
         other.append({"b_id": o.id, "b_state": state, "b_next": next_at, "b_error": error,
                       "b_attempts": attempts, "b_first": first})
-    if sent:  # executemany; the guard keeps a row another dispatcher already sent as it is
-        conn.execute(update(t).where(t.c.id == bindparam("b_id"), t.c.state != "sent")
-                     .values(state="sent", sent_at=bindparam("b_sent"),
-                             last_error=bindparam("b_error"), claimed_by=None), sent)
-    if other:
-        conn.execute(update(t).where(t.c.id == bindparam("b_id"), t.c.claimed_by == owner,
-                                     t.c.state == "sending")
-                     .values(state=bindparam("b_state"), next_attempt_at=bindparam("b_next"),
-                             last_error=bindparam("b_error"), attempts=bindparam("b_attempts"),
-                             first_attempt_at=bindparam("b_first"), claimed_by=None), other)
+    write_outcomes(conn, sent, other, owner=owner)
     return counts

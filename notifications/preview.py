@@ -10,46 +10,42 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from notifications.context import build_context
+from notifications.context import build_context, gather
 from notifications.digest import digest_facts
 from notifications.dispatcher import Dispatcher
 from notifications.recipients import NoRecipients, resolve
 from notifications.render import Rendered
-from storage.db import reader_factory
-from storage.models import Deadline, HistoryEntry, Task
+from storage import mailfacts
+from storage.db import Connection, DbEngine, read_only
+from storage.mailfacts import People, TaskFacts
 from workflows.errors import NotFound
 from workflows.inputs import check_id
 
 
-def preview_facts(s: Session, d: Dispatcher, kind: str, task: Task,
+def preview_facts(conn: Connection, d: Dispatcher, kind: str, task: TaskFacts,
                   now: dt.datetime) -> dict[str, Any]:
     today = now.astimezone(d.tz).date()
     events = [e for e, k in d.catalog.events.items() if k == kind]
     if events:
-        entry = s.scalar(select(HistoryEntry).where(
-            HistoryEntry.task_id == task.id, HistoryEntry.event.in_(events))
-            .order_by(HistoryEntry.seq.desc()))
+        entry = mailfacts.latest_history(conn, task.id, events)
         if entry is not None:
-            return {"event": entry.event, "reason": entry.reason, "data": dict(entry.data),
-                    "actor": entry.actor, "actor_role": entry.actor_role,
-                    "effective_at": entry.effective_at.isoformat()}
+            return {"event": entry["event"], "reason": entry["reason"],
+                    "data": dict(entry["data"]), "actor": entry["actor"],
+                    "actor_role": entry["actor_role"],
+                    "effective_at": entry["effective_at"].isoformat()}
         return {"event": events[0], "reason": "(lý do / reason)", "data": {},
                 "actor": "preview", "actor_role": "office", "effective_at": now.isoformat()}
     if kind in ("reminder", "deadline_passed", "escalation_unit_head", "escalation_office",
                 "obligation_requested", "obligation_overdue"):
-        row = s.scalar(select(Deadline).where(Deadline.task_id == task.id)
-                       .order_by(Deadline.closed_at.is_(None).desc(), Deadline.id.desc()))
+        row = mailfacts.latest_deadline_facts(conn, task.id)
         due = row.due_on if row else today + dt.timedelta(days=14)
         return {"deadline_id": row.id if row else None, "state": row.state if row else task.state,
                 "due_on": due.isoformat(), "days_before": max(0, (due - today).days),
                 "days_overdue": max(1, (today - due).days)}
     if kind == "quota_not_met":
-        return {"unit_id": task.unit_id, "quota": {"year": task.year}}
+        return {"unit_id": task.unit.id, "quota": {"year": task.year}}
     if kind == "digest":
-        return {"digest": digest_facts(s, start=now - dt.timedelta(days=7), end=now, tz=d.tz,
+        return {"digest": digest_facts(conn, start=now - dt.timedelta(days=7), end=now, tz=d.tz,
                                        lang=d.cfg.lang)}
     if kind == "report":
         return {"report": {"title": "Báo cáo tiến độ (xem trước)", "period": None, "note": None,
@@ -61,21 +57,19 @@ def preview(d: Dispatcher, kind: str, task_id: int, lang: str,
             now: dt.datetime) -> tuple[dict[str, Any], str | None, Rendered]:
     """(recipients, a warning or None, the rendered message). Writes nothing."""
     spec = d.catalog.kind(kind)
-    with reader_factory(d.sessions)() as s:  # no write lock: a preview never waits for one
+    db: DbEngine = d.db
+    with read_only(db).connect() as conn:  # no write lock: a preview never waits for one
+        task = mailfacts.task_facts(conn, check_id("task", task_id))
+        if task is None:
+            raise NotFound("task", task_id)
+        warning = None
         try:
-            task = s.get(Task, check_id("task", task_id))
-            if task is None:
-                raise NotFound("task", task_id)
-            warning = None
-            try:
-                recipients = resolve(s, spec, task=task, unit=task.unit, office=d.cfg.office,
-                                     addressed=["preview@example.invalid"])
-            except NoRecipients as exc:
-                warning, recipients = str(exc), {"to": [], "cc": []}
-            facts = preview_facts(s, d, kind, task, now)
-            ctx = build_context(s, kind=kind, lang=lang, task=task, unit=task.unit, facts=facts,
-                                recipients=recipients, cfg=d.cfg, catalog=d.catalog,
-                                today=now.astimezone(d.tz).date(), tz=d.tz)
-            return recipients, warning, d.renderer.render(kind, lang, ctx)
-        finally:
-            s.rollback()
+            recipients = resolve(People(conn), spec, task=task, unit=task.unit,
+                                 office=d.cfg.office, addressed=["preview@example.invalid"])
+        except NoRecipients as exc:
+            warning, recipients = str(exc), {"to": [], "cc": []}
+        facts = preview_facts(conn, d, kind, task, now)
+        ctx = build_context(gather(conn, task.id, facts), kind=kind, lang=lang, facts=facts,
+                            recipients=recipients, cfg=d.cfg, catalog=d.catalog,
+                            today=now.astimezone(d.tz).date(), tz=d.tz)
+        return recipients, warning, d.renderer.render(kind, lang, ctx)

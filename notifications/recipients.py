@@ -12,11 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from notifications.catalog import KindSpec
-from storage.models import Person, Task, Unit
+from storage.mailfacts import People, PersonFacts, TaskFacts, UnitFacts
 
 Recipient = dict[str, Any]
 
@@ -25,24 +22,21 @@ class NoRecipients(Exception):
     """Nobody to send to (no office address configured, no active person in the roles…)."""
 
 
-def _person(role: str, person: Person, unit: Unit | None) -> Recipient:
+def _person(role: str, person: PersonFacts, unit_name: str) -> Recipient:
     return {"role": role, "name": " ".join(person.name.split()), "title": person.title or "",
-            "email": person.email, "unit_name": unit.name if unit else ""}
+            "email": person.email, "unit_name": unit_name}
 
 
-def _for_role(session: Session, role: str, task: Task | None, unit: Unit | None,
+def _for_role(people: People, role: str, task: TaskFacts | None, unit: UnitFacts | None,
               office: Mapping[str, Any], addressed: Sequence[str]) -> list[Recipient]:
     if role == "pi":
         if task is None or not task.pi.active:
             return []
-        return [_person("pi", task.pi, unit)]
+        return [_person("pi", task.pi, unit.name if unit else "")]
     if role == "unit_head":
         if unit is None:
             return []
-        heads = session.scalars(select(Person).where(
-            Person.unit_id == unit.id, Person.role == "unit_head", Person.active.is_(True))
-            .order_by(Person.id))
-        return [_person("unit_head", p, unit) for p in heads]
+        return [_person("unit_head", p, unit.name) for p in people.heads(unit.id)]
     if role == "unit_contact":
         if unit is None or not unit.contact_email:
             return []
@@ -54,27 +48,24 @@ def _for_role(session: Session, role: str, task: Task | None, unit: Unit | None,
                      "email": str(office["email"]), "unit_name": ""}]
         # No shared mailbox configured: the office's registered staff stand in for it, so a
         # fresh install still tells the office what is late.
-        staff = session.scalars(select(Person).where(
-            Person.role == "office", Person.active.is_(True)).order_by(Person.id))
-        return [_person("office", p, None) | {"name": str(office["department"])} for p in staff]
+        return [_person("office", p, "") | {"name": str(office["department"])}
+                for p in people.office()]
     if role == "council":
-        members = session.scalars(select(Person).where(
-            Person.role == "council", Person.active.is_(True)).order_by(Person.id))
-        return [_person("council", p, p.unit) for p in members]
+        return [_person("council", p, p.unit_name) for p in people.council()]
     if role == "addressed":
         return [{"role": "addressed", "name": "", "title": "", "email": e, "unit_name": ""}
                 for e in addressed]
     raise ValueError(f"unknown role {role!r}")
 
 
-def resolve(session: Session, spec: KindSpec, *, task: Task | None, unit: Unit | None,
+def resolve(people: People, spec: KindSpec, *, task: TaskFacts | None, unit: UnitFacts | None,
             office: Mapping[str, Any], addressed: Sequence[str] = ()) -> dict[str, list[Recipient]]:
     seen: set[str] = set()
 
     def collect(roles: Sequence[str]) -> list[Recipient]:
         out: list[Recipient] = []
         for role in roles:
-            for r in _for_role(session, role, task, unit, office, addressed):
+            for r in _for_role(people, role, task, unit, office, addressed):
                 key = r["email"].strip().lower()
                 if key and key not in seen:
                     seen.add(key)

@@ -2,41 +2,28 @@
 
 The rendered text, recipients and calendar file are cleared so the retry picks up a corrected
 address or template; the Message-ID is derived from the row, so it stays the same. A message
-already sent is never retried (that would send it twice); a pending one needs no retry.
+already sent is never retried (that would send it twice); a pending one needs no retry. A retry
+is a fresh budget: attempts and the give-up clock start again at the next attempt.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select
-
-from engine.service import Engine
-from storage.outbox import OutboxAttachment, OutboxMessage
+from storage.db import DbEngine
+from storage.outbox import outbox_state, revive_dead
 from workflows.errors import InputError, NotFound
 
 
-def retry(engine: Engine, row_id: int | None, *, now: dt.datetime) -> int:
+def retry(db: DbEngine, row_id: int | None, *, now: dt.datetime) -> int:
     """Re-queue one dead row (`row_id`) or every dead row (None); return how many."""
-    with engine.transaction() as s:
+    with db.begin() as conn:
         if row_id is not None:
-            row = s.get(OutboxMessage, row_id)
-            if row is None:
+            state = outbox_state(conn, row_id)
+            if state is None:
                 raise NotFound("outbox message", row_id)
-            if row.state != "dead":
-                what = ("already sent: retrying would send it twice" if row.state == "sent"
-                        else f"{row.state}: it will be sent without a retry")
+            if state != "dead":
+                what = ("already sent: retrying would send it twice" if state == "sent"
+                        else f"{state}: it will be sent without a retry")
                 raise InputError(f"outbox message {row_id} is {what}")
-            rows = [row]
-        else:
-            rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.state == "dead")))
-        for r in rows:
-            s.execute(delete(OutboxAttachment).where(OutboxAttachment.outbox_id == r.id,
-                                                     OutboxAttachment.mimetype == "text/calendar"))
-            # A fresh budget: attempts and the give-up clock start again at the next attempt.
-            r.state, r.next_attempt_at, r.attempts, r.claimed_by = "pending", now, 0, None
-            r.first_attempt_at = None
-            r.recipients = r.subject = r.body_text = r.body_html = None
-            r.created_at = min(r.created_at, now)
-            r.last_error = f"retried by an operator; before: {r.last_error}"
-        return len(rows)
+        return revive_dead(conn, row_id, now=now)

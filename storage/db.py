@@ -172,3 +172,23 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             yield session
     except OperationalError as exc:
         raise database_error(exc) from None
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """An ORM session in a read-only transaction (no write lock on SQLite), rolled back."""
+    try:
+        with Session(read_only(engine), expire_on_commit=False) as session, session.begin():
+            yield session
+    except OperationalError as exc:
+        raise database_error(exc) from None
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """One write transaction on a connection (Core): commit on success, roll back on error."""
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except OperationalError as exc:
+        raise database_error(exc) from None

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
+    delete,
     func,
     insert,
     literal,
@@ -34,7 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from storage.base import Base, UTCDateTime
 
@@ -195,3 +196,61 @@ def insert_mail(conn: Connection, *, kind: str, dedupe_key: str, task_id: int | 
             {"outbox_id": row_id, "filename": f, "mimetype": m, "content": c}
             for f, c, m in attachments])
     return row_id
+
+
+def held_rows(session: Session, ids: list[int], *, owner: str) -> list[OutboxMessage]:
+    """The claimed rows `owner` still holds, with their attachments, in id order."""
+    return list(session.scalars(
+        select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == owner,
+                                    OutboxMessage.state == "sending")
+        .options(selectinload(OutboxMessage.attachments)).order_by(OutboxMessage.id)))
+
+
+def outbox_state(conn: Connection, row_id: int) -> str | None:
+    t = _table()
+    return conn.scalar(select(t.c.state).where(t.c.id == row_id))
+
+
+def revive_dead(conn: Connection, row_id: int | None, *, now: dt.datetime) -> int:
+    """Dead rows (one, or all) back to pending with a fresh budget, their rendering cleared."""
+    t = _table()
+    where = [t.c.state == "dead", *([t.c.id == row_id] if row_id is not None else [])]
+    ids = list(conn.scalars(select(t.c.id).where(*where)))
+    if not ids:
+        return 0
+    a = cast(Table, OutboxAttachment.__table__)
+    conn.execute(delete(a).where(a.c.outbox_id.in_(ids), a.c.mimetype == "text/calendar"))
+    conn.execute(update(t).where(t.c.id.in_(ids)).values(
+        state="pending", next_attempt_at=now, attempts=0, claimed_by=None,
+        first_attempt_at=None, recipients=None, subject=None, body_text=None, body_html=None,
+        created_at=func.min(t.c.created_at, literal(now, UTCDateTime()))
+        if conn.dialect.name == "sqlite" else func.least(t.c.created_at, now),
+        last_error=literal("retried by an operator; before: ", Text())
+        + func.coalesce(t.c.last_error, "")))
+    return len(ids)
+
+
+def held_attempts(conn: Connection, ids: list[int], *,
+                  owner: str) -> dict[int, tuple[int, dt.datetime | None]]:
+    """(attempts, first attempt) of the rows `owner` still holds among `ids`."""
+    t = _table()
+    return {r.id: (r.attempts, r.first_attempt_at) for r in conn.execute(
+        select(t.c.id, t.c.attempts, t.c.first_attempt_at)
+        .where(t.c.id.in_(ids), t.c.claimed_by == owner, t.c.state == "sending"))}
+
+
+def write_outcomes(conn: Connection, sent: list[dict[str, Any]], other: list[dict[str, Any]],
+                   *, owner: str) -> None:
+    """Record outcomes (executemany): a row already `sent` is never reopened, and the others
+    apply only to rows `owner` still holds."""
+    t = _table()
+    if sent:
+        conn.execute(update(t).where(t.c.id == bindparam("b_id"), t.c.state != "sent")
+                     .values(state="sent", sent_at=bindparam("b_sent"),
+                             last_error=bindparam("b_error"), claimed_by=None), sent)
+    if other:
+        conn.execute(update(t).where(t.c.id == bindparam("b_id"), t.c.claimed_by == owner,
+                                     t.c.state == "sending")
+                     .values(state=bindparam("b_state"), next_attempt_at=bindparam("b_next"),
+                             last_error=bindparam("b_error"), attempts=bindparam("b_attempts"),
+                             first_attempt_at=bindparam("b_first"), claimed_by=None), other)

@@ -177,7 +177,7 @@ def outbox_retry(ctx: Ctx, row_id: int | None, all_dead: bool) -> None:
         raise InputError("give either an outbox ID or --all-dead")
     if row_id is not None:
         check_id("outbox message", row_id)  # beyond the column: unknown, on every database
-    n = retry(ctx.app().engine, row_id, now=ctx.now())
+    n = retry(ctx.app().db, row_id, now=ctx.now())
     click.echo(f"{n} message(s) queued again")
 
 

@@ -18,11 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.reports.build import FORMATS, KINDS, MIMETYPES, filename, render
 from notifications.catalog import Catalog
+from storage.mailfacts import office_emails
 from workflows import addresses
 from workflows.errors import InputError
 from workflows.inputs import check_keys
@@ -68,12 +68,9 @@ class ReportMailer:
         self.catalog = catalog
 
     def _office(self, session: Session) -> list[str]:
-        from storage.models import Person
-
         if self.office_email:
             return [self.office_email]
-        return list(session.scalars(select(Person.email).where(
-            Person.role == "office", Person.active.is_(True)).order_by(Person.id)))
+        return office_emails(session.connection())
 
     def __call__(self, session: Session, report_name: str, year: int, at: dt.datetime) -> None:
         if report_name not in KINDS:
@@ -92,7 +89,8 @@ class ReportMailer:
         to = [*self._office(session), *self.extra_to]
         if not to:
             return  # nobody to send it to: `nckh doctor` and the mail config say so
-        enqueue(session, kind="report", now=at, to=to, attachments=files, catalog=self.catalog,
+        enqueue(session.connection(), kind="report", now=at, to=to, attachments=files,
+                catalog=self.catalog,
                 dedupe_key=f"report:{report_name}:{year}:{sent_on.isoformat()}",
                 context={"report": {
                     "title": f"{TITLES[report_name]} năm {year}",

@@ -219,8 +219,8 @@ def test_sigterm_while_the_outbox_drains_finishes_the_messages_on_the_wire_and_e
         app = build_scheduling_app(make_settings(sqlite_url, tmp_path))
         with app.engine.transaction() as s:
             for i in range(n):
-                enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=local(2025, 4, 1),
-                        dedupe_key=f"drain:{i}")
+                enqueue(s.connection(), kind="test", to=[f"user{i}@example.vn"],
+                        now=local(2025, 4, 1), dedupe_key=f"drain:{i}")
         daemons = spawn(sqlite_url, tmp_path,
                         mail=f'digest_weekday = "off"\nbatch_size = 20\n'
                              f'concurrency = {connections}',

@@ -44,7 +44,7 @@ def test_sigkill_mid_batch_then_restart_delivers_everything_duplicates_share_mes
     try:
         with app.engine.transaction() as s:
             for i in range(N):
-                enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=T0,
+                enqueue(s.connection(), kind="test", to=[f"user{i}@example.vn"], now=T0,
                         dedupe_key=f"kill:{i}")
         with (tmp_path / "worker.log").open("wb") as log:  # not a pipe: nobody reads it
             proc = children.popen(

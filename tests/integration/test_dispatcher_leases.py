@@ -51,7 +51,7 @@ def test_three_dispatchers_with_a_lease_shorter_than_a_batch_send_each_message_o
     try:
         with app.engine.transaction() as s:
             for i in range(N):
-                enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=T0,
+                enqueue(s.connection(), kind="test", to=[f"user{i}@example.vn"], now=T0,
                         dedupe_key=f"lease:{i}")
         started = time.monotonic()
         for n in range(DISPATCHERS):

@@ -157,13 +157,13 @@ def test_enqueue_with_attachments_for_the_reports(mapp: App, tmp_path: Path) -> 
     province(mapp)
     xlsx = b"PK\x03\x04 not really a workbook"
     with mapp.engine.transaction() as s:
-        first = enqueue(s, kind="report", to=["giamdoc@syt.example.vn"], now=T0,
+        first = enqueue(s.connection(), kind="report", to=["giamdoc@syt.example.vn"], now=T0,
                         dedupe_key="report:progress:2025-Q1",
                         context={"report": {"title": "Báo cáo tiến độ", "period": "Quý I/2025",
                                             "note": None}},
                         attachments=[("tien-do.xlsx", xlsx, "application/vnd.openxmlformats-"
                                       "officedocument.spreadsheetml.sheet")])
-        again = enqueue(s, kind="report", to=["giamdoc@syt.example.vn"], now=T0,
+        again = enqueue(s.connection(), kind="report", to=["giamdoc@syt.example.vn"], now=T0,
                         dedupe_key="report:progress:2025-Q1", context={})
     assert first is not None and again is None
     mapp.tick(T0)
@@ -179,7 +179,7 @@ def test_enqueue_refuses_bad_input_and_writes_nothing(mapp: App) -> None:
     for kwargs in ({"kind": "nope"}, {"kind": "report", "to": ["not an address"]},
                    {"kind": "report", "lang": "fr"}):
         with pytest.raises(InputError), mapp.engine.transaction() as s:
-            enqueue(s, now=T0, dedupe_key="k", **kwargs)  # type: ignore[arg-type]
+            enqueue(s.connection(), now=T0, dedupe_key="k", **kwargs)  # type: ignore[arg-type]
     with mapp.sessions() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
         assert s.scalar(select(func.count()).select_from(OutboxAttachment)) == 0
@@ -208,7 +208,7 @@ def test_without_an_office_address_the_office_staff_get_its_mail_and_else_it_is_
         assert addresses(sent, "To") == [OFFICE]  # the person registered with role office
         with application.engine.transaction() as s:
             s.execute(update(Person).where(Person.role == "office").values(active=False))
-            enqueue(s, kind="digest", now=monday, dedupe_key="digest:nobody")
+            enqueue(s.connection(), kind="digest", now=monday, dedupe_key="digest:nobody")
         application.tick(monday + dt.timedelta(days=7))  # no digest queued for nobody
         assert [r.dedupe_key for r in rows(application) if r.kind == "digest"] == [
             "digest:2025-03-10", "digest:nobody"]
@@ -222,7 +222,7 @@ def test_a_message_that_cannot_render_is_dead_and_the_others_still_go(mapp: App,
                                                                       tmp_path: Path) -> None:
     province(mapp)
     with mapp.engine.transaction() as s:  # a digest without its facts: its subject cannot render
-        enqueue(s, kind="digest", now=T0, dedupe_key="digest:broken")
+        enqueue(s.connection(), kind="digest", now=T0, dedupe_key="digest:broken")
     mapp.tick(T0)
     dead = next(r for r in rows(mapp) if r.dedupe_key == "digest:broken")
     assert dead.state == "dead" and "digest.subject.txt" in (dead.last_error or "")

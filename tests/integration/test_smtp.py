@@ -55,7 +55,8 @@ def _no_digest(tmp: Path) -> Path:
 def queue_tests(app: App, n: int) -> None:
     with app.engine.transaction() as s:
         for i in range(n):
-            enqueue(s, kind="test", to=[f"user{i}@example.vn"], now=T0, dedupe_key=f"t:{i}")
+            enqueue(s.connection(), kind="test", to=[f"user{i}@example.vn"], now=T0,
+                    dedupe_key=f"t:{i}")
 
 
 @pytest.fixture
@@ -333,7 +334,7 @@ def test_a_release_leaves_alone_a_row_another_dispatcher_reclaimed(
     try:
         queue_tests(app, 3)
         a = _dispatcher(app)
-        b = Dispatcher(a.sessions, a.cfg, a.catalog, a.renderer, tz=a.tz, owner="other:1")
+        b = Dispatcher(a.db, a.cfg, a.catalog, a.renderer, tz=a.tz, owner="other:1")
         batch_a, _ = a.claim(T0)
         after_lease = T0 + a.cfg.lease + dt.timedelta(seconds=1)
         batch_b, _ = b.claim(after_lease)  # A's lease ran out: B takes the same rows
@@ -427,7 +428,7 @@ def test_a_message_dies_only_after_both_its_attempts_and_its_time_and_retry_rene
         (row,) = rows(app)
         assert row.last_error and row.last_error.startswith("gave up after 4 attempts: 421")
         # A retry is a fresh budget: the next failure is the first of a new count.
-        assert retry(app.engine, row.id, now=T0 + dt.timedelta(hours=2)) == 1
+        assert retry(app.db, row.id, now=T0 + dt.timedelta(hours=2)) == 1
         (row,) = rows(app)
         assert (row.attempts, row.first_attempt_at) == (0, None)
         assert state_after(T0 + dt.timedelta(hours=2)) == ("pending", 1)

@@ -1,0 +1,211 @@
+"""What an e-mail needs to know from the database, as plain values: the read side of the mail.
+
+The notifications package renders and sends; it never queries. It asks here for a task's facts
+(title, state, unit, investigator), a deadline, the obligation a `unit_report` task stands for,
+the people who hold a role (a unit's heads, the office's staff, the council), and the figures of
+the office's digest. Every function takes the caller's connection (one transaction) and returns
+frozen values or plain dicts — never ORM objects, whose attributes would reach the database
+later from wherever they are read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Connection, Table, func, select
+
+from storage.models import Deadline, HistoryEntry, Person, Task, Unit, WorkflowDefinition
+from storage.outbox import OutboxMessage
+from storage.timers import Obligation
+
+_TASKS = cast(Table, Task.__table__)
+_UNITS = cast(Table, Unit.__table__)
+_PEOPLE = cast(Table, Person.__table__)
+_DEADLINES = cast(Table, Deadline.__table__)
+
+
+@dataclass(frozen=True)
+class UnitFacts:
+    id: int
+    code: str
+    name: str
+    contact_email: str | None
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    id: int
+    email: str
+    name: str
+    title: str | None
+    role: str
+    unit_name: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class TaskFacts:
+    id: int
+    title: str
+    year: int
+    level: str
+    state: str
+    definition_id: int
+    unit: UnitFacts
+    pi: PersonFacts
+
+
+@dataclass(frozen=True)
+class DeadlineFacts:
+    id: int
+    state: str
+    due_on: dt.date
+    rule: str
+    closed: bool
+
+
+def _unit(row: Any) -> UnitFacts:
+    return UnitFacts(row.id, row.code, row.name, row.contact_email)
+
+
+def unit_facts(conn: Connection, unit_id: int) -> UnitFacts | None:
+    row = conn.execute(select(_UNITS.c.id, _UNITS.c.code, _UNITS.c.name, _UNITS.c.contact_email)
+                       .where(_UNITS.c.id == unit_id)).first()
+    return _unit(row) if row else None
+
+
+def task_facts(conn: Connection, task_id: int) -> TaskFacts | None:
+    pi = _PEOPLE.alias("pi")
+    row = conn.execute(
+        select(_TASKS.c.id, _TASKS.c.title, _TASKS.c.year, _TASKS.c.level, _TASKS.c.state,
+               _TASKS.c.definition_id, _UNITS.c.id.label("unit_id"), _UNITS.c.code,
+               _UNITS.c.name.label("unit_name"), _UNITS.c.contact_email,
+               pi.c.id.label("pi_id"), pi.c.email, pi.c.name.label("pi_name"), pi.c.title
+               .label("pi_title"), pi.c.role, pi.c.active)
+        .join(_UNITS, _UNITS.c.id == _TASKS.c.unit_id).join(pi, pi.c.id == _TASKS.c.pi_id)
+        .where(_TASKS.c.id == task_id)).first()
+    if row is None:
+        return None
+    unit = UnitFacts(row.unit_id, row.code, row.unit_name, row.contact_email)
+    return TaskFacts(row.id, row.title, row.year, row.level, row.state, row.definition_id,
+                     unit, PersonFacts(row.pi_id, row.email, row.pi_name, row.pi_title,
+                                       row.role, row.unit_name, bool(row.active)))
+
+
+def _deadline(row: Any) -> DeadlineFacts:
+    return DeadlineFacts(row.id, row.state, row.due_on, row.rule, row.closed_at is not None)
+
+
+def deadline_facts(conn: Connection, deadline_id: int) -> DeadlineFacts | None:
+    row = conn.execute(select(_DEADLINES).where(_DEADLINES.c.id == deadline_id)).first()
+    return _deadline(row) if row else None
+
+
+def open_deadline_facts(conn: Connection, task_id: int) -> DeadlineFacts | None:
+    row = conn.execute(select(_DEADLINES).where(_DEADLINES.c.task_id == task_id,
+                                                _DEADLINES.c.closed_at.is_(None))
+                       .order_by(_DEADLINES.c.id.desc()).limit(1)).first()
+    return _deadline(row) if row else None
+
+
+def latest_deadline_facts(conn: Connection, task_id: int) -> DeadlineFacts | None:
+    """The open deadline, else the last one (what a preview shows)."""
+    row = conn.execute(select(_DEADLINES).where(_DEADLINES.c.task_id == task_id)
+                       .order_by(_DEADLINES.c.closed_at.is_(None).desc(),
+                                 _DEADLINES.c.id.desc()).limit(1)).first()
+    return _deadline(row) if row else None
+
+
+def obligation_row(conn: Connection, task_id: int) -> dict[str, Any] | None:
+    """The calendar obligation a `unit_report` task stands for: key, year, period, due date."""
+    t = cast(Table, Obligation.__table__)
+    row = conn.execute(select(t.c.key, t.c.year, t.c.period, t.c.due_on)
+                       .where(t.c.task_id == task_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def definition_source(conn: Connection, definition_id: int) -> tuple[str, str]:
+    t = cast(Table, WorkflowDefinition.__table__)
+    row = conn.execute(select(t.c.source, t.c.source_path).where(t.c.id == definition_id)).one()
+    return str(row.source), str(row.source_path)
+
+
+def latest_history(conn: Connection, task_id: int, events: list[str]) -> dict[str, Any] | None:
+    """The task's most recent history entry of one of `events` (what a preview shows)."""
+    t = cast(Table, HistoryEntry.__table__)
+    row = conn.execute(select(t.c.event, t.c.reason, t.c.data, t.c.actor, t.c.actor_role,
+                              t.c.effective_at)
+                       .where(t.c.task_id == task_id, t.c.event.in_(events))
+                       .order_by(t.c.seq.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+# --- people by role ------------------------------------------------------------------------------
+def _people(conn: Connection, *where: Any) -> list[PersonFacts]:
+    rows = conn.execute(select(_PEOPLE.c.id, _PEOPLE.c.email, _PEOPLE.c.name, _PEOPLE.c.title,
+                               _PEOPLE.c.role, _PEOPLE.c.active, _UNITS.c.name.label("unit"))
+                        .outerjoin(_UNITS, _UNITS.c.id == _PEOPLE.c.unit_id)
+                        .where(_PEOPLE.c.active.is_(True), *where).order_by(_PEOPLE.c.id))
+    return [PersonFacts(r.id, r.email, r.name, r.title, r.role, r.unit or "", True)
+            for r in rows]
+
+
+class People:
+    """The active people who hold a role, read from the directory when a mail is written."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def heads(self, unit_id: int) -> list[PersonFacts]:
+        return _people(self.conn, _PEOPLE.c.unit_id == unit_id, _PEOPLE.c.role == "unit_head")
+
+    def office(self) -> list[PersonFacts]:
+        return _people(self.conn, _PEOPLE.c.role == "office")
+
+    def council(self) -> list[PersonFacts]:
+        return _people(self.conn, _PEOPLE.c.role == "council")
+
+
+# --- the office's digest -------------------------------------------------------------------------
+def tasks_by_state(conn: Connection, year: int, *,
+                   exclude_level: str) -> list[tuple[int, str, int]]:
+    """(definition id, state, count) of the year's tasks, obligations left out."""
+    rows = conn.execute(
+        select(_TASKS.c.definition_id, _TASKS.c.state, func.count())
+        .where(_TASKS.c.year == year, _TASKS.c.level != exclude_level)
+        .group_by(_TASKS.c.definition_id, _TASKS.c.state)
+        .order_by(_TASKS.c.definition_id, _TASKS.c.state))
+    return [(int(d), str(s), int(n)) for d, s, n in rows]
+
+
+def overdue_deadlines(conn: Connection, today: dt.date,
+                      limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """How many open deadlines are past `today`, and the `limit` oldest with their task."""
+    late = (select(_DEADLINES.c.state, _DEADLINES.c.due_on, _TASKS.c.id.label("task_id"),
+                   _TASKS.c.title, _TASKS.c.definition_id, _UNITS.c.name.label("unit_name"))
+            .join(_TASKS, _TASKS.c.id == _DEADLINES.c.task_id)
+            .join(_UNITS, _UNITS.c.id == _TASKS.c.unit_id)
+            .where(_DEADLINES.c.closed_at.is_(None), _DEADLINES.c.due_on < today))
+    total = conn.scalar(select(func.count()).select_from(late.subquery())) or 0
+    rows = conn.execute(late.order_by(_DEADLINES.c.due_on).limit(limit)).mappings()
+    return int(total), [dict(r) for r in rows]
+
+
+def mail_counts(conn: Connection, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:
+    """(sent in [start, end), dead in all)."""
+    t = cast(Table, OutboxMessage.__table__)
+    sent = conn.scalar(select(func.count()).select_from(t).where(
+        t.c.state == "sent", t.c.sent_at >= start, t.c.sent_at < end)) or 0
+    dead = conn.scalar(select(func.count()).select_from(t).where(t.c.state == "dead")) or 0
+    return int(sent), int(dead)
+
+
+def is_queued(conn: Connection, dedupe_key: str) -> bool:
+    t = cast(Table, OutboxMessage.__table__)
+    return conn.scalar(select(t.c.id).where(t.c.dedupe_key == dedupe_key)) is not None
+
+
+def office_emails(conn: Connection) -> list[str]:
+    return [p.email for p in People(conn).office()]
