@@ -43,11 +43,11 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from bench.scratch import pg_scratch, sqlite_url  # noqa: E402
 from engine.app import App, build  # noqa: E402
-from engine.scheduling.testing import seed_timers, small_province  # noqa: E402
 from engine.settings import load_settings  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.timers import Timer  # noqa: E402
+from tests.scheduling import seed_timers, small_province  # noqa: E402
 from workflows.clock import DEFAULT_TZ  # noqa: E402
 
 NOW = dt.datetime(2025, 4, 15, 9, 0, tzinfo=DEFAULT_TZ)  # a Tuesday, in business hours

@@ -93,7 +93,7 @@ class App:
 
     @cached_property
     def engine(self) -> Engine:
-        return Engine(self.sessions, self.registry, rules=lambda: self.rules, tz=self.settings.tz)
+        return Engine(self.db, self.registry, rules=lambda: self.rules, tz=self.settings.tz)
 
     @cached_property
     def reports(self) -> ReportMailer:

@@ -17,10 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
-
 from engine.directory_log import API, Operator, record
+from storage import directory as rows
+from storage.db import Session
 from storage.models import Person, Unit
 from workflows import addresses, inputs
 from workflows.errors import InputError, NotFound, Refused
@@ -67,9 +66,7 @@ def validate_unit(data: UnitInput) -> UnitInput:
 
 def find_unit(session: Session, code: str) -> Unit:
     key = inputs.lookup_key(code)
-    if key is None:
-        raise NotFound("unit", code)
-    unit = session.scalar(select(Unit).where(func.lower(Unit.code) == key.lower()))
+    unit = rows.unit_by_code(session, key) if key is not None else None
     if unit is None:
         raise NotFound("unit", code)
     return unit
@@ -77,10 +74,7 @@ def find_unit(session: Session, code: str) -> Unit:
 
 def find_person(session: Session, email: str) -> Person:
     key = inputs.lookup_key(email)
-    if key is None:
-        raise NotFound("person", email)
-    person = session.scalar(select(Person).where(Person.email == key.lower())
-                            .options(joinedload(Person.unit)))
+    person = rows.person_by_email(session, key) if key is not None else None
     if person is None:
         raise NotFound("person", email)
     return person
@@ -98,9 +92,7 @@ class HeadChange:
 
 
 def active_heads(session: Session, unit: Unit) -> list[Person]:
-    return list(session.scalars(select(Person).where(
-        Person.unit_id == unit.id, Person.role == "unit_head", Person.active.is_(True))
-        .order_by(Person.id)))
+    return rows.active_heads(session, unit.id)
 
 
 def upsert_unit(session: Session, data: UnitInput, now: dt.datetime, *, update: bool,
@@ -108,12 +100,11 @@ def upsert_unit(session: Session, data: UnitInput, now: dt.datetime, *, update: 
     """Add (or, when `update`, refresh) a unit and its head: (added|updated|unchanged, the head
     change when a different head was named and replaced the current one)."""
     data = validate_unit(data)
-    unit = session.scalar(select(Unit).where(func.lower(Unit.code) == data.code.lower()))
+    unit = rows.unit_by_code(session, data.code)
     if unit is None:
         unit = Unit(code=data.code, name=data.name, kind=data.kind,
                     contact_email=data.contact_email, active=True, created_at=now)
-        session.add(unit)
-        session.flush()
+        rows.add(session, unit)
         head = _seat_head(session, unit, email=data.head_email, name=data.head_name, title=None,
                           now=now, operator=operator)
         record(session, entity="unit", key=unit.code, change="added", now=now,
@@ -164,7 +155,7 @@ def set_head(session: Session, unit: Unit, *, email: str, name: str, title: str 
                operator=operator,
                details={"reason": f"replaced as head of unit {unit.code} by {email}"})
     # The partial unique index allows one active head: the old one leaves before the new arrives.
-    session.flush()
+    rows.flush(session)
     head = _seat_head(session, unit, email=email, name=name, title=title, now=now,
                       operator=operator)
     old_head = current[-1] if current else None
@@ -176,7 +167,7 @@ def set_head(session: Session, unit: Unit, *, email: str, name: str, title: str 
 
 
 def _check_can_head(session: Session, unit: Unit, email: str) -> None:
-    person = session.scalar(select(Person).where(Person.email == email))
+    person = rows.person_by_email(session, email)
     if person is not None and (person.role != "unit_head" or person.unit_id != unit.id):
         unit_code = person.unit.code if person.unit else "no unit"
         raise InputError(f"{email} is already registered as {person.role} ({unit_code})")
@@ -198,11 +189,11 @@ def _seat_head(session: Session, unit: Unit, *, email: str, name: str, title: st
                now: dt.datetime, operator: Operator) -> Person:
     """Register the unit's new head, or make a former head of this unit active again."""
     _check_can_head(session, unit, email)
-    person = session.scalar(select(Person).where(Person.email == email))
+    person = rows.person_by_email(session, email)
     if person is None:
         person = Person(email=email, name=name, title=(title or "").strip() or None,
                         role="unit_head", unit_id=unit.id, active=True, created_at=now)
-        session.add(person)
+        rows.add(session, person)
         record(session, entity="person", key=email, change="added", operator=operator, now=now,
                details={"name": person.name, "title": person.title, "role": "unit_head",
                         "unit": unit.code})
@@ -211,7 +202,7 @@ def _seat_head(session: Session, unit: Unit, *, email: str, name: str, title: st
         person.active = True
         record(session, entity="person", key=email, change="activated", operator=operator,
                now=now, details={"reason": f"head of unit {unit.code} again", **changed})
-    session.flush()
+    rows.flush(session)
     return person
 
 
@@ -225,7 +216,7 @@ def add_person(session: Session, *, email: str, name: str, role: str, unit_code:
     if role in ("unit_head", "pi") and not unit_code:
         raise InputError(f"role {role} needs --unit CODE")
     unit = find_unit(session, unit_code) if unit_code else None
-    if session.scalar(select(Person.id).where(Person.email == email)) is not None:
+    if rows.person_exists(session, email):
         raise InputError(f"person {email} already exists")
     if role == "unit_head" and unit is not None and (heads := active_heads(session, unit)):
         raise Refused(f"unit {unit.code} already has an active head ({heads[0].email}); "
@@ -233,8 +224,7 @@ def add_person(session: Session, *, email: str, name: str, role: str, unit_code:
                       "--email EMAIL`")
     person = Person(email=email, name=name.strip(), title=(title or "").strip() or None,
                     role=role, unit_id=unit.id if unit else None, active=True, created_at=now)
-    session.add(person)
-    session.flush()
+    rows.add(session, person)
     record(session, entity="person", key=email, change="added", operator=operator, now=now,
            details={"name": person.name, "title": person.title, "role": role,
                     "unit": unit.code if unit else None})
@@ -310,11 +300,9 @@ def person_row(person: Person) -> dict[str, Any]:
 
 
 def list_units(session: Session) -> list[dict[str, Any]]:
-    heads = {p.unit_id: p for p in session.scalars(
-        select(Person).where(Person.role == "unit_head", Person.active.is_(True))
-        .order_by(Person.id))}
-    return [unit_row(u, heads.get(u.id)) for u in session.scalars(select(Unit).order_by(Unit.code))]
+    heads = rows.active_heads_by_unit(session)
+    return [unit_row(u, heads.get(u.id)) for u in rows.all_units(session)]
 
 
 def list_people(session: Session) -> list[dict[str, Any]]:
-    return [person_row(p) for p in session.scalars(select(Person).order_by(Person.email))]
+    return [person_row(p) for p in rows.all_people(session)]

@@ -20,10 +20,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from engine.directory import active_heads, find_person, find_unit, person_row
 from engine.directory_log import Operator, change_row, changes, head_periods, record
+from storage.db import Session
 from storage.models import Person, Unit
 from workflows.errors import InputError, NotAllowed, Refused
 

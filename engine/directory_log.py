@@ -15,10 +15,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from storage.models import DirectoryChange, Person, Unit
+from storage import directory as rows
+from storage.db import Session
+from storage.models import DirectoryChange, Unit
 
 CHANGES = ("added", "updated", "head_replaced", "deactivated", "activated")
 
@@ -40,14 +39,12 @@ API = Operator("api")
 def record(session: Session, *, entity: str, key: str, change: str, details: dict[str, Any],
            operator: Operator, now: dt.datetime) -> None:
     assert entity in ("unit", "person") and change in CHANGES, (entity, change)
-    session.add(DirectoryChange(at=now, entity=entity, key=key, change=change, details=details,
-                                operator=operator.login, acting_as=operator.acting_as))
+    rows.record_change(session, entity=entity, key=key, change=change, details=details,
+                       operator=operator.login, acting_as=operator.acting_as, at=now)
 
 
 def changes(session: Session, entity: str, key: str) -> list[DirectoryChange]:
-    return list(session.scalars(select(DirectoryChange).where(
-        DirectoryChange.entity == entity, DirectoryChange.key == key)
-        .order_by(DirectoryChange.at, DirectoryChange.id)))
+    return rows.changes(session, entity, [key])
 
 
 def change_row(c: DirectoryChange, tz: dt.tzinfo) -> dict[str, Any]:
@@ -64,11 +61,9 @@ def head_periods(session: Session, unit: Unit, log: list[DirectoryChange],
     log began starts at their registration; one who left before it has `until` None and is not
     current.
     """
-    people = {p.email: p for p in session.scalars(select(Person).where(
-        Person.unit_id == unit.id, Person.role == "unit_head"))}
-    entries = sorted([*log, *session.scalars(select(DirectoryChange).where(
-        DirectoryChange.entity == "person", DirectoryChange.key.in_(list(people))))],
-        key=lambda c: (c.at, c.id))
+    people = {p.email: p for p in rows.heads_ever(session, unit.id)}
+    entries = sorted([*log, *rows.changes(session, "person", list(people))],
+                     key=lambda c: (c.at, c.id))
     periods: list[dict[str, Any]] = []
     open_: dict[str, dict[str, Any]] = {}
 

@@ -59,11 +59,8 @@ def check_data_dir(settings: Settings) -> Check:
 
 
 def check_database(settings: Settings) -> Check:
-    from sqlalchemy import inspect
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from storage.db import make_engine, read_only
-    from storage.migrate import current_revision, head_revision, known_revisions
+    from storage.db import DbError, make_engine
+    from storage.migrate import current_revision, head_revision, is_empty, known_revisions
 
     where = settings.database_url.split("@")[-1]
     try:
@@ -72,9 +69,8 @@ def check_database(settings: Settings) -> Check:
         return Check("database", "fail", str(exc), "fix NCKH_DATABASE_URL / database_url")
     try:
         current = current_revision(db)
-        with read_only(db).connect() as conn:  # no write lock: the daemon may be writing
-            empty = not inspect(conn).get_table_names()
-    except SQLAlchemyError as exc:
+        empty = is_empty(db)  # read without the write lock: the daemon may be writing
+    except DbError as exc:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         return Check("database", "fail", f"cannot connect to {where}: {reason}",
                      "is the server running, and are the URL, user and password right?")

@@ -10,10 +10,9 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import Session, joinedload
-
-from storage.models import Deadline, Task, WorkflowDefinition
+from storage import readmodels
+from storage.db import Session
+from storage.models import Deadline, Task
 from storage.timers import Timer
 from workflows.model import Workflow
 
@@ -44,8 +43,7 @@ def deadline_row(d: Deadline, wf: Workflow, today: dt.date, tz: dt.tzinfo,
 def task_detail(s: Session, task: Task, wf: Workflow, now: dt.datetime, tz: dt.tzinfo,
                 lang: str) -> dict[str, Any]:
     today = now.astimezone(tz).date()
-    snap = s.get(WorkflowDefinition, task.definition_id)
-    assert snap is not None
+    snap = readmodels.definition(s, task.definition_id)
     return {
         "id": task.id,
         "title": task.title,
@@ -84,21 +82,11 @@ def list_tasks(
     year: int | None, overdue: bool, lang: str, workflow_of: WorkflowOf,
 ) -> list[dict[str, Any]]:
     today = now.astimezone(tz).date()
-    query = select(Task).options(joinedload(Task.unit), joinedload(Task.pi)).order_by(Task.id)
-    if unit_id is not None:
-        query = query.where(Task.unit_id == unit_id)
-    if state is not None:
-        query = query.where(Task.state == state)
-    if year is not None:
-        query = query.where(Task.year == year)
-    if overdue:
-        query = query.where(exists().where(and_(
-            Deadline.task_id == Task.id, Deadline.closed_at.is_(None), Deadline.due_on < today)))
     rows = []
-    open_due = {
-        d.task_id: d.due_on for d in s.scalars(select(Deadline).where(Deadline.closed_at.is_(None)))
-    }
-    for task in s.scalars(query).unique():
+    open_due = readmodels.open_due_dates(s)
+    tasks = readmodels.tasks_for_list(s, unit_id=unit_id, state=state, year=year,
+                                      overdue_on=today if overdue else None)
+    for task in tasks:
         wf = workflow_of(s, task)
         due = open_due.get(task.id)
         rows.append({

@@ -13,25 +13,21 @@ The read methods (`list_*`, `task_detail`, `allowed_events`) run in read-only tr
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import ColumnElement, select
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, joinedload, sessionmaker
-from sqlalchemy.orm.exc import StaleDataError
 
 from engine import directory, queries
 from engine import directory_changes as changes
 from engine.directory_changes import check_operator
 from engine.directory_log import API, Operator
 from engine.rules import Rules
+from storage import directory as rows
+from storage import readmodels
 from storage import tasks as stored
-from storage.db import Connection, DbEngine, reader_factory
-from storage.faults import database_error
-from storage.models import Person, Task, Unit
+from storage.db import Connection, DbEngine, Session, unit_of_work
+from storage.models import Task, Unit
 from storage.timers import timers_of
 from workflows import inputs
 from workflows.clock import DEFAULT_TZ
@@ -54,13 +50,9 @@ class Fired:
 
 
 class Engine:
-    def __init__(self, sessions: sessionmaker[Session], registry: Registry | None = None, *,
+    def __init__(self, db: DbEngine, registry: Registry | None = None, *,
                  rules: Callable[[], Rules], tz: dt.tzinfo = DEFAULT_TZ) -> None:
-        self.sessions = sessions
-        bind = sessions.kw["bind"]
-        assert isinstance(bind, DbEngine)
-        self.db = bind
-        self.readers = reader_factory(sessions)
+        self.db = db
         self.registry = registry or Registry()
         self.tz = tz
         self._rules = rules  # built on first use: `nckh unit list` never needs the calendar
@@ -71,22 +63,10 @@ class Engine:
         return self._rules()
 
     # --- plumbing ----------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self, *, read_only: bool = False) -> Iterator[Session]:
+    def transaction(self, *, read_only: bool = False) -> AbstractContextManager[Session]:
         """One unit of work; storage failures surface as `StorageError`/`Conflict`.
         `read_only` for work that never writes: no write lock to wait for on SQLite."""
-        try:
-            with (self.readers if read_only else self.sessions)() as session, session.begin():
-                yield session
-        except StaleDataError as exc:
-            raise Conflict(f"the task was changed by someone else meanwhile: reload and retry "
-                           f"({exc.args[0].split(';')[0] if exc.args else 'stale row'})") from None
-        except IntegrityError as exc:
-            # The driver's text may go on with DETAIL lines; an error is one line.
-            first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "?"
-            raise Conflict(f"concurrent change refused by the database: {first}") from None
-        except OperationalError as exc:
-            raise database_error(exc) from None
+        return unit_of_work(self.db, read_only_=read_only)
 
     def workflow(self, conn: Connection, definition: int) -> Workflow:
         """The workflow a task runs on: its stored snapshot, parsed once per process."""
@@ -139,7 +119,7 @@ class Engine:
         with self.transaction() as s:
             person = changes.deactivate_person(s, email, reason, now=now,
                                                operator=check_operator(s, operator))
-            return self._open_tasks(s, Task.pi_id == person.id)
+            return self._open_tasks(s, rows.tasks_of(s, pi_id=person.id))
 
     def activate_person(self, email: str, *, now: dt.datetime, operator: Operator = API) -> None:
         with self.transaction() as s:
@@ -151,7 +131,7 @@ class Engine:
         with self.transaction() as s:
             unit = changes.deactivate_unit(s, unit_code, reason, now=now,
                                            operator=check_operator(s, operator))
-            return self._open_tasks(s, Task.unit_id == unit.id)
+            return self._open_tasks(s, rows.tasks_of(s, unit_id=unit.id))
 
     def activate_unit(self, unit_code: str, *, now: dt.datetime, operator: Operator = API) -> None:
         with self.transaction() as s:
@@ -165,12 +145,11 @@ class Engine:
         with self.transaction() as s:
             detail = changes.person_detail(s, email, self.tz)
             person = directory.find_person(s, email)
-            return {**detail, "open_tasks": self._open_tasks(s, Task.pi_id == person.id)}
+            return {**detail, "open_tasks": self._open_tasks(
+                s, rows.tasks_of(s, pi_id=person.id))}
 
-    def _open_tasks(self, s: Session, where: ColumnElement[bool]) -> list[dict[str, Any]]:
-        """Tasks matching `where` that are not in a final state of their own workflow."""
-        tasks = s.scalars(select(Task).where(where).options(joinedload(Task.unit))
-                          .order_by(Task.id))
+    def _open_tasks(self, s: Session, tasks: list[Task]) -> list[dict[str, Any]]:
+        """The tasks that are not in a final state of their own workflow."""
         return [{"id": t.id, "unit": t.unit.code, "state": t.state, "title": t.title}
                 for t in tasks if not self.workflow_of(s, t).states[t.state].final]
 
@@ -208,7 +187,7 @@ class Engine:
                                        pi_email=email)
                 if not unit.active:
                     raise NotAllowed(f"unit {unit.code} is inactive and gets no new tasks")
-                pi = s.scalar(select(Person).where(Person.email == email))
+                pi = rows.person_by_email(s, email)
                 if pi is None:
                     if not pi_name or not pi_name.strip():
                         raise InputError(f"unknown person {email}: give --pi-name to register "
@@ -307,7 +286,7 @@ class Engine:
             return allowed_events(self.workflow(conn, definition), view, actor)
 
     def _load_task(self, s: Session, task_id: int) -> Task:
-        task = s.get(Task, inputs.check_id("task", task_id), options=[joinedload(Task.unit)])
+        task = readmodels.task_for_show(s, inputs.check_id("task", task_id))
         if task is None:
             raise NotFound("task", task_id)
         return task
@@ -338,7 +317,7 @@ class Engine:
         refused with the states of the workflows in force (and any still held by a task)."""
         states = {name for wf in map(self.registry.get, self.registry.names())
                   for name in wf.states}
-        states.update(s.scalars(select(Task.state).distinct()))
+        states.update(readmodels.states_in_use(s))
         if state not in states:
             raise InputError(f"unknown state '{state}'; states: {', '.join(sorted(states))}")
         return state

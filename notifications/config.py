@@ -25,9 +25,8 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from engine.settings import Settings
 from workflows import addresses
 from workflows.errors import InputError
 from workflows.inputs import check_keys
@@ -111,7 +110,38 @@ def _ca_file(value: Any) -> str | None:
     return path
 
 
-def mail_config(settings: Settings) -> MailConfig:
+class MailSettings(Protocol):
+    """What the mail needs of the shell's settings (`engine.settings.Settings` is one): the
+    environment's SMTP and address keys, the data directory's maildir, the file's sections."""
+
+    @property
+    def smtp_host(self) -> str | None: ...
+
+    @property
+    def smtp_port(self) -> int | None: ...
+
+    @property
+    def smtp_tls(self) -> str: ...
+
+    @property
+    def smtp_user(self) -> str | None: ...
+
+    @property
+    def smtp_password(self) -> str | None: ...
+
+    @property
+    def mail_from(self) -> str: ...
+
+    @property
+    def office_email(self) -> str | None: ...
+
+    @property
+    def maildir(self) -> Path: ...
+
+    def section(self, name: str) -> Mapping[str, Any]: ...
+
+
+def mail_config(settings: MailSettings) -> MailConfig:
     m = settings.section("mail")
     check_keys(m, MAIL_KEYS, "mail")
     smtp_section = settings.section("smtp")

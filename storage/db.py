@@ -29,12 +29,14 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection as Connection  # re-exported for the layers above
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session as Session  # re-exported for the layers above
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from storage.faults import SQLITE_BUSY_TIMEOUT_S, database_error
 from storage.files import create_private, private_dir
-from workflows.errors import InputError
+from workflows.errors import Conflict, InputError
 
 # The names the layers above use for what they hold, so that nothing outside storage/ imports
 # SQLAlchemy: a database (pool), one connection in a transaction, and a database failure.
@@ -190,5 +192,25 @@ def write(engine: Engine) -> Iterator[Connection]:
     try:
         with engine.begin() as conn:
             yield conn
+    except OperationalError as exc:
+        raise database_error(exc) from None
+
+
+@contextmanager
+def unit_of_work(engine: Engine, *, read_only_: bool = False) -> Iterator[Session]:
+    """One ORM transaction, committed on success. A concurrent write that got there first is a
+    one-line `Conflict`; a database failure is one line too (`storage.faults`). `read_only_`:
+    no write lock on SQLite, a READ ONLY transaction on PostgreSQL."""
+    bind = read_only(engine) if read_only_ else engine
+    try:
+        with Session(bind, expire_on_commit=False) as session, session.begin():
+            yield session
+    except StaleDataError as exc:
+        raise Conflict(f"the task was changed by someone else meanwhile: reload and retry "
+                       f"({exc.args[0].split(';')[0] if exc.args else 'stale row'})") from None
+    except IntegrityError as exc:
+        # The driver's text may go on with DETAIL lines; an error is one line.
+        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "?"
+        raise Conflict(f"concurrent change refused by the database: {first}") from None
     except OperationalError as exc:
         raise database_error(exc) from None

@@ -54,7 +54,7 @@ def _table_names(engine: Engine) -> set[str]:
         return set(inspect(conn).get_table_names())
 
 
-def _is_empty(engine: Engine) -> bool:
+def is_empty(engine: Engine) -> bool:
     return not _table_names(engine)
 
 
@@ -108,7 +108,7 @@ def ensure_current(engine: Engine) -> None:
     if rev == head:
         return
     if rev is None:
-        if _is_empty(engine):
+        if is_empty(engine):
             upgrade(engine)
             return
         raise SchemaError("database is not an nckh database (no alembic_version table)")

@@ -254,3 +254,19 @@ def write_outcomes(conn: Connection, sent: list[dict[str, Any]], other: list[dic
                      .values(state=bindparam("b_state"), next_attempt_at=bindparam("b_next"),
                              last_error=bindparam("b_error"), attempts=bindparam("b_attempts"),
                              first_attempt_at=bindparam("b_first"), claimed_by=None), other)
+
+
+# --- `nckh outbox list|show` and the demo's timeline ----------------------------------------
+def recent_messages(session: Session, *, state: str | None = None,
+                    limit: int | None = None, newest_first: bool = True) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(
+        OutboxMessage.id.desc() if newest_first else OutboxMessage.id)
+    if state:
+        query = query.where(OutboxMessage.state == state)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def message(session: Session, row_id: int) -> OutboxMessage | None:
+    return session.get(OutboxMessage, row_id, options=[selectinload(OutboxMessage.attachments)])

@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    func,
     insert,
     or_,
     select,
@@ -251,3 +252,33 @@ def timers_of(conn: Connection, task_id: int) -> list[Timer]:
     with Session(bind=conn) as s:
         return list(s.scalars(select(Timer).where(Timer.task_id == task_id)
                               .order_by(Timer.fire_at, Timer.id)))
+
+
+# --- `nckh status` ------------------------------------------------------------------------------
+def timer_totals(conn: Connection, now: dt.datetime,
+                 overdue_after: dt.timedelta) -> dict[str, int]:
+    """Timers pending, due, overdue (due longer than `overdue_after`), fired, skipped,
+    cancelled."""
+    pending = Timer.done_at.is_(None)
+
+    def count(*where: Any) -> int:
+        return int(conn.scalar(select(func.count()).select_from(Timer).where(*where)) or 0)
+
+    return {"pending": count(pending), "due": count(pending, Timer.fire_at <= now),
+            "overdue": count(pending, Timer.fire_at <= now - overdue_after),
+            "fired": count(Timer.status == "fired"), "skipped": count(Timer.status == "skipped"),
+            "cancelled": count(Timer.status == "cancelled")}
+
+
+def next_timers(conn: Connection, now: dt.datetime, limit: int) -> list[Any]:
+    """The next pending timers after `now`, in firing order."""
+    return list(conn.execute(select(Timer.fire_at, Timer.task_id, Timer.kind, Timer.state,
+                                    Timer.to_role, Timer.days, Timer.due_on)
+                             .where(Timer.done_at.is_(None), Timer.fire_at > now)
+                             .order_by(Timer.fire_at, Timer.id).limit(limit)))
+
+
+def last_calendar_runs(conn: Connection) -> dict[str, dt.datetime]:
+    """Each calendar job's latest occurrence that ran."""
+    return {job: at for job, at in conn.execute(
+        select(CalendarRun.job, func.max(CalendarRun.scheduled_for)).group_by(CalendarRun.job))}

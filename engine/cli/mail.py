@@ -111,15 +111,10 @@ def _row(r: Any) -> dict[str, Any]:
 @pass_ctx
 def outbox_list(ctx: Ctx, state: str | None, limit: int, as_json: bool) -> None:
     """List queued, sent and dead e-mails (newest first)."""
-    from sqlalchemy import select
+    from storage.outbox import recent_messages
 
-    from storage.outbox import OutboxMessage
-
-    q = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
-    if state:
-        q = q.where(OutboxMessage.state == state)
     with ctx.app().engine.transaction(read_only=True) as s:
-        rows = [_row(r) for r in s.scalars(q)]
+        rows = [_row(r) for r in recent_messages(s, state=state, limit=limit)]
     if want_json(ctx, as_json):
         emit_json(rows)
         return
@@ -134,12 +129,12 @@ def outbox_list(ctx: Ctx, state: str | None, limit: int, as_json: bool) -> None:
 @pass_ctx
 def outbox_show(ctx: Ctx, row_id: int, as_json: bool) -> None:
     """One e-mail: state, recipients, headers, error and body."""
-    from storage.outbox import OutboxMessage
+    from storage.outbox import message
     from workflows.errors import NotFound
     from workflows.inputs import check_id
 
     with ctx.app().engine.transaction(read_only=True) as s:
-        r = s.get(OutboxMessage, check_id("outbox message", row_id))
+        r = message(s, check_id("outbox message", row_id))
         if r is None:
             raise NotFound("outbox message", row_id)
         data = {**_row(r), "lang": r.lang, "recipients": r.recipients,

@@ -115,9 +115,6 @@ def hoist_globals(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from storage.faults import database_error
     from workflows.errors import NckhError
     from workflows.inputs import check_argv
 
@@ -136,14 +133,14 @@ def main(argv: list[str] | None = None) -> Any:
         _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
-    except SQLAlchemyError as exc:  # a database failure no boundary converted: still one line
-        if _debug():
-            raise
-        error = database_error(exc)
-        _fail(str(error), error.exit_code)
     except Exception as exc:  # the last line of defence: one line, exit 1
         if _debug():
             raise
+        if type(exc).__module__.startswith("sqlalchemy."):  # a failure no boundary converted
+            from storage.faults import database_error  # (sqlalchemy is loaded by now)
+
+            error = database_error(exc)  # type: ignore[arg-type]
+            _fail(str(error), error.exit_code)
         _fail(f"internal error: {type(exc).__name__}: {exc}", 1)
 
 

@@ -40,7 +40,7 @@ def default_as_of(kind: str, year: int, today: dt.date) -> dt.date:
 def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
                 as_of: dt.date | None = None) -> Report:
     from engine.reports import compute
-    from engine.reports.load import load_year
+    from storage.reports import load_year
 
     if kind not in KINDS:
         raise InputError(f"unknown report '{kind}': expected one of {', '.join(KINDS)}")

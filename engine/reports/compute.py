@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.reports.rows import Dataset, TaskRow, UnitRow
+from storage.reportrows import Dataset, TaskRow, UnitRow
 
 LEVEL_KEYS = {"unit": "level_unit", "province": "level_province", "initiative": "level_initiative"}
 

@@ -18,10 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from engine.reports.build import FORMATS, KINDS, MIMETYPES, filename, render
 from notifications.catalog import Catalog
+from storage.db import Session
 from storage.mailfacts import office_emails
 from workflows import addresses
 from workflows.errors import InputError
@@ -76,8 +75,8 @@ class ReportMailer:
         if report_name not in KINDS:
             return
         from engine.reports import compute
-        from engine.reports.load import load_year
         from notifications.outbox import enqueue
+        from storage.reports import load_year
 
         sent_on = at.astimezone(self.tz).date()
         as_of = max(dt.date(year, 1, 1), sent_on - dt.timedelta(days=1))

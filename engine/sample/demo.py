@@ -20,18 +20,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from engine.app import App, build
 from engine.sample.data import Province
 from engine.sample.loader import Player, check_year, script
 from engine.settings import Settings
+from storage.calendar import open_obligations
 from storage.db import make_engine
 from storage.files import private_dir
 from storage.migrate import upgrade
-from storage.models import Task, Unit
-from storage.outbox import OutboxMessage
-from storage.timers import Obligation
+from storage.outbox import recent_messages
 
 TICK_AT = dt.time(8, 0)
 AFTERNOON_PASS_AT = dt.time(16, 0)
@@ -67,12 +64,9 @@ def _is_working_day(app: App, day: dt.date) -> bool:
 def _answer_obligations(app: App, province: Province, year: int, day: dt.date) -> int:
     """Units submit their due reports according to their habit; returns how many they did."""
     habits = {u.code: u for u in province.units}
-    with app.engine.transaction() as s:
-        open_rows = s.execute(
-            select(Obligation.task_id, Obligation.due_on, Obligation.created_at, Unit.code)
-            .join(Task, Task.id == Obligation.task_id).join(Unit, Unit.id == Obligation.unit_id)
-            .where(Obligation.year == year, Task.state == "requested")
-            .order_by(Obligation.due_on, Obligation.id)).all()
+    initial = app.registry.get(app.config.scheduler.obligation_workflow).initial
+    with app.engine.transaction(read_only=True) as s:
+        open_rows = open_obligations(s, year, initial)
     at = dt.datetime.combine(day, SUBMIT_AT, tzinfo=app.engine.tz)
     done = 0
     for task_id, due_on, created_at, code in open_rows:
@@ -130,7 +124,7 @@ def timeline(app: App) -> list[dict[str, Any]]:
     """What the outbox sent (or still holds), in the order it went out."""
     tz = app.engine.tz
     with app.engine.transaction() as s:
-        rows = s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        rows = recent_messages(s, newest_first=False)
         out = []
         for m in rows:
             when = (m.sent_at or m.created_at).astimezone(tz)

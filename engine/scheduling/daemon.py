@@ -34,9 +34,8 @@ from select import select as wait_readable
 from types import FrameType
 from typing import Any, TextIO
 
-from sqlalchemy import select, update
-
 from engine.app import App
+from storage import daemons as heartbeats
 from storage.timers import DaemonHeartbeat
 from workflows.clock import Clock
 from workflows.errors import Refused
@@ -147,9 +146,8 @@ class Daemon:
         now = self.clock.now()
         stale = dt.timedelta(seconds=self.app.config.scheduler.heartbeat_stale_s)
         with self.app.engine.transaction() as s:
-            if s.get_bind().dialect.name == "sqlite":
-                for row in s.scalars(select(DaemonHeartbeat).where(
-                        DaemonHeartbeat.stopped_at.is_(None))):
+            if heartbeats.is_sqlite(s):
+                for row in heartbeats.live_heartbeats(s):
                     if row.beat_at > now - stale and _alive_locally(row):
                         raise AnotherDaemon(
                             f"another nckh daemon ({row.id}, last heartbeat "
@@ -157,18 +155,13 @@ class Daemon:
                             "SQLite database; SQLite allows one daemon: stop it first, or use "
                             "PostgreSQL for several")
                     row.stopped_at = now  # dead: its claims expire with their leases
-            s.add(DaemonHeartbeat(id=self.worker, host=socket.gethostname(), pid=os.getpid(),
-                                  started_at=now, beat_at=now, passes=0, fired=0))
+            heartbeats.add_heartbeat(s, worker=self.worker, host=socket.gethostname(),
+                                     pid=os.getpid(), at=now)
 
     def beat(self, fired: int = 0, passes: int = 0, stopped: bool = False) -> None:
         now = self.clock.now()
-        values: dict[str, Any] = {"beat_at": now, "passes": DaemonHeartbeat.passes + passes,
-                                  "fired": DaemonHeartbeat.fired + fired}
-        if stopped:
-            values["stopped_at"] = now
         with self.app.engine.transaction() as s:
-            s.execute(update(DaemonHeartbeat).where(DaemonHeartbeat.id == self.worker)
-                      .values(**values))
+            heartbeats.beat(s, self.worker, at=now, fired=fired, passes=passes, stopped=stopped)
 
     def one_pass(self) -> Mapping[str, Mapping[str, int]] | None:
         if not self._pass_lock.acquire(blocking=False):

@@ -26,16 +26,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
-
 from engine.scheduling.config import ObligationSpec, SchedulerConfig
 from engine.service import LEVELS, Engine
-from storage.models import Person, Task, Unit
+from storage import calendar as rows
+from storage.db import Session
 from storage.tasks import queue_mails
-from storage.timers import CalendarRun, Obligation
 
 log = logging.getLogger("nckh.calendar")
 
@@ -110,47 +105,32 @@ class CalendarJobs:
             return counts
         start = now - dt.timedelta(days=self.config.catchup_days)
         with self.engine.transaction() as s:
-            first = s.scalar(select(func.min(CalendarRun.started_at)))
+            first = rows.first_run(s)
             floor_year = (first or now).astimezone(self.engine.tz).year
             start = max(start, dt.datetime(floor_year, 1, 1, tzinfo=self.engine.tz))
-            done = {(r.job, r.scheduled_for) for r in s.execute(
-                select(CalendarRun.job, CalendarRun.scheduled_for)
-                .where(CalendarRun.scheduled_for > start))}
+            done = rows.runs_since(s, start)
         for job in jobs_of(self.config):
             for occ in self.occurrences(job, start, now):
                 if (job.name, occ.scheduled_for) in done:
                     continue
                 with self.engine.transaction() as s:
-                    if not self._claim(s, occ, now):
+                    if not rows.claim_run(s, job.name, occ.scheduled_for, worker=self.worker,
+                                          now=now):
                         continue
                     result = self._run(s, occ, now)
-                    s.execute(update(CalendarRun)
-                              .where(CalendarRun.job == job.name,
-                                     CalendarRun.scheduled_for == occ.scheduled_for)
-                              .values(result=result))
+                    rows.record_result(s, job.name, occ.scheduled_for, result)
                 counts["runs"] += 1
                 log.info("calendar job ran", extra={"fields": {
                     "job": job.name, "scheduled_for": occ.scheduled_for.isoformat(),
                     "worker": self.worker, **result}})
         return counts
 
-    def _claim(self, s: Session, occ: Occurrence, now: dt.datetime) -> bool:
-        dialect = s.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(CalendarRun).values(
-            job=occ.job.name, scheduled_for=occ.scheduled_for, run_by=self.worker,
-            started_at=now).on_conflict_do_nothing(index_elements=["job", "scheduled_for"])
-        return s.execute(stmt.returning(CalendarRun.id)).first() is not None
-
     def _run(self, s: Session, occ: Occurrence, now: dt.datetime) -> dict[str, Any]:
         if occ.job.kind == "obligation":
             assert occ.job.obligation is not None
             return self._obligation(s, occ.job.obligation, occ, now)
         if occ.job.kind == "quota_check":
-            units = s.scalars(select(Unit.id).where(Unit.active.is_(True)).where(
-                ~select(Task.id).where(Task.unit_id == Unit.id, Task.year == occ.year,
-                                       Task.level.in_(LEVELS)).exists()).order_by(Unit.id))
-            missing = list(units)
+            missing = rows.units_without_task(s, occ.year, LEVELS)
             mails = tuple(self.engine.rules.mails.quota_not_met(u, occ.year) for u in missing)
             queue_mails(s.connection(), mails, None, now)
             return {"units_without_task": len(missing)}
@@ -164,15 +144,10 @@ class CalendarJobs:
         due = due_date(spec, occ.year, occ.period)
         title = spec.title.format(year=occ.year, month=f"{occ.period:02d}")
         created = no_head = 0
-        for unit in s.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.id)):
-            exists = s.scalar(select(Obligation.id).where(
-                Obligation.key == spec.key, Obligation.unit_id == unit.id,
-                Obligation.year == occ.year, Obligation.period == occ.period))
-            if exists is not None:
+        for unit in rows.active_units(s):
+            if rows.has_obligation(s, spec.key, unit.id, occ.year, occ.period):
                 continue
-            head = s.scalar(select(Person).where(
-                Person.unit_id == unit.id, Person.role == "unit_head",
-                Person.active.is_(True)).order_by(Person.id))
+            head = rows.unit_head(s, unit.id)
             if head is None:
                 no_head += 1
                 log.warning("obligation skipped: unit has no active head", extra={"fields": {
@@ -182,8 +157,7 @@ class CalendarJobs:
                 s, workflow=self.config.obligation_workflow, unit_id=unit.id, pi_id=head.id,
                 year=occ.year, title=title, now=now, due_on=due,
                 rule=f"{spec.key} before {due.day:02d}/{due.month:02d}")
-            s.add(Obligation(key=spec.key, unit_id=unit.id, year=occ.year, period=occ.period,
-                             task_id=task_id, due_on=due, created_at=now))
+            rows.add_obligation(s, key=spec.key, unit_id=unit.id, year=occ.year,
+                                period=occ.period, task_id=task_id, due_on=due, at=now)
             created += 1
-        s.flush()
         return {"created": created, "units_without_head": no_head}

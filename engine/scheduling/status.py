@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
-
 from engine.app import App
 from engine.scheduling.obligations import jobs_of
-from storage.timers import CalendarRun, DaemonHeartbeat, Timer
+from storage.daemons import recent_heartbeats
+from storage.timers import last_calendar_runs, next_timers, timer_totals
 
 OVERDUE_AFTER = dt.timedelta(minutes=15)
 
@@ -28,32 +27,19 @@ def status(app: App, now: dt.datetime, *, upcoming: int = 10) -> dict[str, Any]:
     sch = app.config.scheduler
     tz = app.engine.tz
     stale = dt.timedelta(seconds=sch.heartbeat_stale_s)
-    pending = Timer.done_at.is_(None)
     with app.engine.transaction(read_only=True) as s:
         daemons = [{
             "id": d.id, "host": d.host, "pid": d.pid, "started_at": _iso(d.started_at, tz),
             "beat_at": _iso(d.beat_at, tz), "stopped_at": _iso(d.stopped_at, tz),
             "alive": d.stopped_at is None and d.beat_at > now - stale,
             "passes": d.passes, "fired": d.fired,
-        } for d in s.scalars(select(DaemonHeartbeat).order_by(DaemonHeartbeat.beat_at.desc())
-                             .limit(20))]
-
-        def count(*where: Any) -> int:
-            return int(s.scalar(select(func.count()).select_from(Timer).where(*where)) or 0)
-
-        totals = {
-            "pending": count(pending),
-            "due": count(pending, Timer.fire_at <= now),
-            "overdue": count(pending, Timer.fire_at <= now - OVERDUE_AFTER),
-            "fired": count(Timer.status == "fired"),
-            "skipped": count(Timer.status == "skipped"),
-            "cancelled": count(Timer.status == "cancelled"),
-        }
+        } for d in recent_heartbeats(s)]
+        conn = s.connection()
+        totals = timer_totals(conn, now, OVERDUE_AFTER)
         nxt = [{
             "at": _iso(t.fire_at, tz), "task_id": t.task_id, "kind": t.kind, "state": t.state,
             "to_role": t.to_role, "days": t.days, "due_on": t.due_on.isoformat(),
-        } for t in s.scalars(select(Timer).where(pending, Timer.fire_at > now)
-                             .order_by(Timer.fire_at, Timer.id).limit(upcoming))]
+        } for t in next_timers(conn, now, upcoming)]
     return {
         "now": _iso(now, tz),
         "business_hours": sch.in_business_hours(now.astimezone(tz)),
@@ -64,8 +50,7 @@ def status(app: App, now: dt.datetime, *, upcoming: int = 10) -> dict[str, Any]:
 def calendar_list(app: App, now: dt.datetime) -> list[dict[str, Any]]:
     tz = app.engine.tz
     with app.engine.transaction(read_only=True) as s:
-        last = dict(s.execute(select(CalendarRun.job, func.max(CalendarRun.scheduled_for))
-                              .group_by(CalendarRun.job)).all())
+        last = last_calendar_runs(s.connection())
     rows = []
     for job in jobs_of(app.config.scheduler):
         spec = job.obligation

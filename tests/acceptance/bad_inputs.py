@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import create_engine
 from sqlalchemy import text as sql
 
-from tests.unit.test_workflow_loader import BAD, BASE, line_of
+from tests.unit.workflow_samples import BAD, BASE, line_of
 
 OFFICE = "nghiepvuy@syt.example.vn"
 COUNCIL = "hoidong@syt.example.vn"

@@ -21,13 +21,13 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.app import App
-from engine.scheduling.testing import build_scheduling_app, seed_timers, small_province
 from notifications.outbox import enqueue
 from storage.outbox import OutboxMessage
 from storage.timers import DaemonHeartbeat, Timer
 from tests.conftest import _empty_pg, local, make_settings
 from tests.integration import children, mailserver
 from tests.integration.mailfixtures import MAIL_ENV
+from tests.scheduling import build_scheduling_app, seed_timers, small_province
 
 pytestmark = pytest.mark.slow
 NCKH = str(Path(sys.executable).parent / "nckh")

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from engine.app import App, build
-from engine.scheduling.testing import build_scheduling_app, head_email, small_province
 from storage.models import Task
 from storage.timers import Obligation
 from tests.conftest import local, make_settings
@@ -27,6 +26,7 @@ from tests.integration.mailfixtures import (
     maildir_messages,
     province,
 )
+from tests.scheduling import build_scheduling_app, head_email, small_province
 
 NEW_HEAD = "giamdoc.moi@bvdk.example.vn"
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, insert, select, text
 from storage.base import Base
 from storage.migrate import MIGRATIONS_DIR, upgrade
 from tests.conftest import local
-from tests.integration.test_migrations import drift, empty_db  # noqa: F401  (fixture)
+from tests.integration.schema_drift import drift
 
 UNIT = Base.metadata.tables["unit"]
 PERSON = Base.metadata.tables["person"]
@@ -27,7 +27,7 @@ def upgrade_to(engine: Engine, revision: str) -> None:
 
 
 def test_a_unit_with_several_active_heads_keeps_its_latest_and_the_rest_is_recorded(
-        empty_db: Engine) -> None:  # noqa: F811
+        empty_db: Engine) -> None:
     upgrade_to(empty_db, "0003")
     t = [local(2024, 1, 2), local(2024, 6, 3, 10), local(2025, 2, 4, 11)]
     with empty_db.begin() as conn:
@@ -68,7 +68,7 @@ def test_a_unit_with_several_active_heads_keeps_its_latest_and_the_rest_is_recor
 
 
 def test_the_one_active_head_index_exists_after_the_migration(
-        empty_db: Engine) -> None:  # noqa: F811
+        empty_db: Engine) -> None:
     upgrade(empty_db)
     with empty_db.connect() as conn:
         if empty_db.dialect.name == "sqlite":

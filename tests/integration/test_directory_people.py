@@ -30,7 +30,7 @@ from tests.integration.province import (
     refusals,
     seed,
 )
-from tests.integration.test_concurrency import hold_before_first_write, race
+from tests.integration.races import hold_before_first_write, race
 from workflows.errors import Conflict, InputError, NotAllowed, NotFound, Refused
 
 T0 = local(2025, 1, 1)

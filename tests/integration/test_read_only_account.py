@@ -21,10 +21,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine.app import build
-from engine.scheduling.testing import small_province
 from storage.faults import READ_ONLY_ADVICE, READ_ONLY_DIRECTORY_ADVICE
 from tests.acceptance.cli import NCKH, cli_env, dump
 from tests.conftest import PG_ADMIN_URL, local, make_settings, require_pg
+from tests.scheduling import small_province
 
 ROOT = os.geteuid() == 0
 NOBODY = 65534

@@ -22,7 +22,7 @@ from engine.app import build
 from storage.db import make_engine
 from storage.schema import metadata
 from tests.conftest import make_settings
-from tests.integration.test_reports import build_obligations, build_province
+from tests.integration.reports_province import build_obligations, build_province
 
 NCKH = str(Path(sys.executable).with_name("nckh"))
 

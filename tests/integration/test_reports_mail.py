@@ -12,7 +12,7 @@ from sqlalchemy import select
 from engine.app import App
 from storage.outbox import OutboxMessage
 from tests.conftest import local
-from tests.integration.test_reports import OFFICE, YEAR, build_obligations, build_province
+from tests.integration.reports_province import OFFICE, YEAR, build_obligations, build_province
 
 
 def _due(app: App, report: str, at: dt.datetime) -> None:

@@ -24,7 +24,6 @@ from engine.app import App, build
 from engine.cli import main as cli_main
 from engine.reports.build import make_report
 from engine.scheduling.status import calendar_list, status
-from engine.scheduling.testing import small_province
 from notifications.preview import preview
 from storage.db import transaction
 from storage.faults import BUSY_ADVICE
@@ -32,6 +31,7 @@ from storage.migrate import ensure_current
 from storage.models import Unit
 from tests.acceptance.cli import NCKH, cli_env
 from tests.conftest import _empty_pg, local, make_settings
+from tests.scheduling import small_province
 from workflows.errors import StorageError
 
 NOW = local(2025, 4, 15, 9)

@@ -14,16 +14,16 @@ from sqlalchemy import create_engine, func, select, text, update
 
 import storage.db
 from engine.app import App
-from engine.scheduling.testing import (
+from storage.models import HistoryEntry, Task
+from storage.timers import Timer
+from tests.conftest import _empty_pg, local, make_settings
+from tests.scheduling import (
     OFFICE,
     Recorder,
     build_scheduling_app,
     seed_timers,
     small_province,
 )
-from storage.models import HistoryEntry, Task
-from storage.timers import Timer
-from tests.conftest import _empty_pg, local, make_settings
 from workflows.errors import InputError
 
 PI = "pi.a@syt.example.vn"

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from engine.app import App
-from engine.scheduling.testing import Recorder, build_scheduling_app, head_email, small_province
 from storage.models import Deadline, Person, Task
 from storage.timers import CalendarRun, Obligation
 from tests.conftest import local, make_settings
+from tests.scheduling import Recorder, build_scheduling_app, head_email, small_province
 
 CONFIG = """
 [scheduler]

@@ -235,7 +235,7 @@ class Facts:
     def all(self) -> list[Fact]:
         tz = self.app.engine.tz
         out: list[tuple[tuple[object, ...], Fact]] = []
-        with self.app.engine.readers() as s:  # no write lock: a caller may hold one
+        with self.app.engine.transaction(read_only=True) as s:  # a caller may hold the lock
             for t in s.scalars(select(Timer).where(Timer.status == "fired",
                                                    Timer.kind != "auto_event")):
                 assert t.done_at is not None

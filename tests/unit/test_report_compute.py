@@ -6,7 +6,7 @@ import datetime as dt
 
 from engine.reports import compute
 from engine.reports.render import to_table
-from engine.reports.rows import Dataset, DeadlineRow, EventRow, TaskRow, UnitRow
+from storage.reportrows import Dataset, DeadlineRow, EventRow, TaskRow, UnitRow
 
 D = dt.date
 

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.unit.test_workflow_loader import edit, line_of
+from tests.unit.workflow_samples import edit, line_of
 from workflows.clock import DEFAULT_TZ
 from workflows.decide import (
     Actor,

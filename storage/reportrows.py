@@ -1,8 +1,8 @@
 """The rows a report is computed from: plain frozen values, dates already in local time.
 
-`load.py` builds them from the database; tests may build them by hand. A task's `events` are its
-history in order (the `create` entry included), each with the local date it took effect, so any
-"as of" view is a filter on dates and never a second query.
+`storage.reports` builds them from the database; tests may build them by hand. A task's `events`
+are its history in order (the `create` entry included), each with the local date it took effect, so
+any "as of" view is a filter on dates and never a second query.
 """
 
 from __future__ import annotations

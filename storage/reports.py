@@ -1,9 +1,10 @@
 """The reports' query layer: one year's rows out of the database, dates made local.
 
-The only module of `engine.reports` that touches SQL. Research tasks are those of the research
-levels (unit, province, initiative); the scheduler's obligation tasks (`unit_report`, one per unit
-and period, linked from the `obligation` table) are read apart: an obligation was submitted on
-time when its task's first `submit` took effect on or before the obligation's due date.
+Storage's side of `engine.reports` (which computes from these rows). Research tasks are those of
+the research levels (unit, province, initiative); the scheduler's obligation tasks (`unit_report`,
+one per unit and period, linked from the `obligation` table) are read apart: an obligation was
+submitted on time when its task's first `submit` took effect on or before the obligation's due
+date.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.reports.rows import (
+from storage.models import Deadline, HistoryEntry, Task, Unit, WorkflowDefinition
+from storage.reportrows import (
     Dataset,
     DeadlineRow,
     EventRow,
@@ -23,7 +25,6 @@ from engine.reports.rows import (
     TaskRow,
     UnitRow,
 )
-from storage.models import Deadline, HistoryEntry, Task, Unit, WorkflowDefinition
 from storage.timers import Obligation
 from workflows.registry import from_snapshot
 
