@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from engine.reports.mailer import ReportsConfig, reports_config
+from engine.reports.config import ReportsConfig, reports_config
 from engine.scheduling.config import SchedulerConfig, load_config
 from engine.service import Engine
 from engine.settings import Settings

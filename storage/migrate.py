@@ -8,45 +8,63 @@ application's tables: it would otherwise add nckh's tables beside them.
 
 The checks read in read-only transactions (no write lock on SQLite, so every command's schema
 check passes while the daemon writes); a database failure leaves as one `StorageError` line.
+Every command checks, so the check is cheap: the revision is read with one SELECT and compared
+with `HEAD` (a test holds it equal to what Alembic computes from the migration files); Alembic
+itself is imported only to migrate.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from storage.db import read_only
 from storage.faults import converts_errors
 from storage.schema import metadata
 from workflows.errors import SchemaError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The migrations in order, the last one the schema this release writes. A new migration is
+# added here too (tests/integration/test_migrations.py compares with Alembic's own reading).
+REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+HEAD = REVISIONS[-1]
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None
-    return head
+    return HEAD
 
 
 def known_revisions() -> set[str]:
-    return {rev.revision for rev in ScriptDirectory.from_config(_config()).walk_revisions()}
+    return set(REVISIONS)
+
+
+def alembic_revisions() -> list[str]:
+    """The revisions as Alembic reads them from the migration files, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    return [rev.revision for rev in reversed(list(
+        ScriptDirectory.from_config(_config()).walk_revisions()))]
 
 
 def current_revision(engine: Engine) -> str | None:
     with read_only(engine).connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        found = conn.scalar(text("SELECT version_num FROM alembic_version"))
+        return str(found) if found is not None else None
 
 
 def _table_names(engine: Engine) -> set[str]:
@@ -82,6 +100,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to head; return (revision before, revision after)."""
     before = current_revision(engine)
     _check_ours(engine, before)
+    from alembic import command
+
     cfg = _config()
     with engine.connect() as conn:
         sqlite = engine.dialect.name == "sqlite"

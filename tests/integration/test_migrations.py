@@ -117,3 +117,11 @@ def test_nckh_init_on_a_foreign_database_is_one_line_exit_2_and_changes_nothing(
                              "nckh will not add its tables to another application's database; "
                              "point NCKH_DATABASE_URL at an empty database\n")
     assert contents(empty_db) == before
+
+
+def test_the_revisions_every_command_checks_against_are_alembics() -> None:
+    """`storage.migrate.REVISIONS` spares every command Alembic's import and file parsing; it
+    must name the migration files' chain exactly, the last one the head."""
+    from storage.migrate import REVISIONS, alembic_revisions
+
+    assert tuple(alembic_revisions()) == REVISIONS
