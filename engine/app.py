@@ -100,7 +100,8 @@ class App:
         from engine.reports.mailer import ReportMailer
 
         return ReportMailer(self.config.reports, office_email=self.settings.office_email,
-                            tz=self.settings.tz, catalog=self.catalog)
+                            tz=self.settings.tz, catalog=self.catalog,
+                            current=self.registry.current())
 
     @cached_property
     def timers(self) -> TimerService:

@@ -26,6 +26,7 @@ class EventRow:
     event: str
     to_state: str
     on: dt.date
+    milestone: str | None = None  # what the event reached (`milestone:` in its definition)
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,10 @@ class TaskRow:
             state = ev.to_state
         return state
 
-    def first(self, event: str, *, until: dt.date) -> dt.date | None:
-        """The day `event` first took effect, if it did on or before `until`."""
+    def reached(self, milestone: str, *, until: dt.date) -> dt.date | None:
+        """The day the task first reached `milestone`, if it did on or before `until`."""
         for ev in self.events:
-            if ev.event == event and ev.on <= until:
+            if ev.milestone == milestone and ev.on <= until:
                 return ev.on
         return None
 
@@ -89,3 +90,5 @@ class Dataset:
     # (workflow, state) pairs that end a task, and display labels of states (Vietnamese).
     final_states: frozenset[tuple[str, str]] = frozenset()
     state_labels: Mapping[str, str] = field(default_factory=dict)
+    # (month, day) each milestone is due by in the plan, read from the definitions' deadlines.
+    cutoffs: Mapping[str, tuple[int, int]] = field(default_factory=dict)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,11 +26,10 @@ from storage.reportrows import (
     UnitRow,
 )
 from storage.timers import Obligation
+from workflows.model import Workflow
 from workflows.registry import from_snapshot
 
 RESEARCH_LEVELS = ("unit", "province", "initiative")
-SUBMIT_EVENT = "submit"  # the obligation workflow's (unit_report) event that hands a report in
-
 
 
 def _local(value: dt.datetime, tz: dt.tzinfo) -> dt.date:
@@ -39,8 +38,8 @@ def _local(value: dt.datetime, tz: dt.tzinfo) -> dt.date:
     return value.astimezone(tz).date()
 
 
-def _history(session: Session, task_ids: Iterable[int],
-             tz: dt.tzinfo) -> dict[int, list[EventRow]]:
+def _history(session: Session, task_ids: Iterable[int], tz: dt.tzinfo,
+             milestone: Callable[[int, str], str | None]) -> dict[int, list[EventRow]]:
     ids = list(task_ids)
     found: dict[int, list[EventRow]] = defaultdict(list)
     for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
@@ -50,12 +49,16 @@ def _history(session: Session, task_ids: Iterable[int],
                  .where(HistoryEntry.task_id.in_(chunk))
                  .order_by(HistoryEntry.task_id, HistoryEntry.seq))
         for task_id, event, to_state, at in session.execute(query):
-            found[task_id].append(EventRow(event, to_state, _local(at, tz)))
+            found[task_id].append(EventRow(event, to_state, _local(at, tz),
+                                           milestone(task_id, event)))
     return found
 
 
-def load_year(session: Session, year: int, tz: dt.tzinfo) -> Dataset:
-    """Every row the compliance and progress reports of `year` need."""
+def load_year(session: Session, year: int, tz: dt.tzinfo,
+              current: Mapping[str, Workflow] | None = None) -> Dataset:
+    """Every row the compliance and progress reports of `year` need. `current`: the workflows
+    in force by name (what milestones and cut-offs mean for definitions that predate them)."""
+    current = current or {}
     units = tuple(
         UnitRow(u.id, u.code, u.name, u.kind, u.active)
         for u in session.scalars(select(Unit).order_by(Unit.code)))
@@ -74,7 +77,23 @@ def load_year(session: Session, year: int, tz: dt.tzinfo) -> Dataset:
             select(Task.id, Task.unit_id, Task.level, Task.workflow, Task.definition_id)
             .where(Task.year == year, Task.level.in_(RESEARCH_LEVELS)).order_by(Task.id))
         if t.id not in obligation_tasks]
-    history = _history(session, [t.id for t in task_rows], tz)
+    definitions = dict(session.execute(
+        select(Task.id, Task.definition_id).where(Task.id.in_(list(obligation_tasks)))).all())
+    definitions.update((t.id, t.definition_id) for t in task_rows)
+    workflows = {snap.id: from_snapshot(snap.source, snap.source_path)
+                 for snap in session.scalars(select(WorkflowDefinition).where(
+                     WorkflowDefinition.id.in_(sorted(set(definitions.values())))))}
+
+    def milestone(task_id: int, event: str) -> str | None:
+        """The milestone an event reaches, by the task's own definition; a definition written
+        before milestones existed is read with today's of the same workflow."""
+        wf = workflows[definitions[task_id]]
+        if not any(ev.milestone for ev in wf.events.values()):
+            wf = current.get(wf.name, wf)
+        ev = wf.events.get(event)
+        return ev.milestone if ev else None
+
+    history = _history(session, [t.id for t in task_rows], tz, milestone)
     tasks = tuple(TaskRow(t.id, t.unit_id, t.level, t.workflow, tuple(history[t.id]))
                   for t in task_rows if history[t.id])
 
@@ -88,22 +107,26 @@ def load_year(session: Session, year: int, tz: dt.tzinfo) -> Dataset:
                 d.task_id, d.due_on, _local(d.opened_at, tz),
                 _local(d.closed_at, tz) if d.closed_at is not None else None))
 
-    submits = _history(session, obligation_tasks, tz)
+    submits = _history(session, obligation_tasks, tz, milestone)
     obligations = tuple(
         ObligationRow(unit_id, key, period, due_on, next(
-            (ev.on for ev in submits.get(task_id, []) if ev.event == SUBMIT_EVENT), None))
+            (ev.on for ev in submits.get(task_id, []) if ev.milestone == "submitted"), None))
         for key, unit_id, period, task_id, due_on in obligation_rows)
 
     final: set[tuple[str, str]] = set()
     labels: dict[str, str] = {}
-    definition_ids = sorted({t.definition_id for t in task_rows})
-    for snap in session.scalars(select(WorkflowDefinition)
-                                .where(WorkflowDefinition.id.in_(definition_ids))
-                                .order_by(WorkflowDefinition.id)):
-        wf = from_snapshot(snap.source, snap.source_path)
+    for definition_id in sorted({t.definition_id for t in task_rows}):
+        wf = workflows[definition_id]
         for name, state in wf.states.items():
             labels.setdefault(name, state.labels.get("vi"))
             if state.final:
                 final.add((wf.name, name))
+    cutoffs: dict[str, tuple[int, int]] = {}
+    for wf in (*current.values(), *workflows.values()):
+        if wf.level in RESEARCH_LEVELS:
+            for m in ("outline_approved", "accepted"):
+                if m not in cutoffs and (day := wf.cutoff(m)) is not None:
+                    cutoffs[m] = day
     return Dataset(year=year, units=units, tasks=tasks, deadlines=tuple(deadlines),
-                   obligations=obligations, final_states=frozenset(final), state_labels=labels)
+                   obligations=obligations, final_states=frozenset(final), state_labels=labels,
+                   cutoffs=cutoffs)

@@ -20,6 +20,7 @@ from workflows.model import (
     BARRABLE_ROLES,
     DURATION_UNITS,
     FIELD_TYPES,
+    MILESTONES,
     ROLES,
     AutoEvent,
     DeadlineRule,
@@ -39,7 +40,7 @@ DURATION_RE = re.compile(r"^\s*(\d+)\s*(d|days?|wd|working[_ ]days?|mo|months?)\
 TOP_KEYS = {"name", "version", "level", "labels", "initial", "states", "events", "timers"}
 STATE_KEYS = {"labels", "final", "deadline", "timers"}
 EVENT_KEYS = {"labels", "from", "to", "roles", "not_by", "reason", "fields", "one_of",
-              "deadline_from", "notify"}
+              "deadline_from", "milestone"}
 TIMER_KEYS = {"remind_before", "escalate", "on_overdue"}
 LEVELS = ("unit", "province", "initiative", "obligation")
 
@@ -287,14 +288,16 @@ class _Validator:
             if spec is None or spec.type != "date":
                 raise self.fail((*path, "deadline_from"),
                                 f"deadline_from '{deadline_from}' must name a date field")
-        notify = raw.get("notify", [])
-        notify = notify if isinstance(notify, list) else [notify]
+        milestone = raw.get("milestone")
+        if milestone is not None and milestone not in MILESTONES:
+            raise self.fail((*path, "milestone"), f"unknown milestone {milestone!r}; milestones: "
+                                                   f"{', '.join(MILESTONES)}")
         return EventDef(
             name=name, labels=self.labels(raw["labels"], (*path, "labels")),
             sources=tuple(sources), dest=raw["to"], roles=frozenset(roles), not_by=not_by,
             reason=reason,
             fields=fields, one_of=tuple(one_of), deadline_from=deadline_from,
-            notify=tuple(str(n) for n in notify),
+            milestone=milestone,
         )
 
     def not_by(self, raw: Any, path: Path_, event: str, allowed: set[str]) -> frozenset[str]:
@@ -338,6 +341,15 @@ class _Validator:
 
     # --- whole-graph rules -----------------------------------------------------------------
     def check_graph(self, wf: Workflow) -> None:
+        reached: dict[str, str] = {}
+        for ev in wf.events.values():
+            if ev.milestone is None:
+                continue
+            if ev.milestone in reached:
+                raise self.fail(("events", ev.name, "milestone"),
+                                f"milestone '{ev.milestone}' is already reached by event "
+                                f"'{reached[ev.milestone]}'")
+            reached[ev.milestone] = ev.name
         outgoing: dict[str, set[str]] = {s: set() for s in wf.states}
         for ev in wf.events.values():
             for src in ev.sources:

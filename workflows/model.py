@@ -12,6 +12,9 @@ ROLES = ("office", "council", "unit_head", "pi", "system")
 # whatever other role would allow them. `system` is no person, so it cannot be barred.
 BARRABLE_ROLES = ("office", "council", "unit_head", "pi")
 FIELD_TYPES = ("text", "date", "url", "int", "email")
+# What the reports count and the calendar cites, named on the event that reaches it (`milestone`),
+# so nothing outside the definitions names a workflow's events or states.
+MILESTONES = ("outline_approved", "started", "accepted", "published", "submitted")
 DURATION_UNITS = ("days", "working_days", "months")
 
 ReasonRule = Literal["required", "optional"]
@@ -106,7 +109,7 @@ class EventDef:
     fields: tuple[FieldSpec, ...] = ()
     one_of: tuple[tuple[str, ...], ...] = ()
     deadline_from: str | None = None
-    notify: tuple[str, ...] = ()
+    milestone: str | None = None
 
     def field(self, name: str) -> FieldSpec | None:
         for spec in self.fields:
@@ -128,6 +131,19 @@ class Workflow:
     sha256: str = ""
     source: str = field(default="", repr=False)
     path: str = ""
+
+    def milestone_event(self, milestone: str) -> EventDef | None:
+        return next((ev for ev in self.events.values() if ev.milestone == milestone), None)
+
+    def cutoff(self, milestone: str) -> tuple[int, int] | None:
+        """The (month, day) a milestone is due by in the plan: the `before` date of the deadline
+        of the state its event leaves (the outline approved before 30/4, accepted before 1/12)."""
+        ev = self.milestone_event(milestone)
+        for state in ev.sources if ev else ():
+            rule = self.states[state].deadline
+            if rule is not None and rule.before is not None:
+                return rule.before
+        return None
 
     def events_from(self, state: str) -> list[EventDef]:
         return [ev for ev in self.events.values() if state in ev.sources]

@@ -43,6 +43,10 @@ class Registry:
             self._current = found
         return self._current
 
+    def current(self) -> dict[str, Workflow]:
+        """Every definition in force, by name."""
+        return dict(self._load())
+
     def names(self) -> list[str]:
         return sorted(self._load())
 

@@ -49,7 +49,7 @@ def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
     if day < dt.date(year, 1, 1):
         raise InputError(f"invalid --as-of {day.isoformat()}: before the year {year} begins")
     with engine.transaction(read_only=True) as session:
-        data = load_year(session, year, engine.tz)
+        data = load_year(session, year, engine.tz, current=engine.registry.current())
     return compute.compliance(data, day) if kind == "compliance" else compute.progress(data, day)
 
 

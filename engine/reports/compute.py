@@ -174,8 +174,8 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
 def compliance(data: Dataset, as_of: dt.date) -> Report:
     """The year's compliance per unit, as of `as_of` (the office's year-end compilation)."""
     year = data.year
-    outline_by = min(as_of, dt.date(year, 4, 30))
-    accepted_by = min(as_of, dt.date(year, 12, 1))
+    outline_by = min(as_of, dt.date(year, *data.cutoffs.get("outline_approved", (12, 31))))
+    accepted_by = min(as_of, dt.date(year, *data.cutoffs.get("accepted", (12, 31))))
 
     def metrics(tasks: Sequence[TaskRow], day: dt.date) -> dict[str, Any]:
         levels = Counter(LEVEL_KEYS.get(t.level, "level_unit") for t in tasks)
@@ -184,9 +184,10 @@ def compliance(data: Dataset, as_of: dt.date) -> Report:
             **{key: levels[key] for key in LEVEL_KEYS.values()},
             "quota_met": len(tasks) >= 1,
             "approved_by_deadline": sum(1 for t in tasks
-                                        if t.first("approve_outline", until=outline_by)),
-            "accepted_by_deadline": sum(1 for t in tasks if t.first("accept", until=accepted_by)),
-            "published": sum(1 for t in tasks if t.first("publish", until=day)),
+                                        if t.reached("outline_approved", until=outline_by)),
+            "accepted_by_deadline": sum(1 for t in tasks
+                                        if t.reached("accepted", until=accepted_by)),
+            "published": sum(1 for t in tasks if t.reached("published", until=day)),
         }
 
     title = f"Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN năm {year}"
@@ -198,17 +199,17 @@ def progress(data: Dataset, as_of: dt.date | None = None) -> Report:
     day = as_of or dt.date(data.year, 6, 30)
 
     def metrics(tasks: Sequence[TaskRow], on: dt.date) -> dict[str, Any]:
-        def reached(event: str) -> int:
-            return sum(1 for t in tasks if t.first(event, until=on))
+        def reached(milestone: str) -> int:
+            return sum(1 for t in tasks if t.reached(milestone, until=on))
 
         return {
             "registered": len(tasks),
-            "approved": reached("approve_outline"),
-            "started": reached("start"),
-            "accepted": reached("accept"),
-            "published": reached("publish"),
+            "approved": reached("outline_approved"),
+            "started": reached("started"),
+            "accepted": reached("accepted"),
+            "published": reached("published"),
             "ended": sum(1 for t in tasks if (t.workflow, t.state_on(on)) in data.final_states
-                         and not t.first("publish", until=on)),
+                         and not t.reached("published", until=on)),
         }
 
     title = f"Báo cáo tiến độ thực hiện nhiệm vụ KHCN năm {data.year} (sơ kết 6 tháng)"

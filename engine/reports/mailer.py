@@ -14,12 +14,14 @@ Config, `[reports]`:  formats = ["xlsx", "csv"]   to = ["lanhdao@…"]  (added t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from engine.reports.build import KINDS, MIMETYPES, filename, render
 from engine.reports.config import ReportsConfig
 from notifications.catalog import Catalog
 from storage.db import Session
 from storage.mailfacts import office_emails
+from workflows.model import Workflow
 
 TITLES = {"compliance": "Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN",
           "progress": "Báo cáo tiến độ thực hiện nhiệm vụ KHCN (sơ kết 6 tháng)"}
@@ -27,12 +29,13 @@ TITLES = {"compliance": "Báo cáo tổng hợp tình hình thực hiện nhiệ
 
 class ReportMailer:
     def __init__(self, config: ReportsConfig, *, office_email: str | None, tz: dt.tzinfo,
-                 catalog: Catalog) -> None:
+                 catalog: Catalog, current: Mapping[str, Workflow]) -> None:
         self.formats = config.formats
         self.extra_to = config.to
         self.office_email = office_email
         self.tz = tz
         self.catalog = catalog
+        self.current = current  # the workflows in force (see storage.reports.load_year)
 
     def _office(self, session: Session) -> list[str]:
         if self.office_email:
@@ -48,7 +51,7 @@ class ReportMailer:
 
         sent_on = at.astimezone(self.tz).date()
         as_of = max(dt.date(year, 1, 1), sent_on - dt.timedelta(days=1))
-        data = load_year(session, year, self.tz)
+        data = load_year(session, year, self.tz, current=self.current)
         report = (compute.compliance(data, as_of) if report_name == "compliance"
                   else compute.progress(data, as_of))
         files = [(filename(report, fmt), render(report, fmt), MIMETYPES[fmt])

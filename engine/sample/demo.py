@@ -64,7 +64,10 @@ def _is_working_day(app: App, day: dt.date) -> bool:
 def _answer_obligations(app: App, province: Province, year: int, day: dt.date) -> int:
     """Units submit their due reports according to their habit; returns how many they did."""
     habits = {u.code: u for u in province.units}
-    initial = app.registry.get(app.config.scheduler.obligation_workflow).initial
+    obligations = app.registry.get(app.config.scheduler.obligation_workflow)
+    initial = obligations.initial
+    submit = obligations.milestone_event("submitted")
+    assert submit is not None, "the obligation workflow names no 'submitted' milestone"
     with app.engine.transaction(read_only=True) as s:
         open_rows = open_obligations(s, year, initial)
     at = dt.datetime.combine(day, SUBMIT_AT, tzinfo=app.engine.tz)
@@ -77,7 +80,7 @@ def _answer_obligations(app: App, province: Province, year: int, day: dt.date) -
         target = (max(due_on - dt.timedelta(days=ON_TIME_DAYS_EARLY), opened + dt.timedelta(1))
                   if unit.reports == "on_time" else due_on + dt.timedelta(days=LATE_DAYS))
         if target <= day:
-            app.engine.fire(task_id, "submit", actor_email=unit.head.email, at=at, now=at,
+            app.engine.fire(task_id, submit.name, actor_email=unit.head.email, at=at, now=at,
                             data={"reference": f"Báo cáo của {unit.name}"})
             done += 1
     return done

@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from engine.reports import compute
 from engine.reports.render import to_table
-from storage.reportrows import Dataset, DeadlineRow, EventRow, TaskRow, UnitRow
+from storage.reportrows import Dataset as Rows
+from storage.reportrows import DeadlineRow, EventRow, TaskRow, UnitRow
+from workflows.registry import Registry
 
 D = dt.date
+UNIT_TASK = Registry().get("unit_task")
+MILESTONE = {ev.name: ev.milestone for ev in UNIT_TASK.events.values()}
+CUTOFFS = {m: day for m in ("outline_approved", "accepted")
+           if (day := UNIT_TASK.cutoff(m)) is not None}
+
+
+def Dataset(*args: Any, **kwargs: Any) -> Rows:
+    return Rows(*args, **{"cutoffs": CUTOFFS, **kwargs})
 
 
 def _task(task_id: int, unit_id: int, *events: tuple[str, str, dt.date]) -> TaskRow:
     return TaskRow(task_id, unit_id, "unit", "unit_task",
-                   tuple(EventRow(e, s, on) for e, s, on in events))
+                   tuple(EventRow(e, s, on, MILESTONE.get(e)) for e, s, on in events))
+
+
+def test_the_cutoffs_are_the_plans_dates_read_from_the_definition() -> None:
+    assert CUTOFFS == {"outline_approved": (4, 30), "accepted": (12, 1)}
 
 
 T = _task(1, 1, ("create", "proposed", D(2025, 2, 1)),

@@ -70,6 +70,13 @@ RESUME = """  resume:
 
 
 BAD: list[tuple[str, str, str, int, str]] = [
+    ("unknown-milestone", edit("    to: done\n", "    to: done\n    milestone: finished\n"),
+     "milestone: finished", 1, r"unknown milestone 'finished'; milestones: outline_approved"),
+    ("milestone-reached-twice",
+     edit("    to: done\n", "    to: done\n    milestone: accepted\n",
+          edit("    to: in_progress\n    roles: [office, unit_head]\n",
+               "    to: in_progress\n    roles: [office, unit_head]\n    milestone: accepted\n")),
+     "milestone: accepted", 2, r"milestone 'accepted' is already reached by event 'start'"),
     ("unknown-destination-state", edit("    to: done", "    to: finished"),
      "to: finished", 1, r"unknown state 'finished' in event 'finish'"),
     ("unknown-source-state-in-list", edit("    from: suspended", "    from: [suspended, paused]"),
