@@ -21,8 +21,6 @@ handed down; once it is true each part returns after the unit of work in hand.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -34,6 +32,7 @@ from engine.service import Engine
 from engine.settings import Settings
 from notifications.config import MailConfig, mail_config
 from storage.db import DbEngine, make_engine, session_factory
+from storage.leases import holder_id
 from storage.migrate import ensure_current
 from workflows.registry import Registry
 
@@ -47,10 +46,6 @@ if TYPE_CHECKING:
 
 StopFlag = Callable[[], bool]
 JOBS = ("timers", "outbox")  # the parts of a pass, in order
-
-
-def default_worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
@@ -70,7 +65,7 @@ class App:
         self.sessions = session_factory(db)
         self.config = config
         self.jobs = jobs
-        self.worker = default_worker()
+        self.worker = holder_id()
         self.registry = Registry(settings.workflows_dir)
 
     # --- the components, each built on first use ------------------------------------------

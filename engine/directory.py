@@ -23,8 +23,8 @@ from storage.db import Session
 from storage.models import Person, Unit
 from workflows import addresses, inputs
 from workflows.errors import InputError, NotFound, Refused
+from workflows.model import PERSON_ROLES
 
-PERSON_ROLES = ("office", "council", "unit_head", "pi")
 UNIT_KINDS = ("public", "private")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 CSV_COLUMNS = ("code", "name", "head_name", "head_email", "contact_email", "kind")

@@ -29,9 +29,7 @@ def iso(value: dt.datetime | dt.date | None, tz: dt.tzinfo | None = None) -> str
 
 def deadline_row(d: Deadline, wf: Workflow, today: dt.date, tz: dt.tzinfo,
                  lang: str) -> dict[str, Any]:
-    state = wf.states.get(d.state)
-    rule = state.deadline if state else None
-    label = rule.label.get(lang) if rule and rule.label else None
+    label = wf.deadline_label(d.state, lang)
     return {
         "state": d.state, "due_on": d.due_on.isoformat(), "rule": d.rule, "label": label,
         "opened_at": iso(d.opened_at, tz), "closed_at": iso(d.closed_at, tz),

@@ -33,10 +33,8 @@ from workflows import inputs
 from workflows.clock import DEFAULT_TZ
 from workflows.decide import SYSTEM, Actor, allowed_events, check_registration
 from workflows.errors import Conflict, InputError, NckhError, NotAllowed, NotFound, Refused
-from workflows.model import EventDef, Workflow
-from workflows.registry import Registry, from_snapshot
-
-LEVELS = ("unit", "province", "initiative")
+from workflows.model import RESEARCH_LEVELS, EventDef, Workflow
+from workflows.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -72,8 +70,7 @@ class Engine:
         """The workflow a task runs on: its stored snapshot, parsed once per process."""
         wf = self._definitions.get(definition)
         if wf is None:
-            wf = self._definitions[definition] = from_snapshot(
-                *stored.definition_source(conn, definition))
+            wf = self._definitions[definition] = stored.workflow_of(conn, definition)
         return wf
 
     def workflow_of(self, session: Session, task: Task) -> Workflow:
@@ -170,8 +167,9 @@ class Engine:
         """Register a task. With `actor_email` the person's registration scope applies (see
         `check_registration`); without, it is an administrator's registration. A refusal is
         recorded in `refusal` (event `create`, no task) and nothing else is written."""
-        if level not in LEVELS:
-            raise InputError(f"invalid level '{level}': expected one of {', '.join(LEVELS)}")
+        if level not in RESEARCH_LEVELS:
+            raise InputError(f"invalid level '{level}': expected one of "
+                             f"{', '.join(RESEARCH_LEVELS)}")
         title = inputs.clean_text(title, "task title", limit=inputs.LIMITS["task title"])
         year = inputs.check_year(now.astimezone(self.tz).year if year is None else year)
         if topic is not None and not 1 <= topic <= 5:
@@ -323,4 +321,4 @@ class Engine:
         return state
 
 
-__all__: Sequence[str] = ("LEVELS", "Engine", "Fired")
+__all__: Sequence[str] = ("Engine", "Fired")

@@ -23,8 +23,8 @@ from notifications.render import EN_MONTHS
 from storage import mailfacts
 from storage.db import Connection
 from storage.mailfacts import DeadlineFacts, TaskFacts, UnitFacts
+from storage.tasks import workflow_of
 from workflows.model import Workflow
-from workflows.registry import from_snapshot
 
 KEYS = ("office", "lang", "kind", "to", "cc", "task", "unit", "event", "deadline", "obligation",
         "plan", "digest", "report", "quota", "today")
@@ -57,7 +57,7 @@ class Subject:
 
 def gather(conn: Connection, task_id: int | None, facts: Mapping[str, Any]) -> Subject:
     task = mailfacts.task_facts(conn, task_id) if task_id is not None else None
-    wf = from_snapshot(*mailfacts.definition_source(conn, task.definition_id)) if task else None
+    wf = workflow_of(conn, task.definition_id) if task else None
     unit = task.unit if task else (mailfacts.unit_facts(conn, int(facts["unit_id"]))
                                    if facts.get("unit_id") else None)
     deadline = None
@@ -92,8 +92,7 @@ def deadline_context(wf: Workflow | None, row: DeadlineFacts | None, facts: Mapp
         return None
     state_def = wf.states.get(state) if wf else None
     rule = state_def.deadline if state_def else None
-    label = (rule.label.get(lang) if rule and rule.label else
-             state_def.labels.get(lang) if state_def else state)
+    label = wf.deadline_label(state, lang) if wf else state
     return {
         "due_on": dt.date.fromisoformat(str(due)[:10]), "label": label, "state": state,
         "before": (rule.before is not None) if rule else (row.rule.startswith("before")

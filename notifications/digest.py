@@ -14,11 +14,12 @@ from typing import Any
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
 from notifications.outbox import enqueue
-from notifications.plan import OBLIGATION_LEVEL
+from notifications.recipients import office_recipients
 from storage import mailfacts
 from storage.db import Connection
-from workflows.model import Workflow, WorkingDays
-from workflows.registry import from_snapshot
+from storage.mailfacts import People
+from storage.tasks import workflow_of
+from workflows.model import OBLIGATION_LEVEL, WorkingDays
 
 MAX_ROWS = 20
 
@@ -31,10 +32,6 @@ def last_slot(now: dt.datetime, tz: dt.tzinfo, weekday: int, hour: int) -> dt.da
     return slot if slot <= local else slot - dt.timedelta(days=7)
 
 
-def _workflow(conn: Connection, definition_id: int) -> Workflow:
-    return from_snapshot(*mailfacts.definition_source(conn, definition_id))
-
-
 def digest_facts(conn: Connection, *, start: dt.datetime, end: dt.datetime, tz: dt.tzinfo,
                  lang: str) -> dict[str, Any]:
     year = end.astimezone(tz).year
@@ -43,7 +40,7 @@ def digest_facts(conn: Connection, *, start: dt.datetime, end: dt.datetime, tz: 
     order: list[str] = []
     for definition_id, state, count in mailfacts.tasks_by_state(
             conn, year, exclude_level=OBLIGATION_LEVEL):
-        wf = _workflow(conn, definition_id)
+        wf = workflow_of(conn, definition_id)
         label = wf.states[state].labels.get(lang) if state in wf.states else state
         if label not in labels:
             order.append(label)
@@ -52,11 +49,8 @@ def digest_facts(conn: Connection, *, start: dt.datetime, end: dt.datetime, tz: 
     total, late = mailfacts.overdue_deadlines(conn, today, MAX_ROWS)
     overdue = []
     for row in late:
-        wf = _workflow(conn, row["definition_id"])
-        state_def = wf.states.get(row["state"])
-        rule = state_def.deadline if state_def else None
-        label = (rule.label.get(lang) if rule and rule.label else
-                 state_def.labels.get(lang) if state_def else row["state"])
+        wf = workflow_of(conn, row["definition_id"])
+        label = wf.deadline_label(row["state"], lang)
         overdue.append({"task_id": row["task_id"], "title": " ".join(row["title"].split()),
                         "unit_name": row["unit_name"], "label": label, "due_on": row["due_on"],
                         "days_overdue": (today - row["due_on"]).days})
@@ -78,13 +72,11 @@ def enqueue_digest(conn: Connection, cfg: MailConfig, *, now: dt.datetime, tz: d
     if working_days is not None and not working_days.is_working_day(now.astimezone(tz).date()):
         return 0
     if working_days is not None and not working_days.is_working_day(slot.date()):
-        day = slot.date()
-        while not working_days.is_working_day(day):
-            day += dt.timedelta(days=1)
+        day = working_days.next_working_day(slot.date())
         if now < slot.replace(year=day.year, month=day.month, day=day.day):
             return 0
-    if not cfg.office.get("email") and not mailfacts.office_emails(conn):
-        return 0  # nobody would read it (see notifications.recipients)
+    if not office_recipients(People(conn), cfg.office):
+        return 0  # nobody would read it
     key = f"digest:{slot.date().isoformat()}"
     if mailfacts.is_queued(conn, key):
         return 0

@@ -13,11 +13,8 @@ import asyncio
 import concurrent.futures
 import datetime as dt
 import logging
-import os
 import random
-import socket
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -40,7 +37,7 @@ from notifications.render import Renderer, TemplateProblem
 from notifications.samples import all_samples
 from notifications.transport import Outgoing, deliver_maildir, deliver_smtp
 from storage.db import Connection, DbEngine, read_session, write
-from storage.leases import LeaseKeeper
+from storage.leases import LeaseKeeper, holder_id
 from storage.mailfacts import People
 from storage.outbox import (
     OutboxMessage,
@@ -79,8 +76,7 @@ class Dispatcher:
         self.catalog = catalog
         self.renderer = renderer
         self.tz = tz
-        # Unique per dispatcher, not per process: a claim is proof of nothing to a twin.
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.owner = owner or holder_id()
         self.monotonic = monotonic
         self.rng = rng or random.Random()
         self.calendar = calendar or WorkingDays()  # the business calendar: days off
@@ -171,11 +167,7 @@ class Dispatcher:
         day: dt.date = deadline["due_on"]
         if not deadline.get("before"):
             return day
-        working = self.calendar
-        day -= dt.timedelta(days=1)
-        while not working.is_working_day(day):
-            day -= dt.timedelta(days=1)
-        return day
+        return self.calendar.previous_working_day(day, inclusive=False)
 
     def _render(self, conn: Connection, row: OutboxMessage) -> Frozen:
         """The message as it will be sent every time: recipients, subject, bodies, calendar

@@ -19,8 +19,7 @@ from typing import Any
 
 from notifications.catalog import Catalog
 from workflows.effects import NEW_TASK, Mail
-
-OBLIGATION_LEVEL = "obligation"  # a workflow whose tasks are a unit's calendar obligations
+from workflows.model import OBLIGATION_LEVEL
 
 
 @dataclass(frozen=True)

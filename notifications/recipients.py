@@ -43,19 +43,24 @@ def _for_role(people: People, role: str, task: TaskFacts | None, unit: UnitFacts
         return [{"role": "unit_contact", "name": "", "title": "", "email": unit.contact_email,
                  "unit_name": unit.name}]
     if role == "office":
-        if office.get("email"):
-            return [{"role": "office", "name": str(office["department"]), "title": "",
-                     "email": str(office["email"]), "unit_name": ""}]
-        # No shared mailbox configured: the office's registered staff stand in for it, so a
-        # fresh install still tells the office what is late.
-        return [_person("office", p, "") | {"name": str(office["department"])}
-                for p in people.office()]
+        return office_recipients(people, office)
     if role == "council":
         return [_person("council", p, p.unit_name) for p in people.council()]
     if role == "addressed":
         return [{"role": "addressed", "name": "", "title": "", "email": e, "unit_name": ""}
                 for e in addressed]
     raise ValueError(f"unknown role {role!r}")
+
+
+def office_recipients(people: People, office: Mapping[str, Any]) -> list[Recipient]:
+    """The Medical Affairs office: its configured address, or, with no shared mailbox
+    configured, its active registered staff (so a fresh install still tells the office what is
+    late). Empty when there is neither: nobody would read the office's mail."""
+    if office.get("email"):
+        return [{"role": "office", "name": str(office["department"]), "title": "",
+                 "email": str(office["email"]), "unit_name": ""}]
+    return [_person("office", p, "") | {"name": str(office["department"])}
+            for p in people.office()]
 
 
 def resolve(people: People, spec: KindSpec, *, task: TaskFacts | None, unit: UnitFacts | None,

@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from types import TracebackType
 
@@ -101,3 +104,9 @@ class LeaseKeeper:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+
+
+def holder_id() -> str:
+    """Who holds a claim: host, process and a random part (two dispatchers or sweeps in one
+    process are two holders: a claim is proof of nothing to a twin)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"

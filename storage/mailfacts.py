@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, select
 
-from storage.models import Deadline, HistoryEntry, Person, Task, Unit, WorkflowDefinition
+from storage.models import Deadline, HistoryEntry, Person, Task, Unit
 from storage.outbox import OutboxMessage
 from storage.timers import Obligation
 
@@ -126,12 +126,6 @@ def obligation_row(conn: Connection, task_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def definition_source(conn: Connection, definition_id: int) -> tuple[str, str]:
-    t = cast(Table, WorkflowDefinition.__table__)
-    row = conn.execute(select(t.c.source, t.c.source_path).where(t.c.id == definition_id)).one()
-    return str(row.source), str(row.source_path)
-
-
 def latest_history(conn: Connection, task_id: int, events: list[str]) -> dict[str, Any] | None:
     """The task's most recent history entry of one of `events` (what a preview shows)."""
     t = cast(Table, HistoryEntry.__table__)
@@ -206,6 +200,3 @@ def is_queued(conn: Connection, dedupe_key: str) -> bool:
     t = cast(Table, OutboxMessage.__table__)
     return conn.scalar(select(t.c.id).where(t.c.dedupe_key == dedupe_key)) is not None
 
-
-def office_emails(conn: Connection) -> list[str]:
-    return [p.email for p in People(conn).office()]

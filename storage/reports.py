@@ -26,10 +26,8 @@ from storage.reportrows import (
     UnitRow,
 )
 from storage.timers import Obligation
-from workflows.model import Workflow
+from workflows.model import RESEARCH_LEVELS, Workflow
 from workflows.registry import from_snapshot
-
-RESEARCH_LEVELS = ("unit", "province", "initiative")
 
 
 def _local(value: dt.datetime, tz: dt.tzinfo) -> dt.date:

@@ -22,6 +22,8 @@ from storage.timers import cancel_timers, plant_timers
 from workflows.decide import TaskView
 from workflows.effects import NEW_TASK, History, Mail, OpenDeadline, Registration, Step
 from workflows.errors import Conflict, NotFound
+from workflows.model import Workflow
+from workflows.registry import from_snapshot
 
 _TASKS = cast(Table, Task.__table__)
 _HISTORY = cast(Table, HistoryEntry.__table__)
@@ -150,12 +152,12 @@ def definition_id(conn: Connection, *, name: str, version: int, sha256: str, sou
         "source_path": path, "loaded_at": now}).scalar_one())
 
 
-def definition_source(conn: Connection, definition: int) -> tuple[str, str]:
-    """(source text, path) of a stored snapshot."""
+def workflow_of(conn: Connection, definition: int) -> Workflow:
+    """The workflow a task runs on: its stored definition snapshot, parsed (once per text)."""
     table = cast(Table, WorkflowDefinition.__table__)
     row = conn.execute(select(table.c.source, table.c.source_path)
                        .where(table.c.id == definition)).one()
-    return str(row.source), str(row.source_path)
+    return from_snapshot(str(row.source), str(row.source_path))
 
 
 def task_exists(conn: Connection, task_id: int) -> bool:

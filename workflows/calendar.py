@@ -24,8 +24,6 @@ from workflows import inputs
 from workflows.errors import InputError
 from workflows.model import WorkingDays
 
-MAX_SCAN_DAYS = 60  # no run of days off in Việt Nam is this long (Tết is about 9)
-
 
 @lru_cache(maxsize=64)
 def _vn_year(year: int) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
@@ -62,31 +60,6 @@ class BusinessCalendar(WorkingDays):
         if day in self.extra_holidays or day in _vn_year(day.year)[0]:
             return False
         return day.weekday() < 5 or day in _vn_year(day.year)[1]
-
-    def next_working_day(self, day: dt.date, *, inclusive: bool = True) -> dt.date:
-        step = day if inclusive else day + dt.timedelta(days=1)
-        for _ in range(MAX_SCAN_DAYS):
-            if self.is_working_day(step):
-                return step
-            step += dt.timedelta(days=1)
-        raise ValueError(f"no working day within {MAX_SCAN_DAYS} days after {day}")
-
-    def previous_working_day(self, day: dt.date, *, inclusive: bool = True) -> dt.date:
-        step = day if inclusive else day - dt.timedelta(days=1)
-        for _ in range(MAX_SCAN_DAYS):
-            if self.is_working_day(step):
-                return step
-            step -= dt.timedelta(days=1)
-        raise ValueError(f"no working day within {MAX_SCAN_DAYS} days before {day}")
-
-    def add(self, start: dt.date, days: int) -> dt.date:
-        """`start` plus `days` working days (the `within: Nwd` of workflow definitions)."""
-        day = start
-        remaining = days
-        while remaining > 0:
-            day = self.next_working_day(day, inclusive=False)
-            remaining -= 1
-        return day
 
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days in (start, end]."""

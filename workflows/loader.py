@@ -8,7 +8,6 @@ and durations, field references that do not exist, timer ladders that point nowh
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from collections import deque
@@ -20,19 +19,20 @@ from workflows.model import (
     BARRABLE_ROLES,
     DURATION_UNITS,
     FIELD_TYPES,
+    LEVELS,
     MILESTONES,
     ROLES,
-    AutoEvent,
     DeadlineRule,
     Duration,
-    EscalationStep,
     EventDef,
     FieldSpec,
     Labels,
     StateDef,
     TimerPolicy,
     Workflow,
+    month_day,
 )
+from workflows.timerpolicy import parse_timer_policy
 from workflows.yamlsrc import Located, Path_, load_located
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
@@ -42,7 +42,6 @@ STATE_KEYS = {"labels", "final", "deadline", "timers"}
 EVENT_KEYS = {"labels", "from", "to", "roles", "not_by", "reason", "fields", "one_of",
               "deadline_from", "milestone"}
 TIMER_KEYS = {"remind_before", "escalate", "on_overdue"}
-LEVELS = ("unit", "province", "initiative", "obligation")
 
 
 def load_file(path: str | Path) -> Workflow:
@@ -175,18 +174,10 @@ class _Validator:
         return DeadlineRule(within=self.duration(raw["within"], (*path, "within")), label=labels)
 
     def month_day(self, value: Any, path: Path_) -> tuple[int, int]:
-        text = str(value)
-        match = re.fullmatch(r"(\d{2})-(\d{2})", text)
-        if not match:
-            raise self.fail(path, f"bad date '{text}': expected MM-DD, e.g. 04-30")
-        month, day = int(match[1]), int(match[2])
         try:
-            dt.date(2024, month, day)  # a leap year, so 02-29 is accepted
-        except ValueError:
-            raise self.fail(path, f"bad date '{text}': no such day of the year") from None
-        if (month, day) == (2, 29):
-            raise self.fail(path, "bad date '02-29': it does not exist in most years")
-        return month, day
+            return month_day(str(value))
+        except ValueError as exc:
+            raise self.fail(path, str(exc).replace("invalid date", "bad date")) from None
 
     def duration(self, value: Any, path: Path_) -> Duration:
         match = DURATION_RE.match(str(value))
@@ -199,46 +190,7 @@ class _Validator:
         return Duration(int(match[1]), kind)
 
     def timers(self, raw: Any, path: Path_) -> TimerPolicy:
-        raw = self.mapping(raw, path, "timers")
-        self.keys(raw, TIMER_KEYS, path, "timers")
-        remind = raw.get("remind_before", [])
-        if not isinstance(remind, list):
-            raise self.fail((*path, "remind_before"), "remind_before must be a list of days")
-        days = tuple(
-            self.positive_int(d, (*path, "remind_before", i), "days before")
-            for i, d in enumerate(remind)
-        )
-        steps = []
-        escalate = raw.get("escalate", [])
-        if not isinstance(escalate, list):
-            raise self.fail((*path, "escalate"), "escalate must be a list of steps")
-        for i, step in enumerate(escalate):
-            spath: Path_ = (*path, "escalate", i)
-            step = self.mapping(step, spath, "escalation step")
-            self.keys(step, {"after", "to", "repeat_every"}, spath, "escalation step")
-            if "after" not in step or "to" not in step:
-                raise self.fail(spath, "escalation step needs 'after' (days) and 'to' (a role)")
-            role = step["to"]
-            if role not in ROLES or role == "system":
-                raise self.fail((*spath, "to"), f"unknown role '{role}' to escalate to")
-            repeat = step.get("repeat_every")
-            steps.append(EscalationStep(
-                after_days=self.positive_int(step["after"], (*spath, "after"), "after", zero=True),
-                to=role,
-                repeat_every_days=None if repeat is None else
-                self.positive_int(repeat, (*spath, "repeat_every"), "repeat_every"),
-            ))
-        auto = None
-        if "on_overdue" in raw:
-            opath: Path_ = (*path, "on_overdue")
-            over = self.mapping(raw["on_overdue"], opath, "on_overdue")
-            self.keys(over, {"after", "fire"}, opath, "on_overdue")
-            if "after" not in over or "fire" not in over:
-                raise self.fail(opath, "on_overdue needs 'after' (days) and 'fire' (an event)")
-            auto = AutoEvent(self.positive_int(over["after"], (*opath, "after"), "after"),
-                             str(over["fire"]))
-        return TimerPolicy(remind_before_days=tuple(sorted(set(days), reverse=True)),
-                           escalate=tuple(steps), on_overdue=auto)
+        return parse_timer_policy(raw, self.fail, path)
 
     # --- events ----------------------------------------------------------------------------
     def event(self, name: str, raw: Any, states: set[str]) -> EventDef:

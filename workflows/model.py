@@ -8,9 +8,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 ROLES = ("office", "council", "unit_head", "pi", "system")
+PERSON_ROLES = ("office", "council", "unit_head", "pi")  # what a registered person may be
+# A task's level is its workflow's (`level:` in the file). Research levels are the tasks a unit
+# runs (the quota counts them); an obligation is a unit's periodic report to the Sở.
+RESEARCH_LEVELS = ("unit", "province", "initiative")
+OBLIGATION_LEVEL = "obligation"
+LEVELS = (*RESEARCH_LEVELS, OBLIGATION_LEVEL)
 # Roles an event may bar (`not_by`): a person holding one of them on the task may not fire it,
 # whatever other role would allow them. `system` is no person, so it cannot be barred.
-BARRABLE_ROLES = ("office", "council", "unit_head", "pi")
+BARRABLE_ROLES = PERSON_ROLES
 FIELD_TYPES = ("text", "date", "url", "int", "email")
 # What the reports count and the calendar cites, named on the event that reaches it (`milestone`),
 # so nothing outside the definitions names a workflow's events or states.
@@ -132,6 +138,15 @@ class Workflow:
     source: str = field(default="", repr=False)
     path: str = ""
 
+    def deadline_label(self, state: str, lang: str) -> str:
+        """What the deadline of `state` is called: its own label, else the state's, else the
+        state's name (a snapshot that no longer has the state)."""
+        found = self.states.get(state)
+        rule = found.deadline if found else None
+        if rule is not None and rule.label is not None:
+            return rule.label.get(lang)
+        return found.labels.get(lang) if found else state
+
     def milestone_event(self, milestone: str) -> EventDef | None:
         return next((ev for ev in self.events.values() if ev.milestone == milestone), None)
 
@@ -159,19 +174,58 @@ class Workflow:
         return None if rule is None else due_on(rule, year, entered_on, working)
 
 
+def month_day(text: str) -> tuple[int, int]:
+    """A day of every year written MM-DD ("04-30"); ValueError saying what is wrong."""
+    import re
+
+    match = re.fullmatch(r"(\d{2})-(\d{2})", text.strip())
+    if not match:
+        raise ValueError(f"invalid date '{text}': expected MM-DD, e.g. 04-30")
+    month, day = int(match[1]), int(match[2])
+    try:
+        dt.date(2024, month, day)  # a leap year: 02-29 gets its own reason below
+    except ValueError:
+        raise ValueError(f"invalid date '{text}': no such day of the year") from None
+    if (month, day) == (2, 29):
+        raise ValueError("invalid date '02-29': it does not exist in most years")
+    return month, day
+
+
+MAX_SCAN_DAYS = 60  # no run of days off in Việt Nam is this long (Tết is about 9)
+
+
 class WorkingDays:
-    """Adds working days to a date; the scheduler supplies the holiday-aware one."""
+    """Stepping over days off: the one home of working-day arithmetic. Monday–Friday here;
+    `workflows.calendar.BusinessCalendar` knows Việt Nam's holidays and swapped days."""
 
     def is_working_day(self, day: dt.date) -> bool:
         return day.weekday() < 5
 
+    def next_working_day(self, day: dt.date, *, inclusive: bool = True) -> dt.date:
+        step = day if inclusive else day + dt.timedelta(days=1)
+        for _ in range(MAX_SCAN_DAYS):
+            if self.is_working_day(step):
+                return step
+            step += dt.timedelta(days=1)
+        raise ValueError(f"no working day within {MAX_SCAN_DAYS} days after {day}")
+
+    def previous_working_day(self, day: dt.date, *, inclusive: bool = True) -> dt.date:
+        step = day if inclusive else day - dt.timedelta(days=1)
+        for _ in range(MAX_SCAN_DAYS):
+            if self.is_working_day(step):
+                return step
+            step -= dt.timedelta(days=1)
+        raise ValueError(f"no working day within {MAX_SCAN_DAYS} days before {day}")
+
     def add(self, start: dt.date, days: int) -> dt.date:
+        """`start` plus `days` working days (the `within: Nwd` of workflow definitions)."""
         day = start
-        while days > 0:
-            day += dt.timedelta(days=1)
-            if day.weekday() < 5:
-                days -= 1
+        remaining = days
+        while remaining > 0:
+            day = self.next_working_day(day, inclusive=False)
+            remaining -= 1
         return day
+
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

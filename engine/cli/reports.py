@@ -71,8 +71,9 @@ def _write(data: bytes, output: Path | None) -> None:
 
 def _run(ctx: Ctx, kind: str, year: int, as_of_text: str | None, fmt: str,
          output: Path | None) -> None:
-    from engine.reports.build import check_year, make_report, render
+    from engine.reports.build import make_report, render
     from workflows.clock import parse_date
+    from workflows.inputs import check_year
 
     check_year(year)
     as_of: dt.date | None = parse_date(as_of_text, what="--as-of") if as_of_text else None

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from engine.cli.context import Ctx, emit_json, json_option, pass_ctx, table, want_json
+from workflows.model import RESEARCH_LEVELS
 
 LANG = click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
                     help="Language of state and event labels.")
@@ -19,7 +20,7 @@ def task() -> None:
 
 @task.command("new")
 @click.option("--unit", "unit_code", required=True, help="Unit code.")
-@click.option("--level", required=True, type=click.Choice(["unit", "province", "initiative"]))
+@click.option("--level", required=True, type=click.Choice(RESEARCH_LEVELS))
 @click.option("--title", required=True)
 @click.option("--pi-email", required=True, help="Principal investigator (chủ nhiệm) e-mail.")
 @click.option("--pi-name", help="Registers the investigator if the e-mail is new.")

@@ -26,10 +26,6 @@ MIMETYPES = {
 }
 
 
-def check_year(year: int) -> int:
-    return inputs.check_year(year)
-
-
 def default_as_of(kind: str, year: int, today: dt.date) -> dt.date:
     """progress: 30 June; compliance: today, kept inside the year."""
     if kind == "progress":
@@ -44,7 +40,7 @@ def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
 
     if kind not in KINDS:
         raise InputError(f"unknown report '{kind}': expected one of {', '.join(KINDS)}")
-    check_year(year)
+    inputs.check_year(year)
     day = as_of or default_as_of(kind, year, today)
     if day < dt.date(year, 1, 1):
         raise InputError(f"invalid --as-of {day.isoformat()}: before the year {year} begins")

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from storage.reportrows import Dataset, TaskRow, UnitRow
+from workflows.model import RESEARCH_LEVELS
 
-LEVEL_KEYS = {"unit": "level_unit", "province": "level_province", "initiative": "level_initiative"}
+LEVEL_KEYS = {level: f"level_{level}" for level in RESEARCH_LEVELS}
 
 
 @dataclass(frozen=True)

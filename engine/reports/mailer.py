@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from engine.reports.build import KINDS, MIMETYPES, filename, render
 from engine.reports.config import ReportsConfig
 from notifications.catalog import Catalog
+from notifications.recipients import office_recipients
 from storage.db import Session
-from storage.mailfacts import office_emails
+from storage.mailfacts import People
 from workflows.model import Workflow
 
 TITLES = {"compliance": "Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN",
@@ -38,9 +39,9 @@ class ReportMailer:
         self.current = current  # the workflows in force (see storage.reports.load_year)
 
     def _office(self, session: Session) -> list[str]:
-        if self.office_email:
-            return [self.office_email]
-        return office_emails(session.connection())
+        return [r["email"] for r in office_recipients(People(session.connection()),
+                                                       {"email": self.office_email or "",
+                                                        "department": ""})]
 
     def __call__(self, session: Session, report_name: str, year: int, at: dt.datetime) -> None:
         if report_name not in KINDS:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from workflows.errors import InputError
+from workflows.model import month_day
 
 DEFAULT_FILE = Path(__file__).with_name("province.toml")
 MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
@@ -88,15 +89,10 @@ class Province:
 
 
 def _month_day(text: Any, where: str) -> tuple[int, int]:
-    match = MONTH_DAY.match(str(text))
-    if match is None:
-        raise InputError(f"{where}: invalid date '{text}', expected MM-DD")
-    month, day = int(match[1]), int(match[2])
     try:
-        dt.date(2023, month, day)  # a date that exists every year
-    except ValueError:
-        raise InputError(f"{where}: no such day '{text}'") from None
-    return month, day
+        return month_day(str(text))
+    except ValueError as exc:
+        raise InputError(f"{where}: {exc}") from None
 
 
 def _person(raw: Any, where: str) -> SamplePerson:

@@ -9,7 +9,6 @@ report before 5/12, a monthly science session, the quota check on 30/4, the prog
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,9 +16,8 @@ from typing import Any
 from workflows.calendar import BusinessCalendar, parse_days
 from workflows.errors import InputError
 from workflows.inputs import LIMITS, MAX_YEAR, check_keys, clean_text
-from workflows.model import ROLES, AutoEvent, EscalationStep, TimerPolicy, Workflow
-
-MONTH_DAY_RE = re.compile(r"^(\d{2})-(\d{2})$")
+from workflows.model import TimerPolicy, Workflow, month_day
+from workflows.timerpolicy import parse_timer_policy
 
 
 @dataclass(frozen=True)
@@ -91,15 +89,10 @@ def _time(value: Any, key: str) -> dt.time:
 
 
 def _month_day(value: Any, key: str) -> tuple[int, int]:
-    match = MONTH_DAY_RE.match(str(value))
-    if match is None:
-        raise _fail(key, f"invalid date '{value}', expected MM-DD")
-    month, day = int(match[1]), int(match[2])
     try:
-        dt.date(2023, month, day)
-    except ValueError:
-        raise _fail(key, f"invalid date '{value}': no such day in every year") from None
-    return month, day
+        return month_day(str(value))
+    except ValueError as exc:
+        raise _fail(key, str(exc)) from None
 
 
 def _int(value: Any, key: str, low: int, high: int) -> int:
@@ -115,32 +108,11 @@ def _number(value: Any, key: str) -> float:
 
 
 def _policy(raw: Any, key: str) -> TimerPolicy:
-    if not isinstance(raw, dict):
-        raise _fail(key, "expected a table with remind_before / escalate / on_overdue")
-    unknown = set(raw) - {"remind_before", "escalate", "on_overdue"}
-    if unknown:
-        raise _fail(key, f"unknown key '{sorted(unknown)[0]}'")
-    remind = raw.get("remind_before", [])
-    if not isinstance(remind, list):
-        raise _fail(f"{key}.remind_before", "expected a list of days")
-    days = tuple(sorted({_int(d, f"{key}.remind_before", 1, 366) for d in remind}, reverse=True))
-    steps = []
-    for i, step in enumerate(raw.get("escalate", [])):
-        skey = f"{key}.escalate[{i}]"
-        if not isinstance(step, dict) or "after" not in step or "to" not in step:
-            raise _fail(skey, "expected {after = DAYS, to = ROLE[, repeat_every = DAYS]}")
-        if step["to"] not in ROLES or step["to"] == "system":
-            raise _fail(skey, f"unknown role '{step['to']}'")
-        repeat = step.get("repeat_every")
-        steps.append(EscalationStep(_int(step["after"], skey, 0, 3650), str(step["to"]),
-                                    None if repeat is None else _int(repeat, skey, 1, 366)))
-    auto = None
-    if "on_overdue" in raw:
-        over = raw["on_overdue"]
-        if not isinstance(over, dict) or "after" not in over or "fire" not in over:
-            raise _fail(f"{key}.on_overdue", "expected {after = DAYS, fire = EVENT}")
-        auto = AutoEvent(_int(over["after"], f"{key}.on_overdue", 1, 3650), str(over["fire"]))
-    return TimerPolicy(days, tuple(steps), auto)
+    def fail(path: tuple[str | int, ...], reason: str) -> InputError:
+        where = key + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+        return _fail(where, reason)
+
+    return parse_timer_policy(raw, fail)
 
 
 def _title(value: Any, key: str) -> str:

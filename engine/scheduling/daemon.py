@@ -27,7 +27,6 @@ import os
 import signal
 import socket
 import threading
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from select import select as wait_readable
@@ -36,6 +35,7 @@ from typing import Any, TextIO
 
 from engine.app import App
 from storage import daemons as heartbeats
+from storage.leases import holder_id
 from storage.timers import DaemonHeartbeat
 from workflows.clock import Clock
 from workflows.errors import Refused
@@ -115,10 +115,6 @@ class AnotherDaemon(Refused):
     pass
 
 
-def new_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
 def _alive_locally(row: DaemonHeartbeat) -> bool:
     if row.host != socket.gethostname():
         return True  # cannot tell: trust the heartbeat's age
@@ -136,7 +132,7 @@ class Daemon:
     app: App
     clock: Clock
     interval_s: float
-    worker: str = field(default_factory=new_worker_id)
+    worker: str = field(default_factory=holder_id)
     _signal: int | None = None  # written by the signal handler only
     _pass_lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.scheduling.config import ObligationSpec, SchedulerConfig
-from engine.service import LEVELS, Engine
+from engine.service import Engine
 from storage import calendar as rows
 from storage.db import Session
 from storage.tasks import queue_mails
+from workflows.model import RESEARCH_LEVELS
 
 log = logging.getLogger("nckh.calendar")
 
@@ -130,7 +131,7 @@ class CalendarJobs:
             assert occ.job.obligation is not None
             return self._obligation(s, occ.job.obligation, occ, now)
         if occ.job.kind == "quota_check":
-            missing = rows.units_without_task(s, occ.year, LEVELS)
+            missing = rows.units_without_task(s, occ.year, RESEARCH_LEVELS)
             mails = tuple(self.engine.rules.mails.quota_not_met(u, occ.year) for u in missing)
             queue_mails(s.connection(), mails, None, now)
             return {"units_without_task": len(missing)}
