@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Connection,
     ForeignKey,
     Index,
@@ -39,12 +40,41 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selecti
 
 from storage.base import Base, UTCDateTime
 
+# The outbox row's lifecycle, declared once: every change of `state` is one of these moves, made
+# by the function named; those functions take their sources from here (`moves_to`), the
+# database refuses any other state (CHECK, migration 0006), and a test walks every move.
+LIFECYCLE: dict[tuple[str, str], str] = {
+    ("pending", "sending"): "claim_due",
+    ("sending", "sending"): "claim_due: a claim whose lease ran out is taken over",
+    ("sending", "sent"): "write_outcomes",
+    ("pending", "sent"): "write_outcomes: a send that completed after its lease was taken over "
+                         "and the new holder's attempt failed",
+    ("dead", "sent"): "write_outcomes: the same, the new holder having given up",
+    ("sending", "pending"): "write_outcomes: retry, deferred or released",
+    ("sending", "dead"): "write_outcomes, store_renderings: a permanent failure",
+    ("dead", "pending"): "revive_dead: `nckh outbox retry`",
+}
 STATES = ("pending", "sending", "sent", "dead")
+
+
+def moves_to(state: str) -> tuple[str, ...]:
+    """The states a row may move to `state` from."""
+    return tuple(a for a, b in LIFECYCLE if b == state)
+
+
+def _moving(column: Any, *sources: str, to: str) -> Any:
+    """`column IN sources`, each (source, to) checked against the lifecycle."""
+    for source in sources:
+        assert (source, to) in LIFECYCLE, f"outbox: {source} -> {to} is not in its lifecycle"
+    return column.in_(sources)
 
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_state_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_state_due", "state", "next_attempt_at"),
+        CheckConstraint(f"state IN ({', '.join(repr(s) for s in STATES)})", name="state"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(60))
@@ -105,7 +135,7 @@ def claim_due(conn: Connection, *, now: dt.datetime, until: dt.datetime, owner: 
     SQLite runs one writer at a time (BEGIN IMMEDIATE).
     """
     t = _table()
-    due = (select(t.c.id).where(t.c.state.in_(("pending", "sending")),
+    due = (select(t.c.id).where(_moving(t.c.state, "pending", "sending", to="sending"),
                                 t.c.next_attempt_at <= now)
            .order_by(t.c.next_attempt_at, t.c.id).limit(limit))
     if conn.dialect.name == "postgresql":
@@ -138,7 +168,8 @@ def store_renderings(conn: Connection, renderings: list[dict[str, Any]],
     """Freeze first renderings into their rows (and their calendar files), and move the rows
     that cannot be sent to `dead` — only rows `owner` still holds."""
     t = _table()
-    held = (t.c.id == bindparam("b_id"), t.c.claimed_by == owner, t.c.state == "sending")
+    held = (t.c.id == bindparam("b_id"), t.c.claimed_by == owner,
+            _moving(t.c.state, "sending", to="dead"))
     if renderings:
         conn.execute(update(t).where(*held, t.c.subject.is_(None)).values(
             recipients=bindparam("b_recipients"), subject=bindparam("b_subject"),
@@ -214,7 +245,8 @@ def outbox_state(conn: Connection, row_id: int) -> str | None:
 def revive_dead(conn: Connection, row_id: int | None, *, now: dt.datetime) -> int:
     """Dead rows (one, or all) back to pending with a fresh budget, their rendering cleared."""
     t = _table()
-    where = [t.c.state == "dead", *([t.c.id == row_id] if row_id is not None else [])]
+    where = [_moving(t.c.state, "dead", to="pending"),
+             *([t.c.id == row_id] if row_id is not None else [])]
     ids = list(conn.scalars(select(t.c.id).where(*where)))
     if not ids:
         return 0
@@ -245,12 +277,15 @@ def write_outcomes(conn: Connection, sent: list[dict[str, Any]], other: list[dic
     apply only to rows `owner` still holds."""
     t = _table()
     if sent:
-        conn.execute(update(t).where(t.c.id == bindparam("b_id"), t.c.state != "sent")
+        conn.execute(update(t).where(t.c.id == bindparam("b_id"),
+                                     _moving(t.c.state, *moves_to("sent"), to="sent"))
                      .values(state="sent", sent_at=bindparam("b_sent"),
                              last_error=bindparam("b_error"), claimed_by=None), sent)
     if other:
-        conn.execute(update(t).where(t.c.id == bindparam("b_id"), t.c.claimed_by == owner,
-                                     t.c.state == "sending")
+        held = t.c.claimed_by == owner
+        for target in ("pending", "dead"):  # a retry, deferral or release; or a death
+            held &= _moving(t.c.state, "sending", to=target)
+        conn.execute(update(t).where(t.c.id == bindparam("b_id"), held)
                      .values(state=bindparam("b_state"), next_attempt_at=bindparam("b_next"),
                              last_error=bindparam("b_error"), attempts=bindparam("b_attempts"),
                              first_attempt_at=bindparam("b_first"), claimed_by=None), other)

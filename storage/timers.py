@@ -23,6 +23,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Connection,
     Date,
     ForeignKey,
@@ -47,7 +48,19 @@ from workflows.effects import DueTimer
 from workflows.timerplan import PlannedTimer
 
 TIMER_KINDS = ("reminder", "deadline", "escalation", "auto_event")
+# A timer's lifecycle, declared once (see storage.outbox.LIFECYCLE): the database refuses any
+# other status or kind (CHECK, migration 0006), and a test walks every move.
+TIMER_LIFECYCLE: dict[tuple[str, str], str] = {
+    ("pending", "fired"): "take_due_timer: marked, with its effects in the same transaction",
+    ("fired", "skipped"): "skip_timer: the re-check found its deadline closed or its task moved "
+                          "on (in the marking transaction)",
+    ("pending", "cancelled"): "cancel_timers: its deadline closed",
+}
 TIMER_STATUSES = ("pending", "fired", "skipped", "cancelled")
+
+
+def _moves_to(status: str) -> tuple[str, ...]:
+    return tuple(a for a, b in TIMER_LIFECYCLE if b == status)
 
 
 class Timer(Base):
@@ -56,6 +69,9 @@ class Timer(Base):
         UniqueConstraint("deadline_id", "kind", "slot", "occurrence"),
         Index("ix_timer_pending_fire_at", "fire_at",
               sqlite_where=text("done_at IS NULL"), postgresql_where=text("done_at IS NULL")),
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in TIMER_STATUSES)})",
+                        name="status"),
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in TIMER_KINDS)})", name="kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -149,7 +165,8 @@ def plant_timers(conn: Connection, *, task_id: int, deadline_id: int, state: str
 def cancel_timers(conn: Connection, deadline_id: int, *, at: dt.datetime, reason: str) -> None:
     """The deadline closed: its pending timers will never fire (a task that moved on never hears
     from the old deadline)."""
-    conn.execute(update(Timer).where(Timer.deadline_id == deadline_id, Timer.done_at.is_(None))
+    conn.execute(update(Timer).where(Timer.deadline_id == deadline_id,
+                                     Timer.status.in_(_moves_to("cancelled")))
                  .values(status="cancelled", done_at=at, claimed_by=None, lease_until=None,
                          reason=reason))
 
@@ -241,7 +258,8 @@ def take_due_timer(conn: Connection, timer_id: int, *, owner: str,
 
 
 def skip_timer(conn: Connection, timer_id: int, reason: str | None) -> None:
-    conn.execute(update(Timer).where(Timer.id == timer_id)
+    conn.execute(update(Timer).where(Timer.id == timer_id,
+                                     Timer.status.in_(_moves_to("skipped")))
                  .values(status="skipped", reason=reason))
 
 
