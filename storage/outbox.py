@@ -32,6 +32,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -63,10 +64,11 @@ def moves_to(state: str) -> tuple[str, ...]:
 
 
 def _moving(column: Any, *sources: str, to: str) -> Any:
-    """`column IN sources`, each (source, to) checked against the lifecycle."""
+    """`column` is one of `sources`, each (source, to) checked against the lifecycle. Written
+    as equalities, not IN: an IN list cannot go into an executemany statement."""
     for source in sources:
         assert (source, to) in LIFECYCLE, f"outbox: {source} -> {to} is not in its lifecycle"
-    return column.in_(sources)
+    return or_(*(column == source for source in sources))
 
 
 class OutboxMessage(Base):
