@@ -3,11 +3,12 @@
 For each backend (SQLite in a temporary file; PostgreSQL in a scratch database created and
 dropped here), N unit-level tasks go create → approve_outline → start → accept → publish:
 
-* engine: `Engine.create_task` and `Engine.fire`, one transaction per call, every check made
-  (the core engine only: no scheduler or mail subscribers, whose rows the floor would not write);
+* engine: `Engine.create_task` and `Engine.fire`, one transaction per call, every check made,
+  each step computed whole by the core and written by storage;
 * floor: the same rows — the task insert and its four version-checked updates, five history rows,
-  the four deadlines opened and closed — written with bare SQLAlchemy Core, one transaction
-  per step, with nothing decided or validated.
+  the four deadlines opened and closed, the timers planted around each deadline and cancelled
+  with it, the e-mails queued — written with bare SQLAlchemy Core, one transaction per step,
+  their values worked out beforehand (nothing decided or validated while timed).
 
 Rates are whole lifecycles per second. An extra figure times stepping a state through a
 `transitions.Machine` built per call against the shared cached one.
@@ -45,6 +46,8 @@ from engine.settings import load_settings  # noqa: E402
 from storage.db import make_engine  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
 from storage.models import Deadline, HistoryEntry, Person, Task, Unit  # noqa: E402
+from storage.outbox import OutboxMessage  # noqa: E402
+from storage.timers import Timer  # noqa: E402
 from workflows.clock import DEFAULT_TZ  # noqa: E402
 from workflows.machine import CompiledWorkflow, compiled  # noqa: E402
 from workflows.model import due_on  # noqa: E402
@@ -78,51 +81,98 @@ def run_engine(app: App, n: int) -> float:
     return time.perf_counter() - start
 
 
-def run_floor(db: DbEngine, n: int) -> float:
+def plan_floor(app: App, n: int) -> list[list[dict[str, Any]]]:
+    """Each floor lifecycle's steps, worked out before the clock starts: the state each step
+    enters, its deadline (due date, rule) and the timer rows planted around it, its mail."""
+    rules, wf = app.rules, app.registry.get("unit_task")
+    plans = []
+    for i in range(n):
+        now = T0 + dt.timedelta(minutes=i)  # the engine's dates: the same timers planned
+        steps = []
+        for step, (event, _actor, data) in enumerate((("create", "", {}), *LIFECYCLE)):
+            at = now + dt.timedelta(days=step)
+            dest = wf.initial if event == "create" else wf.events[event].dest
+            rule = wf.states[dest].deadline
+            opened = None
+            if rule is not None:
+                opened = rules.open_deadline(wf, dest, due_on(rule, 2025, at.date()),
+                                             rule.describe(), at)
+            kind = ("task_registered" if event == "create"
+                    else rules.mails.catalog.kind_for_event(event))
+            steps.append({"event": event, "data": data, "at": at, "dest": dest,
+                          "opened": opened, "kind": kind})
+        plans.append(steps)
+    return plans
+
+
+def run_floor(db: DbEngine, plans: list[list[dict[str, Any]]]) -> float:
     """The same rows as the engine writes, with bare SQLAlchemy Core and no decisions."""
-    wf = Registry().get("unit_task")
     with db.connect() as conn:
         unit_id = conn.scalar(select(Unit.id).where(Unit.code == "BVDK"))
         people = dict(conn.execute(select(Person.email, Person.id)).tuples().all())
         definition_id = conn.scalar(select(Task.definition_id).limit(1))
     roles = {OFFICE: "office", HEAD: "unit_head", COUNCIL: "council", PI: "pi"}
+    actors = {event: actor for event, actor, _ in LIFECYCLE}
+
+    def open_deadline(conn: Any, task_id: int, step: dict[str, Any]) -> None:
+        opened = step["opened"]
+        if opened is None:
+            return
+        deadline_id = conn.scalar(insert(Deadline).values(
+            task_id=task_id, state=opened.state, due_on=opened.due_on, rule=opened.rule,
+            opened_at=step["at"]).returning(Deadline.id))
+        if opened.timers:
+            conn.execute(insert(Timer), [{
+                "task_id": task_id, "deadline_id": deadline_id, "state": opened.state,
+                "kind": p.kind, "slot": p.slot, "occurrence": p.occurrence,
+                "due_on": opened.due_on, "legal_end": opened.legal_end, "fire_at": p.fire_at,
+                "days": p.days, "to_role": p.to_role, "repeat_every": p.repeat_every,
+                "event": p.event, "status": "pending", "created_at": step["at"]}
+                for p in opened.timers])
+
+    def mail(conn: Any, task_id: int, step: dict[str, Any], seq: int) -> None:
+        if step["kind"] is not None:
+            conn.execute(insert(OutboxMessage).values(
+                kind=step["kind"], task_id=task_id, dedupe_key=f"floor:{task_id}:{seq}",
+                lang="vi", context={"event": step["event"]}, addressed_to=[],
+                state="pending", attempts=0, next_attempt_at=step["at"],
+                created_at=step["at"]))
+
     start = time.perf_counter()
-    for i in range(n):
-        now = T0 + dt.timedelta(minutes=i) + dt.timedelta(days=400)
+    for i, steps in enumerate(plans):
+        first = steps[0]
         with db.begin() as conn:
-            task_id = conn.scalar(insert(Task).values(
+            task_id = int(conn.execute(insert(Task).values(
                 definition_id=definition_id, workflow="unit_task", level="unit",
-                state="proposed", unit_id=unit_id, pi_id=people[PI], year=2025, topic=None,
-                title=f"Đề tài số {i}", state_entered_at=now, created_at=now, updated_at=now,
-                version=1).returning(Task.id))
+                state=first["dest"], unit_id=unit_id, pi_id=people[PI], year=2025, topic=None,
+                title=f"Đề tài số {i}", state_entered_at=first["at"], created_at=first["at"],
+                updated_at=first["at"], version=1).returning(Task.id)).scalar_one())
             conn.execute(insert(HistoryEntry).values(
-                task_id=task_id, seq=1, event="create", from_state=None, to_state="proposed",
+                task_id=task_id, seq=1, event="create", from_state=None, to_state=first["dest"],
                 actor_id=None, actor="admin", actor_role="admin", reason=None, data={},
-                effective_at=now, recorded_at=now))
-            conn.execute(insert(Deadline).values(
-                task_id=task_id, state="proposed", due_on=dt.date(2025, 4, 30),
-                rule="before 30/04", opened_at=now))
-        state, version = "proposed", 1
-        for step, (event, actor, data) in enumerate(LIFECYCLE, start=1):
-            at = now + dt.timedelta(days=step)
-            dest = wf.events[event].dest
+                effective_at=first["at"], recorded_at=first["at"]))
+            open_deadline(conn, task_id, first)
+            mail(conn, task_id, first, 1)
+        state, version = first["dest"], 1
+        for seq, step in enumerate(steps[1:], start=2):
+            at, dest, actor = step["at"], step["dest"], actors[step["event"]]
             with db.begin() as conn:
                 changed = conn.execute(update(Task).where(
                     Task.id == task_id, Task.version == version).values(
                     state=dest, state_entered_at=at, updated_at=at, version=version + 1))
                 assert changed.rowcount == 1
                 conn.execute(insert(HistoryEntry).values(
-                    task_id=task_id, seq=step + 1, event=event, from_state=state,
+                    task_id=task_id, seq=seq, event=step["event"], from_state=state,
                     to_state=dest, actor_id=people[actor], actor=actor, actor_role=roles[actor],
-                    reason=None, data=data, effective_at=at, recorded_at=at))
-                conn.execute(update(Deadline).where(
+                    reason=None, data=step["data"], effective_at=at, recorded_at=at))
+                closed = conn.scalar(update(Deadline).where(
                     Deadline.task_id == task_id, Deadline.closed_at.is_(None)).values(
-                    closed_at=at, outcome="on_time"))
-                rule = wf.states[dest].deadline
-                if rule is not None:
-                    conn.execute(insert(Deadline).values(
-                        task_id=task_id, state=dest, due_on=due_on(rule, 2025, at.date()),
-                        rule=rule.describe(), opened_at=at))
+                    closed_at=at, outcome="on_time").returning(Deadline.id))
+                conn.execute(update(Timer).where(
+                    Timer.deadline_id == closed, Timer.done_at.is_(None)).values(
+                    status="cancelled", done_at=at, reason="deadline closed"))
+                open_deadline(conn, task_id, step)
+                mail(conn, task_id, step, seq)
             state, version = dest, version + 1
     return time.perf_counter() - start
 
@@ -133,6 +183,12 @@ def check_same_rows(db: DbEngine, n: int) -> None:
         for model in (Task, HistoryEntry, Deadline):
             count = conn.scalar(select(func.count()).select_from(model))
             assert count == 2 * n * {Task: 1, HistoryEntry: 5, Deadline: 4}[model], (model, count)
+        first = int(conn.scalar(select(func.min(Task.id))) or 0)
+        for column in (Timer.task_id, OutboxMessage.task_id):  # the engine's half, the floor's
+            engine_rows = int(conn.scalar(select(func.count()).where(
+                column < first + n)) or 0)
+            total = int(conn.scalar(select(func.count(column))) or 0)
+            assert engine_rows and total == 2 * engine_rows, (column, engine_rows, total)
 
 
 def machine_figures(steps: int) -> dict[str, float]:
@@ -164,10 +220,11 @@ def bench_backend(url: str, n: int, data_dir: Path) -> dict[str, Any]:
         seed(app)
         run_engine(app, max(5, n // 20))  # warm up caches and connections, then start over
         with app.db.begin() as conn:
-            for model in (Deadline, HistoryEntry, Task):
+            for model in (OutboxMessage, Timer, Deadline, HistoryEntry, Task):
                 conn.execute(delete(model))
+        plans = plan_floor(app, n)
         engine_s = run_engine(app, n)
-        floor_s = run_floor(app.db, n)
+        floor_s = run_floor(app.db, plans)
         check_same_rows(app.db, n)
     finally:
         app.close()
