@@ -9,15 +9,18 @@ writes its outbox row, as in production), and:
   median of many; beside it, in the same run, a bare `SELECT 1` round trip (the floor) and the
   same due-timer query forced to scan the table (what the partial index saves);
 * fire 10k: 10,000 due reminders on real tasks in the state they remind about, fired by one
-  sweep (each in its own transaction, its domain event and outbox row included); median of
-  three rounds (one with --quick), fresh timers each round.
+  sweep (each timer's mark and its outbox row in its group's transaction); median of three
+  rounds (one with --quick), fresh timers each round;
+* the floor of firing, in the same run: the same 10,000 timers claimed, locked, marked and their
+  outbox rows inserted as bare SQL statements, ten per transaction, over as many connections as
+  the sweep's workers — what firing costs with nothing decided. Goal: firing within 3x of it.
 
 The EXPLAIN of the due-timer query is printed and must use the partial index.
 
     .venv/bin/python bench/timers.py [--quick] [--pending N] [--pg-url URL] [--no-pg]
 
 The last line of output is JSON:
-{"sqlite": {"empty_sweep_ms": …, "fire_10k_s": …}, "postgresql": {…}}.
+{"sqlite": {"empty_sweep_ms": …, "fire_10k_s": …, "fire_floor_s": …}, "postgresql": {…}}.
 """
 
 from __future__ import annotations
@@ -102,6 +105,52 @@ def scan_query_ms(db: DbEngine, now: dt.datetime, runs: int) -> float:
     return statistics.median(samples) * 1000
 
 
+def fire_floor(app: App, now: dt.datetime, workers: int) -> float:
+    """Seconds to fire the due timers as bare SQL: claim by 200, then per timer lock its task,
+    mark it and insert its outbox row, ten timers per transaction, `workers` connections."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import bindparam, insert, update
+
+    from storage.models import Task
+    from storage.outbox import OutboxMessage
+
+    # Built once, like the sweep's own statements: only the bare cost of the round trips.
+    lock = (select(Task.id).join(Timer, Timer.task_id == Task.id)
+            .where(Timer.id == bindparam("tid")).with_for_update(of=Task))
+    mark = (update(Timer).where(Timer.id == bindparam("tid"), Timer.done_at.is_(None))
+            .values(done_at=bindparam("now"), status="fired").returning(Timer.task_id))
+    queue = insert(OutboxMessage)
+
+    def fire(ids: list[int]) -> None:
+        with app.db.connect() as conn:
+            for i in range(0, len(ids), 10):
+                with conn.begin():
+                    for tid in ids[i:i + 10]:
+                        conn.execute(lock, {"tid": tid})
+                        task = conn.execute(mark, {"tid": tid, "now": now}).scalar_one()
+                        conn.execute(queue, {
+                            "kind": "reminder", "task_id": task, "dedupe_key": f"floor:{tid}",
+                            "lang": "vi", "context": {"days_before": 3}, "addressed_to": [],
+                            "state": "pending", "attempts": 0, "next_attempt_at": now,
+                            "created_at": now})
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        while True:
+            with app.db.begin() as conn:
+                due = (select(Timer.id).where(Timer.done_at.is_(None), Timer.fire_at <= now,
+                                              Timer.claimed_by.is_(None))
+                       .order_by(Timer.fire_at).limit(200))
+                ids = sorted(conn.scalars(update(Timer).where(Timer.id.in_(
+                    due.scalar_subquery())).values(claimed_by="floor").returning(Timer.id)))
+            if not ids:
+                break
+            size = -(-len(ids) // workers)
+            list(pool.map(fire, [ids[i:i + size] for i in range(0, len(ids), size)]))
+    return time.perf_counter() - start
+
+
 def pending_count(app: App) -> int:
     with app.sessions() as s:
         return int(s.scalar(select(func.count()).select_from(Timer)
@@ -138,8 +187,12 @@ def bench_backend(url: str, pending: int, rounds: int, data_dir: Path) -> dict[s
             floor = timed(lambda: conn.execute(text("SELECT 1")).all(), 200)
         scan_ms = scan_query_ms(app.db, NOW, 5)
 
-        fire_times = []
+        workers = app.config.scheduler.workers if app.db.dialect.name == "postgresql" else 1
+        fire_times, floor_times = [], []
         for r in range(rounds):
+            floor_at = NOW - dt.timedelta(minutes=10 + r)
+            seed_timers(app, FIRE, floor_at, SETUP, per_task=100)
+            floor_times.append(fire_floor(app, floor_at, workers))
             due_at = NOW - dt.timedelta(minutes=30 + r)
             # 100 per task: a real task has a handful of timers, and workers firing the same
             # task's timers queue on its row lock; a thousand per task would measure that queue.
@@ -158,6 +211,9 @@ def bench_backend(url: str, pending: int, rounds: int, data_dir: Path) -> dict[s
             "empty_vs_select1": round(empty_ms / floor_ms, 1),
             "scan_query_ms": round(scan_ms, 1),
             "fire_10k_s": round(statistics.median(fire_times), 2),
+            "fire_floor_s": round(statistics.median(floor_times), 2),
+            "fire_vs_floor": round(statistics.median(fire_times)
+                                   / statistics.median(floor_times), 2),
             "fired_per_s": round(FIRE / statistics.median(fire_times)),
             "pending": pending, "seed_s": round(seed_s, 1), "plan": plan.replace("\n", " | ")}
 
@@ -188,7 +244,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
               f"{r['select1_ms']:.3f} ms ({r['empty_vs_select1']}x)   same query as a scan "
               f"{r['scan_query_ms']:.1f} ms\n"
               f"  fire 10k    {r['fire_10k_s']:.2f} s ({r['fired_per_s']}/s, median of "
-              f"{rounds})", flush=True)
+              f"{rounds})   floor {r['fire_floor_s']:.2f} s ({r['fire_vs_floor']}x; "
+              f"goal 3x)", flush=True)
     print(json.dumps({name: {k: v for k, v in r.items() if k != "plan"}
                       for name, r in results.items()}))
     return results
