@@ -1,5 +1,7 @@
-"""An administrator's first session with the installed `nckh`: set up the directory, register
-tasks, move one through its whole workflow, read it back — configured only by NCKH_* variables."""
+"""An administrator's first session with `nckh`: set up the directory, register tasks, move one
+through its whole workflow, read it back — configured only by NCKH_* variables. The commands run
+in this process (`nckh_in_process`, exactly what the console script runs); the console script
+itself is exercised by the bad-input catalogue's subprocess cases and the daemon tests."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ import json
 import re
 from pathlib import Path
 
-from tests.acceptance.cli import cli_env, nckh
+from tests.acceptance.cli import cli_env
+from tests.acceptance.cli import nckh_in_process as nckh
 from workflows.registry import PACKAGED_DIR, Registry
 
 OFFICE = "nghiepvuy@syt.example.vn"

@@ -16,7 +16,8 @@ import pytest
 from engine.app import build
 from engine.directory import UnitInput
 from engine.settings import load_settings
-from tests.acceptance.cli import cli_env, copy_db, dump, nckh, refusal_rows
+from tests.acceptance.cli import cli_env, copy_db, dump, refusal_rows
+from tests.acceptance.cli import nckh_in_process as nckh
 from tests.conftest import local
 
 OFFICE = "nghiepvuy@syt.example.vn"

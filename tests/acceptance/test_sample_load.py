@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,12 +19,15 @@ from sqlalchemy import func, select
 
 from storage.db import make_engine
 from storage.schema import metadata
+from tests.acceptance.cli import Ran, nckh_in_process
 
 NCKH = str(Path(sys.executable).with_name("nckh"))
 
 
-def nckh(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([NCKH, *args], env=env, capture_output=True, text=True, timeout=120)
+def nckh(env: dict[str, str], *args: str) -> Ran:
+    """The command run in this process (the console script's own tests are in
+    tests/acceptance/test_cli_happy_path.py and the bad-input catalogue)."""
+    return nckh_in_process(env, *args)
 
 
 def counts(url: str) -> dict[str, int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from sqlalchemy import func, select, text
 from engine.app import build
 from storage.db import make_engine
 from storage.outbox import OutboxMessage
+from tests.acceptance.cli import Ran, nckh_in_process
 from tests.conftest import make_settings
 from tests.integration.mailfixtures import MAIL_ENV, province
 
@@ -30,8 +30,10 @@ def env(sqlite_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
            "NCKH_NOW": "2025-03-03T10:00", **MAIL_ENV}
 
 
-def nckh(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([NCKH, *args], env=env, capture_output=True, text=True, timeout=60)
+def nckh(env: dict[str, str], *args: str) -> Ran:
+    """The command run in this process (the console script's own tests are in
+    tests/acceptance/test_cli_happy_path.py and the bad-input catalogue)."""
+    return nckh_in_process(env, *args)
 
 
 def snapshot(url: str) -> list[tuple[object, ...]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +20,7 @@ from sqlalchemy import func, select
 from engine.app import build
 from storage.db import make_engine
 from storage.schema import metadata
+from tests.acceptance.cli import Ran, nckh_in_process
 from tests.conftest import make_settings
 from tests.integration.reports_province import build_obligations, build_province
 
@@ -37,8 +37,10 @@ def env(sqlite_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
            "NCKH_NOW": "2025-12-10T09:00"}
 
 
-def nckh(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([NCKH, *args], env=env, capture_output=True, text=True, timeout=60)
+def nckh(env: dict[str, str], *args: str) -> Ran:
+    """The command run in this process (the console script's own tests are in
+    tests/acceptance/test_cli_happy_path.py and the bad-input catalogue)."""
+    return nckh_in_process(env, *args)
 
 
 def counts(url: str) -> dict[str, int]:
