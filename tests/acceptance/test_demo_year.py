@@ -29,7 +29,8 @@ from storage.outbox import OutboxMessage
 from storage.timers import Obligation
 from workflows.clock import DEFAULT_TZ
 
-pytestmark = pytest.mark.slow
+# One worker runs the whole module: its year-long demo (the fixture) is built once, not per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo_year")]
 NCKH = str(Path(sys.executable).with_name("nckh"))
 YEAR = 2025
 UNITS = 11
