@@ -84,7 +84,7 @@ class App:
         sch = self.config.scheduler
         return Rules(self.settings.tz, sch.calendar,
                      Planner(sch.calendar, sch.send_at, self.settings.tz),
-                     MailPlan(self.catalog, self.config.mail.lang), sch.policy)
+                     MailPlan(self.catalog, self.config.mail.lang), sch.policy, sch.grace_days)
 
     @cached_property
     def engine(self) -> Engine:

@@ -47,17 +47,29 @@ class Rules:
     planner: Planner
     mails: MailPlan
     policy: PolicyOf = workflow_policy  # the scheduler's config may override a workflow's
+    grace_days: int = 10  # working days to act when a deadline opens already past
 
     def _local(self, at: dt.datetime) -> dt.date:
         return at.astimezone(self.tz).date()
 
     def open_deadline(self, wf: Workflow, state: str, due_on: dt.date, rule: str,
-                      opened: dt.datetime) -> OpenDeadline:
+                      opened: dt.datetime, *, not_before: dt.datetime | None = None,
+                      ) -> OpenDeadline:
         """A deadline with the timers the state's ladder plants around it; reminders dated
-        before `opened` are not planted."""
-        timers = self.planner.plan(due_on, self.policy(wf, state), self._local(opened))
-        return OpenDeadline(state, due_on, rule, self.calendar.legal_end(due_on),
-                            tuple(timers))
+        before `opened` are not planted. A deadline whose legal end has passed when it opens
+        gets a grace period of `grace_days` working days, and the ladder counts from its end:
+        no retroactive reminder or escalation. `not_before`: timers due before it are not
+        planted (a backdated registration: its past steps are history, not mail)."""
+        opened_on = self._local(not_before or opened)
+        legal = self.calendar.legal_end(due_on)
+        grace = grace_legal = None
+        if legal < opened_on:
+            grace = self.calendar.add(opened_on, self.grace_days)
+            grace_legal = self.calendar.legal_end(grace)
+        timers = self.planner.plan(grace or due_on, self.policy(wf, state), self._local(opened))
+        if not_before is not None:
+            timers = [t for t in timers if t.fire_at > not_before]
+        return OpenDeadline(state, due_on, rule, legal, tuple(timers), grace, grace_legal)
 
     # --- a transition --------------------------------------------------------------------------
     def transition(self, wf: Workflow, view: TaskView, event: str, actor: Actor, *,
@@ -88,21 +100,27 @@ class Rules:
     # --- a new task ----------------------------------------------------------------------------
     def register(self, wf: Workflow, *, unit_id: int, pi_id: int, year: int, topic: int | None,
                  title: str, actor: Actor | None, creator: str, now: dt.datetime,
-                 due_on: dt.date | None = None, rule: str | None = None) -> Registration:
+                 due_on: dt.date | None = None, rule: str | None = None,
+                 since: dt.datetime | None = None) -> Registration:
         """A task in the workflow's initial state; its first deadline on `due_on`, or by the
-        initial state's rule when it has one."""
+        initial state's rule when it has one. `since`: the task really began then (a backdated
+        registration, `--backdate`): it is recorded as of that day, and neither its
+        registration nor its past steps are mailed."""
+        began = since or now
         state_rule = wf.states[wf.initial].deadline
         if due_on is None and state_rule is not None:
-            due_on = wf.deadline_due_on(wf.initial, year, self._local(now), self.calendar)
+            due_on = wf.deadline_due_on(wf.initial, year, self._local(began), self.calendar)
         opened = None
         if due_on is not None:
             text = rule or (state_rule.describe() if state_rule else "obligation")
-            opened = self.open_deadline(wf, wf.initial, due_on, text, now)
+            opened = self.open_deadline(wf, wf.initial, due_on, text, began,
+                                        not_before=now if since is not None else None)
         who = actor.email if actor else creator
         history = History(1, "create", None, wf.initial, actor.id if actor else None, who,
-                          actor.role if actor else creator, None, {}, now, now)
+                          actor.role if actor else creator, None, {}, began, now)
+        mails = () if since is not None else (self.mails.registered(wf.level, opened),)
         return Registration(wf.name, wf.level, wf.sha256, wf.initial, unit_id, pi_id, year,
-                            topic, title, history, opened, (self.mails.registered(wf.level),))
+                            topic, title, history, opened, mails)
 
     # --- a timer that has come due -----------------------------------------------------------
     def fire_timer(self, t: DueTimer, now: dt.datetime) -> Firing:
@@ -114,6 +132,10 @@ class Rules:
                           f"deadline closed ({t.deadline_outcome}) before the timer fired")
         if t.task_state != t.state:
             return Firing(t.id, "skipped", f"task is in {t.task_state}, no longer in {t.state}")
+        if t.kind == "reminder" and self._local(now) > t.due_on:
+            return Firing(t.id, "skipped", "its date has passed: the overdue notice says so")
+        if t.kind != "auto_event" and t.later_due:
+            return Firing(t.id, "skipped", "superseded: a later step of its ladder is due too")
         mails: tuple[Mail, ...]
         if t.kind == "reminder":
             mails = (self.mails.reminder(t.task_id, t.id, deadline_id=t.deadline_id,
@@ -133,9 +155,10 @@ class Rules:
             nxt = None
             if t.repeat_every:
                 step = EscalationStep(t.days, t.to_role, t.repeat_every)
-                found = self.planner.next_occurrence(t.legal_end, step, t.occurrence, now)
+                found = self.planner.next_occurrence(t.legal_end, step, t.occurrence, now,
+                                                     t.repeat_until)
                 if found is not None:
-                    nxt = self.planner.escalation_timer(t.slot, step, *found)
+                    nxt = self.planner.escalation_timer(t.slot, step, *found, t.repeat_until)
             return Firing(t.id, "fired", mails=mails, next=nxt)
         assert t.event is not None
         return Firing(t.id, "fired", auto_event=t.event,

@@ -98,6 +98,8 @@ def deadline_context(wf: Workflow | None, row: DeadlineFacts | None, facts: Mapp
         "before": (rule.before is not None) if rule else (row.rule.startswith("before")
                                                           if row else True),
         "days_before": facts.get("days_before"), "days_overdue": facts.get("days_overdue"),
+        "grace_until": (dt.date.fromisoformat(str(facts["grace_until"])[:10])
+                        if facts.get("grace_until") else None),
     }
 
 
@@ -158,8 +160,10 @@ def build_context(subject: Subject, *, kind: str, lang: str, facts: Mapping[str,
             # A `unit_report` task whose obligation row is gone: its title says what it is.
             ctx["obligation"] = {"key": "", "label": ctx["task"]["title"], "period": None,
                                  "year": task.year, "due_on": None}
-        ctx["deadline"] = deadline_context(wf, subject.deadline, facts if facts.get(
-            "deadline_id") else {}, lang)
+        # A mail planned with its deadline (a timer's, or a registration's as it stood that
+        # day) says that one; others say the deadline open when they are written.
+        ctx["deadline"] = deadline_context(wf, subject.deadline, facts if (
+            facts.get("deadline_id") or facts.get("due_on")) else {}, lang)
         if ctx["deadline"] is not None:
             # Counted on the day the mail is written, not the day it was planned for: a
             # reminder held over a weekend or a downtime must not say "3 days left" when it

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifications.catalog import Catalog
-from workflows.effects import NEW_TASK, Mail
+from workflows.effects import NEW_TASK, Mail, OpenDeadline
 from workflows.model import OBLIGATION_LEVEL
 
 
@@ -32,9 +32,15 @@ class MailPlan:
         self.catalog.kind(kind)  # an unknown kind is a configuration fault, said at once
         return Mail(kind, key, task_id, dict(facts), lang=self.lang)
 
-    def registered(self, level: str) -> Mail:
+    def registered(self, level: str, deadline: OpenDeadline | None = None) -> Mail:
+        """The registration (or, for an obligation, the request), with the deadline as it
+        stands that day: a date already past is said to be past, with its grace period."""
         kind = "obligation_requested" if level == OBLIGATION_LEVEL else "task_registered"
-        return self._mail(kind, f"registered:{NEW_TASK}", None, {})
+        facts: dict[str, Any] = {}
+        if deadline is not None:
+            facts = {"state": deadline.state, "due_on": deadline.due_on,
+                     "grace_until": deadline.grace_until}
+        return self._mail(kind, f"registered:{NEW_TASK}", None, facts)
 
     def transition(self, task_id: int, seq: int, *, event: str, from_state: str, to_state: str,
                    actor: str, actor_role: str, reason: str | None, data: Mapping[str, Any],

@@ -88,8 +88,8 @@ def _open(conn: Connection, task_id: int, opened: OpenDeadline, at: dt.datetime)
         "task_id": task_id, "state": opened.state, "due_on": opened.due_on,
         "rule": opened.rule, "opened_at": at}).scalar_one())
     plant_timers(conn, task_id=task_id, deadline_id=deadline_id, state=opened.state,
-                 due_on=opened.due_on, legal_end=opened.legal_end, timers=opened.timers,
-                 created_at=at)
+                 due_on=opened.ladder_due_on, legal_end=opened.ladder_legal_end,
+                 timers=opened.timers, created_at=at)
     return deadline_id
 
 

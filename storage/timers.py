@@ -88,6 +88,7 @@ class Timer(Base):
     days: Mapped[int] = mapped_column(Integer, default=0)
     to_role: Mapped[str | None] = mapped_column(String(16))
     repeat_every: Mapped[int | None] = mapped_column(Integer)
+    repeat_until: Mapped[dt.date | None] = mapped_column(Date)
     event: Mapped[str | None] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(12), default="pending")
     reason: Mapped[str | None] = mapped_column(Text)
@@ -152,14 +153,15 @@ def renew_timer_claims(conn: Connection, ids: list[int], *, owner: str,
 def plant_timers(conn: Connection, *, task_id: int, deadline_id: int, state: str,
                  due_on: dt.date, legal_end: dt.date, timers: Sequence[PlannedTimer],
                  created_at: dt.datetime) -> None:
+    """Timers counting from `due_on` (the deadline, or the end of its grace period)."""
     if not timers:
         return
     conn.execute(insert(Timer), [{
         "task_id": task_id, "deadline_id": deadline_id, "state": state, "kind": p.kind,
         "slot": p.slot, "occurrence": p.occurrence, "due_on": due_on, "legal_end": legal_end,
         "fire_at": p.fire_at, "days": p.days, "to_role": p.to_role,
-        "repeat_every": p.repeat_every, "event": p.event, "status": "pending",
-        "created_at": created_at} for p in timers])
+        "repeat_every": p.repeat_every, "repeat_until": p.repeat_until, "event": p.event,
+        "status": "pending", "created_at": created_at} for p in timers])
 
 
 def cancel_timers(conn: Connection, deadline_id: int, *, at: dt.datetime, reason: str) -> None:
@@ -205,8 +207,18 @@ def _tables() -> tuple[Table, Table, Table]:
 
 def _lock_check() -> Any:
     timer, task, deadline = _tables()
+    # A later step of the same ladder due too (after a downtime): this one is superseded. The
+    # office's escalations are not mail to a person (they go to its digest): they supersede
+    # nothing, so a head still hears of an item the office is told about.
+    sibling = timer.alias("sibling")
+    later = (select(sibling.c.id).where(
+        sibling.c.deadline_id == timer.c.deadline_id, sibling.c.done_at.is_(None),
+        sibling.c.kind.in_(LADDER_KINDS),
+        or_(sibling.c.to_role.is_(None), sibling.c.to_role != "office"),
+        sibling.c.fire_at <= bindparam("now", type_=UTCDateTime()),
+        sibling.c.fire_at > timer.c.fire_at).exists())
     return (select(task.c.state.label("task_state"), task.c.level.label("task_level"),
-                   deadline.c.closed_at, deadline.c.outcome)
+                   deadline.c.closed_at, deadline.c.outcome, later.label("later_due"))
             .select_from(timer).join(task, task.c.id == timer.c.task_id)
             .join(deadline, deadline.c.id == timer.c.deadline_id)
             .where(timer.c.id == bindparam("tid"), timer.c.done_at.is_(None))
@@ -214,7 +226,8 @@ def _lock_check() -> Any:
 
 
 _MARKED = ("id", "task_id", "deadline_id", "state", "kind", "slot", "occurrence", "due_on",
-           "legal_end", "days", "to_role", "repeat_every", "event")
+           "legal_end", "days", "to_role", "repeat_every", "event", "repeat_until")
+LADDER_KINDS = ("reminder", "deadline", "escalation")  # the mail a deadline's ladder sends
 
 
 def _mark() -> Any:
@@ -243,7 +256,7 @@ def take_due_timer(conn: Connection, timer_id: int, *, owner: str,
     timer fired if `owner` still holds it; its row and what to re-check, or None when another
     worker fired or took it. The caller's transaction commits the mark with the timer's effects
     — or rolls both back."""
-    check = conn.execute(_statement("lock"), {"tid": timer_id}).first()
+    check = conn.execute(_statement("lock"), {"tid": timer_id, "now": now}).first()
     if check is None:
         return None
     row = conn.execute(_statement("mark"), {"tid": timer_id, "now": now, "me": owner}).first()
@@ -254,7 +267,7 @@ def take_due_timer(conn: Connection, timer_id: int, *, owner: str,
         outcome = "closed"
     return DueTimer(**{name: getattr(row, name) for name in _MARKED},
                     task_state=check.task_state, task_level=check.task_level,
-                    deadline_outcome=outcome)
+                    deadline_outcome=outcome, later_due=bool(check.later_due))
 
 
 def skip_timer(conn: Connection, timer_id: int, reason: str | None) -> None:

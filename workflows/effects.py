@@ -36,11 +36,27 @@ class Mail:
 
 @dataclass(frozen=True)
 class OpenDeadline:
+    """A deadline and the timers planned around it. When it opens already past (a task
+    registered, or an obligation created, after its date) the ladder runs against a grace
+    period instead (`grace_until`): one notice that the date has passed, then the normal
+    reminders and escalations, never a retroactive escalation."""
+
     state: str
     due_on: dt.date
     rule: str
     legal_end: dt.date  # Civil Code art. 148: a due day that is a day off ends on the next one
     timers: tuple[PlannedTimer, ...] = ()
+    grace_until: dt.date | None = None
+    grace_legal_end: dt.date | None = None
+
+    @property
+    def ladder_due_on(self) -> dt.date:
+        """The date the timers count from: the grace period's end, else the deadline."""
+        return self.grace_until or self.due_on
+
+    @property
+    def ladder_legal_end(self) -> dt.date:
+        return self.grace_legal_end or self.legal_end
 
 
 @dataclass(frozen=True)
@@ -120,9 +136,11 @@ class DueTimer:
     to_role: str | None
     repeat_every: int | None
     event: str | None
+    repeat_until: dt.date | None
     task_state: str
     task_level: str
     deadline_outcome: str | None  # None while the deadline is open
+    later_due: bool = False  # a later step of the same ladder is due too (after a downtime)
 
 
 @dataclass(frozen=True)

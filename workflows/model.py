@@ -69,6 +69,7 @@ class EscalationStep:
     after_days: int
     to: str  # a role
     repeat_every_days: int | None = None
+    repeats: int | None = None  # how many times it repeats (None: until the year closes)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ class PlannedTimer:
     to_role: str | None = None
     repeat_every: int | None = None
     event: str | None = None
+    repeat_until: dt.date | None = None  # a repeating escalation's last possible day
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ class Planner:
         seen_days: set[dt.date] = set()
         for days_before in sorted(policy.remind_before_days, reverse=True):
             day = cal.previous_working_day(target - dt.timedelta(days=days_before))
-            if day < opened_on or day in seen_days:
+            # On the day the deadline opens its own mail (registration, request, transition)
+            # states the date: a reminder that day would say it twice.
+            if day <= opened_on or day in seen_days:
                 continue
             seen_days.add(day)
             out.append(PlannedTimer("reminder", days_before, 0, day, self.at(day),
@@ -67,7 +70,8 @@ class Planner:
             day = self.escalation_day(legal, step, 0)
             out.append(PlannedTimer("escalation", index, 0, day, self.at(day),
                                     days=step.after_days, to_role=step.to,
-                                    repeat_every=step.repeat_every_days))
+                                    repeat_every=step.repeat_every_days,
+                                    repeat_until=self.repeat_until(legal, step)))
         if policy.on_overdue is not None:
             auto = policy.on_overdue
             day = cal.next_working_day(legal + dt.timedelta(days=auto.after_days))
@@ -79,22 +83,37 @@ class Planner:
         offset = max(step.after_days, 1) + occurrence * (step.repeat_every_days or 0)
         return self.calendar.next_working_day(legal_end + dt.timedelta(days=offset))
 
+    def repeat_until(self, legal_end: dt.date, step: EscalationStep) -> dt.date | None:
+        """The last day a repeating escalation may fire: after its `repeats`, and never past
+        the end of the reporting year (nobody is chased into the next year's plan)."""
+        if not step.repeat_every_days:
+            return None
+        year_end = dt.date(legal_end.year, 12, 31)
+        if step.repeats is None:
+            return year_end
+        return min(year_end, self.escalation_day(legal_end, step, step.repeats))
+
     def escalation_timer(self, slot: int, step: EscalationStep, occurrence: int,
-                         at: dt.datetime) -> PlannedTimer:
+                         at: dt.datetime, repeat_until: dt.date | None) -> PlannedTimer:
         """Occurrence `occurrence` of escalation step `slot`, firing at `at`."""
         return PlannedTimer("escalation", slot, occurrence, at.astimezone(self.tz).date(), at,
                             days=step.after_days, to_role=step.to,
-                            repeat_every=step.repeat_every_days)
+                            repeat_every=step.repeat_every_days, repeat_until=repeat_until)
 
     def next_occurrence(self, legal_end: dt.date, step: EscalationStep, occurrence: int,
-                        now: dt.datetime) -> tuple[int, dt.datetime] | None:
+                        now: dt.datetime,
+                        until: dt.date | None = None) -> tuple[int, dt.datetime] | None:
         """The first occurrence after `occurrence` that is still in the future (after downtime,
-        missed occurrences are folded into the one that just fired)."""
+        missed occurrences are folded into the one that just fired), if it falls on or before
+        `until` (the series' end)."""
         if not step.repeat_every_days:
             return None
         k = occurrence + 1
         while True:
-            at = self.at(self.escalation_day(legal_end, step, k))
+            day = self.escalation_day(legal_end, step, k)
+            if until is not None and day > until:
+                return None
+            at = self.at(day)
             if at > now:
                 return k, at
             k += 1

@@ -4,7 +4,9 @@ rule for a workflow file's `timers` and for the config's `[scheduler.timers]` ov
     remind_before: [14, 3]                      days before the deadline, 1–366
     escalate:
       - {after: 1, to: unit_head}               days after its legal end, 0–3650; to a role
-      - {after: 7, to: office, repeat_every: 7} and again every N days, 1–366
+      - {after: 7, to: office, repeat_every: 7} and again every N days, 1–366 …
+      - {after: 1, to: unit_head, repeat_every: 7, repeat: 3}  … at most N more times, 0–52
+                                                (a series always ends with the reporting year)
     on_overdue: {after: 90, fire: suspend}      an automatic event, 1–3650 days after
 
 `fail(path, reason)` makes the caller's error (the loader's `file:line`, the config's key).
@@ -56,17 +58,26 @@ def parse_timer_policy(raw: Any, fail: Fail, path: Path = ()) -> TimerPolicy:
     steps = []
     for i, step in enumerate(escalate):
         spath: Path = (*path, "escalate", i)
-        step = _table(step, ("after", "to", "repeat_every"), spath, "an escalation step", fail)
+        step = _table(step, ("after", "to", "repeat_every", "repeat"), spath,
+                      "an escalation step", fail)
         if "after" not in step or "to" not in step:
             raise fail(spath, "escalation step needs 'after' (days) and 'to' (a role)")
         role = step["to"]
         if role not in ROLES or role == "system":
             raise fail((*spath, "to"), f"unknown role '{role}' to escalate to")
         repeat = step.get("repeat_every")
+        times = step.get("repeat")
+        if times is not None:
+            if repeat is None:
+                raise fail((*spath, "repeat"), "repeat needs repeat_every (how often)")
+            if isinstance(times, bool) or not isinstance(times, int) or not 0 <= times <= 52:
+                raise fail((*spath, "repeat"), f"repeat must be a whole number 0–52, "
+                                                f"not {times!r}")
         steps.append(EscalationStep(
             _days(step["after"], AFTER_DAYS, (*spath, "after"), "after", fail), str(role),
             None if repeat is None else
-            _days(repeat, REPEAT_DAYS, (*spath, "repeat_every"), "repeat_every", fail)))
+            _days(repeat, REPEAT_DAYS, (*spath, "repeat_every"), "repeat_every", fail),
+            times))
     auto = None
     if "on_overdue" in raw:
         opath: Path = (*path, "on_overdue")

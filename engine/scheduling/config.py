@@ -56,6 +56,7 @@ class SchedulerConfig:
     batch: int = 200
     workers: int = 4
     catchup_days: int = 35
+    grace_days: int = 10  # working days to act when a deadline opens already past
     heartbeat_stale_s: int = 60
     obligation_workflow: str = "unit_report"
     obligations: tuple[ObligationSpec, ...] = DEFAULT_OBLIGATIONS
@@ -158,6 +159,7 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
         raise InputError(f"config {exc}") from None
     s = scheduler
     known = {"send_at", "quiet_from", "interval_s", "lease_s", "batch", "catchup_days",
+             "grace_days",
              "heartbeat_stale_s", "workers", "obligation_workflow", "obligations", "quota_check",
              "reports", "timers"}
     unknown = set(s) - known
@@ -195,6 +197,7 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
         batch=_int(s.get("batch", 200), "[scheduler] batch", 1, 100000),
         workers=_int(s.get("workers", 4), "[scheduler] workers", 1, 32),
         catchup_days=_int(s.get("catchup_days", 35), "[scheduler] catchup_days", 0, 366),
+        grace_days=_int(s.get("grace_days", 10), "[scheduler] grace_days", 0, 60),
         heartbeat_stale_s=_int(s.get("heartbeat_stale_s", 60), "[scheduler] heartbeat_stale_s",
                                1, 86400),
         obligation_workflow=str(s.get("obligation_workflow", "unit_report")),

@@ -36,7 +36,7 @@ from workflows.errors import StorageError
 
 NOW = local(2025, 4, 15, 9)
 TITLE = "Khảo sát tăng huyết áp"
-PENDING_TIMERS = 5  # the new task's reminders and escalations
+PENDING_TIMERS = 4  # the 3-day reminder, the notice, two escalations (the 14-day one is today)
 
 
 def seeded(app: App) -> int:

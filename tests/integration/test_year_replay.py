@@ -497,8 +497,9 @@ DOWN_FROM, DOWN_UNTIL = D(2025, 3, 31), D(2025, 4, 13)  # no tick on these 14 da
 # Due while the daemon is down: the plan's overdue notice and escalation to the head (1/4) and two
 # weekly office occurrences (8/4, 14/4); T5's notice, head (3/4) and office (9/4); both of T6's
 # reminders (2/4, 11/4), and T7's, which started meanwhile; April's session request (1/4). The
-# 14/4 tick fires each once (the office once per task, with the days overdue as of 14/4), none
-# for T7, and creates April's session; afterwards the ladders go on from the next occurrence.
+# 14/4 tick sends, of each ladder, the latest step due (the office's escalations aside: they go to
+# its digest and supersede nothing), once, with the days overdue as of 14/4; none for T7; and
+# creates April's session; afterwards the ladders go on from the next occurrence.
 DOWNTIME: list[Row] = [
     ("03-17", "plan/C", "reminder 14d, due 31/03", "pi", "unit_contact"),
     ("03-19", "T5", "reminder 14d, due 02/04 [outline_approved]", "pi", "unit_contact"),
@@ -511,7 +512,7 @@ DOWNTIME: list[Row] = [
     ("04-14", "T5", "escalated to unit_head, +12d [outline_approved]", "unit_head",
      "pi+unit_contact"),
     ("04-14", "T5", "escalated to office, +12d [outline_approved]", "office", "unit_head"),
-    ("04-14", "T6", "reminder 14d, due 16/04 [outline_approved]", "pi", "unit_contact"),
+    # T6's 14-day reminder (2/4) is superseded by its 3-day one (11/4): one reminder, the latest.
     ("04-14", "T6", "reminder 3d, due 16/04 [outline_approved]", "pi", "unit_contact"),
     ("04-15", "session-04/C", "reminder 14d, due 30/04", "pi", "unit_contact"),
     ("04-16", "T5", "escalated to office, +14d [outline_approved]", "office", "unit_head"),

@@ -80,7 +80,8 @@ def test_approve_outline_closes_the_review_deadline_opens_work_to_start_and_mail
             PlannedTimer("escalation", 0, 0, dt.date(2025, 4, 3), at(dt.date(2025, 4, 3)),
                          days=1, to_role="unit_head"),
             PlannedTimer("escalation", 1, 0, dt.date(2025, 4, 9), at(dt.date(2025, 4, 9)),
-                         days=7, to_role="office", repeat_every=7))),
+                         days=7, to_role="office", repeat_every=7,
+                             repeat_until=dt.date(2025, 12, 31)))),
         mails=(Mail("outline_approved", "transition:7:2", 7, {
             "event": "approve_outline", "from_state": "proposed", "to_state": "outline_approved",
             "actor": COUNCIL.email, "actor_role": "council", "reason": None,
@@ -110,7 +111,8 @@ def test_a_new_task_opens_its_review_deadline_and_mails_its_registration() -> No
         "proposed", "create", HEAD.email, "unit_head")
     assert reg.open is not None and reg.open.due_on == dt.date(2025, 4, 30)
     assert reg.open.legal_end == dt.date(2025, 5, 5)  # 30/4–4/5 are days off (art. 148)
-    assert reg.mails == (Mail("task_registered", f"registered:{NEW_TASK}", None, {}),)
+    assert reg.mails == (Mail("task_registered", f"registered:{NEW_TASK}", None, {
+        "state": "proposed", "due_on": dt.date(2025, 4, 30), "grace_until": None}),)
 
 
 def test_an_obligation_is_requested_and_its_late_notice_goes_to_the_unit() -> None:
@@ -121,7 +123,8 @@ def test_an_obligation_is_requested_and_its_late_notice_goes_to_the_unit() -> No
     assert [m.kind for m in reg.mails] == ["obligation_requested"]
     assert reg.open is not None and reg.open.rule == "unit_plan before 31/03"
     due = DueTimer(90, 7, 41, "requested", "deadline", 0, 0, dt.date(2025, 3, 31),
-                   dt.date(2025, 3, 31), 0, None, None, None, "requested", "obligation", None)
+                   dt.date(2025, 3, 31), 0, None, None, None, None, "requested", "obligation",
+                   None)
     assert RULES.fire_timer(due, at(dt.date(2025, 4, 1))).mails[0].kind == "obligation_overdue"
 
 
@@ -130,8 +133,8 @@ def due_timer(kind: str, **kw: object) -> DueTimer:
     values: dict[str, object] = dict(
         id=90, task_id=7, deadline_id=41, state="in_progress", kind=kind, slot=1, occurrence=0,
         due_on=dt.date(2025, 12, 1), legal_end=dt.date(2025, 12, 1), days=7, to_role="office",
-        repeat_every=7, event=None, task_state="in_progress", task_level="unit",
-        deadline_outcome=None)
+        repeat_every=7, event=None, repeat_until=dt.date(2025, 12, 31),
+        task_state="in_progress", task_level="unit", deadline_outcome=None)
     values.update(kw)
     return DueTimer(**values)  # type: ignore[arg-type]
 
@@ -143,7 +146,7 @@ def test_a_repeating_escalation_mails_the_office_and_plans_its_next_occurrence()
         ("escalation_office", "escalated:90:2:7")]
     assert firing.next == PlannedTimer("escalation", 1, 1, dt.date(2025, 12, 15),
                                        at(dt.date(2025, 12, 15)), days=7, to_role="office",
-                                       repeat_every=7)
+                                       repeat_every=7, repeat_until=dt.date(2025, 12, 31))
 
 
 @pytest.mark.parametrize(("change", "reason"), [
