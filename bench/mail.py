@@ -61,9 +61,10 @@ from bench.scratch import free_port, wait_for_port  # noqa: E402
 from engine.app import build  # noqa: E402
 from engine.settings import load_settings  # noqa: E402
 from notifications.config import SmtpConfig  # noqa: E402
-from notifications.dispatcher import Dispatcher, run_coroutine  # noqa: E402
+from notifications.dispatcher import Dispatcher  # noqa: E402
 from notifications.outbox import enqueue  # noqa: E402
-from notifications.transport import Outgoing, deliver_smtp  # noqa: E402
+from notifications.transports.base import Outgoing  # noqa: E402
+from notifications.transports.smtp import deliver_smtp, run_coroutine  # noqa: E402
 from storage.outbox import OutboxMessage  # noqa: E402
 from workflows.clock import DEFAULT_TZ  # noqa: E402
 

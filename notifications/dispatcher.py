@@ -1,16 +1,15 @@
 """The dispatcher: one pass of the outbox as of `now` — the `outbox` tick job.
 
 Claims due rows in batches (see `notifications.outbox` for the design note: the invariant and how
-a crash at each step is survived), renders a row the first time it is claimed, sends the batch
-over SMTP (asyncio, several reused connections) or into the maildir, and records each outcome as
-soon as it is known. Templates are checked once per process before the first pass: a broken
-template stops the daemon at start, not a mail at send time.
+a crash at each step is survived), renders a row the first time it is claimed, hands the batch to
+its transport (`notifications.transports`: SMTP, the maildir, or the in-memory one of the tests;
+chosen once, when the dispatcher is built) and records each outcome the transport reports.
+Templates are checked once per process before the first pass: a broken template stops the daemon
+at start, not a mail at send time.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import datetime as dt
 import logging
 import os
@@ -19,7 +18,7 @@ import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +37,8 @@ from notifications.outbox import Outcome, record
 from notifications.recipients import NoRecipients, resolve
 from notifications.render import Renderer, TemplateProblem
 from notifications.samples import all_samples
-from notifications.transport import Outgoing, deliver_maildir, deliver_smtp
+from notifications.transports import transport_for
+from notifications.transports.base import Outgoing, Transport
 from storage.db import Connection, DbEngine, read_session, write
 from storage.leases import LeaseKeeper
 from storage.mailfacts import People
@@ -58,21 +58,10 @@ log = logging.getLogger("nckh.mail")
 MAX_BATCHES_PER_TICK = 100
 
 
-def run_coroutine(coro: Coroutine[Any, Any, None]) -> None:
-    """`asyncio.run`, or in a fresh thread when the caller already runs an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(coro)
-        return
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, coro).result()
-
-
 class Dispatcher:
     def __init__(self, db: DbEngine, cfg: MailConfig, catalog: Catalog, renderer: Renderer, *,
                  tz: dt.tzinfo, owner: str | None = None, rng: random.Random | None = None,
-                 calendar: WorkingDays | None = None,
+                 calendar: WorkingDays | None = None, transport: Transport | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.db = db
         self.cfg = cfg
@@ -84,6 +73,7 @@ class Dispatcher:
         self.monotonic = monotonic
         self.rng = rng or random.Random()
         self.calendar = calendar or WorkingDays()  # the business calendar: days off
+        self.transport = transport or transport_for(cfg)
         self._checked = False
 
     # --- start-up ---------------------------------------------------------------------------
@@ -255,12 +245,7 @@ class Dispatcher:
                     log.warning("outbox %s: %s (%s)", o.id, o.state, o.error)
 
         with keeper:
-            if self.cfg.smtp is None:
-                deliver_maildir(batch.items, self.cfg.maildir, commit, stop=stop,
-                                may_send=keeper.owns)
-            else:
-                run_coroutine(deliver_smtp(batch.items, self.cfg.smtp, commit, stop,
-                                           keeper.owns))
+            self.transport.deliver(batch.items, commit, stop, keeper.owns)
         return counts
 
 

@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 
 from engine.app import App, build
-from notifications import transport
 from notifications.config import SmtpConfig
-from notifications.dispatcher import Dispatcher, run_coroutine
+from notifications.dispatcher import Dispatcher
 from notifications.outbox import Outcome, enqueue
-from notifications.transport import UNRECORDED_PER_CONNECTION, Outgoing, deliver_smtp
+from notifications.transports import smtp
+from notifications.transports.base import Outgoing
+from notifications.transports.smtp import UNRECORDED_PER_CONNECTION, deliver_smtp, run_coroutine
 from tests.conftest import make_settings
 from tests.integration import mailserver
 from tests.integration.mailfixtures import (
@@ -373,7 +374,7 @@ def test_a_fault_in_one_connection_leaves_the_others_to_finish_and_be_recorded(
     def broken_classify(exc: BaseException) -> str:
         raise RuntimeError("a bug in classify")
 
-    monkeypatch.setattr(transport, "classify", broken_classify)
+    monkeypatch.setattr(smtp, "classify", broken_classify)
     recorded: list[Outcome] = []
     with pytest.raises(RuntimeError, match="a bug in classify"):
         run_coroutine(deliver_smtp(_outgoing(50), cfg, recorded.extend))
