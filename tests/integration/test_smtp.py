@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -19,6 +20,7 @@ from engine.app import App, build
 from notifications.config import SmtpConfig
 from notifications.dispatcher import Dispatcher
 from notifications.outbox import Outcome, enqueue
+from notifications.sendnow import send_test
 from notifications.transports import smtp
 from notifications.transports.base import Outgoing
 from notifications.transports.smtp import UNRECORDED_PER_CONNECTION, deliver_smtp, run_coroutine
@@ -35,6 +37,7 @@ from tests.integration.mailfixtures import (
     rows,
     text_body,
 )
+from workflows.errors import DeliveryError
 
 LATER = dt.timedelta(hours=2)  # beyond any backoff of the first attempts (cap 1 h)
 
@@ -436,5 +439,24 @@ def test_a_message_dies_only_after_both_its_attempts_and_its_time_and_retry_rene
         inbox.data_replies.clear()
         assert state_after(T0 + dt.timedelta(hours=4)) == ("sent", 2)
         assert len(inbox.received) == 1
+    finally:
+        app.close()
+
+
+def test_mail_test_goes_through_the_smtp_transport_and_reports_the_servers_refusal(
+        sqlite_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
+    app = smtp_app(sqlite_url, tmp_path, inbox.port)  # type: ignore[attr-defined]
+    try:
+        d = _dispatcher(app)
+        where = f"127.0.0.1:{inbox.port} (tls: none)"  # type: ignore[attr-defined]
+        assert send_test(d, "admin@example.vn", T0) == (
+            f"test message sent to admin@example.vn via {where}")
+        (got,) = inbox.received
+        assert got.rcpt_tos == ["admin@example.vn"] and got.message["X-Nckh-Kind"] == "test"
+        inbox.data_replies.append("554 5.7.1 Relay access denied")
+        with pytest.raises(DeliveryError, match=re.escape(
+                f"not delivered via {where}: 554 5.7.1 Relay access denied")):
+            send_test(d, "admin@example.vn", T0)
+        assert rows(app) == []  # never the outbox
     finally:
         app.close()
