@@ -27,6 +27,7 @@ from notifications.config import MailConfig
 from notifications.context import _jsonable_recipients, build_context, gather
 from notifications.digest import enqueue_digest
 from notifications.message import (
+    Attachment,
     BadMessage,
     build_message,
     calendar_file,
@@ -43,7 +44,7 @@ from storage.db import Connection, DbEngine, read_session, write
 from storage.leases import LeaseKeeper
 from storage.mailfacts import People
 from storage.outbox import (
-    OutboxMessage,
+    HeldMessage,
     claim_due,
     held_rows,
     renew_claims,
@@ -135,9 +136,9 @@ class Dispatcher:
         renderings: list[dict[str, Any]] = []
         calendars: list[dict[str, Any]] = []
         dead: list[dict[str, Any]] = []
-        with read_session(self.db) as s, s.no_autoflush:  # no write lock while rendering
+        with read_session(self.db) as s:  # no write lock while rendering
             conn = s.connection()
-            for row in held_rows(s, ids, owner=self.owner):
+            for row in held_rows(conn, ids, owner=self.owner):
                 try:
                     fresh = row.subject is None
                     frozen = self._render(conn, row) if fresh else Frozen.of(row)
@@ -167,7 +168,7 @@ class Dispatcher:
             day -= dt.timedelta(days=1)
         return day
 
-    def _render(self, conn: Connection, row: OutboxMessage) -> Frozen:
+    def _render(self, conn: Connection, row: HeldMessage) -> Frozen:
         """The message as it will be sent every time: recipients, subject, bodies, calendar
         file and Message-ID, from the row's facts and what the directory says now."""
         spec = self.catalog.kind(row.kind)
@@ -197,7 +198,7 @@ class Dispatcher:
                       rendered.html, message_id_for(row.id, row.created_at, self.cfg.mail_from),
                       calendar)
 
-    def outgoing(self, row: OutboxMessage, frozen: Frozen | None = None) -> Outgoing:
+    def outgoing(self, row: HeldMessage, frozen: Frozen | None = None) -> Outgoing:
         """The wire form of a row (of its stored rendering unless `frozen` is given).
         Recipients whose address cannot be sent to (registered before the address rule, or
         since) are left out and noted; the others still get the message."""
@@ -205,7 +206,7 @@ class Dispatcher:
         to, cc, skipped = sendable(frozen.recipients)
         if not to:
             raise NoRecipients(f"no recipient can be sent to ({'; '.join(skipped)})")
-        attachments = [(a.filename, a.content, a.mimetype) for a in row.attachments]
+        attachments: list[Attachment] = list(row.attachments)
         if frozen.calendar is not None and not any(a[2] == "text/calendar" for a in attachments):
             cal = frozen.calendar
             attachments.append((cal["filename"], cal["content"], cal["mimetype"]))
@@ -271,7 +272,7 @@ class Frozen:
     calendar: dict[str, Any] | None = None  # an .ics attachment made with the rendering
 
     @classmethod
-    def of(cls, row: OutboxMessage) -> Frozen:
+    def of(cls, row: HeldMessage) -> Frozen:
         assert row.recipients is not None and row.message_id is not None
         return cls(row.recipients, row.subject or "", row.body_text or "", row.body_html,
                    row.message_id)
