@@ -253,3 +253,15 @@ def test_a_dict_read_as_an_attribute_gives_what_jinja_gives(sandboxed: bool) -> 
         if sandboxed:  # a dict's own attributes still go through the sandbox's check
             with pytest.raises(jinja2.exceptions.SecurityError):
                 env.from_string("{{ d.__class__.__mro__ }}").render(context)
+
+
+def test_base64_bodies_are_the_stdlib_encoding_with_crlf_lines() -> None:
+    import base64
+    import random
+
+    from notifications.message import _base64_lines
+
+    rng = random.Random(7)
+    for n in [*range(120), 57 * 40, 57 * 40 + 1, 10_000]:
+        data = rng.randbytes(n)
+        assert _base64_lines(data) == base64.encodebytes(data).replace(b"\n", b"\r\n")
