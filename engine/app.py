@@ -130,7 +130,7 @@ class App:
         """Before the first pass of a daemon or a tick (never for other commands, which may run
         under an account that can only read): remove files an unfinished write left in
         maildir/tmp."""
-        from notifications.transport import clean_maildir_tmp
+        from notifications.transports.maildir import clean_maildir_tmp
 
         clean_maildir_tmp(self.config.mail.maildir)
 

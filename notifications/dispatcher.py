@@ -1,22 +1,21 @@
 """The dispatcher: one pass of the outbox as of `now` — the `outbox` tick job.
 
 Claims due rows in batches (see `notifications.outbox` for the design note: the invariant and how
-a crash at each step is survived), renders a row the first time it is claimed, sends the batch
-over SMTP (asyncio, several reused connections) or into the maildir, and records each outcome as
-soon as it is known. Templates are checked once per process before the first pass: a broken
-template stops the daemon at start, not a mail at send time.
+a crash at each step is survived), renders a row the first time it is claimed, hands the batch to
+its transport (`notifications.transports`: SMTP, the maildir, or the in-memory one of the tests;
+chosen once, when the dispatcher is built) and records each outcome the transport reports.
+Templates are checked once per process before the first pass: a broken template stops the daemon
+at start, not a mail at send time.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import datetime as dt
 import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +24,7 @@ from notifications.config import MailConfig
 from notifications.context import _jsonable_recipients, build_context, gather
 from notifications.digest import enqueue_digest
 from notifications.message import (
+    Attachment,
     BadMessage,
     build_message,
     calendar_file,
@@ -35,12 +35,13 @@ from notifications.outbox import Outcome, record
 from notifications.recipients import NoRecipients, resolve
 from notifications.render import Renderer, TemplateProblem
 from notifications.samples import all_samples
-from notifications.transport import Outgoing, deliver_maildir, deliver_smtp
+from notifications.transports import transport_for
+from notifications.transports.base import Outgoing, Transport
 from storage.db import Connection, DbEngine, read_session, write
 from storage.leases import LeaseKeeper, holder_id
 from storage.mailfacts import People
 from storage.outbox import (
-    OutboxMessage,
+    HeldMessage,
     claim_due,
     held_rows,
     renew_claims,
@@ -55,21 +56,10 @@ log = logging.getLogger("nckh.mail")
 MAX_BATCHES_PER_TICK = 100
 
 
-def run_coroutine(coro: Coroutine[Any, Any, None]) -> None:
-    """`asyncio.run`, or in a fresh thread when the caller already runs an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(coro)
-        return
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, coro).result()
-
-
 class Dispatcher:
     def __init__(self, db: DbEngine, cfg: MailConfig, catalog: Catalog, renderer: Renderer, *,
                  tz: dt.tzinfo, owner: str | None = None, rng: random.Random | None = None,
-                 calendar: WorkingDays | None = None,
+                 calendar: WorkingDays | None = None, transport: Transport | None = None,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.db = db
         self.cfg = cfg
@@ -80,6 +70,7 @@ class Dispatcher:
         self.monotonic = monotonic
         self.rng = rng or random.Random()
         self.calendar = calendar or WorkingDays()  # the business calendar: days off
+        self.transport = transport or transport_for(cfg)
         self._checked = False
 
     # --- start-up ---------------------------------------------------------------------------
@@ -141,9 +132,9 @@ class Dispatcher:
         renderings: list[dict[str, Any]] = []
         calendars: list[dict[str, Any]] = []
         dead: list[dict[str, Any]] = []
-        with read_session(self.db) as s, s.no_autoflush:  # no write lock while rendering
+        with read_session(self.db) as s:  # no write lock while rendering
             conn = s.connection()
-            for row in held_rows(s, ids, owner=self.owner):
+            for row in held_rows(conn, ids, owner=self.owner):
                 try:
                     fresh = row.subject is None
                     frozen = self._render(conn, row) if fresh else Frozen.of(row)
@@ -169,7 +160,7 @@ class Dispatcher:
             return day
         return self.calendar.previous_working_day(day, inclusive=False)
 
-    def _render(self, conn: Connection, row: OutboxMessage) -> Frozen:
+    def _render(self, conn: Connection, row: HeldMessage) -> Frozen:
         """The message as it will be sent every time: recipients, subject, bodies, calendar
         file and Message-ID, from the row's facts and what the directory says now."""
         spec = self.catalog.kind(row.kind)
@@ -199,7 +190,7 @@ class Dispatcher:
                       rendered.html, message_id_for(row.id, row.created_at, self.cfg.mail_from),
                       calendar)
 
-    def outgoing(self, row: OutboxMessage, frozen: Frozen | None = None) -> Outgoing:
+    def outgoing(self, row: HeldMessage, frozen: Frozen | None = None) -> Outgoing:
         """The wire form of a row (of its stored rendering unless `frozen` is given).
         Recipients whose address cannot be sent to (registered before the address rule, or
         since) are left out and noted; the others still get the message."""
@@ -207,7 +198,7 @@ class Dispatcher:
         to, cc, skipped = sendable(frozen.recipients)
         if not to:
             raise NoRecipients(f"no recipient can be sent to ({'; '.join(skipped)})")
-        attachments = [(a.filename, a.content, a.mimetype) for a in row.attachments]
+        attachments: list[Attachment] = list(row.attachments)
         if frozen.calendar is not None and not any(a[2] == "text/calendar" for a in attachments):
             cal = frozen.calendar
             attachments.append((cal["filename"], cal["content"], cal["mimetype"]))
@@ -247,12 +238,7 @@ class Dispatcher:
                     log.warning("outbox %s: %s (%s)", o.id, o.state, o.error)
 
         with keeper:
-            if self.cfg.smtp is None:
-                deliver_maildir(batch.items, self.cfg.maildir, commit, stop=stop,
-                                may_send=keeper.owns)
-            else:
-                run_coroutine(deliver_smtp(batch.items, self.cfg.smtp, commit, stop,
-                                           keeper.owns))
+            self.transport.deliver(batch.items, commit, stop, keeper.owns)
         return counts
 
 
@@ -278,7 +264,7 @@ class Frozen:
     calendar: dict[str, Any] | None = None  # an .ics attachment made with the rendering
 
     @classmethod
-    def of(cls, row: OutboxMessage) -> Frozen:
+    def of(cls, row: HeldMessage) -> Frozen:
         assert row.recipients is not None and row.message_id is not None
         return cls(row.recipients, row.subject or "", row.body_text or "", row.body_html,
                    row.message_id)

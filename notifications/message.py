@@ -122,13 +122,20 @@ def _people(name: str, people: Sequence[Mapping[str, Any]]) -> tuple[str, list[s
     return _addresses(name, pairs), [a for _, a in pairs]
 
 
+def _base64_lines(data: bytes) -> bytes:
+    """`base64.encodebytes(data)` with CRLF line ends (76 characters a line), encoded in one
+    call instead of one per line: a third of the composing time went to encodebytes' loop."""
+    encoded = base64.b64encode(data)
+    return b"".join([encoded[i:i + 76] + b"\r\n" for i in range(0, len(encoded), 76)])
+
+
 def _text_part(text: str, subtype: str) -> bytes:
     lines = text.encode("utf-8").splitlines()
     head = f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
     if text.isascii() and all(len(line) <= _MAX_7BIT_LINE for line in lines):
         return (head + "Content-Transfer-Encoding: 7bit\r\n\r\n").encode() + b"".join(
             line + b"\r\n" for line in lines)
-    body = base64.encodebytes(b"\n".join(lines) + b"\n").replace(b"\n", b"\r\n")
+    body = _base64_lines(b"\n".join(lines) + b"\n")
     return (head + "Content-Transfer-Encoding: base64\r\n\r\n").encode() + body
 
 
@@ -144,7 +151,7 @@ def _attachment(filename: str, content: bytes, mimetype: str) -> bytes:
     head = (_header("Content-Type", ctype + params)
             + "Content-Transfer-Encoding: base64\r\n"
             + _header("Content-Disposition", disposition) + "\r\n")
-    return head.encode() + base64.encodebytes(content).replace(b"\n", b"\r\n")
+    return head.encode() + _base64_lines(content)
 
 
 def _boundary(seed: str, parts: Sequence[bytes]) -> str:

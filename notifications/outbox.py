@@ -14,11 +14,12 @@ is delivered at least once, every copy carrying the same Message-ID.*
 3. Render: outside the claim, in a read transaction; a row's first rendering (recipients,
    subject, bodies, calendar file, a Message-ID from the row's id) is stored in a short write
    guarded by the lease, then frozen: a re-send is byte for byte the same message.
-4. Send: outside any transaction (SMTP or the maildir). A keeper renews the lease while the
-   batch is on the wire, and a row goes on the wire only while its lease is known to hold
-   (`storage.leases`): a slow batch is never taken over half-way and sent twice.
+4. Send: outside any transaction, through the dispatcher's transport (`notifications.transports`:
+   SMTP or the maildir). A keeper renews the lease while the batch is on the wire, and a row goes
+   on the wire only while its lease is known to hold (`storage.leases`): a slow batch is never
+   taken over half-way and sent twice.
 5. Record (`record`): outcomes are committed while the batch is still sending, in small groups
-   (a few per SMTP connection, or whatever arrived within 20 ms; `transport.deliver_smtp`), and
+   (a few per SMTP connection, or whatever arrived within 20 ms; `transports.groupcommit`), and
    the senders pause when too many wait unrecorded. A crash between the server's `250 OK` and
    this commit re-sends only the messages whose outcome was not committed yet — a bounded few
    per connection, whatever the batch size — byte for byte the same, with the same Message-ID,

@@ -108,6 +108,32 @@ def _where(exc: BaseException) -> str:
     return "template"
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(jinja2.Environment):
+    """`a.b` on a plain dict without raising an AttributeError first.
+
+    Jinja looks `b` up as an attribute, then as an item. In a context of plain dicts (the rule
+    here) every such lookup fails the first way, and the exception raised and caught cost a
+    fifth of the rendering. The answer is the same: only exact dicts, only names that are not
+    attributes of a dict (`x.items` is still the method), and a missing key gives the same
+    undefined. The sandbox's checks (its own `getattr`) still see every other lookup.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
+class _Sandbox(_Environment, ImmutableSandboxedEnvironment):
+    """The sandbox, with the same lookup of plain dict items."""
+
+
 class Renderer:
     def __init__(self, catalog: Catalog, override_dir: Path | None = None) -> None:
         self.catalog = catalog
@@ -127,10 +153,10 @@ class Renderer:
 
     def _env(self, lang: str) -> jinja2.Environment:
         loaders: list[jinja2.BaseLoader] = [FileSystemLoader(str(PACKAGED_TEMPLATES / lang))]
-        kind: type[jinja2.Environment] = jinja2.Environment
+        kind: type[jinja2.Environment] = _Environment
         if (folder := self._overrides(lang)) is not None:
             loaders.insert(0, FileSystemLoader(str(folder)))
-            kind = ImmutableSandboxedEnvironment
+            kind = _Sandbox
         env = kind(
             loader=ChoiceLoader(loaders),
             undefined=StrictUndefined,
@@ -139,6 +165,9 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,
+            # Every template stays loaded (a few dozen files): a plain dict, where the default
+            # LRU cache reorders a deque on each of the ~10 lookups a message makes.
+            cache_size=-1,
         )
         env.filters.update(ngay=vi_date, ngay_ngan=vi_short_date, en_date=en_date,
                            oneline=oneline)
@@ -154,7 +183,7 @@ class Renderer:
         for part in PARTS:
             name = f"{kind}.{part}"
             try:
-                out.append(env.get_template(name).render(dict(context)))
+                out.append(env.get_template(name).render(context))  # render() copies it
             except jinja2.TemplateNotFound as exc:
                 raise TemplateProblem(f"{lang}/{name}: template not found "
                                       f"({exc.name})") from None

@@ -1,4 +1,4 @@
-"""`nckh mail test`: one message straight through the configured transport, not the outbox.
+"""`nckh mail test`: one message straight through the dispatcher's transport, not the outbox.
 
 It tests the configuration (server, TLS, login, sender address) and says what happened; a
 failure is a `DeliveryError` carrying the server's reply, never the password.
@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 
 from notifications.context import empty_context
-from notifications.dispatcher import Dispatcher, run_coroutine
+from notifications.dispatcher import Dispatcher
 from notifications.message import BadMessage, build_message, domain_of
 from notifications.outbox import Outcome
-from notifications.transport import Outgoing, deliver_maildir, deliver_smtp
+from notifications.transports.base import Outgoing
 from workflows.errors import DeliveryError
 
 
@@ -34,12 +34,8 @@ def send_test(d: Dispatcher, address: str, now: dt.datetime) -> str:
         raise DeliveryError(f"cannot build the test message: {exc}") from None
     item = Outgoing(0, f"{stamp}-test", cfg.mail_from, (address,), msg.data)
     outcomes: list[Outcome] = []
-    if cfg.smtp is None:
-        deliver_maildir([item], cfg.maildir, outcomes.extend)
-        where = f"maildir {cfg.maildir / 'new' / (item.name + '.eml')}"
-    else:
-        run_coroutine(deliver_smtp([item], cfg.smtp, outcomes.extend))
-        where = f"{cfg.smtp.host}:{cfg.smtp.port} (tls: {cfg.smtp.tls})"
+    d.transport.deliver([item], outcomes.extend)
+    where = d.transport.where(item)
     outcome = outcomes[0] if outcomes else Outcome(0, "retry", "no outcome")
     if outcome.state != "sent":
         raise DeliveryError(f"test message to {address} not delivered via {where}: "

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.app import App
+from engine.app import App, build
 from engine.directory import UnitInput
 from storage.outbox import OutboxMessage
+from tests.conftest import make_settings
 from workflows.clock import DEFAULT_TZ
 
 OFFICE = "pnvy@syt.example.vn"
@@ -73,3 +74,20 @@ def maildir_messages(data_dir: Path) -> list[EmailMessage]:
 
 def attachments(msg: EmailMessage) -> dict[str, Any]:
     return {part.get_filename(): part for part in msg.iter_attachments()}
+
+
+LATER = dt.timedelta(hours=2)  # beyond any backoff of the first attempts (cap 1 h)
+
+
+def smtp_app(url: str, tmp: Path, port: int, **env: str) -> App:
+    """An app whose passes run the outbox only: the scheduler's own mails stay out."""
+    app = build(make_settings(url, tmp, NCKH_SMTP_HOST="127.0.0.1", NCKH_SMTP_PORT=str(port),
+                              **{"NCKH_CONFIG": str(_no_digest(tmp)), **MAIL_ENV, **env}),
+                jobs=("outbox",))
+    return app
+
+
+def _no_digest(tmp: Path) -> Path:
+    path = tmp / "nodigest.toml"
+    path.write_text('[mail]\ndigest_weekday = "off"\n', encoding="utf-8")
+    return path

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from notifications.outbox import Outcome
-from notifications.transport import Outgoing, clean_maildir_tmp, deliver_maildir
+from notifications.transports.base import Outgoing
+from notifications.transports.maildir import MaildirTransport, clean_maildir_tmp
 from tests.acceptance.cli import NCKH, cli_env
 
 HOUR = 3600.0
@@ -29,7 +30,7 @@ def item(n: int) -> Outgoing:
 
 def deliver(maildir: Path, *items: Outgoing) -> list[Outcome]:
     outcomes: list[Outcome] = []
-    deliver_maildir(list(items), maildir, outcomes.extend)
+    MaildirTransport(maildir).deliver(list(items), outcomes.extend)
     return outcomes
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -15,41 +16,28 @@ from typing import Any
 
 import pytest
 
-from engine.app import App, build
-from notifications import transport
+from engine.app import App
 from notifications.config import SmtpConfig
-from notifications.dispatcher import Dispatcher, run_coroutine
+from notifications.dispatcher import Dispatcher
 from notifications.outbox import Outcome, enqueue
-from notifications.transport import UNRECORDED_PER_CONNECTION, Outgoing, deliver_smtp
-from tests.conftest import make_settings
+from notifications.sendnow import send_test
+from notifications.transports import smtp
+from notifications.transports.base import Outgoing
+from notifications.transports.smtp import UNRECORDED_PER_CONNECTION, deliver_smtp, run_coroutine
 from tests.integration import mailserver
 from tests.integration.mailfixtures import (
     CONTACT,
     HEAD,
-    MAIL_ENV,
+    LATER,
     PI,
     T0,
     addresses,
     province,
     rows,
+    smtp_app,
     text_body,
 )
-
-LATER = dt.timedelta(hours=2)  # beyond any backoff of the first attempts (cap 1 h)
-
-
-def smtp_app(url: str, tmp: Path, port: int, **env: str) -> App:
-    """An app whose passes run the outbox only: the scheduler's own mails stay out."""
-    app = build(make_settings(url, tmp, NCKH_SMTP_HOST="127.0.0.1", NCKH_SMTP_PORT=str(port),
-                              **{"NCKH_CONFIG": str(_no_digest(tmp)), **MAIL_ENV, **env}),
-                jobs=("outbox",))
-    return app
-
-
-def _no_digest(tmp: Path) -> Path:
-    path = tmp / "nodigest.toml"
-    path.write_text('[mail]\ndigest_weekday = "off"\n', encoding="utf-8")
-    return path
+from workflows.errors import DeliveryError
 
 
 def queue_tests(app: App, n: int) -> None:
@@ -373,7 +361,7 @@ def test_a_fault_in_one_connection_leaves_the_others_to_finish_and_be_recorded(
     def broken_classify(exc: BaseException) -> str:
         raise RuntimeError("a bug in classify")
 
-    monkeypatch.setattr(transport, "classify", broken_classify)
+    monkeypatch.setattr(smtp, "classify", broken_classify)
     recorded: list[Outcome] = []
     with pytest.raises(RuntimeError, match="a bug in classify"):
         run_coroutine(deliver_smtp(_outgoing(50), cfg, recorded.extend))
@@ -435,5 +423,24 @@ def test_a_message_dies_only_after_both_its_attempts_and_its_time_and_retry_rene
         inbox.data_replies.clear()
         assert state_after(T0 + dt.timedelta(hours=4)) == ("sent", 2)
         assert len(inbox.received) == 1
+    finally:
+        app.close()
+
+
+def test_mail_test_goes_through_the_smtp_transport_and_reports_the_servers_refusal(
+        sqlite_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
+    app = smtp_app(sqlite_url, tmp_path, inbox.port)  # type: ignore[attr-defined]
+    try:
+        d = _dispatcher(app)
+        where = f"127.0.0.1:{inbox.port} (tls: none)"  # type: ignore[attr-defined]
+        assert send_test(d, "admin@example.vn", T0) == (
+            f"test message sent to admin@example.vn via {where}")
+        (got,) = inbox.received
+        assert got.rcpt_tos == ["admin@example.vn"] and got.message["X-Nckh-Kind"] == "test"
+        inbox.data_replies.append("554 5.7.1 Relay access denied")
+        with pytest.raises(DeliveryError, match=re.escape(
+                f"not delivered via {where}: 554 5.7.1 Relay access denied")):
+            send_test(d, "admin@example.vn", T0)
+        assert rows(app) == []  # never the outbox
     finally:
         app.close()

@@ -9,8 +9,16 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.integration import mailserver
-from tests.integration.mailfixtures import PI, T0, addresses, province, rows, text_body
-from tests.integration.test_smtp import LATER, smtp_app
+from tests.integration.mailfixtures import (
+    LATER,
+    PI,
+    T0,
+    addresses,
+    province,
+    rows,
+    smtp_app,
+    text_body,
+)
 
 
 def _smtps(tmp_path: Path, box: mailserver.Inbox) -> tuple[Path, Controller]:

@@ -72,6 +72,14 @@ def test_the_engine_core_does_not_reach_into_its_shells() -> None:
     assert wrong == []
 
 
+def test_a_test_module_imports_no_other_test_module() -> None:
+    """Shared fixtures live in helper modules (conftest, mailfixtures, province…): importing a
+    test module runs its collection-time code and couples two files' tests."""
+    wrong = [f"{p.relative_to(ROOT)}:{line}: {name}" for p in modules("tests")
+             for name, line in imports(p) if name.split(".")[-1].startswith("test_")]
+    assert wrong == []
+
+
 def test_the_walk_sees_every_import_but_those_for_types_only(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import sqlalchemy\n"

@@ -228,3 +228,40 @@ def test_backoff_doubles_up_to_the_cap_with_jitter_in_the_upper_half() -> None:
     for attempts, full in ((1, 60), (2, 120), (3, 240), (10, 3600), (60, 3600)):
         d = backoff(attempts, base, cap, rng).total_seconds()
         assert full / 2 <= d <= full
+
+
+@pytest.mark.parametrize("sandboxed", [False, True])
+def test_a_dict_read_as_an_attribute_gives_what_jinja_gives(sandboxed: bool) -> None:
+    """The renderer's shortcut for `d.key` on a plain dict changes no answer: a key, a dict
+    method of the same name (the method wins, as in Jinja), a missing key (undefined)."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from notifications.render import _Environment, _Sandbox
+
+    ours = (_Sandbox if sandboxed else _Environment)(undefined=jinja2.StrictUndefined)
+    stock = (ImmutableSandboxedEnvironment if sandboxed else jinja2.Environment)(
+        undefined=jinja2.StrictUndefined)
+    source = ("{{ d.a }}|{{ d.keys()|list }}|{{ d.items is callable }}|{{ d.get('a') }}|"
+              "{{ d.n.x }}|{{ d.missing is defined }}|{{ o.real }}")
+    context = {"d": {"a": "á", "keys": 1, "items": 2, "n": {"x": [1]}}, "o": 3}
+    assert ours.from_string(source).render(context) == stock.from_string(source).render(
+        context) == "á|['a', 'keys', 'items', 'n']|True|á|[1]|False|3"
+    for env in (ours, stock):
+        with pytest.raises(jinja2.UndefinedError, match="has no attribute 'missing'"):
+            env.from_string("{{ d.missing }}").render(context)
+        if sandboxed:  # a dict's own attributes still go through the sandbox's check
+            with pytest.raises(jinja2.exceptions.SecurityError):
+                env.from_string("{{ d.__class__.__mro__ }}").render(context)
+
+
+def test_base64_bodies_are_the_stdlib_encoding_with_crlf_lines() -> None:
+    import base64
+    import random
+
+    from notifications.message import _base64_lines
+
+    rng = random.Random(7)
+    for n in [*range(120), 57 * 40, 57 * 40 + 1, 10_000]:
+        data = rng.randbytes(n)
+        assert _base64_lines(data) == base64.encodebytes(data).replace(b"\n", b"\r\n")
