@@ -115,10 +115,11 @@ class App:
         from notifications.dispatcher import Dispatcher
         from notifications.render import Renderer
 
-        cfg = self.config.mail
+        cfg, sch, tz = self.config.mail, self.config.scheduler, self.settings.tz
         return Dispatcher(self.db, cfg, self.catalog,
-                          Renderer(self.catalog, cfg.templates_dir), tz=self.settings.tz,
-                          calendar=self.config.scheduler.calendar)
+                          Renderer(self.catalog, cfg.templates_dir), tz=tz,
+                          calendar=sch.calendar,
+                          office_hours=lambda now: sch.in_business_hours(now.astimezone(tz)))
 
     def set_worker(self, worker: str) -> None:
         """The daemon's own id on the timers and calendar runs it claims."""

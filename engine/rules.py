@@ -54,7 +54,7 @@ class Rules:
 
     def open_deadline(self, wf: Workflow, state: str, due_on: dt.date, rule: str,
                       opened: dt.datetime, *, not_before: dt.datetime | None = None,
-                      ) -> OpenDeadline:
+                      policy: TimerPolicy | None = None) -> OpenDeadline:
         """A deadline with the timers the state's ladder plants around it; reminders dated
         before `opened` are not planted. A deadline whose legal end has passed when it opens
         gets a grace period of `grace_days` working days, and the ladder counts from its end:
@@ -66,7 +66,8 @@ class Rules:
         if legal < opened_on:
             grace = self.calendar.add(opened_on, self.grace_days)
             grace_legal = self.calendar.legal_end(grace)
-        timers = self.planner.plan(grace or due_on, self.policy(wf, state), self._local(opened))
+        timers = self.planner.plan(grace or due_on, policy or self.policy(wf, state),
+                                   self._local(opened))
         if not_before is not None:
             timers = [t for t in timers if t.fire_at > not_before]
         return OpenDeadline(state, due_on, rule, legal, tuple(timers), grace, grace_legal)
@@ -101,11 +102,14 @@ class Rules:
     def register(self, wf: Workflow, *, unit_id: int, pi_id: int, year: int, topic: int | None,
                  title: str, actor: Actor | None, creator: str, now: dt.datetime,
                  due_on: dt.date | None = None, rule: str | None = None,
-                 since: dt.datetime | None = None) -> Registration:
+                 since: dt.datetime | None = None, policy: TimerPolicy | None = None,
+                 announce: bool = True) -> Registration:
         """A task in the workflow's initial state; its first deadline on `due_on`, or by the
         initial state's rule when it has one. `since`: the task really began then (a backdated
         registration, `--backdate`): it is recorded as of that day, and neither its
-        registration nor its past steps are mailed."""
+        registration nor its past steps are mailed. `policy`: the first deadline's ladder
+        instead of the workflow's (a calendar obligation's own); `announce`: whether the
+        registration (an obligation's request) is mailed."""
         began = since or now
         state_rule = wf.states[wf.initial].deadline
         if due_on is None and state_rule is not None:
@@ -114,11 +118,13 @@ class Rules:
         if due_on is not None:
             text = rule or (state_rule.describe() if state_rule else "obligation")
             opened = self.open_deadline(wf, wf.initial, due_on, text, began,
-                                        not_before=now if since is not None else None)
+                                        not_before=now if since is not None else None,
+                                        policy=policy)
         who = actor.email if actor else creator
         history = History(1, "create", None, wf.initial, actor.id if actor else None, who,
                           actor.role if actor else creator, None, {}, began, now)
-        mails = () if since is not None else (self.mails.registered(wf.level, opened),)
+        mails = (() if since is not None or not announce
+                 else (self.mails.registered(wf.level, opened),))
         return Registration(wf.name, wf.level, wf.sha256, wf.initial, unit_id, pi_id, year,
                             topic, title, history, opened, mails)
 
@@ -151,7 +157,8 @@ class Rules:
             overdue = (self._local(now) - t.legal_end).days
             mails = (self.mails.escalation(t.task_id, t.id, to_role=t.to_role, step=t.slot + 1,
                                            days_overdue=overdue, deadline_id=t.deadline_id,
-                                           state=t.state, due_on=t.due_on),)
+                                           state=t.state, due_on=t.due_on,
+                                           occurrence=t.occurrence),)
             nxt = None
             if t.repeat_every:
                 step = EscalationStep(t.days, t.to_role, t.repeat_every)

@@ -33,7 +33,7 @@ from workflows import inputs
 from workflows.clock import DEFAULT_TZ
 from workflows.decide import SYSTEM, Actor, allowed_events, check_registration
 from workflows.errors import Conflict, InputError, NckhError, NotAllowed, NotFound, Refused
-from workflows.model import RESEARCH_LEVELS, EventDef, Workflow
+from workflows.model import RESEARCH_LEVELS, EventDef, TimerPolicy, Workflow
 from workflows.registry import Registry
 
 
@@ -252,14 +252,16 @@ class Engine:
 
     def register_in(self, s: Session, *, workflow: str, unit_id: int, pi_id: int, year: int,
                     title: str, now: dt.datetime, due_on: dt.date | None = None,
-                    rule: str | None = None) -> int:
+                    rule: str | None = None, policy: TimerPolicy | None = None,
+                    announce: bool = True) -> int:
         """Register a task of any workflow (a calendar obligation's `unit_report`) inside the
         caller's transaction, its first deadline on `due_on` if given. No permission checks:
         only the scheduler calls this."""
         wf = self.registry.get(workflow)
         reg = self.rules.register(wf, unit_id=unit_id, pi_id=pi_id, year=year, topic=None,
                                   title=" ".join(title.split()), actor=None, creator="system",
-                                  now=now, due_on=due_on, rule=rule)
+                                  now=now, due_on=due_on, rule=rule, policy=policy,
+                                  announce=announce)
         conn = s.connection()
         return stored.write_registration(conn, reg, self._definition(conn, wf, now))
 

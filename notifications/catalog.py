@@ -20,6 +20,12 @@ from workflows.errors import InputError
 PACKAGED_KINDS = Path(__file__).parent / "kinds.yaml"
 ROLES = ("pi", "unit_head", "unit_contact", "office", "council", "addressed")
 LANGS = ("vi", "en")
+# How a kind reaches people (see notifications/letters.py):
+#   single     one message to every recipient at once (the digest, a report, a test)
+#   immediate  at once to its `to` people (a step that concerns them); its copies, and anything
+#              for the office, go into their next letter or the office's digest
+#   daily      into each recipient's letter of the day (the office's: its digest)
+SEND_MODES = ("single", "immediate", "daily")
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,8 @@ class KindSpec:
     to: tuple[str, ...]
     cc: tuple[str, ...] = ()
     calendar: bool = False
+    send: str = "single"
+    urgent: bool = False  # for the office: its digest goes out the next working day
 
 
 @dataclass(frozen=True)
@@ -74,11 +82,16 @@ def parse_catalog(text: str, path: str) -> Catalog:
         to = _roles(spec.get("to"), f"{where}: to")
         if not to:
             raise InputError(f"{where}: 'to' names no role")
-        extra = set(spec) - {"to", "cc", "calendar"}
+        extra = set(spec) - {"to", "cc", "calendar", "send", "urgent"}
         if extra:
             raise InputError(f"{where}: unknown key {sorted(extra)[0]!r}")
+        send = spec.get("send", "single")
+        if send not in SEND_MODES:
+            raise InputError(f"{where}: send must be one of {', '.join(SEND_MODES)}, "
+                             f"not {send!r}")
         kinds[str(name)] = KindSpec(str(name), to, _roles(spec.get("cc"), f"{where}: cc"),
-                                    bool(spec.get("calendar", False)))
+                                    bool(spec.get("calendar", False)), str(send),
+                                    bool(spec.get("urgent", False)))
     events = raw.get("events") or {}
     if not isinstance(events, dict):
         raise InputError(f"{path}: 'events' must map workflow events to kinds")

@@ -16,6 +16,9 @@ The `[smtp]` keys and `NCKH_SMTP_*`/`NCKH_MAIL_FROM`/`NCKH_OFFICE_EMAIL` are par
     concurrency = 4                               # SMTP connections per batch
     timeout_s = 30                                # one send, end to end
     ca_file = "/etc/ssl/certs/internal-ca.pem"    # extra CA for the SMTP server's certificate
+    digest_weekday = 0                            # the office's weekly digest: Monday (or "off")
+    digest_hour = 8                               # … from this hour; daily when something new
+    first_escalation_at_once = false              # a research task's first escalation on its own
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ MAIL_KEYS = ("mail_from", "office_email", "office_agency", "office_department", 
              "office_phone", "office_address", "plan_reference", "lang", "templates_dir",
              "kinds_file", "concurrency", "timeout_s", "ca_file", "batch_size", "lease_s",
              "retry_base_s", "retry_cap_s", "give_up_after_h", "max_attempts", "digest_weekday",
-             "digest_hour")
+             "digest_hour", "first_escalation_at_once")
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ class MailConfig:
     max_attempts: int = 5  # a message dies only after this many attempts *and* give_up_after
     digest_weekday: int | None = 0  # Monday; None: no digest
     digest_hour: int = 8
+    # The office reads escalations in its digest; a province may want the first escalation of
+    # a research task (not of a unit's report) in a mail of its own, at once.
+    first_escalation_at_once: bool = False
 
 
 def _num(section: Mapping[str, Any], key: str, default: float, low: float, high: float) -> float:
@@ -189,4 +195,12 @@ def mail_config(settings: MailSettings) -> MailConfig:
         digest_weekday=None if weekday in (None, "", "off") else int(_num(m, "digest_weekday",
                                                                          0, 0, 6)),
         digest_hour=int(_num(m, "digest_hour", 8, 0, 23)),
+        first_escalation_at_once=_bool(m, "first_escalation_at_once", False),
     )
+
+
+def _bool(section: Mapping[str, Any], key: str, default: bool) -> bool:
+    raw = section.get(key, default)
+    if not isinstance(raw, bool):
+        raise InputError(f"invalid [mail] {key} = {raw!r}: expected true or false")
+    return raw

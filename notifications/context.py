@@ -27,13 +27,13 @@ from storage.tasks import workflow_of
 from workflows.model import Workflow
 
 KEYS = ("office", "lang", "kind", "to", "cc", "task", "unit", "event", "deadline", "obligation",
-        "plan", "digest", "report", "quota", "today")
+        "plan", "digest", "report", "quota", "today", "letter", "section")
 
 
 def empty_context(cfg: MailConfig, kind: str, lang: str, today: dt.date) -> dict[str, Any]:
     ctx: dict[str, Any] = dict.fromkeys(KEYS)
     ctx.update(office=dict(cfg.office), lang=lang, kind=kind, to=[], cc=[],
-               plan=cfg.plan_reference, today=today)
+               plan=cfg.plan_reference, today=today, section=False)
     return ctx
 
 
@@ -56,6 +56,13 @@ class Subject:
 
 
 def gather(conn: Connection, task_id: int | None, facts: Mapping[str, Any]) -> Subject:
+    """What the mail speaks of: as it stood when the mail was queued (`as_of`, stored with
+    it), else — a row queued before snapshots were kept, a preview — as it stands now."""
+    snap = facts.get("as_of")
+    if snap:
+        then, deadline, obligation = mailfacts.subject_of(snap)
+        return Subject(then, workflow_of(conn, then.definition_id), then.unit, deadline,
+                       obligation)
     task = mailfacts.task_facts(conn, task_id) if task_id is not None else None
     wf = workflow_of(conn, task.definition_id) if task else None
     unit = task.unit if task else (mailfacts.unit_facts(conn, int(facts["unit_id"]))
@@ -95,8 +102,10 @@ def deadline_context(wf: Workflow | None, row: DeadlineFacts | None, facts: Mapp
     label = wf.deadline_label(state, lang) if wf else state
     return {
         "due_on": dt.date.fromisoformat(str(due)[:10]), "label": label, "state": state,
-        "before": (rule.before is not None) if rule else (row.rule.startswith("before")
-                                                          if row else True),
+        # "trước ngày" or "chậm nhất ngày", as the rule the deadline was opened with says (an
+        # obligation's own rule, "six_month_report before 05/07", over its workflow's).
+        "before": ("before" in row.rule.split()) if row is not None and row.state == state
+        else (rule.before is not None) if rule else True,
         "days_before": facts.get("days_before"), "days_overdue": facts.get("days_overdue"),
         "grace_until": (dt.date.fromisoformat(str(facts["grace_until"])[:10])
                         if facts.get("grace_until") else None),

@@ -1,9 +1,15 @@
-"""The office's periodic digest: once a week (configurable), what is in progress and what is late.
+"""The office's digest: what is new for the office, and where the year stands.
 
-Queued by the dispatcher's tick, not by a timer: the digest for a week is due at the configured
-weekday and hour (local time), and its dedupe key is that slot's date, so any number of ticks or
-daemons queue it once. Nothing is queued when no office address is configured. The counts are
-computed when the digest is queued and stored as its facts, so a re-send says the same thing.
+Escalations to the office, and its copies of steps (a registration, an acceptance, an outline
+sent back to it), are never mails of their own: they wait as lines (`notifications.letters`)
+for the digest. The digest goes out on a working day from the digest hour when something
+urgent waits (an escalation, an outline to pass to the council), else once a week on the
+configured weekday (the next working day when that one is off); never twice a day. Its facts
+(the new items, the overdue list, the counts) are computed when it is queued and stored with
+it, so a re-send says the same thing. Nothing is queued when nobody would read it.
+
+With the digest turned off (`digest_weekday = "off"`) the office's lines go into daily letters
+like anybody's.
 """
 
 from __future__ import annotations
@@ -17,11 +23,14 @@ from notifications.outbox import enqueue
 from notifications.recipients import office_recipients
 from storage import mailfacts
 from storage.db import Connection
+from storage.letters import WaitingLine, attach, last_digest_at, waiting_lines
 from storage.mailfacts import People
 from storage.tasks import workflow_of
 from workflows.model import OBLIGATION_LEVEL, WorkingDays
 
 MAX_ROWS = 20
+# What the office must act on (first in the digest, most overdue first); the rest is news.
+ACT = ("escalation_office", "quota_not_met", "outline_resubmitted")
 
 
 def last_slot(now: dt.datetime, tz: dt.tzinfo, weekday: int, hour: int) -> dt.datetime:
@@ -30,6 +39,17 @@ def last_slot(now: dt.datetime, tz: dt.tzinfo, weekday: int, hour: int) -> dt.da
     day = local.date() - dt.timedelta(days=(local.weekday() - weekday) % 7)
     slot = dt.datetime.combine(day, dt.time(hour), tzinfo=tz)
     return slot if slot <= local else slot - dt.timedelta(days=7)
+
+
+def weekly_slot(now: dt.datetime, tz: dt.tzinfo, cfg: MailConfig,
+                working_days: WorkingDays | None) -> dt.datetime:
+    """This week's digest time, moved to the next working day when its day is off."""
+    assert cfg.digest_weekday is not None
+    slot = last_slot(now, tz, cfg.digest_weekday, cfg.digest_hour)
+    if working_days is not None and not working_days.is_working_day(slot.date()):
+        day = working_days.next_working_day(slot.date())
+        slot = slot.replace(year=day.year, month=day.month, day=day.day)
+    return slot
 
 
 def digest_facts(conn: Connection, *, start: dt.datetime, end: dt.datetime, tz: dt.tzinfo,
@@ -60,26 +80,76 @@ def digest_facts(conn: Connection, *, start: dt.datetime, end: dt.datetime, tz: 
             "overdue_total": total, "overdue": overdue, "sent": sent, "dead": dead}
 
 
-def enqueue_digest(conn: Connection, cfg: MailConfig, *, now: dt.datetime, tz: dt.tzinfo,
-                   lang: str, catalog: Catalog, working_days: WorkingDays | None = None) -> int:
-    """Queue this period's digest if it is due and not queued yet; return 1 if queued.
+def item_facts(conn: Connection, line: WaitingLine, *, today: dt.date, tz: dt.tzinfo,
+               lang: str, catalog: Catalog) -> dict[str, Any]:
+    """One new item of the digest, as its notice said it (facts as of its event)."""
+    facts = line.context
+    snap = facts.get("as_of") or {}
+    task = snap.get("task") or {}
+    unit = snap.get("unit") or {}
+    item: dict[str, Any] = {
+        "kind": line.kind, "act": line.kind in ACT, "task_id": line.task_id,
+        "title": " ".join(str(task.get("title", "")).split()),
+        "unit_name": unit.get("name") or "",
+        "happened_on": line.created_at.astimezone(tz).date(),
+        "label": None, "due_on": None, "days_overdue": None, "obligation": None,
+    }
+    wf = workflow_of(conn, int(task["definition_id"])) if task.get("definition_id") else None
+    if facts.get("due_on"):
+        due = dt.date.fromisoformat(str(facts["due_on"])[:10])
+        item["due_on"] = due
+        item["days_overdue"] = max(0, (today - due).days)
+        if wf is not None and facts.get("state"):
+            item["label"] = wf.deadline_label(str(facts["state"]), lang)
+    elif facts.get("event") and wf is not None:
+        ev = wf.events.get(str(facts["event"]))
+        item["label"] = ev.labels.get(lang) if ev else str(facts["event"])
+    ob = snap.get("obligation")
+    if ob:
+        item["obligation"] = str(catalog.words.get("obligations", {}).get(
+            ob.get("key"), {}).get(lang, ob.get("key")))
+    if line.kind == "quota_not_met" and facts.get("unit_id"):
+        found = mailfacts.unit_facts(conn, int(facts["unit_id"]))
+        item["unit_name"] = found.name if found else ""
+        item["year"] = (facts.get("quota") or {}).get("year")
+    return item
 
-    Nothing is queued on a day off, and a slot that falls on one (a Monday of Tết) waits for the
-    next working day at the digest hour, like every other mail the office gets."""
+
+def _urgency(item: dict[str, Any]) -> tuple[int, int, str]:
+    return (0 if item["act"] else 1, -(item["days_overdue"] or 0), str(item["happened_on"]))
+
+
+def compose_digest(conn: Connection, cfg: MailConfig, *, now: dt.datetime, tz: dt.tzinfo,
+                   lang: str, catalog: Catalog, working_days: WorkingDays | None = None) -> int:
+    """Queue today's digest if one is due and none went today; return 1 if queued."""
     if cfg.digest_weekday is None:
         return 0
-    slot = last_slot(now, tz, cfg.digest_weekday, cfg.digest_hour)
-    if working_days is not None and not working_days.is_working_day(now.astimezone(tz).date()):
+    local = now.astimezone(tz)
+    day = local.date()
+    if working_days is not None and not working_days.is_working_day(day):
         return 0
-    if working_days is not None and not working_days.is_working_day(slot.date()):
-        day = working_days.next_working_day(slot.date())
-        if now < slot.replace(year=day.year, month=day.month, day=day.day):
-            return 0
-    if not office_recipients(People(conn), cfg.office):
-        return 0  # nobody would read it
-    key = f"digest:{slot.date().isoformat()}"
+    if local.hour < cfg.digest_hour:
+        return 0
+    key = f"digest:{day.isoformat()}"
     if mailfacts.is_queued(conn, key):
         return 0
-    facts = digest_facts(conn, start=slot - dt.timedelta(days=7), end=slot, tz=tz, lang=lang)
-    return int(enqueue(conn, kind="digest", now=now, dedupe_key=key,
-                       context={"digest": facts}, lang=lang, catalog=catalog) is not None)
+    lines = waiting_lines(conn, office=True)
+    slot = weekly_slot(now, tz, cfg, working_days)
+    last = last_digest_at(conn)
+    weekly = slot <= now and (last is None or last < slot)
+    if not weekly and not any(ln.urgent for ln in lines):
+        return 0
+    if not office_recipients(People(conn), cfg.office):
+        return 0  # nobody would read it: the lines wait for a reader
+    start = last or slot - dt.timedelta(days=7)
+    facts = digest_facts(conn, start=start, end=now, tz=tz, lang=lang)
+    items = sorted((item_facts(conn, ln, today=day, tz=tz, lang=lang, catalog=catalog)
+                    for ln in {ln.item_id: ln for ln in lines}.values()), key=_urgency)
+    facts["entries"] = items  # not "items": a dict's method, to a template
+    facts["acts"] = sum(1 for i in items if i["act"])
+    digest_id = enqueue(conn, kind="digest", now=now, dedupe_key=key, context={"digest": facts},
+                        lang=lang, catalog=catalog)
+    if digest_id is None:
+        return 0
+    attach(conn, [ln.id for ln in lines], digest_id)
+    return 1

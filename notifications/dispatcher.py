@@ -13,16 +13,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from notifications.catalog import Catalog
+from notifications.catalog import Catalog, KindSpec
 from notifications.config import MailConfig
-from notifications.context import _jsonable_recipients, build_context, gather
-from notifications.digest import enqueue_digest
+from notifications.context import (
+    Subject,
+    _jsonable_recipients,
+    build_context,
+    empty_context,
+    gather,
+)
+from notifications.digest import compose_digest
+from notifications.letters import compose_letters, split
 from notifications.message import (
     Attachment,
     BadMessage,
@@ -33,13 +41,14 @@ from notifications.message import (
 )
 from notifications.outbox import Outcome, record
 from notifications.recipients import NoRecipients, resolve
-from notifications.render import Renderer, TemplateProblem
+from notifications.render import Rendered, Renderer, TemplateProblem
 from notifications.samples import all_samples
 from notifications.transports import transport_for
 from notifications.transports.base import Outgoing, Transport
 from storage.db import Connection, DbEngine, read_session, write
 from storage.leases import LeaseKeeper, holder_id
-from storage.mailfacts import People
+from storage.letters import add_lines, notices
+from storage.mailfacts import People, task_facts
 from storage.outbox import (
     HeldMessage,
     claim_due,
@@ -54,13 +63,15 @@ from workflows.model import WorkingDays
 
 log = logging.getLogger("nckh.mail")
 MAX_BATCHES_PER_TICK = 100
+_PREFIX = re.compile(r"^\[[^\]]*\]\s*")  # a subject's "[Sở Y tế] ", dropped in a letter's list
 
 
 class Dispatcher:
     def __init__(self, db: DbEngine, cfg: MailConfig, catalog: Catalog, renderer: Renderer, *,
                  tz: dt.tzinfo, owner: str | None = None, rng: random.Random | None = None,
                  calendar: WorkingDays | None = None, transport: Transport | None = None,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 office_hours: Callable[[dt.datetime], bool] | None = None) -> None:
         self.db = db
         self.cfg = cfg
         self.catalog = catalog
@@ -71,6 +82,9 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self.calendar = calendar or WorkingDays()  # the business calendar: days off
         self.transport = transport or transport_for(cfg)
+        # When letters may be written (the scheduler's working days and hours); by default
+        # any working day from the digest hour.
+        self.office_hours = office_hours or self._default_hours
         self._checked = False
 
     # --- start-up ---------------------------------------------------------------------------
@@ -92,16 +106,36 @@ class Dispatcher:
         if not self._checked:
             self.check()
         counts: Counter[str] = Counter()
-        with write(self.db) as conn:
-            counts["digest"] += enqueue_digest(conn, self.cfg, now=now, tz=self.tz,
-                                               lang=self.cfg.lang, catalog=self.catalog,
-                                               working_days=self.calendar)
+        self.compose(now, counts)
         clock = RunningClock(now, self.monotonic)  # leases run from each claim, not the pass
+        fanned = self._send_due(clock, now, stop, counts)
+        if fanned and not stop() and not counts.get("deferred"):
+            # Notices fanned out in this pass go into today's letters now, not a pass later.
+            self.compose(now, counts)
+            self._send_due(clock, now, stop, counts)
+        counts.pop("fanned", None)
+        return dict(counts)
+
+    def compose(self, now: dt.datetime, counts: Counter[str]) -> None:
+        """Write the office's digest and today's letters from the lines waiting for them."""
+        with write(self.db) as conn:
+            counts["digest"] += compose_digest(
+                conn, self.cfg, now=now, tz=self.tz, lang=self.cfg.lang, catalog=self.catalog,
+                working_days=self.calendar)
+            counts["letters"] += compose_letters(
+                conn, now=now, tz=self.tz, catalog=self.catalog, lang=self.cfg.lang,
+                office_hours=self.office_hours)
+
+    def _send_due(self, clock: RunningClock, now: dt.datetime, stop: Callable[[], bool],
+                  counts: Counter[str]) -> int:
+        """Claim and send due rows batch by batch; returns how many notices were fanned out."""
+        fanned = counts.get("fanned", 0)
         for _ in range(MAX_BATCHES_PER_TICK):
             if stop():
                 break
             batch, failed = self.claim(clock.now())
             counts["dead"] += failed
+            counts["fanned"] += batch.fanned
             if not batch.claimed:
                 break
             if not batch.items:
@@ -110,7 +144,11 @@ class Dispatcher:
             counts.update(sent)
             if sent.get("deferred"):  # the server cannot be reached: the next pass tries again
                 break
-        return dict(counts)
+        return counts.get("fanned", 0) - fanned
+
+    def _default_hours(self, now: dt.datetime) -> bool:
+        local = now.astimezone(self.tz)
+        return self.calendar.is_working_day(local.date()) and local.hour >= self.cfg.digest_hour
 
     def claim(self, now: dt.datetime, limit: int | None = None) -> tuple[Batch, int]:
         """Lease due rows (a short transaction), then prepare their messages outside it; rows
@@ -121,23 +159,35 @@ class Dispatcher:
                             limit=limit or self.cfg.batch_size)
         if not ids:
             return Batch([], until, 0), 0
-        items, dead = self._prepare(ids)
-        return Batch(items, until, len(ids)), dead
+        items, dead, fanned = self._prepare(ids)
+        return Batch(items, until, len(ids), fanned), dead
 
-    def _prepare(self, ids: list[int]) -> tuple[list[Outgoing], int]:
+    def _prepare(self, ids: list[int]) -> tuple[list[Outgoing], int, int]:
         """Render what was never rendered (in a read transaction: nothing is locked meanwhile),
-        build every message, then store the new renderings and the deaths in one short write,
-        guarded by our lease."""
+        fan notices out into letter lines, build every message, then store the new renderings,
+        the lines, the bundled notices and the deaths in one short write, guarded by our lease.
+        Returns the messages, how many died and how many notices were fanned out."""
         items: list[Outgoing] = []
         renderings: list[dict[str, Any]] = []
         calendars: list[dict[str, Any]] = []
         dead: list[dict[str, Any]] = []
+        bundled: list[dict[str, Any]] = []
+        lines: list[dict[str, Any]] = []
         with read_session(self.db) as s:  # no write lock while rendering
             conn = s.connection()
             for row in held_rows(conn, ids, owner=self.owner):
                 try:
                     fresh = row.subject is None
-                    frozen = self._render(conn, row) if fresh else Frozen.of(row)
+                    if fresh:
+                        frozen, fanned, readers = self._first_rendering(conn, row)
+                        if fanned is not None:
+                            lines += [{**ln, "item_id": row.id, "created_at": row.created_at}
+                                      for ln in fanned]
+                        if frozen is None:  # every reader gets it in a letter or the digest
+                            bundled.append({"b_id": row.id, "b_recipients": readers})
+                            continue
+                    else:
+                        frozen = Frozen.of(row)
                     items.append(self.outgoing(row, frozen))
                 except (NoRecipients, BadMessage, InputError) as exc:
                     dead.append({"b_id": row.id, "b_error": str(exc)})
@@ -145,12 +195,32 @@ class Dispatcher:
                     continue
                 if fresh:
                     renderings.append(frozen.values(row.id))
-                    if frozen.calendar is not None:
-                        calendars.append({"outbox_id": row.id, **frozen.calendar})
-        if renderings or dead:
+                    calendars += [{"outbox_id": row.id, **c} for c in frozen.calendars]
+        if renderings or dead or bundled:
             with write(self.db) as conn:
-                store_renderings(conn, renderings, calendars, dead, owner=self.owner)
-        return items, len(dead)
+                store_renderings(conn, renderings, calendars, dead, owner=self.owner,
+                                 bundled=bundled)
+                add_lines(conn, lines)
+        return items, len(dead), len(bundled) + len({ln["item_id"] for ln in lines})
+
+    def _first_rendering(self, conn: Connection, row: HeldMessage) -> tuple[
+            Frozen | None, list[dict[str, Any]] | None, dict[str, Any] | None]:
+        """A row's first rendering; for a notice, its lines and all its readers (the kind's
+        `to` and `cc`, resolved). No rendering when all of them get it in letters or the
+        digest."""
+        if row.kind == "letter":
+            return self._render_letter(conn, row), None, None
+        spec = self.catalog.kind(row.kind)
+        if spec.send == "single":
+            return self._render(conn, row), None, None
+        subject = gather(conn, row.task_id, row.context)
+        recipients = self._recipients(conn, spec, subject, row)
+        direct, fanned = split(spec, recipients, row.context,
+                               subject.task.level if subject.task else None, self.cfg)
+        readers = _jsonable_recipients(recipients)
+        if direct is None:
+            return None, fanned, readers
+        return self._render(conn, row, subject=subject, recipients=direct), fanned, readers
 
     def _calendar_day(self, deadline: Mapping[str, Any]) -> dt.date:
         """The day the calendar entry goes on: the date itself for "by D", and for "before D"
@@ -160,13 +230,14 @@ class Dispatcher:
             return day
         return self.calendar.previous_working_day(day, inclusive=False)
 
-    def _render(self, conn: Connection, row: HeldMessage) -> Frozen:
+    def _render(self, conn: Connection, row: HeldMessage, *, subject: Subject | None = None,
+                recipients: Mapping[str, Any] | None = None) -> Frozen:
         """The message as it will be sent every time: recipients, subject, bodies, calendar
-        file and Message-ID, from the row's facts and what the directory says now."""
+        file and Message-ID, from the row's facts (as of its event) and the directory now."""
         spec = self.catalog.kind(row.kind)
-        subject = gather(conn, row.task_id, row.context)
-        recipients = resolve(People(conn), spec, task=subject.task, unit=subject.unit,
-                             office=self.cfg.office, addressed=row.addressed_to)
+        subject = subject or gather(conn, row.task_id, row.context)
+        if recipients is None:
+            recipients = self._recipients(conn, spec, subject, row)
         today = row.created_at.astimezone(self.tz).date()
         context = build_context(
             subject, kind=row.kind, lang=row.lang, facts=row.context, recipients=recipients,
@@ -175,20 +246,78 @@ class Dispatcher:
             context["report"] = {**(context["report"] or {}),
                                  "files": [a.filename for a in row.attachments]}
         rendered = self.renderer.render(row.kind, row.lang, context)
-        calendar: dict[str, Any] | None = None
-        deadline = context["deadline"]
-        if spec.calendar and deadline is not None:
-            day = self._calendar_day(deadline)
-            calendar = {"filename": f"han-{day.isoformat()}.ics", "mimetype": "text/calendar",
-                        "content": calendar_file(
-                            uid=f"nckh-deadline-{row.context.get('deadline_id') or row.id}@"
-                                f"{domain_of(self.cfg.mail_from)}",
-                            summary=rendered.subject, description=rendered.text,
-                            due_on=day, stamp=row.created_at,
-                            organizer=self.cfg.office.get("email") or None)}
+        calendars = self._calendars(spec, context, rendered, row.context, row.id, row.created_at)
         return Frozen(_jsonable_recipients(recipients), rendered.subject, rendered.text,
                       rendered.html, message_id_for(row.id, row.created_at, self.cfg.mail_from),
-                      calendar)
+                      calendars)
+
+    def _recipients(self, conn: Connection, spec: KindSpec, subject: Subject,
+                    row: HeldMessage) -> dict[str, list[dict[str, Any]]]:
+        """Who receives it: the directory as it is now (a head replaced since the event gets
+        it, a person who left does not), whatever the mail says as of its event."""
+        task = subject.task
+        if task is not None and row.context.get("as_of"):
+            task = task_facts(conn, task.id) or task
+        return resolve(People(conn), spec, task=task, unit=task.unit if task else subject.unit,
+                       office=self.cfg.office, addressed=row.addressed_to)
+
+    def _calendars(self, spec: KindSpec, context: Mapping[str, Any], rendered: Rendered,
+                   facts: Mapping[str, Any], row_id: int,
+                   stamp: dt.datetime) -> tuple[dict[str, Any], ...]:
+        """The .ics file of a kind that carries its deadline (a reminder, a request)."""
+        deadline = context["deadline"]
+        if not spec.calendar or deadline is None:
+            return ()
+        day = self._calendar_day(deadline)
+        return ({"filename": f"han-{day.isoformat()}.ics", "mimetype": "text/calendar",
+                 "content": calendar_file(
+                     uid=f"nckh-deadline-{facts.get('deadline_id') or row_id}@"
+                         f"{domain_of(self.cfg.mail_from)}",
+                     summary=rendered.subject, description=rendered.text, due_on=day,
+                     stamp=stamp, organizer=self.cfg.office.get("email") or None)},)
+
+    def _render_letter(self, conn: Connection, row: HeldMessage) -> Frozen:
+        """A person's letter of the day: one notice reads as that notice; several, as a
+        numbered list under a subject that gives their count. Each notice says what was true
+        when it was queued; days left are counted on the letter's day."""
+        facts = row.context
+        day = dt.date.fromisoformat(str(facts["letter"]["day"]))
+        recipients = facts["recipients"]
+        found = notices(conn, [int(i["id"]) for i in facts["letter"]["items"]])
+        parts: list[tuple[str, Rendered, dict[str, Any]]] = []
+        calendars: list[dict[str, Any]] = []
+        for item in facts["letter"]["items"]:
+            notice = found.get(int(item["id"]))
+            if notice is None:
+                continue
+            kind = str(notice["kind"])
+            spec = self.catalog.kind(kind)
+            subject = gather(conn, notice["task_id"], notice["context"])
+            context = build_context(
+                subject, kind=kind, lang=row.lang, facts=notice["context"],
+                recipients=recipients, cfg=self.cfg, catalog=self.catalog, today=day, tz=self.tz)
+            context["section"] = len(facts["letter"]["items"]) > 1
+            rendered = self.renderer.render(kind, row.lang, context)
+            parts.append((kind, rendered, {"role": item.get("role", "to")}))
+            for cal in self._calendars(spec, context, rendered, notice["context"],
+                                       int(item["id"]), row.created_at):
+                if all(c["filename"] != cal["filename"] for c in calendars):
+                    calendars.append(cal)
+        if not parts:
+            raise NoRecipients("the letter's notices are gone")
+        message_id = message_id_for(row.id, row.created_at, self.cfg.mail_from)
+        if len(parts) == 1:
+            rendered = parts[0][1]
+        else:
+            context = empty_context(self.cfg, "letter", row.lang, day)
+            context.update(to=list(recipients["to"]), cc=list(recipients["cc"]), letter={
+                "day": day, "count": len(parts),
+                "sections": [{"kind": kind, "heading": _PREFIX.sub("", r.subject),
+                              "text": r.text, "html": r.html, "role": extra["role"]}
+                             for kind, r, extra in parts]})
+            rendered = self.renderer.render("letter", row.lang, context)
+        return Frozen(dict(recipients), rendered.subject, rendered.text, rendered.html,
+                      message_id, tuple(calendars))
 
     def outgoing(self, row: HeldMessage, frozen: Frozen | None = None) -> Outgoing:
         """The wire form of a row (of its stored rendering unless `frozen` is given).
@@ -199,15 +328,15 @@ class Dispatcher:
         if not to:
             raise NoRecipients(f"no recipient can be sent to ({'; '.join(skipped)})")
         attachments: list[Attachment] = list(row.attachments)
-        if frozen.calendar is not None and not any(a[2] == "text/calendar" for a in attachments):
-            cal = frozen.calendar
-            attachments.append((cal["filename"], cal["content"], cal["mimetype"]))
+        if frozen.calendars and not any(a[2] == "text/calendar" for a in attachments):
+            attachments += [(c["filename"], c["content"], c["mimetype"])
+                            for c in frozen.calendars]
         office = self.cfg.office
         msg = build_message(
             mail_from=self.cfg.mail_from, from_name=f"{office['department']} – {office['agency']}",
             reply_to=office.get("email") or None, to=to, cc=cc, subject=frozen.subject,
             text=frozen.text, html=frozen.html, message_id=frozen.message_id,
-            date=row.created_at, kind=row.kind, attachments=attachments)
+            date=row.created_at, kind=kind_of(row), attachments=attachments)
         name = f"{row.created_at.astimezone(dt.UTC):%Y%m%dT%H%M%S}-{row.id:08d}-{row.kind}"
         note = f"not sent to {'; '.join(skipped)}" if skipped else None
         return Outgoing(row.id, name, self.cfg.mail_from, msg.recipients, msg.data, note)
@@ -250,6 +379,7 @@ class Batch:
     items: list[Outgoing]
     until: dt.datetime
     claimed: int
+    fanned: int = 0  # notices fanned out into letter lines while preparing the batch
 
 
 @dataclass(frozen=True)
@@ -261,7 +391,7 @@ class Frozen:
     text: str
     html: str | None
     message_id: str
-    calendar: dict[str, Any] | None = None  # an .ics attachment made with the rendering
+    calendars: tuple[dict[str, Any], ...] = ()  # .ics attachments made with the rendering
 
     @classmethod
     def of(cls, row: HeldMessage) -> Frozen:
@@ -272,6 +402,16 @@ class Frozen:
     def values(self, row_id: int) -> dict[str, Any]:
         return {"b_id": row_id, "b_recipients": self.recipients, "b_subject": self.subject,
                 "b_text": self.text, "b_html": self.html, "b_message_id": self.message_id}
+
+
+def kind_of(row: HeldMessage) -> str:
+    """What the message is, for mail filters (X-Nckh-Kind): a letter with one notice is that
+    notice."""
+    if row.kind == "letter":
+        items = (row.context.get("letter") or {}).get("items") or []
+        if len(items) == 1:
+            return str(items[0]["kind"])
+    return row.kind
 
 
 def sendable(recipients: Mapping[str, Any]) -> tuple[list[dict[str, Any]],

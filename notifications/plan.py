@@ -67,10 +67,12 @@ class MailPlan:
         return self._mail(kind, f"passed:{timer_id}", task_id, facts)
 
     def escalation(self, task_id: int, timer_id: int, *, to_role: str, step: int,
-                   days_overdue: int, deadline_id: int, state: str, due_on: dt.date) -> Mail:
+                   days_overdue: int, deadline_id: int, state: str, due_on: dt.date,
+                   occurrence: int = 0) -> Mail:
         kind = "escalation_office" if to_role == "office" else "escalation_unit_head"
         facts = {"deadline_id": deadline_id, "state": state, "due_on": due_on,
-                 "days_overdue": days_overdue, "step": step, "to_role": to_role}
+                 "days_overdue": days_overdue, "step": step, "to_role": to_role,
+                 "occurrence": occurrence}
         return self._mail(kind, f"escalated:{timer_id}:{step}:{days_overdue}", task_id, facts)
 
     def quota_not_met(self, unit_id: int, year: int) -> Mail:

@@ -14,6 +14,7 @@ from typing import Any
 
 from notifications.catalog import KindSpec
 from storage.mailfacts import People, PersonFacts, TaskFacts, UnitFacts
+from workflows.model import OBLIGATION_LEVEL
 
 Recipient = dict[str, Any]
 
@@ -32,7 +33,9 @@ def _for_role(people: People, role: str, task: TaskFacts | None, unit: UnitFacts
     if role == "pi":
         if task is None or not task.pi.active:
             return []
-        return [_person("pi", task.pi, unit.name if unit else "")]
+        # A unit's report has the unit head as its investigator: addressed as the head.
+        as_role = "unit_head" if task.level == OBLIGATION_LEVEL else "pi"
+        return [_person(as_role, task.pi, unit.name if unit else "")]
     if role == "unit_head":
         if unit is None:
             return []

@@ -61,6 +61,32 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
                      "due_on": dt.date(2025, 4, 29), "days_overdue": 3}],
         "sent": 40, "dead": 1,
     }
+    ctx["digest"]["entries"] = [
+        {"kind": "escalation_office", "act": True, "task_id": 3, "title": "Đề tài A",
+         "unit_name": unit["name"], "happened_on": today, "label": "Báo cáo kết quả xét duyệt "
+         "đề cương", "due_on": dt.date(2025, 4, 2), "days_overdue": 14, "obligation": None},
+        {"kind": "escalation_office", "act": True, "task_id": 4, "title": "Kế hoạch 2025",
+         "unit_name": unit["name"], "happened_on": today, "label": "Hạn gửi báo cáo",
+         "due_on": dt.date(2025, 3, 31), "days_overdue": 1, "obligation": "kế hoạch"},
+        {"kind": "quota_not_met", "act": True, "task_id": None, "title": "",
+         "unit_name": unit["name"], "happened_on": today, "label": None, "due_on": None,
+         "days_overdue": None, "obligation": None, "year": 2025},
+        {"kind": "outline_resubmitted", "act": True, "task_id": 5, "title": "Đề tài B",
+         "unit_name": unit["name"], "happened_on": today, "label": None, "due_on": None,
+         "days_overdue": None, "obligation": None},
+        {"kind": "task_registered", "act": False, "task_id": 6, "title": "Đề tài C",
+         "unit_name": unit["name"], "happened_on": today, "label": None, "due_on": None,
+         "days_overdue": None, "obligation": None},
+        {"kind": "accepted", "act": False, "task_id": 7, "title": "Đề tài D",
+         "unit_name": unit["name"], "happened_on": today, "label": "Nghiệm thu",
+         "due_on": None, "days_overdue": None, "obligation": None},
+    ]
+    ctx["digest"]["acts"] = 4
+    ctx["letter"] = {"day": today, "count": 2, "sections": [
+        {"kind": "reminder", "heading": "V/v nhắc hạn (mẫu)", "text": "Nội dung thứ nhất.\n",
+         "html": "<p>Nội dung thứ nhất.</p>", "role": "to"},
+        {"kind": "obligation_requested", "heading": "V/v đề nghị gửi báo cáo (mẫu)",
+         "text": "Nội dung thứ hai.\n", "html": "<p>Nội dung thứ hai.</p>", "role": "cc"}]}
     ctx["plan"] = cfg.plan_reference or "Kế hoạch (mẫu)"
     return ctx
 

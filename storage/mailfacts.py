@@ -94,6 +94,65 @@ def task_facts(conn: Connection, task_id: int) -> TaskFacts | None:
                                        row.role, row.unit_name, bool(row.active)))
 
 
+def snapshot(conn: Connection, task_id: int) -> dict[str, Any] | None:
+    """What a mail about the task says, as it stands now (in the transaction that queues it):
+    the task, its unit and investigator, its open deadline and the obligation it stands for —
+    one query. Stored with the mail, so a mail rendered later (a downtime, a retry) still says
+    what was true on the day of its event."""
+    pi = _PEOPLE.alias("pi")
+    d = _DEADLINES.alias("d")
+    ob = cast(Table, Obligation.__table__)
+    open_deadline = (select(func.max(_DEADLINES.c.id)).where(
+        _DEADLINES.c.task_id == _TASKS.c.id, _DEADLINES.c.closed_at.is_(None))
+        .scalar_subquery())
+    row = conn.execute(
+        select(_TASKS.c.id, _TASKS.c.title, _TASKS.c.year, _TASKS.c.level, _TASKS.c.state,
+               _TASKS.c.definition_id, _UNITS.c.id.label("unit_id"), _UNITS.c.code,
+               _UNITS.c.name.label("unit_name"), _UNITS.c.contact_email,
+               pi.c.id.label("pi_id"), pi.c.email, pi.c.name.label("pi_name"),
+               pi.c.title.label("pi_title"), pi.c.role, pi.c.active,
+               d.c.id.label("d_id"), d.c.state.label("d_state"), d.c.due_on.label("d_due"),
+               d.c.rule.label("d_rule"), ob.c.key.label("o_key"), ob.c.year.label("o_year"),
+               ob.c.period.label("o_period"), ob.c.due_on.label("o_due"))
+        .join(_UNITS, _UNITS.c.id == _TASKS.c.unit_id).join(pi, pi.c.id == _TASKS.c.pi_id)
+        .outerjoin(d, d.c.id == open_deadline).outerjoin(ob, ob.c.task_id == _TASKS.c.id)
+        .where(_TASKS.c.id == task_id)).first()
+    if row is None:
+        return None
+    return {
+        "task": {"id": row.id, "title": row.title, "year": row.year, "level": row.level,
+                 "state": row.state, "definition_id": row.definition_id},
+        "unit": {"id": row.unit_id, "code": row.code, "name": row.unit_name,
+                 "contact_email": row.contact_email},
+        "pi": {"id": row.pi_id, "email": row.email, "name": row.pi_name, "title": row.pi_title,
+               "role": row.role, "active": bool(row.active)},
+        "deadline": None if row.d_id is None else {
+            "id": row.d_id, "state": row.d_state, "due_on": row.d_due, "rule": row.d_rule},
+        "obligation": None if row.o_key is None else {
+            "key": row.o_key, "year": row.o_year, "period": row.o_period, "due_on": row.o_due},
+    }
+
+
+def subject_of(snap: dict[str, Any]) -> tuple[TaskFacts, DeadlineFacts | None,
+                                               dict[str, Any] | None]:
+    """A stored snapshot (JSON: dates as ISO strings) as the facts it was read as."""
+    t, u, p = snap["task"], snap["unit"], snap["pi"]
+    unit = UnitFacts(u["id"], u["code"], u["name"], u["contact_email"])
+    task = TaskFacts(t["id"], t["title"], t["year"], t["level"], t["state"], t["definition_id"],
+                     unit, PersonFacts(p["id"], p["email"], p["name"], p["title"], p["role"],
+                                       u["name"], bool(p["active"])))
+    d = snap.get("deadline")
+    deadline = None if d is None else DeadlineFacts(
+        d["id"], d["state"], _date(d["due_on"]), d["rule"], False)
+    o = snap.get("obligation")
+    obligation = None if o is None else {**o, "due_on": _date(o["due_on"])}
+    return task, deadline, obligation
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
 def _deadline(row: Any) -> DeadlineFacts:
     return DeadlineFacts(row.id, row.state, row.due_on, row.rule, row.closed_at is not None)
 

@@ -55,8 +55,9 @@ LIFECYCLE: dict[tuple[str, str], str] = {
     ("sending", "pending"): "write_outcomes: retry, deferred or released",
     ("sending", "dead"): "write_outcomes, store_renderings: a permanent failure",
     ("dead", "pending"): "revive_dead: `nckh outbox retry`",
+    ("sending", "bundled"): "store_renderings: a notice fanned out into letters and the digest",
 }
-STATES = ("pending", "sending", "sent", "dead")
+STATES = ("pending", "sending", "sent", "dead", "bundled")
 
 
 def moves_to(state: str) -> tuple[str, ...]:
@@ -183,10 +184,16 @@ def _lock_in_id_order(conn: Connection, ids: Sequence[int]) -> None:
 
 def store_renderings(conn: Connection, renderings: list[dict[str, Any]],
                      calendars: list[dict[str, Any]], dead: list[dict[str, Any]], *,
-                     owner: str) -> None:
-    """Freeze first renderings into their rows (and their calendar files), and move the rows
-    that cannot be sent to `dead` — only rows `owner` still holds."""
+                     owner: str, bundled: Sequence[dict[str, Any]] = ()) -> None:
+    """Freeze first renderings into their rows (and their calendar files), move the rows that
+    cannot be sent to `dead`, and those fanned out into letters to `bundled` (with the
+    recipients they were fanned out to) — only rows `owner` still holds."""
     t = _table()
+    if bundled:
+        conn.execute(update(t).where(t.c.id == bindparam("b_id"), t.c.claimed_by == owner,
+                                     _moving(t.c.state, "sending", to="bundled"))
+                     .values(state="bundled", recipients=bindparam("b_recipients"),
+                             claimed_by=None, last_error=None), list(bundled))
     held = (t.c.id == bindparam("b_id"), t.c.claimed_by == owner,
             _moving(t.c.state, "sending", to="dead"))
     if renderings:

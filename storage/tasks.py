@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, func, insert, select, update
 
+from storage.mailfacts import snapshot
 from storage.models import Deadline, HistoryEntry, Refusal, Task, Unit, WorkflowDefinition
 from storage.outbox import insert_mail
 from storage.timers import cancel_timers, plant_timers
@@ -95,10 +96,19 @@ def _open(conn: Connection, task_id: int, opened: OpenDeadline, at: dt.datetime)
 
 def queue_mails(conn: Connection, mails: tuple[Mail, ...], task_id: int | None,
                 at: dt.datetime) -> None:
+    """Queue the mails of one event, each with the facts of its task as they stand in this
+    transaction (`as_of`: see `mailfacts.snapshot`)."""
+    snapshots: dict[int, dict[str, Any] | None] = {}
     for mail in mails:
+        about = mail.task_id if mail.task_id is not None else task_id
+        facts = dict(mail.facts)
+        if about is not None:
+            if about not in snapshots:
+                snapshots[about] = snapshot(conn, about)
+            facts["as_of"] = snapshots[about]
         insert_mail(conn, kind=mail.kind, dedupe_key=mail.dedupe_key.replace(
-            NEW_TASK, str(task_id)), task_id=mail.task_id if mail.task_id is not None
-            else task_id, lang=mail.lang, context=mail.facts, addressed_to=mail.to, now=at)
+            NEW_TASK, str(task_id)), task_id=about, lang=mail.lang, context=facts,
+            addressed_to=mail.to, now=at)
 
 
 def write_step(conn: Connection, step: Step) -> int:

@@ -212,7 +212,8 @@ def _lock_check() -> Any:
     # nothing, so a head still hears of an item the office is told about.
     sibling = timer.alias("sibling")
     later = (select(sibling.c.id).where(
-        sibling.c.deadline_id == timer.c.deadline_id, sibling.c.done_at.is_(None),
+        # Pending, or already fired by a parallel worker of this same catch-up pass.
+        sibling.c.deadline_id == timer.c.deadline_id, sibling.c.status != "cancelled",
         sibling.c.kind.in_(LADDER_KINDS),
         or_(sibling.c.to_role.is_(None), sibling.c.to_role != "office"),
         sibling.c.fire_at <= bindparam("now", type_=UTCDateTime()),

@@ -85,6 +85,7 @@ class TimerPolicy:
     remind_before_days: tuple[int, ...] = ()
     escalate: tuple[EscalationStep, ...] = ()
     on_overdue: AutoEvent | None = None
+    overdue_notice: bool = True  # the notice, the day after, that the date has passed
 
 
 @dataclass(frozen=True)

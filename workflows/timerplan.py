@@ -64,8 +64,9 @@ class Planner:
             seen_days.add(day)
             out.append(PlannedTimer("reminder", days_before, 0, day, self.at(day),
                                     days=days_before))
-        passed = cal.next_working_day(legal, inclusive=False)
-        out.append(PlannedTimer("deadline", 0, 0, passed, self.at(passed)))
+        if policy.overdue_notice:
+            passed = cal.next_working_day(legal, inclusive=False)
+            out.append(PlannedTimer("deadline", 0, 0, passed, self.at(passed)))
         for index, step in enumerate(policy.escalate):
             day = self.escalation_day(legal, step, 0)
             out.append(PlannedTimer("escalation", index, 0, day, self.at(day),

@@ -8,6 +8,7 @@ rule for a workflow file's `timers` and for the config's `[scheduler.timers]` ov
       - {after: 1, to: unit_head, repeat_every: 7, repeat: 3}  … at most N more times, 0–52
                                                 (a series always ends with the reporting year)
     on_overdue: {after: 90, fire: suspend}      an automatic event, 1–3650 days after
+    overdue_notice: false                       no notice the day after (default: one)
 
 `fail(path, reason)` makes the caller's error (the loader's `file:line`, the config's key).
 """
@@ -21,7 +22,7 @@ from workflows.model import ROLES, AutoEvent, EscalationStep, TimerPolicy
 
 Path = tuple[str | int, ...]
 Fail = Callable[[Path, str], Exception]
-KEYS = ("remind_before", "escalate", "on_overdue")
+KEYS = ("remind_before", "escalate", "on_overdue", "overdue_notice")
 REMIND_DAYS = (1, 366)
 AFTER_DAYS = (0, 3650)
 REPEAT_DAYS = (1, 366)
@@ -86,4 +87,8 @@ def parse_timer_policy(raw: Any, fail: Fail, path: Path = ()) -> TimerPolicy:
             raise fail(opath, "on_overdue needs 'after' (days) and 'fire' (an event)")
         auto = AutoEvent(_days(over["after"], AUTO_AFTER_DAYS, (*opath, "after"), "after", fail),
                          str(over["fire"]))
-    return TimerPolicy(tuple(sorted(days, reverse=True)), tuple(steps), auto)
+    notice = raw.get("overdue_notice", True)
+    if not isinstance(notice, bool):
+        raise fail((*path, "overdue_notice"), f"overdue_notice must be true or false, "
+                                              f"not {notice!r}")
+    return TimerPolicy(tuple(sorted(days, reverse=True)), tuple(steps), auto, notice)

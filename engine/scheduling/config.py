@@ -31,6 +31,8 @@ class ObligationSpec:
     due: tuple[int, int] = (12, 31)  # yearly: (month, day) it is due
     request_day: int = 1  # monthly: day of the month it is created
     due_day: int = 0  # monthly: day of the month it is due; 0 = the last day
+    announce: bool = True  # the unit is asked by mail when it is created
+    timers: TimerPolicy | None = None  # its reminders and escalations (else the workflow's)
 
 
 DEFAULT_OBLIGATIONS = (
@@ -40,8 +42,11 @@ DEFAULT_OBLIGATIONS = (
                    request=(6, 1), due=(7, 5)),
     ObligationSpec("annual_report", "Báo cáo tổng kết hoạt động khoa học năm {year}",
                    request=(11, 1), due=(12, 5)),
+    # A unit holds a science session every month; it is not a monthly letter to the Sở. Until
+    # the session log records them, one reminder near the month's end, nothing after it.
     ObligationSpec("science_session", "Biên bản sinh hoạt khoa học tháng {month}/{year}",
-                   every="month"),
+                   every="month", announce=False,
+                   timers=TimerPolicy(remind_before_days=(5,), overdue_notice=False)),
 )
 DEFAULT_REPORTS = (("progress", (7, 1)), ("compliance", (12, 1)))
 
@@ -128,6 +133,10 @@ def _title(value: Any, key: str) -> str:
     return template
 
 
+OBLIGATION_KEYS = ("key", "title", "every", "request", "due", "request_day", "due_day", "announce",
+                   "timers")
+
+
 def _obligation(raw: Any, i: int) -> ObligationSpec:
     key = f"[[scheduler.obligations]] #{i + 1}"
     if not isinstance(raw, dict) or not isinstance(raw.get("key"), str):
@@ -135,17 +144,26 @@ def _obligation(raw: Any, i: int) -> ObligationSpec:
     every = raw.get("every", "year")
     if every not in ("year", "month"):
         raise _fail(key, f"every must be 'year' or 'month', not {every!r}")
+    unknown = sorted(set(raw) - set(OBLIGATION_KEYS))
+    if unknown:
+        raise _fail(key, f"unknown key '{unknown[0]}' (known: {', '.join(OBLIGATION_KEYS)})")
     title = _title(raw.get("title", raw["key"] + " {year}"), key)
+    announce = raw.get("announce", True)
+    if not isinstance(announce, bool):
+        raise _fail(f"{key}.announce", f"expected true or false, not {announce!r}")
+    timers = _policy(raw["timers"], f"{key}.timers") if "timers" in raw else None
     if every == "month":
         due_raw = raw.get("due_day", "last")
         return ObligationSpec(
             raw["key"], title, "month", request_day=_int(raw.get("request_day", 1), key, 1, 28),
-            due_day=0 if due_raw == "last" else _int(due_raw, key, 1, 28))
+            due_day=0 if due_raw == "last" else _int(due_raw, key, 1, 28),
+            announce=announce, timers=timers)
     if "due" not in raw:
         raise _fail(key, "a yearly obligation needs due = \"MM-DD\"")
     return ObligationSpec(raw["key"], title, "year",
                           request=_month_day(raw.get("request", "01-02"), f"{key}.request"),
-                          due=_month_day(raw["due"], f"{key}.due"))
+                          due=_month_day(raw["due"], f"{key}.due"), announce=announce,
+                          timers=timers)
 
 
 def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> SchedulerConfig:

@@ -157,7 +157,8 @@ class CalendarJobs:
             task_id = self.engine.register_in(
                 s, workflow=self.config.obligation_workflow, unit_id=unit.id, pi_id=head.id,
                 year=occ.year, title=title, now=now, due_on=due,
-                rule=f"{spec.key} before {due.day:02d}/{due.month:02d}")
+                rule=f"{spec.key} before {due.day:02d}/{due.month:02d}", policy=spec.timers,
+                announce=spec.announce)
             rows.add_obligation(s, key=spec.key, unit_id=unit.id, year=occ.year,
                                 period=occ.period, task_id=task_id, due_on=due, at=now)
             created += 1

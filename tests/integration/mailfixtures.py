@@ -38,6 +38,16 @@ def province(app: App, now: dt.datetime = T0, title: str = "Đánh giá kết qu
                          now=now)
 
 
+def queue_test_mail(app: App, to: str = PI, key: str = "t:one") -> int:
+    """One message of kind `test` (a mail of its own, never part of a letter), to `to`."""
+    from notifications.outbox import enqueue
+
+    with app.engine.transaction() as s:
+        row = enqueue(s.connection(), kind="test", to=[to], now=T0, dedupe_key=key)
+    assert row is not None
+    return row
+
+
 def rows(app: App) -> list[OutboxMessage]:
     with app.sessions() as s:
         return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))

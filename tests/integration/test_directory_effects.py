@@ -25,6 +25,7 @@ from tests.integration.mailfixtures import (
     addresses,
     maildir_messages,
     province,
+    rows,
 )
 from tests.scheduling import build_scheduling_app, head_email, small_province
 
@@ -50,12 +51,14 @@ def test_mail_queued_before_a_head_is_replaced_goes_to_the_new_head_only(
                      now=T0)
     mapp.engine.set_head("BVDK", name="BS.CKII Đỗ Văn Mới", email=NEW_HEAD, now=T0)
     mapp.tick(T0 + dt.timedelta(minutes=1))
-    assert sent(tmp_path, "revision_requested") == [([PI], [NEW_HEAD, CONTACT])]
+    assert sent(tmp_path, "revision_requested") == [([PI], [])]
+    # The unit's copies of the registration and the revision, in one letter to the new head.
+    assert sent(tmp_path, "letter") == [([NEW_HEAD, CONTACT], [])]
     mapp.engine.fire(task_id, "resubmit", actor_email=PI, now=T0 + dt.timedelta(hours=1))
     mapp.engine.fire(task_id, "approve_outline", actor_email=OFFICE,
                      now=T0 + dt.timedelta(hours=2))
     mapp.tick(T0 + dt.timedelta(hours=3))
-    assert sent(tmp_path, "outline_approved") == [([PI], [NEW_HEAD, CONTACT])]
+    assert sent(tmp_path, "outline_approved") == [([PI], [])]
     everyone = {a for m in maildir_messages(tmp_path) for h in ("To", "Cc")
                 for a in addresses(m, h)}
     assert NEW_HEAD in everyone and HEAD not in everyone  # even task_registered, queued before
@@ -73,10 +76,16 @@ def test_a_deactivated_investigator_or_council_member_receives_no_mail(
     mapp.engine.fire(task_id, "approve_outline", actor_email=OFFICE,
                      now=T0 + dt.timedelta(hours=2))
     mapp.tick(T0 + dt.timedelta(hours=3))
-    # outline_resubmitted: to the office, cc council and PI, both gone by the time it is sent.
-    assert sent(tmp_path, "outline_resubmitted") == [([OFFICE], [])]
-    # outline_approved: to the PI, cc head and contact; with no PI the copies move up.
-    assert sent(tmp_path, "outline_approved") == [([HEAD, CONTACT], [])]
+    everyone = {a for m in maildir_messages(tmp_path) for h in ("To", "Cc")
+                for a in addresses(m, h)}
+    # Neither hears of what follows their leaving: outline_resubmitted (the office's, in its
+    # digest, copied to the council) and outline_approved (the investigator's, the office's
+    # copy in its digest) reach only the office's digest.
+    assert sent(tmp_path, "outline_approved") == sent(tmp_path, "outline_resubmitted") == []
+    assert COUNCIL not in everyone
+    after = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] != "revision_requested"]
+    assert all(PI not in addresses(m, "To") + addresses(m, "Cc") for m in after)
+    assert {r.kind: r.state for r in rows(mapp)}["outline_approved"] == "bundled"
 
 
 # --- the calendar --------------------------------------------------------------------------------

@@ -91,6 +91,15 @@ def test_every_outbox_move_is_declared_and_every_declared_move_happens(lapp: App
     walk.move(OutboxMessage, d, lambda: claim(T0 + 2 * MINUTE, "two"))
     walk.move(OutboxMessage, d, lambda: _record(lapp, [Outcome(d, "dead", "550")], T0, "two"))
     walk.move(OutboxMessage, d, lambda: _record(lapp, [Outcome(d, "sent")], T0, "one"))
+    # A notice for a letter: fanned out into its readers' lines when first claimed.
+    province(lapp)
+    with lapp.engine.transaction() as s:
+        e = enqueue(s.connection(), kind="quota_not_met", now=T0, dedupe_key="walk:quota",
+                    context={"unit_id": 1, "quota": {"year": 2025}})
+    assert e is not None
+    owner = lapp.dispatcher.owner
+    walk.move(OutboxMessage, e, lambda: claim(T0, owner))
+    walk.move(OutboxMessage, e, lambda: lapp.dispatcher._prepare([e]))   # sending -> bundled
     assert walk.seen == set(LIFECYCLE)
 
 

@@ -77,15 +77,21 @@ def test_tick_delivers_into_the_maildir_once_with_a_stable_message_id(
     mapp.engine.fire(task_id, "request_revision", actor_email=OFFICE,
                      reason="Bổ sung cỡ mẫu và tiêu chí chọn", now=T0)
     counts = mapp.tick(T0 + dt.timedelta(minutes=1))
-    assert counts["outbox"]["sent"] == len(rows(mapp))  # with the scheduler's own mails
+    sent = [r for r in rows(mapp) if r.state == "sent"]
+    assert counts["outbox"]["sent"] == len(sent)  # with the scheduler's own mails
     assert mapp.tick(T0 + dt.timedelta(minutes=2))["outbox"].get("sent", 0) == 0
     delivered = [m["X-Nckh-Kind"] for m in maildir_messages(tmp_path)]
+    # The investigator's two steps at once; the head and the research contact one letter with
+    # both (the registration and the revision asked), the same day; the office its weekly digest.
     assert delivered.count("task_registered") == delivered.count("revision_requested") == 1
-    assert len(delivered) == len(rows(mapp))
+    assert delivered.count("letter") == delivered.count("digest") == 1
+    assert len(delivered) == len(sent) == 4
     msgs = {m["X-Nckh-Kind"]: m for m in maildir_messages(tmp_path)}
+    assert addresses(msgs["letter"], "To") == [CONTACT, HEAD]
+    assert msgs["letter"]["Subject"].startswith("[Sở Y tế] 2 nội dung cần lưu ý ngày 03/03/2025")
     msg = msgs["revision_requested"]
     assert addresses(msg, "To") == [PI]
-    assert addresses(msg, "Cc") == [HEAD, CONTACT]
+    assert addresses(msg, "Cc") == []
     assert msg["Subject"] == ("[Sở Y tế] V/v đề nghị chỉnh sửa, bổ sung đề cương đề tài "
                               "“Đánh giá kết quả điều trị tăng huyết áp tại tuyến huyện”")
     text = text_body(msg)
@@ -146,11 +152,16 @@ def test_quota_not_met_goes_to_the_unit_head_with_the_office_copied(
         quota = mapp.rules.mails.quota_not_met(1, 2025)
         queue_mails(s.connection(), (quota, quota), None, T0)
     mapp.tick(T0)
-    msg = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "quota_not_met"]
-    assert len(msg) == 1
-    assert addresses(msg[0], "To") == [HEAD]
-    assert addresses(msg[0], "Cc") == [OFFICE, CONTACT]
-    assert "năm 2025" in msg[0]["Subject"]
+    # One letter to the head and the unit's research contact: the task's registration and this.
+    (msg,) = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "letter"]
+    assert addresses(msg, "To") == [HEAD]
+    assert addresses(msg, "Cc") == [CONTACT]
+    assert "2 nội dung" in msg["Subject"] and "năm 2025" in msg["Subject"]
+    assert "chưa ghi nhận Bệnh viện Đa khoa tỉnh đăng ký" in text_body(msg)
+    mapp.tick(T0 + dt.timedelta(days=7))  # the office reads it in its next weekly digest
+    digest = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "digest"][-1]
+    assert "Bệnh viện Đa khoa tỉnh: chưa đăng ký đề tài, sáng kiến nào cho năm 2025" in (
+        text_body(digest))
 
 
 def test_enqueue_with_attachments_for_the_reports(mapp: App, tmp_path: Path) -> None:
@@ -193,7 +204,7 @@ def test_a_digest_due_on_a_holiday_waits_for_the_next_working_day(mapp: App,
         mapp.tick(dt.datetime(2025, 9, day, 8, 30, tzinfo=tz))
         digests = [r for r in rows(mapp) if r.kind == "digest"]
         assert len(digests) == (1 if day == 3 else 0), day
-    assert digests[0].dedupe_key == "digest:2025-09-01"
+    assert digests[0].dedupe_key == "digest:2025-09-03"
     assert digests[0].created_at.astimezone(tz).date() == dt.date(2025, 9, 3)
 
 
@@ -242,8 +253,9 @@ def test_a_title_with_a_newline_cannot_add_a_header(mapp: App, tmp_path: Path) -
                                 year=2025, now=T0)
     with mapp.db.begin() as conn:
         conn.execute(update(Task).where(Task.id == task_id).values(title=hostile))
+    mapp.engine.fire(task_id, "request_revision", actor_email=OFFICE, reason="Bổ sung", now=T0)
     mapp.tick(T0)
-    (msg,) = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "task_registered"]
+    (msg,) = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "revision_requested"]
     assert msg["Bcc"] is None and msg["X-Evil"] is None
     assert addresses(msg, "To") == [PI]
     assert "\n" not in msg["Subject"] and "Bcc: attacker@evil.example" in msg["Subject"]
@@ -268,10 +280,10 @@ def test_a_stop_request_finishes_the_message_in_hand_and_leaves_the_rest_pending
     config.write_text('[mail]\ndigest_weekday = "off"\nbatch_size = 2\n', encoding="utf-8")
     application = build(make_settings(db_url, tmp_path, NCKH_CONFIG=str(config), **MAIL_ENV))
     try:
-        province(application)
-        for n in range(4):
-            application.engine.create_task(unit_code="BVDK", level="unit", title=f"Đề tài {n}",
-                                           pi_email=PI, year=2025, now=T0)
+        with application.engine.transaction() as s:
+            for n in range(5):
+                enqueue(s.connection(), kind="test", to=[f"u{n}@example.vn"], now=T0,
+                        dedupe_key=f"test:{n}")
         assert len(rows(application)) == 5
         dispatcher = application.dispatcher
         assert isinstance(dispatcher, Dispatcher)

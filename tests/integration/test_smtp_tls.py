@@ -14,7 +14,7 @@ from tests.integration.mailfixtures import (
     PI,
     T0,
     addresses,
-    province,
+    queue_test_mail,
     rows,
     smtp_app,
     text_body,
@@ -44,7 +44,7 @@ def test_implicit_tls_with_login_delivers_the_mail(sqlite_url: str, tmp_path: Pa
                    NCKH_SMTP_TLS="tls", NCKH_SMTP_USER="nckh", NCKH_SMTP_PASSWORD="s3cret-pw",
                    NCKH_CONFIG=str(config))
     try:
-        province(app)
+        queue_test_mail(app)
         assert app.tick(T0)["outbox"]["sent"] == 1
         (got,) = box.received
         assert addresses(got.message, "To") == [PI]
@@ -65,7 +65,7 @@ def test_an_untrusted_certificate_is_not_sent_to_and_is_retried(sqlite_url: str,
                    NCKH_SMTP_TLS="tls", NCKH_SMTP_USER="nckh", NCKH_SMTP_PASSWORD="s3cret-pw",
                    NCKH_CONFIG=str(config))
     try:
-        province(app)
+        queue_test_mail(app)
         assert app.tick(T0)["outbox"].get("sent", 0) == 0
         (row,) = rows(app)
         assert row.state == "pending" and "CERTIFICATE_VERIFY_FAILED" in (row.last_error or "")

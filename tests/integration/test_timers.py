@@ -70,7 +70,8 @@ def test_registering_a_task_plants_its_timers_with_the_deadline(sapp: App) -> No
     assert timers(sapp, task) == [
         ("reminder", "2025-04-15", "pending", "14"), ("reminder", "2025-04-26", "pending", "3"),
         ("deadline", "2025-05-06", "pending", "0"),
-        ("escalation", "2025-05-06", "pending", "unit_head"),
+        # A week after the date (legal end 5/5): the head, and the office's digest.
+        ("escalation", "2025-05-12", "pending", "unit_head"),
         ("escalation", "2025-05-12", "pending", "office")]
 
 
@@ -134,16 +135,19 @@ def test_overdue_by_90_days_the_system_suspends_the_task(sapp: App, rec: Recorde
 def test_after_downtime_reminders_past_their_date_are_skipped_and_the_ladder_continues(
         sapp: App, rec: Recorder) -> None:
     task = new_task(sapp, local(2025, 1, 2, 10))
-    sapp.tick(local(2025, 6, 2))  # down from 2 January to 2 June
+    sapp.tick(local(2025, 5, 19))  # down from 2 January to 19 May
+    # Of the ladder only its latest steps: the head's escalation (12/5) supersedes the notice
+    # (6/5); the office's (12/5) goes to its digest; both say 14 days overdue as of 19/5.
     assert sorted(rec.of(task)) == [  # one batch: on PostgreSQL fired by parallel workers
-        ("2025-06-02", "escalated", "office"), ("2025-06-02", "escalated", "unit_head"),
-        ("2025-06-02", "passed", "2025-04-30")]
+        ("2025-05-19", "escalated", "office"), ("2025-05-19", "escalated", "unit_head")]
     assert [(kind, status) for kind, _, status, _ in timers(sapp, task)
-            if kind == "reminder"] == [("reminder", "skipped"), ("reminder", "skipped")]
+            if kind in ("reminder", "deadline")] == [("reminder", "skipped")] * 2 + [
+        ("deadline", "skipped")]
+    # The head's weekly series goes on from its next date still ahead (19/5 is already past).
     pending = [r for r in timers(sapp, task) if r[2] == "pending"]
-    assert pending == [("escalation", "2025-06-09", "pending", "office")]
-    sapp.tick(local(2025, 6, 9))
-    assert rec.of(task)[-1] == ("2025-06-09", "escalated", "office")
+    assert pending == [("escalation", "2025-05-26", "pending", "unit_head")]
+    sapp.tick(local(2025, 5, 26))
+    assert rec.of(task)[-1] == ("2025-05-26", "escalated", "unit_head")
     assert len(rec.timer_ids) == len(set(rec.timer_ids))
 
 

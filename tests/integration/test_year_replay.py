@@ -1,19 +1,22 @@
 """2025 replayed for a small province, one tick a day at 08:00, against a schedule written by hand.
 
-Three units (A sends what is asked the same day; B on its last reminder, late once in August; C
-on its first reminder, late over Tết, with its plan and with its 6-month report), four research
-topics on different paths (T1 approved early, accepted before 1/12; T2 left in `proposed` across
-30/4, then in progress across 1/12; T3 extended; T4 registered late and cancelled), and the
-calendar obligations of the config (unit plan, 6-month and annual reports, the monthly science
-session, the quota check, two report dates). The whole app runs: the scheduler, the outbox
-writer, the dispatcher (into the maildir, so every message's recipients are resolved) and the
-reports mailer. Each row asserted is one message: its day, its task, what it says, and the roles
-it went to; the test also checks the addresses behind those roles.
+Three units (A sends what is asked the same day; B on the day of its reminder; C the day after
+its reminder, late with its plan and with its 6-month report), four research topics on
+different paths (T1 approved early, accepted before 1/12; T2 left in `proposed` across 30/4,
+then in progress across 1/12; T3 extended; T4 registered late and cancelled), and the calendar
+obligations of the config (unit plan, 6-month and annual reports, the monthly science session,
+the quota check, two report dates). The whole app runs: the scheduler, the outbox writer, the
+dispatcher (into the maildir, so every notice's readers are resolved, fanned out into letters
+and delivered) and the reports mailer. Each row asserted is one notice: its day, its task, what
+it says, and the roles it is for; the test also checks the addresses behind those roles and that
+every notice went out in a letter (or the digest) that was sent.
 
 `YEAR_2025` below is the schedule worked out by hand from the definitions
-(workflows/definitions/unit_task.yaml and unit_report.yaml: remind 14 and 3 days before, in
-progress 30/14/3; escalate to the unit head 1 day and to the office 7 days after the legal end,
-the office weekly) and the 2025 calendar — not computed by the planner under test:
+(workflows/definitions/unit_task.yaml and unit_report.yaml: a research topic is reminded 14 and
+3 days before, 30/14/3 in progress, a unit's report 7 days before; the notice the day after;
+the unit head a week after the legal end and weekly three more times, the office once; a
+science session only reminded, 5 days before, as the config says) and the 2025 calendar — not
+computed by the planner under test:
 
     1/1; Tết 27/1–31/1 (+ Sat 1/2); Hùng Kings Mon 7/4; 30/4, 1/5 and Fri 2/5 (swapped with the
     make-up working Saturday 26/4); National Day Mon 1/9 and Tue 2/9.
@@ -26,7 +29,8 @@ Tue 29/4 (15/4, Sat 26/4) and passes after Mon 5/5; 5/7 (Sat) ends on 7/7; 31/8 
 Wed 3/9.
 
 The downtime scenario at the end: the daemon is off for two weeks across several due timers; the
-one tick after it fires each overdue timer once, and the ladders go on from there.
+one tick after it sends, of each ladder, only the latest step due, once, and the ladders go on
+from there.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from sqlalchemy import select
 
 from engine.app import App, build
 from engine.directory import UnitInput
+from storage.letters import LetterLine
 from storage.models import Person, Task, Unit
 from storage.outbox import OutboxMessage
 from storage.timers import Obligation, Timer
@@ -75,6 +80,8 @@ due = "12-05"
 key = "science_session"
 title = "Biên bản sinh hoạt khoa học tháng {month}/{year}"
 every = "month"
+announce = false
+timers = {remind_before = [5], overdue_notice = false}
 """
 
 SHORT = {"unit_plan": "plan", "six_month_report": "6mo", "annual_report": "annual",
@@ -82,119 +89,98 @@ SHORT = {"unit_plan": "plan", "six_month_report": "6mo", "annual_report": "annua
 
 Row = tuple[str, str, str, str, str]
 
-# (day, who, what, to roles, cc roles) — one row per message, in no particular order within a day.
+# (day, who, what, to roles, cc roles) — one row per notice, in no particular order within a day.
 # who: T1–T4 are the research topics; "session-08/B" is unit B's August science session.
-# Recipients by kinds.yaml: a reminder goes to the task's investigator (for an obligation, the
-# unit head) with the unit's research contact in copy; an obligation's overdue notice and the
-# first escalation to the unit head; the weekly escalation to the office, head in copy.
+# Readers by kinds.yaml: a reminder and the notice go to whoever must act (a topic's investigator;
+# a unit's report's investigator is its head); the head's escalation has the unit's research
+# contact in copy; the office's is for its digest.
 YEAR_2025: list[Row] = [
-    ("01-10", "session-01/B", "reminder 14d, due 31/01", "pi", "unit_contact"),
-    ("01-10", "session-01/C", "reminder 14d, due 31/01", "pi", "unit_contact"),
-    ("01-21", "session-01/B", "reminder 3d, due 31/01", "pi", "unit_contact"),
-    ("01-21", "session-01/C", "reminder 3d, due 31/01", "pi", "unit_contact"),
-    # C's January record is late: 31/1 is in Tết (27/1–1/2), so the legal end is Mon 3/2.
-    ("02-04", "session-01/C", "passed, due 31/01", "unit_head", "unit_contact"),
-    ("02-04", "session-01/C", "escalated to unit_head, +1d", "unit_head", "unit_contact"),
-    ("02-10", "session-01/C", "escalated to office, +7d", "office", "unit_head"),
-    ("02-14", "session-02/B", "reminder 14d, due 28/02", "pi", "unit_contact"),
-    ("02-14", "session-02/C", "reminder 14d, due 28/02", "pi", "unit_contact"),
-    ("02-25", "session-02/B", "reminder 3d, due 28/02", "pi", "unit_contact"),
-    ("03-17", "plan/B", "reminder 14d, due 31/03", "pi", "unit_contact"),
-    ("03-17", "plan/C", "reminder 14d, due 31/03", "pi", "unit_contact"),
-    ("03-17", "session-03/B", "reminder 14d, due 31/03", "pi", "unit_contact"),
-    ("03-17", "session-03/C", "reminder 14d, due 31/03", "pi", "unit_contact"),
-    ("03-19", "T1", "reminder 14d, due 02/04 [outline_approved]", "pi", "unit_contact"),
-    ("03-28", "plan/B", "reminder 3d, due 31/03", "pi", "unit_contact"),
-    ("03-28", "plan/C", "reminder 3d, due 31/03", "pi", "unit_contact"),
-    ("03-28", "session-03/B", "reminder 3d, due 31/03", "pi", "unit_contact"),
-    ("03-28", "T3", "reminder 14d, due 13/04 [outline_approved]", "pi", "unit_contact"),
-    # C's plan is late: overdue the day after 31/3; the office on 8/4 (7/4 is Hùng Kings), 14/4.
+    # A unit's monthly science session: one reminder 5 days before the month's last working day
+    # (31/1 is in Tết, so 24/1: the 17th), to the head; no request, no notice, no escalation.
+    ("01-17", "session-01/B", "reminder 5d, due 31/01", "unit_head", ""),
+    ("01-17", "session-01/C", "reminder 5d, due 31/01", "unit_head", ""),
+    ("02-21", "session-02/B", "reminder 5d, due 28/02", "unit_head", ""),
+    ("02-21", "session-02/C", "reminder 5d, due 28/02", "unit_head", ""),
+    ("03-19", "T1", "reminder 14d, due 02/04 [outline_approved]", "pi", ""),
+    # Yearly reports: one reminder a week before (the request of 2/1 said the date first).
+    ("03-24", "plan/B", "reminder 7d, due 31/03", "unit_head", ""),
+    ("03-24", "plan/C", "reminder 7d, due 31/03", "unit_head", ""),
+    ("03-26", "session-03/B", "reminder 5d, due 31/03", "unit_head", ""),
+    ("03-26", "session-03/C", "reminder 5d, due 31/03", "unit_head", ""),
+    ("03-28", "T3", "reminder 14d, due 13/04 [outline_approved]", "pi", ""),
+    # C's plan is late (sent 15/4): the notice the day after 31/3; a week on (7/4 is Hùng Kings:
+    # 8/4) the head, with the contact, and the office once, in its digest; the head weekly after.
     ("04-01", "plan/C", "passed, due 31/03", "unit_head", "unit_contact"),
-    ("04-01", "plan/C", "escalated to unit_head, +1d", "unit_head", "unit_contact"),
-    ("04-08", "plan/C", "escalated to office, +8d", "office", "unit_head"),
-    ("04-14", "plan/C", "escalated to office, +14d", "office", "unit_head"),
+    ("04-08", "plan/C", "escalated to office, +8d", "office", ""),
+    ("04-08", "plan/C", "escalated to unit_head, +8d", "unit_head", "unit_contact"),
+    ("04-14", "plan/C", "escalated to unit_head, +14d", "unit_head", "unit_contact"),
     # "Before 30/4": remind against Tue 29/4 (the 3-day one on the make-up Saturday 26/4) ...
-    ("04-15", "T2", "reminder 14d, due 30/04 [proposed]", "pi", "unit_contact"),
-    ("04-15", "session-04/B", "reminder 14d, due 30/04", "pi", "unit_contact"),
-    ("04-15", "session-04/C", "reminder 14d, due 30/04", "pi", "unit_contact"),
-    ("04-26", "T2", "reminder 3d, due 30/04 [proposed]", "pi", "unit_contact"),
-    ("04-26", "T4", "reminder 3d, due 30/04 [proposed]", "pi", "unit_contact"),
-    ("04-26", "session-04/B", "reminder 3d, due 30/04", "pi", "unit_contact"),
+    ("04-15", "T2", "reminder 14d, due 30/04 [proposed]", "pi", ""),
+    ("04-24", "session-04/B", "reminder 5d, due 30/04", "unit_head", ""),
+    ("04-24", "session-04/C", "reminder 5d, due 30/04", "unit_head", ""),
+    ("04-26", "T2", "reminder 3d, due 30/04 [proposed]", "pi", ""),
+    ("04-26", "T4", "reminder 3d, due 30/04 [proposed]", "pi", ""),
     # ... the quota check of 30/4 runs on the next working day, Mon 5/5 ...
     ("05-05", "quota/C", "quota 2025", "unit_head", "office+unit_contact"),
-    # ... and T2 escalates only after the legal end, Mon 5/5 (30/4–2/5 holidays, a weekend).
-    ("05-06", "T2", "passed, due 30/04 [proposed]", "pi", "unit_contact"),
-    ("05-06", "T2", "escalated to unit_head, +1d [proposed]", "unit_head", "pi+unit_contact"),
-    ("05-12", "T2", "escalated to office, +7d [proposed]", "office", "unit_head"),
-    ("05-16", "session-05/B", "reminder 14d, due 31/05", "pi", "unit_contact"),
-    ("05-16", "session-05/C", "reminder 14d, due 31/05", "pi", "unit_contact"),
-    ("05-19", "T2", "escalated to office, +14d [proposed]", "office", "unit_head"),
-    ("05-26", "T2", "escalated to office, +21d [proposed]", "office", "unit_head"),
-    ("05-27", "session-05/B", "reminder 3d, due 31/05", "pi", "unit_contact"),
-    ("06-12", "T2", "reminder 14d, due 26/06 [outline_approved]", "pi", "unit_contact"),
-    ("06-16", "session-06/B", "reminder 14d, due 30/06", "pi", "unit_contact"),
-    ("06-16", "session-06/C", "reminder 14d, due 30/06", "pi", "unit_contact"),
-    ("06-20", "6mo/B", "reminder 14d, due 05/07", "pi", "unit_contact"),
-    ("06-20", "6mo/C", "reminder 14d, due 05/07", "pi", "unit_contact"),
-    ("06-27", "session-06/B", "reminder 3d, due 30/06", "pi", "unit_contact"),
-    ("07-01", "6mo/B", "reminder 3d, due 05/07", "pi", "unit_contact"),
-    ("07-01", "6mo/C", "reminder 3d, due 05/07", "pi", "unit_contact"),
+    # ... and T2's notice comes after the legal end, Mon 5/5, to its investigator alone; the
+    # head a week on, weekly three more times (the fourth would be 2/6: approved on 27/5).
+    ("05-06", "T2", "passed, due 30/04 [proposed]", "pi", ""),
+    ("05-12", "T2", "escalated to office, +7d [proposed]", "office", ""),
+    ("05-12", "T2", "escalated to unit_head, +7d [proposed]", "unit_head", "unit_contact"),
+    ("05-19", "T2", "escalated to unit_head, +14d [proposed]", "unit_head", "unit_contact"),
+    ("05-23", "session-05/B", "reminder 5d, due 31/05", "unit_head", ""),
+    ("05-23", "session-05/C", "reminder 5d, due 31/05", "unit_head", ""),
+    ("05-26", "T2", "escalated to unit_head, +21d [proposed]", "unit_head", "unit_contact"),
+    ("06-12", "T2", "reminder 14d, due 26/06 [outline_approved]", "pi", ""),
+    ("06-25", "session-06/B", "reminder 5d, due 30/06", "unit_head", ""),
+    ("06-25", "session-06/C", "reminder 5d, due 30/06", "unit_head", ""),
+    ("06-27", "6mo/B", "reminder 7d, due 05/07", "unit_head", ""),
+    ("06-27", "6mo/C", "reminder 7d, due 05/07", "unit_head", ""),
     ("07-01", "report", "report progress 2025", "addressed", ""),
     # 5/7 is a Saturday: the legal end is Mon 7/7.
     ("07-08", "6mo/C", "passed, due 05/07", "unit_head", "unit_contact"),
-    ("07-08", "6mo/C", "escalated to unit_head, +1d", "unit_head", "unit_contact"),
-    ("07-14", "6mo/C", "escalated to office, +7d", "office", "unit_head"),
-    ("07-17", "session-07/B", "reminder 14d, due 31/07", "pi", "unit_contact"),
-    ("07-17", "session-07/C", "reminder 14d, due 31/07", "pi", "unit_contact"),
-    ("07-28", "session-07/B", "reminder 3d, due 31/07", "pi", "unit_contact"),
-    ("08-15", "session-08/B", "reminder 14d, due 31/08", "pi", "unit_contact"),
-    ("08-15", "session-08/C", "reminder 14d, due 31/08", "pi", "unit_contact"),
-    ("08-26", "session-08/B", "reminder 3d, due 31/08", "pi", "unit_contact"),
-    # 31/8 is a Sunday, 1/9 and 2/9 holidays: the legal end is Wed 3/9.
-    ("09-04", "session-08/B", "passed, due 31/08", "unit_head", "unit_contact"),
-    ("09-04", "session-08/B", "escalated to unit_head, +1d", "unit_head", "unit_contact"),
-    ("09-10", "session-08/B", "escalated to office, +7d", "office", "unit_head"),
-    ("09-16", "session-09/B", "reminder 14d, due 30/09", "pi", "unit_contact"),
-    ("09-16", "session-09/C", "reminder 14d, due 30/09", "pi", "unit_contact"),
-    ("09-17", "session-08/B", "escalated to office, +14d", "office", "unit_head"),
-    ("09-26", "session-09/B", "reminder 3d, due 30/09", "pi", "unit_contact"),
-    ("10-17", "session-10/B", "reminder 14d, due 31/10", "pi", "unit_contact"),
-    ("10-17", "session-10/C", "reminder 14d, due 31/10", "pi", "unit_contact"),
-    ("10-28", "session-10/B", "reminder 3d, due 31/10", "pi", "unit_contact"),
-    ("10-31", "T1", "reminder 30d, due 01/12 [in_progress]", "pi", "unit_contact"),
-    ("10-31", "T2", "reminder 30d, due 01/12 [in_progress]", "pi", "unit_contact"),
-    ("10-31", "T3", "reminder 30d, due 01/12 [in_progress]", "pi", "unit_contact"),
-    ("11-14", "session-11/B", "reminder 14d, due 30/11", "pi", "unit_contact"),
-    ("11-14", "session-11/C", "reminder 14d, due 30/11", "pi", "unit_contact"),
-    ("11-17", "T2", "reminder 14d, due 01/12 [in_progress]", "pi", "unit_contact"),
-    ("11-21", "annual/B", "reminder 14d, due 05/12", "pi", "unit_contact"),
-    ("11-21", "annual/C", "reminder 14d, due 05/12", "pi", "unit_contact"),
+    ("07-14", "6mo/C", "escalated to office, +7d", "office", ""),
+    ("07-14", "6mo/C", "escalated to unit_head, +7d", "unit_head", "unit_contact"),
+    ("07-25", "session-07/B", "reminder 5d, due 31/07", "unit_head", ""),
+    ("07-25", "session-07/C", "reminder 5d, due 31/07", "unit_head", ""),
+    ("08-22", "session-08/B", "reminder 5d, due 31/08", "unit_head", ""),
+    ("08-22", "session-08/C", "reminder 5d, due 31/08", "unit_head", ""),
+    ("09-25", "session-09/B", "reminder 5d, due 30/09", "unit_head", ""),
+    ("09-25", "session-09/C", "reminder 5d, due 30/09", "unit_head", ""),
+    ("10-24", "session-10/B", "reminder 5d, due 31/10", "unit_head", ""),
+    ("10-24", "session-10/C", "reminder 5d, due 31/10", "unit_head", ""),
+    ("10-31", "T1", "reminder 30d, due 01/12 [in_progress]", "pi", ""),
+    ("10-31", "T2", "reminder 30d, due 01/12 [in_progress]", "pi", ""),
+    ("10-31", "T3", "reminder 30d, due 01/12 [in_progress]", "pi", ""),
+    ("11-17", "T2", "reminder 14d, due 01/12 [in_progress]", "pi", ""),
     # T3 was extended on 12/11 to Mon 22/12: its ladder starts again from there.
-    ("11-21", "T3", "reminder 30d, due 22/12 [in_progress]", "pi", "unit_contact"),
-    ("11-25", "session-11/B", "reminder 3d, due 30/11", "pi", "unit_contact"),
-    ("11-28", "T2", "reminder 3d, due 01/12 [in_progress]", "pi", "unit_contact"),
+    ("11-21", "T3", "reminder 30d, due 22/12 [in_progress]", "pi", ""),
+    ("11-21", "session-11/B", "reminder 5d, due 30/11", "unit_head", ""),
+    ("11-21", "session-11/C", "reminder 5d, due 30/11", "unit_head", ""),
+    ("11-28", "T2", "reminder 3d, due 01/12 [in_progress]", "pi", ""),
+    ("11-28", "annual/B", "reminder 7d, due 05/12", "unit_head", ""),
+    ("11-28", "annual/C", "reminder 7d, due 05/12", "unit_head", ""),
     ("12-01", "report", "report compliance 2025", "addressed", ""),
-    ("12-02", "annual/B", "reminder 3d, due 05/12", "pi", "unit_contact"),
-    ("12-02", "T2", "passed, due 01/12 [in_progress]", "pi", "unit_contact"),
-    ("12-02", "T2", "escalated to unit_head, +1d [in_progress]", "unit_head", "pi+unit_contact"),
-    ("12-08", "T2", "escalated to office, +7d [in_progress]", "office", "unit_head"),
-    ("12-08", "T3", "reminder 14d, due 22/12 [in_progress]", "pi", "unit_contact"),
-    ("12-15", "T2", "escalated to office, +14d [in_progress]", "office", "unit_head"),
-    ("12-17", "session-12/B", "reminder 14d, due 31/12", "pi", "unit_contact"),
-    ("12-17", "session-12/C", "reminder 14d, due 31/12", "pi", "unit_contact"),
-    ("12-19", "T3", "reminder 3d, due 22/12 [in_progress]", "pi", "unit_contact"),
-    ("12-22", "T2", "escalated to office, +21d [in_progress]", "office", "unit_head"),
-    ("12-23", "T3", "passed, due 22/12 [in_progress]", "pi", "unit_contact"),
-    ("12-23", "T3", "escalated to unit_head, +1d [in_progress]", "unit_head", "pi+unit_contact"),
-    ("12-26", "session-12/B", "reminder 3d, due 31/12", "pi", "unit_contact"),
-    ("12-29", "T2", "escalated to office, +28d [in_progress]", "office", "unit_head"),
-    ("12-29", "T3", "escalated to office, +7d [in_progress]", "office", "unit_head"),
+    # T2 misses 1/12: the head on 8/12 and three repeats, the last on 29/12 (the year's end).
+    ("12-02", "T2", "passed, due 01/12 [in_progress]", "pi", ""),
+    ("12-08", "T2", "escalated to office, +7d [in_progress]", "office", ""),
+    ("12-08", "T2", "escalated to unit_head, +7d [in_progress]", "unit_head", "unit_contact"),
+    ("12-08", "T3", "reminder 14d, due 22/12 [in_progress]", "pi", ""),
+    ("12-15", "T2", "escalated to unit_head, +14d [in_progress]", "unit_head", "unit_contact"),
+    ("12-19", "T3", "reminder 3d, due 22/12 [in_progress]", "pi", ""),
+    ("12-22", "T2", "escalated to unit_head, +21d [in_progress]", "unit_head", "unit_contact"),
+    ("12-23", "T3", "passed, due 22/12 [in_progress]", "pi", ""),
+    ("12-26", "session-12/B", "reminder 5d, due 31/12", "unit_head", ""),
+    ("12-26", "session-12/C", "reminder 5d, due 31/12", "unit_head", ""),
+    ("12-29", "T2", "escalated to unit_head, +28d [in_progress]", "unit_head", "unit_contact"),
+    ("12-29", "T3", "escalated to office, +7d [in_progress]", "office", ""),
+    ("12-29", "T3", "escalated to unit_head, +7d [in_progress]", "unit_head", "unit_contact"),
 ]
 
 # What people do, at 10:00 of the day (after the 08:00 tick). A unit sends its obligations by
 # habit: A on the day it is asked, B on the day of its last reminder, C of its first; except
 # these late ones, sent on the day given (None: not in the replay).
-HABITS = {"A": "asked", "B": "reminder 3", "C": "reminder 14"}
+HABITS = {"A": "asked", "B": "reminder", "C": "after reminder"}
 LATE_SUBMISSIONS: dict[tuple[str, str, int], dt.date | None] = {
     ("session", "C", 1): D(2025, 2, 11), ("plan", "C", 0): D(2025, 4, 15),
     ("6mo", "C", 0): D(2025, 7, 15), ("session", "B", 8): D(2025, 9, 18)}
@@ -320,8 +306,10 @@ class Province:
     def act_on_obligations(self, day: dt.date) -> None:
         """Each unit sends what is asked of it by its habit, the late ones on their day; the
         office acknowledges at once."""
-        reminded = {(f.task_id, f.what.split("d,")[0]) for f in self.facts.on(day)
-                    if f.what.startswith("reminder")}
+        tz = self.app.engine.tz
+        reminders = [f for f in self.facts.all if f.what.startswith("reminder")]
+        today = {f.task_id for f in reminders if f.at.astimezone(tz).date() == day}
+        before = {f.task_id for f in reminders if f.at.astimezone(tz).date() < day}
         with self.app.sessions() as s:
             open_rows = s.execute(
                 select(Obligation, Unit.code).join(Unit, Unit.id == Obligation.unit_id)
@@ -333,8 +321,10 @@ class Province:
                 due = self.late[key] == day
             elif self.habits[code] == "asked":
                 due = True
+            elif self.habits[code] == "reminder":
+                due = o.task_id in today
             else:
-                due = (o.task_id, self.habits[code]) in reminded
+                due = o.task_id in before
             if due:
                 self.app.engine.fire(o.task_id, "submit", actor_email=head(code),
                                      data={"reference": f"{o.id}/BC-{code}"}, now=at10(day))
@@ -392,6 +382,10 @@ def collect(p: Province, until: dt.datetime) -> Outcome:
     problems: list[str] = []
     with p.app.sessions() as s:
         mails = {m.dedupe_key: m for m in s.scalars(select(OutboxMessage))}
+        sent_ids = {m.id for m in mails.values() if m.state == "sent"}
+        lines: dict[int, list[LetterLine]] = {}
+        for line in s.scalars(select(LetterLine)):
+            lines.setdefault(line.item_id, []).append(line)
         units = {u.id: u for u in s.scalars(select(Unit))}
         tasks = {t.id: t for t in s.scalars(select(Task))}
         pis = {q.id: q.email for q in s.scalars(select(Person))}
@@ -406,7 +400,14 @@ def collect(p: Province, until: dt.datetime) -> Outcome:
             who = (labels[task.id] if task else f"quota/{unit.code}" if unit else "report")
             state = f" [{f.state}]" if f.state and task and task.workflow == "unit_task" else ""
             mail = mails.get(f.dedupe_key)
-            if mail is None or mail.state != "sent" or mail.recipients is None:
+            # A notice reaches its readers in their letters of the day (the office's in its
+            # digest): it is delivered when every one of its lines went out in a sent letter.
+            if mail is not None and mail.state == "bundled":
+                undelivered = [ln.email for ln in lines.get(mail.id, [])
+                               if ln.letter_id not in sent_ids]
+                if undelivered or not lines.get(mail.id):
+                    problems.append(f"{f.dedupe_key}: not delivered to {undelivered}")
+            if mail is None or mail.state not in ("sent", "bundled") or mail.recipients is None:
                 problems.append(f"{f.dedupe_key}: no sent mail "
                                 f"({mail.state if mail else 'not queued'})")
                 rows.append((f"{when:%m-%d}", who, f.what + state, "?", "?"))
@@ -501,37 +502,30 @@ DOWN_FROM, DOWN_UNTIL = D(2025, 3, 31), D(2025, 4, 13)  # no tick on these 14 da
 # its digest and supersede nothing), once, with the days overdue as of 14/4; none for T7; and
 # creates April's session; afterwards the ladders go on from the next occurrence.
 DOWNTIME: list[Row] = [
-    ("03-17", "plan/C", "reminder 14d, due 31/03", "pi", "unit_contact"),
-    ("03-19", "T5", "reminder 14d, due 02/04 [outline_approved]", "pi", "unit_contact"),
-    ("03-28", "plan/C", "reminder 3d, due 31/03", "pi", "unit_contact"),
-    ("03-28", "T5", "reminder 3d, due 02/04 [outline_approved]", "pi", "unit_contact"),
-    ("04-14", "plan/C", "passed, due 31/03", "unit_head", "unit_contact"),
+    ("03-19", "T5", "reminder 14d, due 02/04 [outline_approved]", "pi", ""),
+    ("03-24", "plan/C", "reminder 7d, due 31/03", "unit_head", ""),
+    ("03-28", "T5", "reminder 3d, due 02/04 [outline_approved]", "pi", ""),
+    # 14/4, one tick for two weeks: of each ladder the latest step due (the notices of 1/4 and
+    # 3/4 superseded by the head's escalations; T6's 14-day reminder by its 3-day one), once,
+    # counted as of 14/4; the office's once each, in its digest; nothing for T7.
+    ("04-14", "T5", "escalated to office, +12d [outline_approved]", "office", ""),
+    ("04-14", "T5", "escalated to unit_head, +12d [outline_approved]", "unit_head", "unit_contact"),
+    ("04-14", "T6", "reminder 3d, due 16/04 [outline_approved]", "pi", ""),
+    ("04-14", "plan/C", "escalated to office, +14d", "office", ""),
     ("04-14", "plan/C", "escalated to unit_head, +14d", "unit_head", "unit_contact"),
-    ("04-14", "plan/C", "escalated to office, +14d", "office", "unit_head"),
-    ("04-14", "T5", "passed, due 02/04 [outline_approved]", "pi", "unit_contact"),
-    ("04-14", "T5", "escalated to unit_head, +12d [outline_approved]", "unit_head",
-     "pi+unit_contact"),
-    ("04-14", "T5", "escalated to office, +12d [outline_approved]", "office", "unit_head"),
-    # T6's 14-day reminder (2/4) is superseded by its 3-day one (11/4): one reminder, the latest.
-    ("04-14", "T6", "reminder 3d, due 16/04 [outline_approved]", "pi", "unit_contact"),
-    ("04-15", "session-04/C", "reminder 14d, due 30/04", "pi", "unit_contact"),
-    ("04-16", "T5", "escalated to office, +14d [outline_approved]", "office", "unit_head"),
-    ("04-17", "T6", "passed, due 16/04 [outline_approved]", "pi", "unit_contact"),
-    ("04-17", "T6", "escalated to unit_head, +1d [outline_approved]", "unit_head",
-     "pi+unit_contact"),
-    ("04-21", "plan/C", "escalated to office, +21d", "office", "unit_head"),
-    ("04-23", "T5", "escalated to office, +21d [outline_approved]", "office", "unit_head"),
-    ("04-23", "T6", "escalated to office, +7d [outline_approved]", "office", "unit_head"),
-    ("04-26", "session-04/C", "reminder 3d, due 30/04", "pi", "unit_contact"),
-    ("04-28", "plan/C", "escalated to office, +28d", "office", "unit_head"),
-    # T5's and T6's occurrences of Wed 30/4 (a holiday, then 1/5, 2/5, a weekend) go out Mon 5/5.
-    ("05-05", "plan/C", "escalated to office, +35d", "office", "unit_head"),
-    ("05-05", "T5", "escalated to office, +33d [outline_approved]", "office", "unit_head"),
-    ("05-05", "T6", "escalated to office, +19d [outline_approved]", "office", "unit_head"),
+    ("04-16", "T5", "escalated to unit_head, +14d [outline_approved]", "unit_head", "unit_contact"),
+    ("04-17", "T6", "passed, due 16/04 [outline_approved]", "pi", ""),
+    ("04-21", "plan/C", "escalated to unit_head, +21d", "unit_head", "unit_contact"),
+    ("04-22", "session-04/C", "reminder 7d, due 30/04", "unit_head", ""),
+    ("04-23", "T5", "escalated to unit_head, +21d [outline_approved]", "unit_head", "unit_contact"),
+    ("04-23", "T6", "escalated to office, +7d [outline_approved]", "office", ""),
+    ("04-23", "T6", "escalated to unit_head, +7d [outline_approved]", "unit_head", "unit_contact"),
+    ("04-28", "plan/C", "escalated to unit_head, +28d", "unit_head", "unit_contact"),
+    # 30/4 to 4/5 are days off: the heads' occurrences of 30/4 go out Mon 5/5.
+    ("05-05", "T5", "escalated to unit_head, +33d [outline_approved]", "unit_head", "unit_contact"),
+    ("05-05", "T6", "escalated to unit_head, +19d [outline_approved]", "unit_head", "unit_contact"),
     ("05-06", "session-04/C", "passed, due 30/04", "unit_head", "unit_contact"),
-    ("05-06", "session-04/C", "escalated to unit_head, +1d", "unit_head", "unit_contact"),
-    ("05-07", "T5", "escalated to office, +35d [outline_approved]", "office", "unit_head"),
-    ("05-07", "T6", "escalated to office, +21d [outline_approved]", "office", "unit_head"),
+    ("05-07", "T6", "escalated to unit_head, +21d [outline_approved]", "unit_head", "unit_contact"),
 ]
 
 
