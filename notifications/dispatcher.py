@@ -224,7 +224,12 @@ class Dispatcher:
 
     def _calendar_day(self, deadline: Mapping[str, Any]) -> dt.date:
         """The day the calendar entry goes on: the date itself for "by D", and for "before D"
-        the last working day before it (before 30/4 is 29/4, or earlier when that is off)."""
+        the last working day before it (before 30/4 is 29/4, or earlier when that is off). A
+        deadline already past when it opened is due at the end of its grace period instead:
+        that is the date the mail asks for."""
+        if deadline.get("grace_until"):
+            grace: dt.date = deadline["grace_until"]
+            return grace
         day: dt.date = deadline["due_on"]
         if not deadline.get("before"):
             return day

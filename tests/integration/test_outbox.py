@@ -31,6 +31,7 @@ from tests.integration.mailfixtures import (
     rows,
     text_body,
 )
+from workflows.effects import Mail
 from workflows.errors import InputError, InvalidTransition
 
 
@@ -301,3 +302,18 @@ def test_a_stop_request_finishes_the_message_in_hand_and_leaves_the_rest_pending
         assert len(maildir_messages(tmp_path)) == 5
     finally:
         application.close()
+
+
+def test_a_request_past_its_date_puts_the_end_of_its_grace_in_the_calendar(
+        mapp: App, tmp_path: Path) -> None:
+    """A request registered after its date asks for the end of the grace period: the .ics goes
+    on that day, not on a date already gone."""
+    task_id = province(mapp)
+    with mapp.engine.transaction() as s:
+        queue_mails(s.connection(), (Mail(
+            "obligation_requested", "registered:late", task_id,
+            {"state": "proposed", "due_on": dt.date(2025, 2, 28),
+             "grace_until": dt.date(2025, 3, 17)}),), task_id, T0)
+    mapp.tick(T0)  # the head's letter of the day carries it (with the task's registration)
+    files = [name for m in maildir_messages(tmp_path) for name in attachments(m)]
+    assert files == ["han-2025-03-17.ics"]
