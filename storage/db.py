@@ -6,7 +6,7 @@ reads then writes takes the write lock up front (a deferred one fails with SQLIT
 write, ignoring the busy timeout). One writer at a time is the SQLite contract; the daemon's
 claims rely on it.
 
-Reads take no write lock: a connection from `read_only(engine)` (sessions from `reader_factory`)
+Reads take no write lock: a connection from `read_only(engine)`
 begins a deferred transaction, which in WAL mode reads a snapshot while a writer holds the lock,
 so `task list` never waits behind the daemon. On PostgreSQL the same connection is a READ ONLY
 transaction: a write slipped into a read path fails at once instead of passing unnoticed.
@@ -157,13 +157,6 @@ def read_only(engine: Engine) -> Engine:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
-
-
-def reader_factory(factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    """Sessions like `factory`'s, on the read-only engine: for work that never writes."""
-    bind = factory.kw["bind"]
-    assert isinstance(bind, Engine)
-    return sessionmaker(read_only(bind), expire_on_commit=False)
 
 
 @contextmanager
