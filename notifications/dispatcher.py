@@ -40,7 +40,7 @@ from notifications.message import (
     message_id_for,
 )
 from notifications.outbox import Outcome, record
-from notifications.recipients import NoRecipients, resolve
+from notifications.recipients import NoRecipients, reply_address, resolve
 from notifications.render import Rendered, Renderer, TemplateProblem
 from notifications.samples import all_samples
 from notifications.transports import transport_for
@@ -175,6 +175,7 @@ class Dispatcher:
         lines: list[dict[str, Any]] = []
         with read_session(self.db) as s:  # no write lock while rendering
             conn = s.connection()
+            reply_to = self.reply_to(conn)
             for row in held_rows(conn, ids, owner=self.owner):
                 try:
                     fresh = row.subject is None
@@ -188,7 +189,7 @@ class Dispatcher:
                             continue
                     else:
                         frozen = Frozen.of(row)
-                    items.append(self.outgoing(row, frozen))
+                    items.append(self.outgoing(row, frozen, reply_to=reply_to))
                 except (NoRecipients, BadMessage, InputError) as exc:
                     dead.append({"b_id": row.id, "b_error": str(exc)})
                     log.warning("outbox %s (%s) is dead: %s", row.id, row.kind, exc)
@@ -319,10 +320,16 @@ class Dispatcher:
         return Frozen(dict(recipients), rendered.subject, rendered.text, rendered.html,
                       message_id, tuple(calendars))
 
-    def outgoing(self, row: HeldMessage, frozen: Frozen | None = None) -> Outgoing:
+    def reply_to(self, conn: Connection) -> str:
+        """The Reply-To of every message, read with the directory as it is now."""
+        return reply_address(self.cfg.office, People(conn).office(), self.cfg.mail_from)
+
+    def outgoing(self, row: HeldMessage, frozen: Frozen | None = None, *,
+                 reply_to: str | None = None) -> Outgoing:
         """The wire form of a row (of its stored rendering unless `frozen` is given).
         Recipients whose address cannot be sent to (registered before the address rule, or
-        since) are left out and noted; the others still get the message."""
+        since) are left out and noted; the others still get the message. `reply_to` defaults
+        to the office's configured address, else the sender."""
         frozen = frozen or Frozen.of(row)
         to, cc, skipped = sendable(frozen.recipients)
         if not to:
@@ -334,7 +341,8 @@ class Dispatcher:
         office = self.cfg.office
         msg = build_message(
             mail_from=self.cfg.mail_from, from_name=f"{office['department']} – {office['agency']}",
-            reply_to=office.get("email") or None, to=to, cc=cc, subject=frozen.subject,
+            reply_to=reply_to or office.get("email") or self.cfg.mail_from, to=to, cc=cc,
+            subject=frozen.subject,
             text=frozen.text, html=frozen.html, message_id=frozen.message_id,
             date=row.created_at, kind=kind_of(row), attachments=attachments)
         name = f"{row.created_at.astimezone(dt.UTC):%Y%m%dT%H%M%S}-{row.id:08d}-{row.kind}"
