@@ -19,7 +19,7 @@ from typing import Any
 
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
-from notifications.render import EN_MONTHS
+from notifications.render import EN_MONTHS, en_date, vi_short_date
 from storage import mailfacts
 from storage.db import Connection
 from storage.mailfacts import DeadlineFacts, TaskFacts, UnitFacts
@@ -139,6 +139,18 @@ def _period(period: Any, lang: str) -> str | None:
     return f"tháng {month:02d}" if month <= 2 else f"tháng {month}"
 
 
+def field_value(value: Any, kind: str | None, lang: str) -> str:
+    """An event's field as people read it: a date (stored as ISO text in the event's payload)
+    as dd/mm/yyyy, or "31 December 2026" in English; anything else on one line."""
+    if kind == "date" or isinstance(value, dt.date):
+        try:
+            day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            return " ".join(str(value).split())
+        return en_date(day) if lang == "en" else vi_short_date(day)
+    return " ".join(str(value).split())
+
+
 def event_context(wf: Workflow, facts: Mapping[str, Any], lang: str,
                   tz: dt.tzinfo) -> dict[str, Any]:
     name = str(facts["event"])
@@ -148,7 +160,8 @@ def event_context(wf: Workflow, facts: Mapping[str, Any], lang: str,
     for key, value in data.items():
         spec = ev.field(key) if ev else None
         label = spec.label.get(lang) if spec and spec.label else key
-        fields.append({"label": label, "value": " ".join(str(value).split())})
+        fields.append({"label": label, "value": field_value(value, spec.type if spec else None,
+                                                             lang)})
     at = dt.datetime.fromisoformat(str(facts["effective_at"]))
     return {"name": name, "label": ev.labels.get(lang) if ev else name,
             "reason": " ".join(str(facts.get("reason") or "").split()) or None,

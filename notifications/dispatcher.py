@@ -63,7 +63,9 @@ from workflows.model import WorkingDays
 
 log = logging.getLogger("nckh.mail")
 MAX_BATCHES_PER_TICK = 100
-_PREFIX = re.compile(r"^\[[^\]]*\]\s*")  # a subject's "[Sở Y tế] ", dropped in a letter's list
+# A subject's "[Sở Y tế] ", dropped in a letter's list and in a calendar entry's title (the
+# entry names the topic; the calendar already says whose it is).
+_PREFIX = re.compile(r"^\[[^\]]*\]\s*")
 
 
 class Dispatcher:
@@ -224,8 +226,13 @@ class Dispatcher:
         return self._render(conn, row, subject=subject, recipients=direct), fanned, readers
 
     def _calendar_day(self, deadline: Mapping[str, Any]) -> dt.date:
-        """The day the calendar entry goes on: the date itself for "by D", and for "before D"
-        the last working day before it (before 30/4 is 29/4, or earlier when that is off)."""
+        """The day the calendar entry goes on: the end of the grace period when the deadline
+        was already past when it opened (the date the mail asks for, "chậm nhất"); else the
+        date itself for "by D", and for "before D" the last working day before it (before 30/4
+        is 29/4, or earlier when that is off)."""
+        if deadline.get("grace_until"):
+            grace: dt.date = deadline["grace_until"]
+            return grace
         day: dt.date = deadline["due_on"]
         if not deadline.get("before"):
             return day
@@ -274,7 +281,8 @@ class Dispatcher:
                  "content": calendar_file(
                      uid=f"nckh-deadline-{facts.get('deadline_id') or row_id}@"
                          f"{domain_of(self.cfg.mail_from)}",
-                     summary=rendered.subject, description=rendered.text, due_on=day,
+                     summary=_PREFIX.sub("", rendered.subject), description=rendered.text,
+                     due_on=day,
                      stamp=stamp, organizer=self.cfg.office.get("email") or None)},)
 
     def _render_letter(self, conn: Connection, row: HeldMessage) -> Frozen:
