@@ -226,17 +226,7 @@ class Dispatcher:
         return self._render(conn, row, subject=subject, recipients=direct), fanned, readers
 
     def _calendar_day(self, deadline: Mapping[str, Any]) -> dt.date:
-        """The day the calendar entry goes on: the end of the grace period when the deadline
-        was already past when it opened (the date the mail asks for, "chậm nhất"); else the
-        date itself for "by D", and for "before D" the last working day before it (before 30/4
-        is 29/4, or earlier when that is off)."""
-        if deadline.get("grace_until"):
-            grace: dt.date = deadline["grace_until"]
-            return grace
-        day: dt.date = deadline["due_on"]
-        if not deadline.get("before"):
-            return day
-        return self.calendar.previous_working_day(day, inclusive=False)
+        return calendar_day(deadline, self.calendar)
 
     def _render(self, conn: Connection, row: HeldMessage, *, subject: Subject | None = None,
                 recipients: Mapping[str, Any] | None = None) -> Frozen:
@@ -418,6 +408,20 @@ class Frozen:
     def values(self, row_id: int) -> dict[str, Any]:
         return {"b_id": row_id, "b_recipients": self.recipients, "b_subject": self.subject,
                 "b_text": self.text, "b_html": self.html, "b_message_id": self.message_id}
+
+
+def calendar_day(deadline: Mapping[str, Any], calendar: WorkingDays) -> dt.date:
+    """The day a deadline's calendar entry goes on: the end of the grace period when the
+    deadline was already past when it opened (the date the mail asks for, "chậm nhất"); else
+    the date itself for "by D", and for "before D" the last working day before it (before 30/4
+    is 29/4, or earlier when that is off)."""
+    if deadline.get("grace_until"):
+        grace: dt.date = deadline["grace_until"]
+        return grace
+    day: dt.date = deadline["due_on"]
+    if not deadline.get("before"):
+        return day
+    return calendar.previous_working_day(day, inclusive=False)
 
 
 def kind_of(row: HeldMessage) -> str:
