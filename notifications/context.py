@@ -13,6 +13,7 @@ message's language; nouns and obligation names from `kinds.yaml`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -151,6 +152,26 @@ def field_value(value: Any, kind: str | None, lang: str) -> str:
     return " ".join(str(value).split())
 
 
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+# The reason `engine.rules` records for an automatic step (a suspension after long overdue).
+_AUTOMATIC = re.compile(r"^automatic: (\d+) days overdue since (\d{4}-\d{2}-\d{2})$")
+
+
+def reason_text(reason: Any, lang: str) -> str | None:
+    """A transition's reason as people read it: the engine's own words for an automatic step
+    in the mail's language, and an ISO date someone typed as dd/mm/yyyy."""
+    text = " ".join(str(reason or "").split())
+    if not text:
+        return None
+    auto = _AUTOMATIC.match(text)
+    if auto is not None:
+        days, since = int(auto.group(1)), field_value(auto.group(2), "date", lang)
+        if lang == "en":
+            return f"automatic: {days} day{'' if days == 1 else 's'} overdue since {since}"
+        return f"quá hạn {days} ngày kể từ {since}"
+    return _ISO_DATE.sub(lambda m: field_value(m.group(0), "date", lang), text)
+
+
 def event_context(wf: Workflow, facts: Mapping[str, Any], lang: str,
                   tz: dt.tzinfo) -> dict[str, Any]:
     name = str(facts["event"])
@@ -164,7 +185,7 @@ def event_context(wf: Workflow, facts: Mapping[str, Any], lang: str,
                                                              lang)})
     at = dt.datetime.fromisoformat(str(facts["effective_at"]))
     return {"name": name, "label": ev.labels.get(lang) if ev else name,
-            "reason": " ".join(str(facts.get("reason") or "").split()) or None,
+            "reason": reason_text(facts.get("reason"), lang),
             "actor": facts.get("actor"), "actor_role": facts.get("actor_role"),
             "effective_on": at.astimezone(tz).date(), "fields": fields}
 

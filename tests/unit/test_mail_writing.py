@@ -22,11 +22,12 @@ from engine.reports.mailer import TITLES
 from engine.settings import load_settings
 from notifications.catalog import LANGS, load_catalog
 from notifications.config import mail_config
-from notifications.context import event_context, field_value
+from notifications.context import event_context, field_value, reason_text
 from notifications.dispatcher import _PREFIX, calendar_day
 from notifications.render import Rendered, Renderer, en_days, lower_first, short
 from notifications.samples import sample_context
 from workflows.clock import DEFAULT_TZ
+from workflows.effects import automatic_reason
 from workflows.loader import load_file
 from workflows.model import WorkingDays
 
@@ -349,3 +350,20 @@ def test_the_calendar_entry_goes_on_the_grace_date_when_there_is_one() -> None:
     assert calendar_day({**before, "before": False}, days) == dt.date(2025, 4, 30)
     assert calendar_day({**before, "grace_until": dt.date(2025, 5, 14)}, days) == dt.date(
         2025, 5, 14)
+
+
+def test_a_reason_reads_in_the_mails_language_with_its_dates_for_people() -> None:
+    auto = automatic_reason(90, dt.date(2025, 5, 7))  # what engine.rules records
+    assert reason_text(auto, "vi") == "quá hạn 90 ngày kể từ 07/05/2025"
+    assert reason_text(auto, "en") == "automatic: 90 days overdue since 7 May 2025"
+    assert reason_text("automatic: 1 days overdue since 2025-05-07", "en") == (
+        "automatic: 1 day overdue since 7 May 2025")
+    assert reason_text("Nộp bổ sung trước  2025-06-30", "vi") == "Nộp bổ sung trước 30/06/2025"
+    assert reason_text("  ", "vi") is None and reason_text(None, "en") is None
+    ctx = base("suspended", "vi", False)
+    ctx["event"] = event_context(UNIT_TASK, {
+        "event": "suspend", "reason": auto, "actor": "system", "actor_role": "system",
+        "effective_at": "2025-08-05T09:00:00+07:00"}, "vi", DEFAULT_TZ)
+    out = RENDERER.render("suspended", "vi", ctx)
+    assert "Lý do: quá hạn 90 ngày kể từ 07/05/2025" in out.text
+    assert faults(out, "vi", ctx) == []
