@@ -25,7 +25,7 @@ from storage import mailfacts
 from storage.db import Connection
 from storage.mailfacts import DeadlineFacts, TaskFacts, UnitFacts
 from storage.tasks import workflow_of
-from workflows.model import Workflow
+from workflows.model import OBLIGATION_LEVEL, Workflow
 
 KEYS = ("office", "lang", "kind", "to", "cc", "task", "unit", "event", "deadline", "obligation",
         "plan", "digest", "report", "quota", "today", "letter", "section")
@@ -62,6 +62,12 @@ def gather(conn: Connection, task_id: int | None, facts: Mapping[str, Any]) -> S
     snap = facts.get("as_of")
     if snap:
         then, deadline, obligation = mailfacts.subject_of(snap)
+        if obligation is None and then.level == OBLIGATION_LEVEL:
+            # A unit's report is registered (and its request queued) just before its
+            # obligation row is written; what it is (key, year, month, due date) never
+            # changes, so reading it now says what was true then, under the same name as
+            # every later mail about it.
+            obligation = mailfacts.obligation_row(conn, then.id)
         return Subject(then, workflow_of(conn, then.definition_id), then.unit, deadline,
                        obligation)
     task = mailfacts.task_facts(conn, task_id) if task_id is not None else None

@@ -49,6 +49,7 @@ NOUN_TWICE = re.compile(r"\b(đề tài|nhiệm vụ|sáng kiến)( của| –)?
 CLI = re.compile(r"`nckh\b|\bnckh (?:" + "|".join(map(re.escape, sorted(COMMANDS))) + r")\b")
 ONE_DAYS = re.compile(r"(?<![\d.])1 days\b")
 MANY_DAY = re.compile(r"\b(?:[02-9]|\d{2,}) day\b(?!s)")
+YEAR_TWICE = re.compile(r"\b(năm \d{4}|\d{4})\b\W+\1\b")
 PLACEHOLDER = re.compile(r"\{\{|\}\}|\{%|%\}|\bNone\b|\bUndefined\b")
 SALUTATION = {"vi": re.compile(r"^\s*(?:Kính gửi:|- )(.*)$", re.MULTILINE),
               "en": re.compile(r"^\s*(?:To:|- )(.*)$", re.MULTILINE)}
@@ -77,6 +78,8 @@ def faults(out: Rendered, lang: str, ctx: dict[str, Any]) -> list[str]:
             found.append(f"{part}: the office writing to itself as 'Hệ thống báo cáo'")
         if f"Đề nghị {DEPARTMENT}" in text or f"{DEPARTMENT} is asked" in text:
             found.append(f"{part}: a request to the office written into a mail ({part})")
+        if YEAR_TWICE.search(text):
+            found.append(f"{part}: the year twice {YEAR_TWICE.search(text)}")
         if PLACEHOLDER.search(text):
             found.append(f"{part}: a placeholder left unrendered {PLACEHOLDER.search(text)}")
         if lang == "en" and (ONE_DAYS.search(text) or MANY_DAY.search(text)):
@@ -164,6 +167,9 @@ def situations(kind: str, lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
             key="science_session", period="tháng 3" if lang == "vi" else "March",
             label=CATALOG.words["obligations"]["science_session"][lang])
         yield "monthly obligation", monthly
+        named = base(kind, lang, True)  # named as its task, the year in the name
+        named["obligation"]["label"] = "Kế hoạch và quy chế nghiên cứu khoa học năm 2025"
+        yield "obligation named with its year", named
 
 
 CASES = [(kind, lang) for kind in KINDS for lang in LANGS]
@@ -271,6 +277,14 @@ def test_a_label_ending_with_its_noun_is_not_followed_by_it_again() -> None:
     assert "đề tài của đề tài" not in out.text + out.subject
 
 
+def test_a_label_with_its_own_of_takes_the_topic_with_doi_voi() -> None:
+    ctx = base("reminder", "vi", False)
+    ctx["task"]["noun"] = "sáng kiến"
+    ctx["deadline"]["label"] = "Xem xét tính hợp lệ của đơn"
+    subject = RENDERER.render("reminder", "vi", ctx).subject
+    assert subject.endswith(f"xem xét tính hợp lệ của đơn đối với sáng kiến “{TITLE}”")
+
+
 def test_a_passed_date_is_said_to_be_passed_and_a_grace_date_is_given() -> None:
     ctx = base("reminder", "vi", False)
     ctx["deadline"]["days_left"] = 0
@@ -324,11 +338,11 @@ def test_the_checks_find_the_faults_they_look_for() -> None:
         "Kính gửi: Ông/Bà nghiepvuy@soyte.vn\n\nGia hạn đến ngày: 2026-12-31, hạn 5/7/2025. "
         "Báo cáo của đề tài của đề tài “X”, nhiệm vụ khcn; hạn đã quá chưa xử lý. Xem "
         "`nckh task list --overdue`. Hệ thống báo cáo: Đề nghị Phòng Nghiệp vụ Y theo dõi. "
-        "Hoàn thành đúng thời hạn. {{ task.title }}\n", "")
+        "Hoàn thành đúng thời hạn. {{ task.title }} năm 2025 năm 2025\n", "")
     found = " | ".join(faults(bad, "vi", ctx))
     for fault in ("Ông/Bà", "ISO date", "not dd/mm/yyyy", "noun twice", "a command",
                   "KH&CN", "hạn đã quá", "Hệ thống báo cáo", "request to the office",
-                  "unrendered", "greeting an address", "đúng thời hạn"):
+                  "unrendered", "greeting an address", "đúng thời hạn", "year twice"):
         assert fault in found, fault
     english = Rendered("[Sở Y tế] Overdue 1 days", "To: someone\n\n3 day left\n", "")
     assert "plural" in " | ".join(faults(english, "en", base("reminder", "en", False)))
