@@ -49,7 +49,8 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
                              "period": None, "year": 2025, "due_on": dt.date(2025, 7, 5)}
     ctx["quota"] = {"year": 2025}
     ctx["report"] = {"title": "Báo cáo tiến độ", "period": "Quý I/2025", "note": "Ghi chú",
-                     "files": ["tien-do-2025-q1.xlsx"]}
+                     "files": ["nckh-tien-do-2025-2025-03-31.xlsx",
+                                "nckh-tien-do-2025-2025-03-31.csv"]}
     ctx["digest"] = {
         "year": 2025, "period_start": dt.date(2025, 4, 7), "period_end": dt.date(2025, 4, 14),
         "by_state": [{"label": "Đang thực hiện", "count": 7}], "overdue_total": 2,
