@@ -50,7 +50,7 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
     ctx["quota"] = {"year": 2025}
     ctx["report"] = {"title": "Báo cáo tiến độ", "period": "Quý I/2025", "note": "Ghi chú",
                      "files": ["nckh-tien-do-2025-2025-03-31.xlsx",
-                                "nckh-tien-do-2025-2025-03-31.csv"]}
+                               "nckh-tien-do-2025-2025-03-31.csv"]}
     ctx["digest"] = {
         "year": 2025, "period_start": dt.date(2025, 4, 7), "period_end": dt.date(2025, 4, 14),
         "by_state": [{"label": "Đang thực hiện", "count": 7}], "overdue_total": 2,
