@@ -20,7 +20,7 @@ from typing import Any
 
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
-from notifications.render import EN_MONTHS, en_date, vi_short_date
+from notifications.render import EN_MONTHS, en_date, lower_first, vi_short_date
 from storage import mailfacts
 from storage.db import Connection
 from storage.mailfacts import DeadlineFacts, TaskFacts, UnitFacts
@@ -119,15 +119,24 @@ def deadline_context(wf: Workflow | None, row: DeadlineFacts | None, facts: Mapp
     }
 
 
-def obligation_context(row: Mapping[str, Any] | None, catalog: Catalog,
-                       lang: str) -> dict[str, Any] | None:
-    """The calendar obligation a `unit_report` task stands for."""
+def obligation_context(row: Mapping[str, Any] | None, catalog: Catalog, lang: str,
+                       title: str | None = None) -> dict[str, Any] | None:
+    """The calendar obligation a `unit_report` task stands for. In Vietnamese it is named as
+    the province configured its task ("Báo cáo sơ kết 6 tháng đầu năm 2025", as the plan writes
+    it), the same name in the subject, the text and the facts; its month is added only when
+    that name does not give it. Else (English, or no title) by the catalog's word for it."""
     if row is None:
         return None
     key = str(row.get("key"))
     due = row.get("due_on")
-    return {"key": key, "label": _word(catalog, "obligations", key, lang),
-            "period": _period(row.get("period"), lang),
+    period = _period(row.get("period"), lang)
+    label = _word(catalog, "obligations", key, lang)
+    if lang == "vi" and title and title.strip():
+        label = lower_first(title)
+        month = row.get("period")
+        if period is not None and re.search(rf"tháng\s*0?{month}\b", title, re.IGNORECASE):
+            period = None
+    return {"key": key, "label": label, "period": period,
             "year": row.get("year"), "due_on": due if isinstance(due, dt.date) else None}
 
 
@@ -204,10 +213,10 @@ def build_context(subject: Subject, *, kind: str, lang: str, facts: Mapping[str,
     task, wf = subject.task, subject.workflow
     if task is not None and wf is not None:
         ctx["task"] = task_context(task, wf, catalog, lang)
-        ctx["obligation"] = obligation_context(subject.obligation, catalog, lang)
+        ctx["obligation"] = obligation_context(subject.obligation, catalog, lang, task.title)
         if ctx["obligation"] is None and kind.startswith("obligation_"):
             # A `unit_report` task whose obligation row is gone: its title says what it is.
-            ctx["obligation"] = {"key": "", "label": ctx["task"]["title"], "period": None,
+            ctx["obligation"] = {"key": "", "label": lower_first(task.title), "period": None,
                                  "year": task.year, "due_on": None}
         # A mail planned with its deadline (a timer's, or a registration's as it stood that
         # day) says that one; others say the deadline open when they are written.

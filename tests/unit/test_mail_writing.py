@@ -22,7 +22,7 @@ from engine.reports.mailer import TITLES
 from engine.settings import load_settings
 from notifications.catalog import LANGS, load_catalog
 from notifications.config import mail_config
-from notifications.context import event_context, field_value, reason_text
+from notifications.context import event_context, field_value, obligation_context, reason_text
 from notifications.dispatcher import _PREFIX, calendar_day
 from notifications.render import Rendered, Renderer, en_days, lower_first, short
 from notifications.samples import sample_context
@@ -381,3 +381,24 @@ def test_a_reason_reads_in_the_mails_language_with_its_dates_for_people() -> Non
     out = RENDERER.render("suspended", "vi", ctx)
     assert "Lý do: quá hạn 90 ngày kể từ 07/05/2025" in out.text
     assert faults(out, "vi", ctx) == []
+
+
+def test_an_obligation_is_named_as_its_task_in_vietnamese_and_by_the_catalog_in_english() -> None:
+    """One name for an obligation in the subject, the text and the facts ("Tên: …")."""
+    row = {"key": "science_session", "year": 2025, "period": 3, "due_on": dt.date(2025, 3, 31)}
+    title = "Biên bản sinh hoạt khoa học tháng 03/2025"
+    vi = obligation_context(row, CATALOG, "vi", title)
+    assert vi is not None and (vi["label"], vi["period"]) == (
+        "biên bản sinh hoạt khoa học tháng 03/2025", None)  # the month is in the name
+    plain = obligation_context(row, CATALOG, "vi", "Biên bản sinh hoạt khoa học")
+    assert plain is not None and plain["period"] == "tháng 3"
+    en = obligation_context(row, CATALOG, "en", title)
+    assert en is not None and (en["label"], en["period"]) == (
+        CATALOG.words["obligations"]["science_session"]["en"], "March")
+    ctx = base("obligation_requested", "vi", True)
+    ctx["obligation"] = vi
+    ctx["task"]["title"] = title
+    out = RENDERER.render("obligation_requested", "vi", ctx)
+    assert out.subject == "[Sở Y tế] V/v gửi biên bản sinh hoạt khoa học tháng 03/2025"
+    assert "gửi biên bản sinh hoạt khoa học tháng 03/2025 về Sở Y tế" in out.text
+    assert f"Tên: {title}" in out.text
