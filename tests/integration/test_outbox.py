@@ -189,7 +189,9 @@ def test_enqueue_with_attachments_for_the_reports(mapp: App, tmp_path: Path) -> 
     assert addresses(msg, "To") == ["giamdoc@syt.example.vn"]
     assert addresses(msg, "Cc") == [OFFICE]
     assert attachments(msg)["tien-do.xlsx"].get_content() == xlsx
-    assert "tien-do.xlsx" in text_body(msg)
+    # Attachments are listed by what they are, and the unregistered addressee greeted by role.
+    assert "  - Bảng tính Excel (.xlsx)" in text_body(msg)
+    assert "Kính gửi: Lãnh đạo Sở Y tế" in text_body(msg)
 
 
 def test_enqueue_refuses_bad_input_and_writes_nothing(mapp: App) -> None:
