@@ -296,6 +296,10 @@ class Dispatcher:
                 subject, kind=kind, lang=row.lang, facts=notice["context"],
                 recipients=recipients, cfg=self.cfg, catalog=self.catalog, today=day, tz=self.tz)
             context["section"] = len(facts["letter"]["items"]) > 1
+            # A notice written into a later day's letter says the day its facts are of: the
+            # state it names may have changed since (a registration of 3/3 sent on 20/3).
+            queued = notice["created_at"].astimezone(self.tz).date()
+            context["as_of"] = queued if queued < day else None
             rendered = self.renderer.render(kind, row.lang, context)
             parts.append((kind, rendered, {"role": item.get("role", "to")}))
             for cal in self._calendars(spec, context, rendered, notice["context"],

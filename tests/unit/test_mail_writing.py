@@ -161,6 +161,10 @@ def situations(kind: str, lang: str) -> Iterator[tuple[str, dict[str, Any]]]:
         section = copy.deepcopy(ctx)
         section["section"] = True
         yield f"{tag}, as a section of a letter", section
+
+        earlier = copy.deepcopy(section)  # a notice of an earlier day in today's letter
+        earlier["as_of"] = dt.date(2025, 4, 9)
+        yield f"{tag}, facts of an earlier day", earlier
     if obligation:
         monthly = base(kind, lang, True)
         monthly["obligation"].update(
