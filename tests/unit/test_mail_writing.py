@@ -244,6 +244,14 @@ def test_salutations_use_title_and_name_or_the_role_never_an_address() -> None:
     office["to"][0]["name"] = office["to"][0]["email"]
     assert "Kính gửi: Phòng Nghiệp vụ Y – Sở Y tế" in RENDERER.render(
         "escalation_office", "vi", office).text
+    council = base("outline_resubmitted", "vi", False)
+    council["to"] = [{"role": "council", "name": "Lê Thị Lan", "title": "PGS.TS",
+                      "email": "lan@example.vn", "unit_name": ""},
+                     {"role": "council", "name": "Hội đồng KHCN", "title": "",
+                      "email": "hoidong@example.vn", "unit_name": ""}]
+    text = RENDERER.render("outline_resubmitted", "vi", council).text
+    assert "  - PGS.TS Lê Thị Lan – Thành viên Hội đồng khoa học;" in text
+    assert "  - Hội đồng KHCN." in text  # a council's own mailbox, not one of its members
     report = base("report", "vi", False)  # an address nobody registered
     assert "Kính gửi: Lãnh đạo Sở Y tế" in RENDERER.render("report", "vi", report).text
     assert "To: The Director, Bệnh viện Đa khoa tỉnh" in RENDERER.render(
