@@ -153,9 +153,11 @@ def check_smtp(settings: Settings) -> Check:
 
 
 def check_addresses(settings: Settings) -> Check:
-    """Mail goes out, but does it reach the office and carry a real sender? Only warnings: the
-    embedded default (a maildir, no office address) is a valid way to try nckh."""
-    from workflows.addresses import problem
+    """Mail goes out, but does it reach the office and carry a real sender? A sender on a local
+    or reserved domain fails once an SMTP server is configured (real servers reject or bin it,
+    and nobody can answer it); a missing office address only warns: the embedded default (a
+    maildir, no office address) is a valid way to try nckh."""
+    from workflows.addresses import problem, undeliverable
 
     for what, value, key in (("sender", settings.mail_from, "NCKH_MAIL_FROM / mail_from"),
                              ("office", settings.office_email, "NCKH_OFFICE_EMAIL / "
@@ -166,16 +168,20 @@ def check_addresses(settings: Settings) -> Check:
                          f"set {key} to an address the mail server accepts")
     problems: list[str] = []
     fixes: list[str] = []
+    local = undeliverable(settings.mail_from)
+    failed = bool(settings.smtp_host and local)
+    if failed:
+        problems.append(f"sender {settings.mail_from} will be rejected or flagged as spam by "
+                        f"real mail servers ({local})")
+        fixes.append("set NCKH_MAIL_FROM / mail_from to an address of the Department's domain")
     if not settings.office_email:
         problems.append("no office address: mail for the Medical Affairs office goes to the "
-                        "people registered with role office, if any")
+                        "people registered with role office, if any, and answers to mail go "
+                        "to the first of them")
         fixes.append("set NCKH_OFFICE_EMAIL / office_email")
-    if settings.smtp_host and settings.mail_from.endswith("@localhost"):
-        problems.append(f"sender {settings.mail_from} will be rejected or flagged as spam by "
-                        "real mail servers")
-        fixes.append("set NCKH_MAIL_FROM / mail_from to an address of the Department's domain")
     if problems:
-        return Check("mail addresses", "warn", "; ".join(problems), "; ".join(fixes))
+        return Check("mail addresses", "fail" if failed else "warn", "; ".join(problems),
+                     "; ".join(fixes))
     return Check("mail addresses", "ok",
                  f"from {settings.mail_from}; office {settings.office_email}")
 

@@ -27,6 +27,7 @@ from workflows.effects import (
     OpenDeadline,
     Registration,
     Step,
+    automatic_reason,
 )
 from workflows.errors import InputError, Refused
 from workflows.machine import compiled
@@ -169,7 +170,7 @@ class Rules:
             return Firing(t.id, "fired", mails=mails, next=nxt)
         assert t.event is not None
         return Firing(t.id, "fired", auto_event=t.event,
-                      auto_reason=f"automatic: {t.days} days overdue since {t.legal_end}")
+                      auto_reason=automatic_reason(t.days, t.legal_end))
 
     def auto_step(self, wf: Workflow, view: TaskView, firing: Firing,
                   now: dt.datetime) -> Step | Firing:

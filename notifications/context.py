@@ -13,18 +13,19 @@ message's language; nouns and obligation names from `kinds.yaml`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
-from notifications.render import EN_MONTHS
+from notifications.render import EN_MONTHS, en_date, lower_first, vi_short_date
 from storage import mailfacts
 from storage.db import Connection
 from storage.mailfacts import DeadlineFacts, TaskFacts, UnitFacts
 from storage.tasks import workflow_of
-from workflows.model import Workflow
+from workflows.model import OBLIGATION_LEVEL, Workflow
 
 KEYS = ("office", "lang", "kind", "to", "cc", "task", "unit", "event", "deadline", "obligation",
         "plan", "digest", "report", "quota", "today", "letter", "section", "as_of")
@@ -61,6 +62,12 @@ def gather(conn: Connection, task_id: int | None, facts: Mapping[str, Any]) -> S
     snap = facts.get("as_of")
     if snap:
         then, deadline, obligation = mailfacts.subject_of(snap)
+        if obligation is None and then.level == OBLIGATION_LEVEL:
+            # A unit's report is registered (and its request queued) just before its
+            # obligation row is written; what it is (key, year, month, due date) never
+            # changes, so reading it now says what was true then, under the same name as
+            # every later mail about it.
+            obligation = mailfacts.obligation_row(conn, then.id)
         return Subject(then, workflow_of(conn, then.definition_id), then.unit, deadline,
                        obligation)
     task = mailfacts.task_facts(conn, task_id) if task_id is not None else None
@@ -112,15 +119,24 @@ def deadline_context(wf: Workflow | None, row: DeadlineFacts | None, facts: Mapp
     }
 
 
-def obligation_context(row: Mapping[str, Any] | None, catalog: Catalog,
-                       lang: str) -> dict[str, Any] | None:
-    """The calendar obligation a `unit_report` task stands for."""
+def obligation_context(row: Mapping[str, Any] | None, catalog: Catalog, lang: str,
+                       title: str | None = None) -> dict[str, Any] | None:
+    """The calendar obligation a `unit_report` task stands for. In Vietnamese it is named as
+    the province configured its task ("Báo cáo sơ kết 6 tháng đầu năm 2025", as the plan writes
+    it), the same name in the subject, the text and the facts; its month is added only when
+    that name does not give it. Else (English, or no title) by the catalog's word for it."""
     if row is None:
         return None
     key = str(row.get("key"))
     due = row.get("due_on")
-    return {"key": key, "label": _word(catalog, "obligations", key, lang),
-            "period": _period(row.get("period"), lang),
+    period = _period(row.get("period"), lang)
+    label = _word(catalog, "obligations", key, lang)
+    if lang == "vi" and title and title.strip():
+        label = lower_first(title)
+        month = row.get("period")
+        if period is not None and re.search(rf"tháng\s*0?{month}\b", title, re.IGNORECASE):
+            period = None
+    return {"key": key, "label": label, "period": period,
             "year": row.get("year"), "due_on": due if isinstance(due, dt.date) else None}
 
 
@@ -139,6 +155,38 @@ def _period(period: Any, lang: str) -> str | None:
     return f"tháng {month:02d}" if month <= 2 else f"tháng {month}"
 
 
+def field_value(value: Any, kind: str | None, lang: str) -> str:
+    """An event's field as people read it: a date (stored as ISO text in the event's payload)
+    as dd/mm/yyyy, or "31 December 2026" in English; anything else on one line."""
+    if kind == "date" or isinstance(value, dt.date):
+        try:
+            day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            return " ".join(str(value).split())
+        return en_date(day) if lang == "en" else vi_short_date(day)
+    return " ".join(str(value).split())
+
+
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+# The reason `engine.rules` records for an automatic step (a suspension after long overdue).
+_AUTOMATIC = re.compile(r"^automatic: (\d+) days overdue since (\d{4}-\d{2}-\d{2})$")
+
+
+def reason_text(reason: Any, lang: str) -> str | None:
+    """A transition's reason as people read it: the engine's own words for an automatic step
+    in the mail's language, and an ISO date someone typed as dd/mm/yyyy."""
+    text = " ".join(str(reason or "").split())
+    if not text:
+        return None
+    auto = _AUTOMATIC.match(text)
+    if auto is not None:
+        days, since = int(auto.group(1)), field_value(auto.group(2), "date", lang)
+        if lang == "en":
+            return f"automatic: {days} day{'' if days == 1 else 's'} overdue since {since}"
+        return f"quá hạn {days} ngày kể từ {since}"
+    return _ISO_DATE.sub(lambda m: field_value(m.group(0), "date", lang), text)
+
+
 def event_context(wf: Workflow, facts: Mapping[str, Any], lang: str,
                   tz: dt.tzinfo) -> dict[str, Any]:
     name = str(facts["event"])
@@ -148,10 +196,11 @@ def event_context(wf: Workflow, facts: Mapping[str, Any], lang: str,
     for key, value in data.items():
         spec = ev.field(key) if ev else None
         label = spec.label.get(lang) if spec and spec.label else key
-        fields.append({"label": label, "value": " ".join(str(value).split())})
+        fields.append({"label": label, "value": field_value(value, spec.type if spec else None,
+                                                             lang)})
     at = dt.datetime.fromisoformat(str(facts["effective_at"]))
     return {"name": name, "label": ev.labels.get(lang) if ev else name,
-            "reason": " ".join(str(facts.get("reason") or "").split()) or None,
+            "reason": reason_text(facts.get("reason"), lang),
             "actor": facts.get("actor"), "actor_role": facts.get("actor_role"),
             "effective_on": at.astimezone(tz).date(), "fields": fields}
 
@@ -164,10 +213,10 @@ def build_context(subject: Subject, *, kind: str, lang: str, facts: Mapping[str,
     task, wf = subject.task, subject.workflow
     if task is not None and wf is not None:
         ctx["task"] = task_context(task, wf, catalog, lang)
-        ctx["obligation"] = obligation_context(subject.obligation, catalog, lang)
+        ctx["obligation"] = obligation_context(subject.obligation, catalog, lang, task.title)
         if ctx["obligation"] is None and kind.startswith("obligation_"):
             # A `unit_report` task whose obligation row is gone: its title says what it is.
-            ctx["obligation"] = {"key": "", "label": ctx["task"]["title"], "period": None,
+            ctx["obligation"] = {"key": "", "label": lower_first(task.title), "period": None,
                                  "year": task.year, "due_on": None}
         # A mail planned with its deadline (a timer's, or a registration's as it stood that
         # day) says that one; others say the deadline open when they are written.

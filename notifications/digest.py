@@ -19,6 +19,7 @@ from typing import Any
 
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
+from notifications.context import obligation_context
 from notifications.outbox import enqueue
 from notifications.recipients import office_recipients
 from storage import mailfacts
@@ -105,9 +106,11 @@ def item_facts(conn: Connection, line: WaitingLine, *, today: dt.date, tz: dt.tz
         ev = wf.events.get(str(facts["event"]))
         item["label"] = ev.labels.get(lang) if ev else str(facts["event"])
     ob = snap.get("obligation")
-    if ob:
-        item["obligation"] = str(catalog.words.get("obligations", {}).get(
-            ob.get("key"), {}).get(lang, ob.get("key")))
+    named = obligation_context(ob, catalog, lang, str(task.get("title") or "")) if ob else None
+    if named is not None:
+        # Named as in the unit's own mails, with its month for a monthly item.
+        item["obligation"] = named["label"] + (f" ({named['period']})" if named["period"]
+                                               else "")
     if line.kind == "quota_not_met" and facts.get("unit_id"):
         found = mailfacts.unit_facts(conn, int(facts["unit_id"]))
         item["unit_name"] = found.name if found else ""

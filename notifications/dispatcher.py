@@ -40,7 +40,7 @@ from notifications.message import (
     message_id_for,
 )
 from notifications.outbox import Outcome, record
-from notifications.recipients import NoRecipients, resolve
+from notifications.recipients import NoRecipients, reply_address, resolve
 from notifications.render import Rendered, Renderer, TemplateProblem
 from notifications.samples import all_samples
 from notifications.transports import transport_for
@@ -63,7 +63,9 @@ from workflows.model import WorkingDays
 
 log = logging.getLogger("nckh.mail")
 MAX_BATCHES_PER_TICK = 100
-_PREFIX = re.compile(r"^\[[^\]]*\]\s*")  # a subject's "[Sở Y tế] ", dropped in a letter's list
+# A subject's "[Sở Y tế] ", dropped in a letter's list and in a calendar entry's title (the
+# entry names the topic; the calendar already says whose it is).
+_PREFIX = re.compile(r"^\[[^\]]*\]\s*")
 
 
 class Dispatcher:
@@ -175,6 +177,7 @@ class Dispatcher:
         lines: list[dict[str, Any]] = []
         with read_session(self.db) as s:  # no write lock while rendering
             conn = s.connection()
+            reply_to = self.reply_to(conn)
             for row in held_rows(conn, ids, owner=self.owner):
                 try:
                     fresh = row.subject is None
@@ -188,7 +191,7 @@ class Dispatcher:
                             continue
                     else:
                         frozen = Frozen.of(row)
-                    items.append(self.outgoing(row, frozen))
+                    items.append(self.outgoing(row, frozen, reply_to=reply_to))
                 except (NoRecipients, BadMessage, InputError) as exc:
                     dead.append({"b_id": row.id, "b_error": str(exc)})
                     log.warning("outbox %s (%s) is dead: %s", row.id, row.kind, exc)
@@ -223,17 +226,7 @@ class Dispatcher:
         return self._render(conn, row, subject=subject, recipients=direct), fanned, readers
 
     def _calendar_day(self, deadline: Mapping[str, Any]) -> dt.date:
-        """The day the calendar entry goes on: the date itself for "by D", and for "before D"
-        the last working day before it (before 30/4 is 29/4, or earlier when that is off). A
-        deadline already past when it opened is due at the end of its grace period instead:
-        that is the date the mail asks for."""
-        if deadline.get("grace_until"):
-            grace: dt.date = deadline["grace_until"]
-            return grace
-        day: dt.date = deadline["due_on"]
-        if not deadline.get("before"):
-            return day
-        return self.calendar.previous_working_day(day, inclusive=False)
+        return calendar_day(deadline, self.calendar)
 
     def _render(self, conn: Connection, row: HeldMessage, *, subject: Subject | None = None,
                 recipients: Mapping[str, Any] | None = None) -> Frozen:
@@ -278,7 +271,8 @@ class Dispatcher:
                  "content": calendar_file(
                      uid=f"nckh-deadline-{facts.get('deadline_id') or row_id}@"
                          f"{domain_of(self.cfg.mail_from)}",
-                     summary=rendered.subject, description=rendered.text, due_on=day,
+                     summary=_PREFIX.sub("", rendered.subject), description=rendered.text,
+                     due_on=day,
                      stamp=stamp, organizer=self.cfg.office.get("email") or None)},)
 
     def _render_letter(self, conn: Connection, row: HeldMessage) -> Frozen:
@@ -328,10 +322,16 @@ class Dispatcher:
         return Frozen(dict(recipients), rendered.subject, rendered.text, rendered.html,
                       message_id, tuple(calendars))
 
-    def outgoing(self, row: HeldMessage, frozen: Frozen | None = None) -> Outgoing:
+    def reply_to(self, conn: Connection) -> str:
+        """The Reply-To of every message, read with the directory as it is now."""
+        return reply_address(self.cfg.office, People(conn).office(), self.cfg.mail_from)
+
+    def outgoing(self, row: HeldMessage, frozen: Frozen | None = None, *,
+                 reply_to: str | None = None) -> Outgoing:
         """The wire form of a row (of its stored rendering unless `frozen` is given).
         Recipients whose address cannot be sent to (registered before the address rule, or
-        since) are left out and noted; the others still get the message."""
+        since) are left out and noted; the others still get the message. `reply_to` defaults
+        to the office's configured address, else the sender."""
         frozen = frozen or Frozen.of(row)
         to, cc, skipped = sendable(frozen.recipients)
         if not to:
@@ -343,7 +343,8 @@ class Dispatcher:
         office = self.cfg.office
         msg = build_message(
             mail_from=self.cfg.mail_from, from_name=f"{office['department']} – {office['agency']}",
-            reply_to=office.get("email") or None, to=to, cc=cc, subject=frozen.subject,
+            reply_to=reply_to or office.get("email") or self.cfg.mail_from, to=to, cc=cc,
+            subject=frozen.subject,
             text=frozen.text, html=frozen.html, message_id=frozen.message_id,
             date=row.created_at, kind=kind_of(row), attachments=attachments)
         name = f"{row.created_at.astimezone(dt.UTC):%Y%m%dT%H%M%S}-{row.id:08d}-{row.kind}"
@@ -411,6 +412,20 @@ class Frozen:
     def values(self, row_id: int) -> dict[str, Any]:
         return {"b_id": row_id, "b_recipients": self.recipients, "b_subject": self.subject,
                 "b_text": self.text, "b_html": self.html, "b_message_id": self.message_id}
+
+
+def calendar_day(deadline: Mapping[str, Any], calendar: WorkingDays) -> dt.date:
+    """The day a deadline's calendar entry goes on: the end of the grace period when the
+    deadline was already past when it opened (the date the mail asks for, "chậm nhất"); else
+    the date itself for "by D", and for "before D" the last working day before it (before 30/4
+    is 29/4, or earlier when that is off)."""
+    if deadline.get("grace_until"):
+        grace: dt.date = deadline["grace_until"]
+        return grace
+    day: dt.date = deadline["due_on"]
+    if not deadline.get("before"):
+        return day
+    return calendar.previous_working_day(day, inclusive=False)
 
 
 def kind_of(row: HeldMessage) -> str:

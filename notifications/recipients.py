@@ -50,9 +50,40 @@ def _for_role(people: People, role: str, task: TaskFacts | None, unit: UnitFacts
     if role == "council":
         return [_person("council", p, p.unit_name) for p in people.council()]
     if role == "addressed":
-        return [{"role": "addressed", "name": "", "title": "", "email": e, "unit_name": ""}
-                for e in addressed]
+        return addressed_recipients(people, office, addressed)
     raise ValueError(f"unknown role {role!r}")
+
+
+def addressed_recipients(people: People, office: Mapping[str, Any],
+                         addressed: Sequence[str]) -> list[Recipient]:
+    """Addresses a caller gave (a report's, a test's), written to as whom they belong to: the
+    office's own address or an office person as the office, a registered person by their role
+    and name; an address nobody registered keeps the role `addressed` and no name (the
+    templates then greet a role, never the bare address)."""
+    known = people.by_email(list(addressed))
+    out: list[Recipient] = []
+    for e in addressed:
+        person = known.get(e.strip().lower())
+        if e.strip().lower() == str(office.get("email") or "").lower() or (
+                person is not None and person.role == "office"):
+            out.append({"role": "office", "name": str(office["department"]), "title": "",
+                        "email": e, "unit_name": ""})
+        elif person is not None:
+            out.append(_person(person.role, person, person.unit_name) | {"email": e})
+        else:
+            out.append({"role": "addressed", "name": "", "title": "", "email": e,
+                        "unit_name": ""})
+    return out
+
+
+def reply_address(office: Mapping[str, Any], office_people: Sequence[PersonFacts],
+                  mail_from: str) -> str:
+    """Where an answer to any mail goes (Reply-To, always set): the office's configured
+    address, else its first active person's, else — no office at all, which `nckh doctor`
+    reports — the sender itself."""
+    if office.get("email"):
+        return str(office["email"])
+    return office_people[0].email if office_people else mail_from
 
 
 def office_recipients(people: People, office: Mapping[str, Any]) -> list[Recipient]:

@@ -79,6 +79,36 @@ def oneline(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+def lower_first(value: Any) -> str:
+    """A label inside a sentence: its first letter lowered, unless its first word is an
+    abbreviation ("KH&CN", "PI"), which keeps its capitals — `|lower` wrote "khcn"."""
+    text = oneline(value)
+    first = text.split(" ", 1)[0]
+    if sum(ch.isupper() for ch in first) > 1:
+        return text
+    return text[:1].lower() + text[1:]
+
+
+SUBJECT_TITLE = 70  # characters of a topic's title in a subject line
+
+
+def short(value: Any, length: int = SUBJECT_TITLE) -> str:
+    """A title cut for a subject line: whole words, an ellipsis when something was cut."""
+    text = oneline(value)
+    if len(text) <= length:
+        return text
+    cut = text[:length - 1]
+    if " " in cut and not text[length - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.–-") + "…"
+
+
+def en_days(value: Any) -> str:
+    """"1 day", "2 days": English counts days in the plural only above one."""
+    n = int(value)
+    return f"{n} day" if abs(n) == 1 else f"{n} days"
+
+
 PLAIN = (str, int, float, bool, type(None), dt.date)
 _LEAVES = frozenset((*PLAIN, dt.datetime))  # exact types: a set lookup, no isinstance
 
@@ -170,7 +200,8 @@ class Renderer:
             cache_size=-1,
         )
         env.filters.update(ngay=vi_date, ngay_ngan=vi_short_date, en_date=en_date,
-                           oneline=oneline)
+                           oneline=oneline, lowerfirst=lower_first, short=short,
+                           en_days=en_days)
         return env
 
     def render(self, kind: str, lang: str, context: Mapping[str, Any]) -> Rendered:

@@ -30,18 +30,15 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
         "unit_code": unit["code"], "pi_name": "Nguyễn Thị Hoa", "pi_title": "ThS.BS",
         "pi_email": "hoa@example.vn",
     }
-    ctx["to"] = [
-        {"role": "pi", "name": "Nguyễn Thị Hoa", "title": "ThS.BS", "email": "hoa@example.vn",
-         "unit_name": unit["name"]},
-        {"role": "unit_head", "name": "Trần Văn Minh", "title": "BS.CKII",
-         "email": "minh@example.vn", "unit_name": unit["name"]},
-    ]
-    ctx["cc"] = [{"role": "office", "name": cfg.office["department"], "title": "",
-                  "email": "office@example.vn", "unit_name": ""}]
+    spec = catalog.kinds.get(kind)
+    people = _people(cfg, unit["name"])
+    ctx["to"] = [people[r] for r in (spec.to if spec else ("pi", "unit_head"))]
+    ctx["cc"] = [people[r] for r in (spec.cc if spec else ("office",))
+                 if people[r] not in ctx["to"]]
     ctx["deadline"] = {"due_on": dt.date(2025, 4, 30),
                        "label": "Báo cáo kết quả xét duyệt đề cương", "state": "proposed",
                        "before": True, "days_before": 14, "days_left": 15,
-                       "days_overdue": 8}
+                       "days_overdue": 8, "grace_until": None}
     ctx["event"] = {"name": "request_revision", "label": "Yêu cầu chỉnh sửa đề cương",
                     "reason": "Bổ sung cỡ mẫu", "actor": "office@example.vn",
                     "actor_role": "office", "effective_on": today,
@@ -49,10 +46,11 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
     if obligation:
         ctx["obligation"] = {"key": "six_month_report", "label": words.get("obligations", {})
                              .get("six_month_report", {}).get(lang, "six_month_report"),
-                             "period": "2025-H1", "year": 2025, "due_on": dt.date(2025, 7, 5)}
+                             "period": None, "year": 2025, "due_on": dt.date(2025, 7, 5)}
     ctx["quota"] = {"year": 2025}
     ctx["report"] = {"title": "Báo cáo tiến độ", "period": "Quý I/2025", "note": "Ghi chú",
-                     "files": ["tien-do-2025-q1.xlsx"]}
+                     "files": ["nckh-tien-do-2025-2025-03-31.xlsx",
+                               "nckh-tien-do-2025-2025-03-31.csv"]}
     ctx["digest"] = {
         "year": 2025, "period_start": dt.date(2025, 4, 7), "period_end": dt.date(2025, 4, 14),
         "by_state": [{"label": "Đang thực hiện", "count": 7}], "overdue_total": 2,
@@ -89,6 +87,26 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
          "text": "Nội dung thứ hai.\n", "html": "<p>Nội dung thứ hai.</p>", "role": "cc"}]}
     ctx["plan"] = cfg.plan_reference or "Kế hoạch (mẫu)"
     return ctx
+
+
+def _people(cfg: MailConfig, unit_name: str) -> dict[str, dict[str, Any]]:
+    """One sample reader per role, as `notifications.recipients` resolves them: the investigator
+    and the council member with a title, the head without one, the contact and an unknown
+    addressee with no name at all."""
+    return {
+        "pi": {"role": "pi", "name": "Nguyễn Thị Hoa", "title": "ThS.BS",
+               "email": "hoa@example.vn", "unit_name": unit_name},
+        "unit_head": {"role": "unit_head", "name": "Trần Văn Minh", "title": "BS.CKII",
+                      "email": "minh@example.vn", "unit_name": unit_name},
+        "unit_contact": {"role": "unit_contact", "name": "", "title": "",
+                         "email": "khth@example.vn", "unit_name": unit_name},
+        "office": {"role": "office", "name": cfg.office["department"], "title": "",
+                   "email": "office@example.vn", "unit_name": ""},
+        "council": {"role": "council", "name": "Lê Thị Lan", "title": "PGS.TS",
+                    "email": "lan@example.vn", "unit_name": ""},
+        "addressed": {"role": "addressed", "name": "", "title": "",
+                      "email": "lanhdao@example.vn", "unit_name": ""},
+    }
 
 
 def all_samples(cfg: MailConfig, catalog: Catalog) -> dict[str, list[dict[str, Any]]]:

@@ -13,12 +13,15 @@ from notifications.dispatcher import Dispatcher
 from notifications.message import BadMessage, build_message, domain_of
 from notifications.outbox import Outcome
 from notifications.transports.base import Outgoing
+from storage.db import read_session
 from workflows.errors import DeliveryError
 
 
 def send_test(d: Dispatcher, address: str, now: dt.datetime) -> str:
     cfg = d.cfg
     to = [{"role": "addressed", "name": "", "title": "", "email": address, "unit_name": ""}]
+    with read_session(d.db) as s:
+        reply_to = d.reply_to(s.connection())
     ctx = empty_context(cfg, "test", cfg.lang, now.astimezone(d.tz).date())
     ctx["to"] = to
     rendered = d.renderer.render("test", cfg.lang, ctx)
@@ -27,7 +30,7 @@ def send_test(d: Dispatcher, address: str, now: dt.datetime) -> str:
     try:
         msg = build_message(
             mail_from=cfg.mail_from, from_name=f"{office['department']} – {office['agency']}",
-            reply_to=office.get("email") or None, to=to, cc=[], subject=rendered.subject,
+            reply_to=reply_to, to=to, cc=[], subject=rendered.subject,
             text=rendered.text, html=rendered.html,
             message_id=f"<nckh.test.{stamp}@{domain_of(cfg.mail_from)}>", date=now, kind="test")
     except BadMessage as exc:

@@ -228,6 +228,14 @@ class People:
     def council(self) -> list[PersonFacts]:
         return _people(self.conn, _PEOPLE.c.role == "council")
 
+    def by_email(self, emails: list[str]) -> dict[str, PersonFacts]:
+        """The active people registered under these addresses (lower-cased keys): an address a
+        caller gave (a report's recipients) is written to as the person it belongs to."""
+        wanted = sorted({e.strip().lower() for e in emails if e})
+        if not wanted:
+            return {}
+        return {p.email.lower(): p for p in _people(self.conn, _PEOPLE.c.email.in_(wanted))}
+
 
 # --- the office's digest -------------------------------------------------------------------------
 def tasks_by_state(conn: Connection, year: int, *,

@@ -52,6 +52,25 @@ def problem(text: str) -> str | None:
     return None
 
 
+# Names that never reach another machine: this host, private or reserved top-level domains
+# (RFC 2606, RFC 6761, RFC 6762's .local, RFC 8375's home.arpa) and the documentation domains.
+LOCAL_DOMAINS = frozenset({"localhost", "localdomain", "local", "internal", "lan", "home.arpa",
+                           "invalid", "test", "example", "example.com", "example.net",
+                           "example.org"})
+
+
+def undeliverable(text: str) -> str | None:
+    """Why mail *from* `text` cannot be answered or trusted by other servers (a local or reserved
+    domain), or None. Valid as an address — the embedded default sends to a maildir — but a
+    real server rejects or flags it."""
+    domain = text.rpartition("@")[2].strip(" >").lower().rstrip(".")
+    labels = domain.split(".")
+    if len(labels) < 2 or any(".".join(labels[i:]) in LOCAL_DOMAINS
+                              for i in range(len(labels))):
+        return f"'{domain}' is a local or reserved domain no other mail server delivers to"
+    return None
+
+
 def is_valid(text: str) -> bool:
     return problem(text) is None
 

@@ -143,6 +143,12 @@ class DueTimer:
     later_due: bool = False  # a later step of the same ladder is due too (after a downtime)
 
 
+def automatic_reason(days: int, since: dt.date) -> str:
+    """The reason recorded for an automatic step; `notifications.context.reason_text` puts it
+    into a mail's language for people."""
+    return f"automatic: {days} days overdue since {since.isoformat()}"
+
+
 @dataclass(frozen=True)
 class Firing:
     """What a due timer does: `fired` (with its mails, the next occurrence of a repeating

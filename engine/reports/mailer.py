@@ -69,10 +69,10 @@ class ReportMailer:
                     "note": f"Tổng số nhiệm vụ đăng ký: {report.total['registered']}; "
                             f"đơn vị đạt chỉ tiêu: "
                             f"{report.total.get('quota_met', '–')}/{report.total['units']}; "
-                            f"hạn đã quá chưa xử lý: {report.total['overdue']}."
+                            f"việc quá hạn chưa hoàn thành: {report.total['overdue']}."
                             if report_name == "compliance" else
                             f"Tổng số nhiệm vụ đăng ký: {report.total['registered']}; "
                             f"đề cương đã duyệt: {report.total['approved']}; "
-                            f"hạn đã quá chưa xử lý: {report.total['overdue']}.",
+                            f"việc quá hạn chưa hoàn thành: {report.total['overdue']}.",
                     "files": [name for name, _, _ in files]}})
 

@@ -131,8 +131,8 @@ def smtp_port() -> Iterator[int]:
 
 def test_doctor_passes_on_a_ready_install_and_talks_to_the_smtp_server(
         env: dict[str, str], smtp_port: int) -> None:
-    result = nckh(env | {"NCKH_SMTP_HOST": "127.0.0.1", "NCKH_SMTP_PORT": str(smtp_port)},
-                  "doctor", "--json")
+    smtp = {"NCKH_SMTP_HOST": "127.0.0.1", "NCKH_SMTP_PORT": str(smtp_port)}
+    result = nckh(env | smtp | {"NCKH_MAIL_FROM": "nckh@soyte.example.vn"}, "doctor", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     checks = {c["name"]: c for c in json.loads(result.stdout)}
     assert checks["database"]["status"] == "ok"
@@ -142,7 +142,11 @@ def test_doctor_passes_on_a_ready_install_and_talks_to_the_smtp_server(
     # Warnings do not fail the doctor, but they name what the office would miss.
     assert checks["mail addresses"]["status"] == "warn"
     assert "no office address" in checks["mail addresses"]["detail"]
-    assert "nckh@localhost will be rejected" in checks["mail addresses"]["detail"]
+    # The default sender with a real server configured: nobody could answer, servers reject it.
+    local = nckh(env | smtp, "doctor", "--json")
+    assert local.returncode == 1
+    sender = {c["name"]: c for c in json.loads(local.stdout)}["mail addresses"]
+    assert sender["status"] == "fail" and "nckh@localhost will be rejected" in sender["detail"]
     ready = nckh(env | {"NCKH_SMTP_HOST": "127.0.0.1", "NCKH_SMTP_PORT": str(smtp_port),
                         "NCKH_OFFICE_EMAIL": "nvy@soyte.example.vn",
                         "NCKH_MAIL_FROM": "nckh@soyte.example.vn"}, "doctor", "--json")

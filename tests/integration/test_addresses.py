@@ -113,3 +113,21 @@ def test_a_malformed_configured_address_stops_nckh_at_start_and_doctor_fails(
     check = check_addresses(load_settings(env={"NCKH_DATA_DIR": str(tmp_path),
                                                "NCKH_DATABASE_URL": sqlite_url, **env}))
     assert check.status == "fail" and "address" in check.detail
+
+
+@pytest.mark.parametrize(("sender", "smtp", "status"), [
+    ("nckh@localhost", "127.0.0.1", "fail"),         # the default, with a real server: fail
+    ("nckh@soyte.local", "127.0.0.1", "fail"),
+    ("nckh@soyte.nckh.example", "127.0.0.1", "fail"),
+    ("nckh@localhost", None, "ok"),                   # the maildir: a valid way to try nckh
+    ("nckh@soyte.phutho.gov.vn", "127.0.0.1", "ok"),
+])
+def test_doctor_fails_a_sender_no_server_would_deliver_once_smtp_is_configured(
+        tmp_path: Path, sender: str, smtp: str | None, status: str) -> None:
+    env = {"NCKH_DATA_DIR": str(tmp_path), "NCKH_MAIL_FROM": sender,
+           "NCKH_OFFICE_EMAIL": "nvy@soyte.phutho.gov.vn"}
+    check = check_addresses(load_settings(env=env | ({"NCKH_SMTP_HOST": smtp} if smtp else {})))
+    assert check.status == status, check
+    if status == "fail":
+        assert f"sender {sender} will be rejected" in check.detail
+        assert check.fix is not None and "NCKH_MAIL_FROM" in check.fix

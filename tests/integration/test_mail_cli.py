@@ -106,9 +106,9 @@ def test_preview_renders_without_queuing(env: dict[str, str], tmp_path: Path) ->
     html = tmp_path / "preview.html"
     result = nckh(env, "mail", "preview", "reminder", "--task", "1", "--html", str(html))
     assert result.returncode == 0, result.stderr
-    assert "Subject: [Sở Y tế] V/v nhắc hạn báo cáo kết quả xét duyệt đề cương năm 2025" in (
-        result.stdout)
-    assert "Kính gửi: Ông/Bà ThS.BS Nguyễn Thị Hoa" in result.stdout
+    assert ("Subject: [Sở Y tế] V/v nhắc hạn báo cáo kết quả xét duyệt đề cương của đề tài “"
+            in result.stdout)
+    assert "Kính gửi: ThS.BS Nguyễn Thị Hoa" in result.stdout
     assert "<html lang=\"vi\">" in html.read_text(encoding="utf-8")
     en = nckh(env, "mail", "preview", "accepted", "--task", "1", "--lang", "en")
     assert en.returncode == 0 and "Subject: [Sở Y tế] Acceptance result" in en.stdout

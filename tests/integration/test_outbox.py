@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from icalendar import Calendar
 from sqlalchemy import func, select, update
 
 from engine.app import App, build
@@ -97,7 +98,8 @@ def test_tick_delivers_into_the_maildir_once_with_a_stable_message_id(
     assert msg["Subject"] == ("[Sở Y tế] V/v đề nghị chỉnh sửa, bổ sung đề cương đề tài "
                               "“Đánh giá kết quả điều trị tăng huyết áp tại tuyến huyện”")
     text = text_body(msg)
-    assert "Kính gửi: Ông/Bà ThS.BS Nguyễn Thị Hoa – Chủ nhiệm đề tài" in text
+    assert "Kính gửi: ThS.BS Nguyễn Thị Hoa – Chủ nhiệm đề tài" in text
+    assert "Ông/Bà" not in text
     assert "Nội dung đề nghị chỉnh sửa: Bổ sung cỡ mẫu và tiêu chí chọn" in text
     assert "Trân trọng./." in text and "không phải văn bản hành chính có chữ ký" in text
     assert "trước ngày 30 tháng 4 năm 2025" in text
@@ -117,8 +119,8 @@ def test_a_reminder_carries_an_ics_file_for_its_deadline(mapp: App, tmp_path: Pa
             due_on=dt.date(2025, 4, 30), days_before=14),), task_id, T0)
     mapp.tick(T0)
     msg = next(m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "reminder")
-    assert msg["Subject"] == ("[Sở Y tế] V/v nhắc hạn báo cáo kết quả xét duyệt đề cương "
-                              "năm 2025")
+    assert msg["Subject"] == ("[Sở Y tế] V/v nhắc hạn báo cáo kết quả xét duyệt đề cương của "
+                              "đề tài “Đánh giá kết quả điều trị tăng huyết áp tại tuyến huyện”")
     # Days left are counted on the day the mail is written (T0 is 3 March), whatever the plan;
     # the calendar entry goes on the last working day before the holiday of 30 April.
     assert "trước ngày 30 tháng 4 năm 2025 (còn 58 ngày)" in text_body(msg)
@@ -128,6 +130,10 @@ def test_a_reminder_carries_an_ics_file_for_its_deadline(mapp: App, tmp_path: Pa
     body = ics.get_content()
     body = body.decode() if isinstance(body, bytes) else body
     assert "METHOD:PUBLISH" in body and "DTSTART;VALUE=DATE:20250429" in body
+    # The calendar entry names the topic too (a PI with two topics has two entries).
+    summary = Calendar.from_ical(body).walk("VEVENT")[0]["SUMMARY"]
+    assert summary == ("V/v nhắc hạn báo cáo kết quả xét duyệt đề cương của đề tài “Đánh giá "
+                       "kết quả điều trị tăng huyết áp tại tuyến huyện”")
 
 
 def test_a_reminder_written_after_its_date_does_not_count_days_left(mapp: App,
@@ -141,8 +147,9 @@ def test_a_reminder_written_after_its_date_does_not_count_days_left(mapp: App,
             due_on=dt.date(2025, 3, 1), days_before=14),), task_id, T0)
     mapp.tick(T0)
     msg = next(m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "reminder")
-    assert "trước ngày 01 tháng 3 năm 2025 (đã hết hạn)." in text_body(msg)
+    assert "trước ngày 01 tháng 3 năm 2025; thời hạn này đã qua." in text_body(msg)
     assert "còn" not in text_body(msg).split("Thông tin:")[0]
+    assert "đúng thời hạn" not in text_body(msg)
 
 
 def test_quota_not_met_goes_to_the_unit_head_with_the_office_copied(
@@ -184,7 +191,9 @@ def test_enqueue_with_attachments_for_the_reports(mapp: App, tmp_path: Path) -> 
     assert addresses(msg, "To") == ["giamdoc@syt.example.vn"]
     assert addresses(msg, "Cc") == [OFFICE]
     assert attachments(msg)["tien-do.xlsx"].get_content() == xlsx
-    assert "tien-do.xlsx" in text_body(msg)
+    # Attachments are listed by what they are, and the unregistered addressee greeted by role.
+    assert "  - Bảng tính Excel (.xlsx)" in text_body(msg)
+    assert "Kính gửi: Lãnh đạo Sở Y tế" in text_body(msg)
 
 
 def test_enqueue_refuses_bad_input_and_writes_nothing(mapp: App) -> None:

@@ -51,3 +51,5 @@ def test_compliance_on_1_december_covers_the_year_to_30_november(app: App) -> No
         mails = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "report")).all()
         assert [m.context["report"]["period"] for m in mails] == ["tính đến ngày 30/11/2025"]
         assert "năm 2025" in mails[0].context["report"]["title"]
+        note = mails[0].context["report"]["note"]
+        assert "việc quá hạn chưa hoàn thành: " in note and "hạn đã quá" not in note

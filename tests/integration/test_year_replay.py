@@ -136,7 +136,7 @@ YEAR_2025: list[Row] = [
     ("06-25", "session-06/C", "reminder 5d, due 30/06", "unit_head", ""),
     ("06-27", "6mo/B", "reminder 7d, due 05/07", "unit_head", ""),
     ("06-27", "6mo/C", "reminder 7d, due 05/07", "unit_head", ""),
-    ("07-01", "report", "report progress 2025", "addressed", ""),
+    ("07-01", "report", "report progress 2025", "office", ""),
     # 5/7 is a Saturday: the legal end is Mon 7/7.
     ("07-08", "6mo/C", "passed, due 05/07", "unit_head", "unit_contact"),
     ("07-14", "6mo/C", "escalated to office, +7d", "office", ""),
@@ -160,7 +160,7 @@ YEAR_2025: list[Row] = [
     ("11-28", "T2", "reminder 3d, due 01/12 [in_progress]", "pi", ""),
     ("11-28", "annual/B", "reminder 7d, due 05/12", "unit_head", ""),
     ("11-28", "annual/C", "reminder 7d, due 05/12", "unit_head", ""),
-    ("12-01", "report", "report compliance 2025", "addressed", ""),
+    ("12-01", "report", "report compliance 2025", "office", ""),
     # T2 misses 1/12: the head on 8/12 and three repeats, the last on 29/12 (the year's end).
     ("12-02", "T2", "passed, due 01/12 [in_progress]", "pi", ""),
     ("12-08", "T2", "escalated to office, +7d [in_progress]", "office", ""),
