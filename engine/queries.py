@@ -53,10 +53,11 @@ def task_detail(s: Session, task: Task, wf: Workflow, now: dt.datetime, tz: dt.t
         "state": task.state,
         "state_label": wf.states[task.state].labels.get(lang),
         "unit": task.unit.code,
+        "unit_id": task.unit_id,
         "unit_name": task.unit.name,
         "year": task.year,
         "topic": task.topic,
-        "pi": {"email": task.pi.email, "name": task.pi.name},
+        "pi": {"id": task.pi_id, "email": task.pi.email, "name": task.pi.name},
         "version": task.version,
         "created_at": iso(task.created_at, tz),
         "state_entered_at": iso(task.state_entered_at, tz),
@@ -68,7 +69,8 @@ def task_detail(s: Session, task: Task, wf: Workflow, now: dt.datetime, tz: dt.t
                 else h.event,
                 "from": h.from_state, "to": h.to_state, "actor": h.actor, "role": h.actor_role,
                 "reason": h.reason, "data": h.data, "at": iso(h.effective_at, tz),
-                "recorded_at": iso(h.recorded_at, tz),
+                "recorded_at": iso(h.recorded_at, tz), "recorded_by": h.recorded_by,
+                "operator": h.operator,
             }
             for h in task.history
         ],

@@ -31,6 +31,7 @@ from notifications.context import (
 )
 from notifications.digest import compose_digest
 from notifications.letters import compose_letters, split
+from notifications.links import Links
 from notifications.message import (
     Attachment,
     BadMessage,
@@ -71,8 +72,10 @@ class Dispatcher:
                  tz: dt.tzinfo, owner: str | None = None, rng: random.Random | None = None,
                  calendar: WorkingDays | None = None, transport: Transport | None = None,
                  monotonic: Callable[[], float] = time.monotonic,
-                 office_hours: Callable[[dt.datetime], bool] | None = None) -> None:
+                 office_hours: Callable[[dt.datetime], bool] | None = None,
+                 links: Links | None = None) -> None:
         self.db = db
+        self.links = links  # personal links in mails (sign-in, action); none: mails carry none
         self.cfg = cfg
         self.catalog = catalog
         self.renderer = renderer
@@ -245,6 +248,10 @@ class Dispatcher:
         if row.kind == "report":
             context["report"] = {**(context["report"] or {}),
                                  "files": [a.filename for a in row.attachments]}
+        if row.kind == "signin_link" and self.links is not None:
+            signin = row.context["signin"]
+            context["signin"] = {"url": self.links.signin_url(int(signin["id"]), signin["salt"]),
+                                 "minutes": int(signin["minutes"])}
         rendered = self.renderer.render(row.kind, row.lang, context)
         calendars = self._calendars(spec, context, rendered, row.context, row.id, row.created_at)
         return Frozen(_jsonable_recipients(recipients), rendered.subject, rendered.text,
