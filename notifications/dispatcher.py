@@ -46,6 +46,7 @@ from notifications.render import Rendered, Renderer, TemplateProblem
 from notifications.samples import all_samples
 from notifications.transports import transport_for
 from notifications.transports.base import Outgoing, Transport
+from storage.access import active_person_id
 from storage.db import Connection, DbEngine, read_session, write
 from storage.leases import LeaseKeeper, holder_id
 from storage.letters import add_lines, notices
@@ -225,6 +226,15 @@ class Dispatcher:
             return None, fanned, readers
         return self._render(conn, row, subject=subject, recipients=direct), fanned, readers
 
+    def _action_url(self, conn: Connection, spec: KindSpec, task_id: int | None,
+                    to: list[dict[str, Any]]) -> str | None:
+        """The personal link of a mail that asks its one reader to act on a task: the same
+        link in every mail to that person about that task (notifications/links.py)."""
+        if self.links is None or not spec.act or task_id is None or len(to) != 1:
+            return None
+        person_id = active_person_id(conn, str(to[0].get("email", "")))
+        return None if person_id is None else self.links.action_url(person_id, int(task_id))
+
     def _calendar_day(self, deadline: Mapping[str, Any]) -> dt.date:
         """The day the calendar entry goes on: the date itself for "by D", and for "before D"
         the last working day before it (before 30/4 is 29/4, or earlier when that is off)."""
@@ -248,6 +258,7 @@ class Dispatcher:
         if row.kind == "report":
             context["report"] = {**(context["report"] or {}),
                                  "files": [a.filename for a in row.attachments]}
+        context["action_url"] = self._action_url(conn, spec, row.task_id, recipients["to"])
         if row.kind == "signin_link" and self.links is not None:
             signin = row.context["signin"]
             context["signin"] = {"url": self.links.signin_url(int(signin["id"]), signin["salt"]),
@@ -304,6 +315,9 @@ class Dispatcher:
                 subject, kind=kind, lang=row.lang, facts=notice["context"],
                 recipients=recipients, cfg=self.cfg, catalog=self.catalog, today=day, tz=self.tz)
             context["section"] = len(facts["letter"]["items"]) > 1
+            if item.get("role", "to") == "to":
+                context["action_url"] = self._action_url(conn, spec, notice["task_id"],
+                                                         recipients["to"])
             rendered = self.renderer.render(kind, row.lang, context)
             parts.append((kind, rendered, {"role": item.get("role", "to")}))
             for cal in self._calendars(spec, context, rendered, notice["context"],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from storage.models import Person, Task
@@ -102,3 +102,10 @@ def uses(session: Session, link_id: int) -> list[ActionLinkUse]:
 
 def task(session: Session, task_id: int) -> Task | None:
     return session.get(Task, task_id)
+
+
+def active_person_id(conn: Connection, email: str) -> int | None:
+    """The id of the active person with this address (a mail's reader), or None."""
+    found = conn.scalar(select(Person.id).where(Person.email == email.strip().lower(),
+                                                Person.active.is_(True)))
+    return int(found) if found is not None else None
