@@ -96,7 +96,7 @@ def test_a_forged_link_or_another_item_with_the_same_token_is_refused_and_record
     ask_revision(site, tasks["mine"])
     [path] = action_paths(site, PI)
     prefix, token = path.rsplit("/", 1)
-    person, task = prefix.removeprefix("/lien-ket/").split("-")
+    person, _task = prefix.removeprefix("/lien-ket/").split("-")
     other = f"/lien-ket/{person}-{tasks['theirs']}/{token}"
     for bad in (other, f"{prefix}/{token[:-2]}xy"):
         answer = site.browser().get(bad)
