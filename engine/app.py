@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from engine.rules import Rules
     from engine.scheduling.obligations import CalendarJobs
     from engine.scheduling.timers import TimerService
+    from engine.submissions import Submissions
     from notifications.catalog import Catalog
     from notifications.dispatcher import Dispatcher
 
@@ -103,6 +104,13 @@ class App:
 
         return Access(self.db, self.links, idle_minutes=self.settings.session_idle_minutes,
                       calendar=self.config.scheduler.calendar, tz=self.settings.tz)
+
+    @cached_property
+    def submissions(self) -> Submissions:
+        from engine.submissions import Submissions
+
+        return Submissions(self.engine, self.settings.data_dir / "files",
+                           self.settings.upload_limit_mb * 1024 * 1024)
 
     @cached_property
     def reports(self) -> ReportMailer:

@@ -65,6 +65,12 @@ WORDS: dict[str, dict[str, str]] = {
              "en": "The form has expired or is not valid. Reload the page and try again."},
     "too_large": {"vi": "Tệp quá lớn.", "en": "The file is too large."},
     "lang_other": {"vi": "English", "en": "Tiếng Việt"},
+    "doc_number": {"vi": "Số văn bản của đơn vị", "en": "The unit's document number"},
+    "doc_date": {"vi": "Ngày văn bản", "en": "Document date"},
+    "note": {"vi": "Ghi chú", "en": "Note"},
+    "file": {"vi": "Tệp đính kèm (PDF, DOCX hoặc XLSX)", "en": "File (PDF, DOCX or XLSX)"},
+    "submissions": {"vi": "Văn bản đã gửi", "en": "Documents sent"},
+    "received": {"vi": "nhận ngày", "en": "received"},
 }
 
 

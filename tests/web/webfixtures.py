@@ -120,3 +120,31 @@ def signin_path(site: Site, who: str) -> str:
     found = site.signin_mails(who)
     assert found, f"no sign-in mail to {who}"
     return [p for p in links_in(found[-1]) if p.startswith("/dang-nhap/")][-1]
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
+
+
+def obligation(site: Site, unit_code: str, head: str, due_on: dt.date,
+               title: str = "Báo cáo sơ kết 6 tháng đầu năm 2025") -> int:
+    """A calendar obligation of the unit (a `unit_report` task led by its head), as the
+    scheduler registers it."""
+    from storage.directory import person_by_email, unit_by_code
+
+    e = site.app.engine
+    with e.transaction() as s:
+        unit, person = unit_by_code(s, unit_code), person_by_email(s, head)
+        assert unit is not None and person is not None
+        return e.register_in(s, workflow="unit_report", unit_id=unit.id, pi_id=person.id,
+                             year=due_on.year, title=title, now=site.clock.now(),
+                             due_on=due_on)
+
+
+def submission_form(page: bytes, number: str = "45/BC-BVĐK", date: str = "28/06/2025",
+                    name: str = "bao-cao.pdf", content: bytes = PDF,
+                    note: str = "Báo cáo kèm phụ lục") -> dict[str, object]:
+    import io
+
+    return {"csrf_token": csrf(page), "doc_number": number, "doc_date": date, "note": note,
+            "file": (io.BytesIO(content), name)}
