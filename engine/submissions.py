@@ -144,6 +144,34 @@ class Submissions:
             return [_row(sub, f, sender, recorder, self.engine.tz)
                     for sub, f, sender, recorder in rows.of_task(s, task_id)]
 
+    def register(self, viewer: Viewer, *, year: int | None) -> list[dict[str, Any]]:
+        """The intake register (sổ tiếp nhận), newest first: the office's only."""
+        if not viewer.is_office:
+            raise NotFound("page", "register")
+        with self.engine.transaction(read_only=True) as s:
+            out = []
+            for sub, task, f, sender, recorder in rows.register(s, year=year):
+                row = _row(sub, f, sender, recorder, self.engine.tz)
+                wf = self.engine.workflow_of(s, task)
+                row.update(unit=task.unit.code, unit_name=task.unit.name, title=task.title,
+                           state=task.state, state_label=wf.states[task.state].labels.get("vi"),
+                           version=task.version, latest=False)
+                out.append(row)
+            seen: set[int] = set()
+            for row in out:  # newest first: the first of each task is its latest submission
+                row["latest"] = row["task_id"] not in seen
+                seen.add(row["task_id"])
+            return out
+
+    def waiting(self, viewer: Viewer, *, now: dt.datetime, year: int) -> list[dict[str, Any]]:
+        """The office's choice of items a document may be recorded for: every task whose
+        investigator may submit one now."""
+        if not viewer.is_office:
+            raise NotFound("page", "register")
+        rows_ = self.engine.list_tasks(now=now, year=year)
+        return [r for r in rows_ if any(ev.milestone == MILESTONE for ev in
+                                        self.engine.allowed_events(int(r["id"]), r["pi"]))]
+
     def download(self, viewer: Viewer, file_id: int) -> tuple[str, str, bytes]:
         """(name, type, content) of a stored file, for someone who may see its task."""
         with self.engine.transaction(read_only=True) as s:

@@ -71,6 +71,17 @@ WORDS: dict[str, dict[str, str]] = {
     "file": {"vi": "Tệp đính kèm (PDF, DOCX hoặc XLSX)", "en": "File (PDF, DOCX or XLSX)"},
     "submissions": {"vi": "Văn bản đã gửi", "en": "Documents sent"},
     "received": {"vi": "nhận ngày", "en": "received"},
+    "register": {"vi": "Sổ tiếp nhận văn bản", "en": "Intake register"},
+    "incoming_no": {"vi": "Số đến", "en": "Incoming no."},
+    "received_on": {"vi": "Ngày nhận", "en": "Received"},
+    "channel": {"vi": "Hình thức", "en": "Channel"},
+    "channel_web": {"vi": "Trực tuyến", "en": "Web"},
+    "channel_email": {"vi": "Thư điện tử", "en": "E-mail"},
+    "channel_paper": {"vi": "Văn bản giấy", "en": "Paper"},
+    "received_by": {"vi": "Người gửi / ghi nhận", "en": "Sent / recorded by"},
+    "record_paper": {"vi": "Ghi nhận văn bản đơn vị gửi bằng giấy hoặc thư điện tử",
+                     "en": "Record a document a unit sent on paper or by e-mail"},
+    "item": {"vi": "Báo cáo / nhiệm vụ", "en": "Report / task"},
 }
 
 
