@@ -9,10 +9,11 @@ refuses what the person's role may not do whatever page they came from.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.service import Engine
-from workflows.errors import NotFound
+from workflows.errors import InputError, NotFound
 from workflows.model import EventDef
 from workflows.visibility import Viewer, may_see, may_see_unit
 
@@ -55,6 +56,21 @@ class Views:
             rows = []
         return sorted(rows, key=lambda r: (not r["overdue"], r["due_on"] is None,
                                            r["due_on"] or "", r["id"]))
+
+    def dashboard(self, viewer: Viewer, *, year: int, today: dt.date,
+                  legal_end: Callable[[dt.date], dt.date], labels: Mapping[str, str],
+                  unit_kind: str | None = None) -> dict[str, Any]:
+        """The province dashboard (the office's only)."""
+        from engine.reports.dashboard import dashboard
+        from storage.reports import load_year
+
+        if not viewer.is_office:
+            raise NotFound("page", "dashboard")
+        if unit_kind not in (None, "public", "private"):
+            raise InputError(f"unit kind '{unit_kind}': expected public or private")
+        with self.engine.transaction(read_only=True) as s:
+            data = load_year(s, year, self.engine.tz, current=self.engine.registry.current())
+        return dashboard(data, today, legal_end, labels, unit_kind=unit_kind)
 
     def unit(self, viewer: Viewer, unit_code: str) -> dict[str, Any]:
         if not may_see_unit(viewer, unit_code):

@@ -71,6 +71,9 @@ def _start(token: str) -> Any:
     session.clear()  # a new session: nothing of the anonymous one is carried over
     session["sid"] = token
     session["lang"] = lang
+    viewer = shell().access.session_viewer(token, now=g.now)
+    if viewer is not None and viewer.is_office:
+        return redirect(url_for("dashboard.board"))  # the office's daily view
     return redirect(url_for("pages.home"))
 
 

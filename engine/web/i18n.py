@@ -82,6 +82,19 @@ WORDS: dict[str, dict[str, str]] = {
     "record_paper": {"vi": "Ghi nhận văn bản đơn vị gửi bằng giấy hoặc thư điện tử",
                      "en": "Record a document a unit sent on paper or by e-mail"},
     "item": {"vi": "Báo cáo / nhiệm vụ", "en": "Report / task"},
+    "dashboard": {"vi": "Bảng theo dõi toàn tỉnh", "en": "Province dashboard"},
+    "unit_kind": {"vi": "Loại đơn vị", "en": "Unit kind"},
+    "all": {"vi": "Tất cả", "en": "All"},
+    "public": {"vi": "Công lập", "en": "Public"},
+    "private": {"vi": "Ngoài công lập", "en": "Private"},
+    "filter": {"vi": "Lọc", "en": "Filter"},
+    "cell_done": {"vi": "Đúng hạn", "en": "On time"},
+    "cell_late": {"vi": "Muộn", "en": "Late"},
+    "cell_overdue": {"vi": "Quá hạn", "en": "Overdue"},
+    "cell_open": {"vi": "Chưa đến hạn", "en": "Not yet due"},
+    "rate": {"vi": "Tỷ lệ đúng hạn", "en": "On-time rate"},
+    "research": {"vi": "Đề tài, sáng kiến", "en": "Research tasks"},
+    "province": {"vi": "Toàn tỉnh", "en": "Province"},
 }
 
 

@@ -25,7 +25,7 @@ from tests.browser.browser import (
     wait_for,
 )
 from tests.integration.mailserver import Inbox, free_port, start
-from tests.web.webfixtures import HEAD, OFFICE, PDF, Site, obligation
+from tests.web.webfixtures import HEAD, OFFICE, PDF, Site
 from workflows.clock import DEFAULT_TZ
 
 pytestmark = pytest.mark.slow
@@ -40,6 +40,15 @@ def links(inbox: Inbox, who: str, prefix: str) -> list[str]:
             found += re.findall(r"(https?://\S+" + re.escape(prefix) + r"\S+)",
                                 str(body.get_content()))  # type: ignore[attr-defined]
     return found
+
+
+def six_month_report(site: Site, unit: str) -> int:
+    from storage.models import Unit
+    from storage.timers import Obligation
+
+    with site.app.sessions() as s:
+        return int(s.scalar(select(Obligation.task_id).join(Unit, Unit.id == Obligation.unit_id)
+                            .where(Unit.code == unit, Obligation.key == "six_month_report")))
 
 
 def pending(site: Site, task_id: int) -> list[str]:
@@ -62,13 +71,13 @@ def test_a_head_answers_a_real_reminder_in_chromium_and_the_office_accepts_it(
                 NCKH_BASE_URL=f"http://127.0.0.1:{port}")
     try:
         site.province()
-        report = obligation(site, "BVDK", HEAD, dt.date(2025, 7, 7))
-        # the reminder a week before 7/7/2025, in the head's letter of Monday 30/6
+        # Monday 30/6/2025: the calendar asks every unit for its 6-month report (due 5/7, a
+        # Saturday: legal end 7/7), and the head's letter of the day carries it
         site.clock.set(dt.datetime(2025, 6, 30, 8, 5, tzinfo=DEFAULT_TZ))
         site.app.tick(site.clock.now())
         site.clock.set(dt.datetime(2025, 6, 30, 9, 5, tzinfo=DEFAULT_TZ))
         site.app.tick(site.clock.now())
-        # the head's letter of the day: each item that asks them to act carries its own link
+        report = six_month_report(site, "BVDK")
         [link] = {u for u in links(inbox, HEAD, "/lien-ket/") if f"-{report}/" in u}
         assert "escalation:unit_head" in pending(site, report)
         pdf = tmp_path / "bao-cao-6-thang.pdf"
@@ -84,7 +93,7 @@ def test_a_head_answers_a_real_reminder_in_chromium_and_the_office_accepts_it(
         with serving(site.web, port) as base, chromium() as driver:
             # 1. the head opens the link from the mail and uploads the PDF
             driver.get(link)
-            assert "Báo cáo sơ kết 6 tháng đầu năm 2025" in driver.page_source
+            wait_for(driver, "submit-document")
             driver.find_element(By.ID, "doc_number").send_keys("45/BC-BVĐK")
             driver.find_element(By.ID, "doc_date").send_keys("28/06/2025")
             driver.find_element(By.ID, "file").send_keys(str(pdf))
@@ -123,7 +132,15 @@ def test_a_head_answers_a_real_reminder_in_chromium_and_the_office_accepts_it(
                                 f"#decide-acknowledge-{report} button").click()
             wait_for(driver, "Phòng Nghiệp vụ Y đã tiếp nhận")
 
-        # 3. the report is done and the escalation due to the unit head is cancelled
+            # 3. the dashboard: the unit's cell for the 6-month report is green
+            driver.get(base + "/bang-dieu-khien")
+            wait_for(driver, 'id="dashboard"')
+            cell = driver.find_element(By.CSS_SELECTOR, f"td a[href='/nhiem-vu/{report}']")
+            assert cell.find_element(By.XPATH, "..").get_attribute("class") == "cell-done"
+            for size in (DESKTOP, PHONE):
+                shot(driver, folder, "web-dashboard", size)
+
+        # 4. the report is done and the escalation due to the unit head is cancelled
         assert site.app.engine.task_detail(report, now=site.clock.now())["state"] == \
             "acknowledged"
         assert pending(site, report) == []

@@ -22,6 +22,7 @@ from tests.web.webfixtures import (
     sign_in,
     submission_form,
 )
+from workflows.clock import DEFAULT_TZ
 from workflows.errors import NotAllowed
 
 
@@ -137,3 +138,18 @@ def test_the_cli_as_is_on_whose_behalf_and_the_operator_is_recorded(
     assert (last["actor"], last["operator"]) == (OFFICE, "kiemtra")
     shown = nckh_in_process(env, "task", "show", str(tasks["mine"])).stdout
     assert f"by {OFFICE} (office), entered by kiemtra (OS login)" in shown
+
+
+def test_the_dashboard_is_the_offices_and_links_each_cell_to_its_item(
+        site: Site, tasks: dict[str, int]) -> None:
+    site.clock.set(dt.datetime(2025, 6, 30, 9, 0, tzinfo=DEFAULT_TZ))
+    site.app.tick(site.clock.now())  # the calendar asks the units for their reports
+    office = sign_in(site, OFFICE)
+    board = office.get("/bang-dieu-khien")
+    text = board.data.decode()
+    assert board.status_code == 200 and 'id="cell-BVDK-1"' in text and 'id="cell-TTYT-1"' in text
+    assert "Chưa đến hạn" in text and "05/07/2025" in text
+    assert office.get("/bang-dieu-khien?kind=private").data.decode().count('id="cell-') == 0
+    assert office.get("/bang-dieu-khien?kind=x").status_code == 400
+    head = sign_in(site, HEAD)
+    assert head.get("/bang-dieu-khien").status_code == 404
