@@ -84,7 +84,7 @@ def list_tasks(
 ) -> list[dict[str, Any]]:
     today = now.astimezone(tz).date()
     rows = []
-    open_due = readmodels.open_due_dates(s)
+    open_due = readmodels.open_due_dates(s, unit_id)
     tasks = readmodels.tasks_for_list(s, unit_id=unit_id, state=state, year=year,
                                       overdue_on=today if overdue else None)
     for task in tasks:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from engine.service import Engine
+from workflows import inputs
 from workflows.errors import InputError, NotFound
 from workflows.model import EventDef
 from workflows.visibility import Viewer, may_see, may_see_unit
@@ -62,15 +63,24 @@ class Views:
                   unit_kind: str | None = None) -> dict[str, Any]:
         """The province dashboard (the office's only)."""
         from engine.reports.dashboard import dashboard
-        from storage.reports import load_year
+        from storage import dashboard as rows
+        from storage.reportrows import Dataset
 
         if not viewer.is_office:
             raise NotFound("page", "dashboard")
         if unit_kind not in (None, "public", "private"):
             raise InputError(f"unit kind '{unit_kind}': expected public or private")
+        inputs.check_year(year)
+        registry = self.engine.registry
+        submit_events = sorted({ev.name for name in registry.names()
+                                for ev in registry.get(name).events.values()
+                                if ev.milestone == "submitted"})
         with self.engine.transaction(read_only=True) as s:
-            data = load_year(s, year, self.engine.tz, current=self.engine.registry.current())
-        return dashboard(data, today, legal_end, labels, unit_kind=unit_kind)
+            units, obligations, research = rows.load(s, year, submit_events=submit_events,
+                                                     today=today, tz=self.engine.tz)
+        data = Dataset(year=year, units=tuple(units), tasks=(), obligations=tuple(obligations))
+        return dashboard(data, today, legal_end, labels, unit_kind=unit_kind,
+                         research_counts=research)
 
     def unit(self, viewer: Viewer, unit_code: str) -> dict[str, Any]:
         if not may_see_unit(viewer, unit_code):

@@ -28,8 +28,18 @@ def cell_state(ob: ObligationRow, today: dt.date, legal_end: Callable[[dt.date],
 
 
 def dashboard(data: Dataset, today: dt.date, legal_end: Callable[[dt.date], dt.date],
-              labels: Mapping[str, str], *, unit_kind: str | None = None) -> dict[str, Any]:
+              labels: Mapping[str, str], *, unit_kind: str | None = None,
+              research_counts: Mapping[int, tuple[int, int]] | None = None) -> dict[str, Any]:
+    """`research_counts`: per unit (tasks, overdue) when read already counted (the web app's
+    `storage.dashboard`); else counted from the data's tasks and deadlines."""
     units = [u for u in data.units if u.active and (unit_kind is None or u.kind == unit_kind)]
+    ends: dict[dt.date, dt.date] = {}
+
+    def end_of(day: dt.date) -> dt.date:  # a few due dates, thousands of cells
+        if day not in ends:
+            ends[day] = legal_end(day)
+        return ends[day]
+
     columns = sorted({(ob.due_on, ob.key, ob.period) for ob in data.obligations})
     keys = [(key, period) for _, key, period in columns]
     cells: dict[tuple[int, str, int], ObligationRow] = {
@@ -42,6 +52,9 @@ def dashboard(data: Dataset, today: dt.date, legal_end: Callable[[dt.date], dt.d
     research: dict[int, int] = {}
     for t in data.tasks:
         research[t.unit_id] = research.get(t.unit_id, 0) + 1
+    if research_counts is not None:
+        research = {u: n for u, (n, _) in research_counts.items()}
+        overdue_tasks = {u: late for u, (_, late) in research_counts.items()}
 
     rows = []
     total = dict.fromkeys(COLOURS, 0)
@@ -53,7 +66,7 @@ def dashboard(data: Dataset, today: dt.date, legal_end: Callable[[dt.date], dt.d
             if ob is None:
                 row_cells.append(None)
                 continue
-            state = cell_state(ob, today, legal_end)
+            state = cell_state(ob, today, end_of)
             counts[state] += 1
             row_cells.append({"state": state, "task_id": ob.task_id, "due_on": ob.due_on,
                               "submitted_on": ob.submitted_on})
