@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "doctor": ("engine.cli.ops", "doctor", "Check configuration, database, SMTP and templates."),
     "web": ("engine.cli.web", "web", "Run the web app (sign-in, units' pages, the office's "
             "register)."),
+    "web-link": ("engine.cli.web", "web_link", "Print a one-time sign-in link for a person."),
 }
 
 

@@ -33,3 +33,14 @@ def web(ctx: Ctx, host: str, port: int, behind_proxy: bool, threads: int) -> Non
     click.echo(f"nckh web: listening on http://{host}:{port} (links in e-mails: "
                f"{s.base_url})", err=True)
     waitress.serve(application, host=host, port=port, threads=threads, ident="nckh")
+
+
+@click.command("web-link")
+@click.argument("email")
+@pass_ctx
+def web_link(ctx: Ctx, email: str) -> None:
+    """Print a one-time sign-in link for EMAIL (15 minutes, single use) instead of mailing it:
+    for a first sign-in or a person whose mail does not arrive. The link goes to whoever reads
+    this terminal: hand it over in person."""
+    url = ctx.app().access.signin_link(email, operator=ctx.operator().login, now=ctx.now())
+    click.echo(url)
