@@ -47,6 +47,26 @@ class RateLimited(NotAllowed):
     pass
 
 
+class LinkRefused(NotAllowed):
+    """A sign-in or action link that cannot be used; `why` says which way, so a shell can say
+    it in the person's language: invalid, used, expired, revoked, inactive."""
+
+    def __init__(self, message: str, why: str) -> None:
+        super().__init__(message)
+        self.why = why
+
+
+WHY = {"this sign-in link is not valid": "invalid", "this link is not valid": "invalid",
+       "this sign-in link has already been used": "used",
+       "this sign-in link has expired": "expired", "this link has expired": "expired",
+       "this link has been revoked": "revoked", "this person may no longer sign in": "inactive",
+       "this person may no longer act": "inactive"}
+
+
+def _refused(message: str) -> LinkRefused:
+    return LinkRefused(message, WHY.get(message, "invalid"))
+
+
 @dataclass(frozen=True)
 class LinkGrant:
     """What a valid action link gives: this person, this one item."""
@@ -129,16 +149,16 @@ class Access:
             row = rows.signin(s, row_id) if inputs.id_in_range(row_id) else None
             if row is None or row.token_hash is None or row.person_id is None or \
                     not self.links.matches(self.links.signin_token(row.id, row.salt), token):
-                raise NotAllowed("this sign-in link is not valid")
+                raise _refused("this sign-in link is not valid")
             if row.used_at is not None:
-                raise NotAllowed("this sign-in link has already been used")
+                raise _refused("this sign-in link has already been used")
             if now >= row.expires_at:
-                raise NotAllowed("this sign-in link has expired")
+                raise _refused("this sign-in link has expired")
             person = rows.person(s, row.person_id)
             if person is None or not person.active:
-                raise NotAllowed("this person may no longer sign in")
+                raise _refused("this person may no longer sign in")
             if not rows.use_signin(s, row.id, now):
-                raise NotAllowed("this sign-in link has already been used")
+                raise _refused("this sign-in link has already been used")
             return self._open_session(s, person, how="link", client=client, now=now)
 
     # --- passwords (the office's people only) --------------------------------------------------
@@ -212,7 +232,7 @@ class Access:
                 rows.add_use(s, _use(None, "forged", client, browser, now,
                                      f"{person_id}-{task_id}"))
                 s.commit()  # the record of a forged link stays; the caller sees the refusal
-                raise NotAllowed("this link is not valid")
+                raise _refused("this link is not valid")
             link = rows.link(s, person_id, task_id)
             if link is None:
                 link = ActionLink(person_id=person_id, task_id=task_id, token_hash=digest(token),
@@ -227,7 +247,7 @@ class Access:
             if refusal is not None or person is None:
                 # the refusal's record commits with this transaction; the caller sees why
                 s.commit()
-                raise NotAllowed(refusal or "this link is not valid")
+                raise _refused(refusal or "this link is not valid")
             return LinkGrant(link.id, viewer_of(person), task_id)
 
     def _why_not(self, s: Session, link: ActionLink, now: dt.datetime) -> str | None:

@@ -137,6 +137,11 @@ def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(template, viewer=viewer(), lang=g.get("lang", "vi"), **context), status
 
 
+def bad_link(exc: NckhError) -> tuple[str, int]:
+    """A link that cannot be used: why, in the person's language, and how to get a fresh one."""
+    return page("bad_link.html", 403, why=getattr(exc, "why", "invalid"), message=str(exc))
+
+
 def _engine_error(exc: NckhError) -> tuple[str, int]:
     status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Refused) \
         else 400 if isinstance(exc, InputError) else 500

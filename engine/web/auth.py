@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, g, redirect, request, session, url_for
 
 from engine.access import RateLimited
-from engine.web.app import client, page, shell, viewer
+from engine.web.app import bad_link, client, page, shell, viewer
 from workflows.errors import InputError, NotAllowed
 
 bp = Blueprint("auth", __name__)
@@ -62,7 +62,7 @@ def signin_use(row_id: int, token: str) -> Any:
     try:
         new = shell().access.redeem_signin(row_id, token, client=client(), now=g.now)
     except NotAllowed as exc:
-        return page("bad_link.html", 403, message=str(exc))
+        return bad_link(exc)
     return _start(new)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, request
 
-from engine.web.app import browser, client, page, shell
+from engine.web.app import bad_link, browser, client, page, shell
 from engine.web.forms import fire_from_form
 from engine.web.pages import task_context
 from workflows.errors import InputError, NotAllowed
@@ -27,7 +27,7 @@ def open_link(person_id: int, task_id: int, token: str) -> Any:
         grant = shell().access.use_link(person_id, task_id, token, what="open",
                                         client=client(), browser=browser(), now=g.now)
     except NotAllowed as exc:
-        return page("bad_link.html", 403, message=str(exc))
+        return bad_link(exc)
     return link_page(grant.viewer, task_id, request.path)
 
 
@@ -45,7 +45,7 @@ def act(person_id: int, task_id: int, token: str) -> Any:
         grant = shell().access.use_link(person_id, task_id, token, what="act",
                                         client=client(), browser=browser(), now=g.now)
     except NotAllowed as exc:
-        return page("bad_link.html", 403, message=str(exc))
+        return bad_link(exc)
     try:
         fire_from_form(grant.viewer, task_id)
     except InputError as exc:

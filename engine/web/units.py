@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
 from engine.submissions import Document, Upload
-from engine.web.app import browser, client, page, shell, signed_in
+from engine.web.app import bad_link, browser, client, page, shell, signed_in
 from engine.web.pages import _year
 from workflows.errors import InputError, NotAllowed
 from workflows.visibility import Viewer
@@ -66,7 +66,7 @@ def submit_by_link(person_id: int, task_id: int, token: str) -> Any:
         grant = s.access.use_link(person_id, task_id, token, what="act", client=client(),
                                   browser=browser(), now=g.now)
     except NotAllowed as exc:
-        return page("bad_link.html", 403, message=str(exc))
+        return bad_link(exc)
     link = url_for("links.open_link", person_id=person_id, task_id=task_id, token=token)
     try:
         submit_as(grant.viewer, task_id)
