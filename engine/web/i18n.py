@@ -91,6 +91,12 @@ WORDS: dict[str, dict[str, str]] = {
     "record_paper": {"vi": "Ghi nhận văn bản đơn vị gửi bằng giấy hoặc thư điện tử",
                      "en": "Record a document a unit sent on paper or by e-mail"},
     "item": {"vi": "Báo cáo / nhiệm vụ", "en": "Report / task"},
+    "set_password": {"vi": "Đặt mật khẩu", "en": "Set a password"},
+    "repeat": {"vi": "Nhập lại mật khẩu", "en": "Repeat the password"},
+    "password_help": {"vi": "Chỉ cán bộ Phòng Nghiệp vụ Y có mật khẩu (ít nhất 12 ký tự); mọi "
+                            "người khác đăng nhập bằng liên kết gửi qua thư điện tử.",
+                      "en": "Only the office's people hold a password (at least 12 characters); "
+                            "everyone else signs in with a link sent by e-mail."},
     "dashboard": {"vi": "Bảng theo dõi toàn tỉnh", "en": "Province dashboard"},
     "unit_kind": {"vi": "Loại đơn vị", "en": "Unit kind"},
     "all": {"vi": "Tất cả", "en": "All"},

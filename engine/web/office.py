@@ -70,3 +70,31 @@ def record() -> Any:
                          request.form)
     return redirect(url_for("office.register", done=task_text))
 
+
+
+@bp.get("/mat-khau")
+def password_form() -> Any:
+    viewer = signed_in()
+    if not viewer.is_office:
+        raise NotFound("page", "password")
+    return page("password.html", errors={}, values={"email": viewer.email},
+                done=request.args.get("done"))
+
+
+@bp.post("/mat-khau")
+def password_set() -> Any:
+    """The office sets a password for one of its own people (itself included)."""
+    viewer = signed_in()
+    if not viewer.is_office:
+        raise NotFound("page", "password")
+    email = request.form.get("email", "")
+    password = request.form.get("password", "")
+    if password != request.form.get("repeat", ""):
+        return page("password.html", 400, errors={"repeat": "the two passwords differ"},
+                    values={"email": email}, done=None)
+    try:
+        shell().access.set_password(email, password, by=viewer, now=g.now)
+    except InputError as exc:
+        return page("password.html", 400, errors={"password": str(exc)},
+                    values={"email": email}, done=None)
+    return redirect(url_for("office.password_form", done=1))

@@ -153,3 +153,27 @@ def test_the_dashboard_is_the_offices_and_links_each_cell_to_its_item(
     assert office.get("/bang-dieu-khien?kind=x").status_code == 400
     head = sign_in(site, HEAD)
     assert head.get("/bang-dieu-khien").status_code == 404
+
+
+def test_the_office_sets_a_password_for_its_own_people_only(site: Site,
+                                                            tasks: dict[str, int]) -> None:
+    office = sign_in(site, OFFICE)
+    page = office.get("/mat-khau").data.decode()
+    token = csrf(page)
+    differ = office.post("/mat-khau", data={"csrf_token": token, "email": OFFICE,
+                                            "password": "một mật khẩu dài", "repeat": "khác"})
+    assert differ.status_code == 400 and "the two passwords differ" in differ.data.decode()
+    short = office.post("/mat-khau", data={"csrf_token": token, "email": OFFICE,
+                                           "password": "ngắn", "repeat": "ngắn"})
+    assert short.status_code == 400 and "at least 12 characters" in short.data.decode()
+    not_office = office.post("/mat-khau", data={"csrf_token": token, "email": HEAD,
+                                                "password": "một mật khẩu dài",
+                                                "repeat": "một mật khẩu dài"})
+    assert not_office.status_code == 403 and "is not in the office" in not_office.data.decode()
+    ok = office.post("/mat-khau", data={"csrf_token": token, "email": OFFICE,
+                                        "password": "một mật khẩu dài",
+                                        "repeat": "một mật khẩu dài"})
+    assert ok.status_code == 302
+    assert site.app.access.password_signin(OFFICE, "một mật khẩu dài", client="t",
+                                           now=site.clock.now())
+    assert sign_in(site, HEAD).get("/mat-khau").status_code == 404
