@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NCKH_DATA_DIR="${NCKH_DATA_DIR:-$PWD/.nckh}"
+export NCKH_BASE_URL="${NCKH_BASE_URL:-http://127.0.0.1:${NCKH_WEB_PORT:-8080}}"
 nckh=.venv/bin/nckh
 $nckh init
 $nckh sample load
