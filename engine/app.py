@@ -31,16 +31,19 @@ from engine.scheduling.config import SchedulerConfig, load_config
 from engine.service import Engine
 from engine.settings import Settings
 from notifications.config import MailConfig, mail_config
+from notifications.links import Links
 from storage.db import DbEngine, make_engine, session_factory
 from storage.leases import holder_id
 from storage.migrate import ensure_current
 from workflows.registry import Registry
 
 if TYPE_CHECKING:
+    from engine.access import Access
     from engine.reports.mailer import ReportMailer
     from engine.rules import Rules
     from engine.scheduling.obligations import CalendarJobs
     from engine.scheduling.timers import TimerService
+    from engine.submissions import Submissions
     from notifications.catalog import Catalog
     from notifications.dispatcher import Dispatcher
 
@@ -91,6 +94,25 @@ class App:
         return Engine(self.db, self.registry, rules=lambda: self.rules, tz=self.settings.tz)
 
     @cached_property
+    def links(self) -> Links:
+        """The personal links in mails, signed with the web secret (`web_secret`)."""
+        return Links(web_secret(self.settings), self.settings.base_url)
+
+    @cached_property
+    def access(self) -> Access:
+        from engine.access import Access
+
+        return Access(self.db, self.links, idle_minutes=self.settings.session_idle_minutes,
+                      calendar=self.config.scheduler.calendar, tz=self.settings.tz)
+
+    @cached_property
+    def submissions(self) -> Submissions:
+        from engine.submissions import Submissions
+
+        return Submissions(self.engine, self.settings.data_dir / "files",
+                           self.settings.upload_limit_mb * 1024 * 1024)
+
+    @cached_property
     def reports(self) -> ReportMailer:
         from engine.reports.mailer import ReportMailer
 
@@ -117,7 +139,7 @@ class App:
 
         cfg, sch, tz = self.config.mail, self.config.scheduler, self.settings.tz
         return Dispatcher(self.db, cfg, self.catalog,
-                          Renderer(self.catalog, cfg.templates_dir), tz=tz,
+                          Renderer(self.catalog, cfg.templates_dir), tz=tz, links=self.links,
                           calendar=sch.calendar,
                           office_hours=lambda now: sch.in_business_hours(now.astimezone(tz)))
 
@@ -151,6 +173,27 @@ class App:
         self.db.dispose()
 
 
+def web_secret(settings: Settings) -> bytes:
+    """The secret that signs links and cookies: `NCKH_WEB_SECRET` / `[web] secret`, else a
+    random one kept in `<data dir>/web.secret` (0600), made on first use, so the daemon that
+    writes links and the web app that checks them share it on one machine."""
+    import secrets
+
+    from storage.files import create_private, private_dir
+
+    if settings.web_secret:
+        return settings.web_secret.encode()
+    path = private_dir(settings.data_dir) / "web.secret"
+    if create_private(path):
+        path.write_text(secrets.token_hex(32), encoding="ascii")
+    text = path.read_text(encoding="ascii").strip()
+    if len(text) < 32:
+        from workflows.errors import InputError
+
+        raise InputError(f"{path} holds no usable secret: delete it to make a new one")
+    return text.encode()
+
+
 def read_config(settings: Settings) -> Config:
     return Config(load_config(settings.section("scheduler"), settings.section("calendar")),
                   mail_config(settings), reports_config(settings.section("reports")))
@@ -169,4 +212,4 @@ def build(settings: Settings, *, check_schema: bool = True,
     return app
 
 
-__all__ = ["JOBS", "App", "Config", "build"]
+__all__ = ["JOBS", "App", "Config", "build", "web_secret"]

@@ -186,10 +186,26 @@ def check_addresses(settings: Settings) -> Check:
                  f"from {settings.mail_from}; office {settings.office_email}")
 
 
+def check_web(settings: Settings) -> Check:
+    """The address e-mail links point at: another machine must be able to reach it."""
+    from urllib.parse import urlsplit
+
+    url = settings.base_url
+    host = urlsplit(url).hostname or ""
+    if host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost"):
+        return Check("web base URL", "warn", f"{url}: links in e-mails point at this machine, "
+                     "which nobody else can open", "set NCKH_BASE_URL ([web] base_url) to the "
+                     "address people reach nckh web at, e.g. https://nckh.soyte.example")
+    if url.startswith("http://"):
+        return Check("web base URL", "warn", f"{url}: sign-in links would travel unencrypted",
+                     "serve nckh web over https (deploy/nginx-nckh.conf) and use https://")
+    return Check("web base URL", "ok", url)
+
+
 def run_checks(load: Callable[[], Settings]) -> list[Check]:
     config, settings = check_config(load)
     if settings is None:
         return [config]
     components, templates = check_components(settings)
     return [config, check_data_dir(settings), check_database(settings), components,
-            check_smtp(settings), check_addresses(settings), templates]
+            check_smtp(settings), check_addresses(settings), check_web(settings), templates]

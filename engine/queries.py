@@ -17,6 +17,7 @@ from storage.timers import Timer
 from workflows.model import Workflow
 
 WorkflowOf = Callable[[Session, Task], Workflow]
+UNIT_ROLES = frozenset({"pi", "unit_head"})
 
 
 def iso(value: dt.datetime | dt.date | None, tz: dt.tzinfo | None = None) -> str | None:
@@ -53,10 +54,11 @@ def task_detail(s: Session, task: Task, wf: Workflow, now: dt.datetime, tz: dt.t
         "state": task.state,
         "state_label": wf.states[task.state].labels.get(lang),
         "unit": task.unit.code,
+        "unit_id": task.unit_id,
         "unit_name": task.unit.name,
         "year": task.year,
         "topic": task.topic,
-        "pi": {"email": task.pi.email, "name": task.pi.name},
+        "pi": {"id": task.pi_id, "email": task.pi.email, "name": task.pi.name},
         "version": task.version,
         "created_at": iso(task.created_at, tz),
         "state_entered_at": iso(task.state_entered_at, tz),
@@ -68,7 +70,8 @@ def task_detail(s: Session, task: Task, wf: Workflow, now: dt.datetime, tz: dt.t
                 else h.event,
                 "from": h.from_state, "to": h.to_state, "actor": h.actor, "role": h.actor_role,
                 "reason": h.reason, "data": h.data, "at": iso(h.effective_at, tz),
-                "recorded_at": iso(h.recorded_at, tz),
+                "recorded_at": iso(h.recorded_at, tz), "recorded_by": h.recorded_by,
+                "operator": h.operator,
             }
             for h in task.history
         ],
@@ -81,7 +84,7 @@ def list_tasks(
 ) -> list[dict[str, Any]]:
     today = now.astimezone(tz).date()
     rows = []
-    open_due = readmodels.open_due_dates(s)
+    open_due = readmodels.open_due_dates(s, unit_id)
     tasks = readmodels.tasks_for_list(s, unit_id=unit_id, state=state, year=year,
                                       overdue_on=today if overdue else None)
     for task in tasks:
@@ -91,6 +94,9 @@ def list_tasks(
             "id": task.id, "unit": task.unit.code, "level": task.level, "year": task.year,
             "state": task.state, "state_label": wf.states[task.state].labels.get(lang),
             "title": task.title, "pi": task.pi.email,
+            # what the unit is expected to do next: the events its people may fire now
+            "next": [ev.labels.get(lang) for ev in wf.events.values()
+                     if task.state in ev.sources and ev.roles & UNIT_ROLES],
             "due_on": due.isoformat() if due else None,
             "overdue": due is not None and due < today,
         })

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from engine import directory, queries
@@ -213,6 +213,10 @@ class Engine:
                 self._record_refusal(None, "create", actor_email or "admin", refusal, now)
             raise
 
+    def actor(self, s: Session, email: str) -> Actor:
+        """A registered person as the core sees them, inside the caller's transaction."""
+        return self._actor(s, email)
+
     def _actor(self, s: Session, email: str) -> Actor:
         if email.strip().lower() == "system":
             raise InputError("'system' is reserved for the scheduler; act as a person")
@@ -224,12 +228,22 @@ class Engine:
         self, task_id: int, event: str, *, actor_email: str | None, reason: str | None = None,
         data: Mapping[str, str] | None = None, at: dt.datetime | None = None,
         now: dt.datetime, expected_version: int | None = None,
+        recorded_by: str | None = None, operator: str | None = None,
+        then: Callable[[Session, Fired], None] | None = None,
     ) -> Fired:
-        """Fire `event` on a task as a person (or as the scheduler when `actor_email` is None)."""
+        """Fire `event` on a task as a person (or as the scheduler when `actor_email` is None).
+
+        `recorded_by`: an office person records it on the actor's behalf (a paper letter from
+        the unit arrived); the history says so. `operator`: the OS login of a CLI command.
+        `then` runs in the same transaction after the step is written (a submission's record)."""
         try:
             with self.transaction() as s:
-                return self._fire(s, task_id, event, actor_email, reason, dict(data or {}),
-                                  at or now, now, expected_version)
+                office = self._recorder(s, recorded_by) if recorded_by else None
+                fired = self._fire(s, task_id, event, actor_email, reason, dict(data or {}),
+                                   at or now, now, expected_version, office, operator)
+                if then is not None:
+                    then(s, fired)
+                return fired
         except Refused as refusal:
             if not isinstance(refusal, Conflict):
                 self._record_refusal(task_id, event, actor_email or "system", refusal, now)
@@ -241,9 +255,18 @@ class Engine:
                 self._record_refusal(task_id, event, actor_email, unknown, now)
             raise
 
+    def _recorder(self, s: Session, email: str) -> str:
+        """Who records on a unit's behalf: an active person of the office, no one else."""
+        person = self._actor(s, email)
+        if person.role != "office" or not person.active:
+            raise NotAllowed(f"{person.email} is not an active member of the office: only the "
+                             "office records documents on a unit's behalf")
+        return person.email
+
     def _fire(self, s: Session, task_id: int, event: str, actor_email: str | None,
               reason: str | None, data: dict[str, str], at: dt.datetime, now: dt.datetime,
-              expected_version: int | None) -> Fired:
+              expected_version: int | None, recorded_by: str | None = None,
+              operator: str | None = None) -> Fired:
         conn = s.connection()
         view, definition = stored.load_view(conn, inputs.check_id("task", task_id))
         if expected_version is not None and view.version != expected_version:
@@ -252,6 +275,9 @@ class Engine:
         actor = SYSTEM if actor_email is None else self._actor(s, actor_email)
         step = self.rules.transition(self.workflow(conn, definition), view, event, actor,
                                      reason=reason, data=data, at=at, now=now)
+        if recorded_by or operator:
+            step = replace(step, history=replace(step.history, recorded_by=recorded_by,
+                                                 operator=operator))
         entry_id = stored.write_step(conn, step)
         h = step.history
         return Fired(task_id, h.event, str(h.from_state), h.to_state, view.version + 1,

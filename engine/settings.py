@@ -27,9 +27,11 @@ from workflows.inputs import check_keys, printable
 
 ENV_PREFIX = "NCKH_"
 TLS_MODES = ("none", "starttls", "tls")
-SECTIONS = ("nckh", "smtp", "mail", "scheduler", "calendar", "reports")
+SECTIONS = ("nckh", "smtp", "mail", "scheduler", "calendar", "reports", "web")
 NCKH_KEYS = ("data_dir", "database_url", "timezone", "workflows_dir", "now", "mail_from",
              "office_email")
+# The web app (`nckh web`) and the links in e-mails; env NCKH_BASE_URL, NCKH_WEB_SECRET, …
+WEB_KEYS = ("base_url", "secret", "upload_limit_mb", "session_idle_minutes")
 # `smtp_host` and the like are the environment's spelling, accepted in the file as well.
 SMTP_KEYS = ("host", "port", "tls", "user", "password", "ca_file", "smtp_host", "smtp_port",
              "smtp_tls", "smtp_user", "smtp_password")
@@ -50,6 +52,10 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     mail_from: str = "nckh@localhost"
     office_email: str | None = None
+    base_url: str = "http://127.0.0.1:8080"
+    web_secret: str | None = field(default=None, repr=False)
+    upload_limit_mb: int = 20
+    session_idle_minutes: int = 30
     # Whole TOML sections owned by the scheduling, mail and report components, read by them.
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -94,7 +100,8 @@ def _read_config(path: Path) -> dict[str, Any]:
                              f"sections: {', '.join(f'[{s}]' for s in SECTIONS)}")
     check_keys(cfg.get("nckh", {}), NCKH_KEYS, "nckh")
     check_keys(cfg.get("smtp", {}), SMTP_KEYS, "smtp")
-    for section in ("nckh", "smtp"):
+    check_keys(cfg.get("web", {}), WEB_KEYS, "web")
+    for section in ("nckh", "smtp", "web"):
         for key, value in cfg.get(section, {}).items():
             _check_type(section, key, value)
     return cfg
@@ -106,6 +113,8 @@ def _check_type(section: str, key: str, value: Any) -> None:
         return
     if key == "now" and isinstance(value, dt.date):
         return
+    if section == "web" and key in ("upload_limit_mb", "session_idle_minutes"):
+        return  # a number, checked with its range below
     if not isinstance(value, str):
         raise InputError(f"config [{section}] {key}: expected text in quotes, not "
                          f"{printable(repr(value))}")
@@ -179,6 +188,13 @@ def load_settings(
         short = key.removeprefix("smtp_")
         return pick(key, smtp, {key: smtp[short]} if short in smtp else {})
 
+    web = cfg.get("web", {})
+    base_url = str(pick("base_url", web, default="http://127.0.0.1:8080")).rstrip("/")
+    if not base_url.startswith(("http://", "https://")) or " " in base_url:
+        raise InputError(f"invalid base URL '{printable(base_url)}' (NCKH_BASE_URL or [web] "
+                         "base_url): expected http(s)://host[:port][/path]")
+    web_numbers = {key: _positive(pick(key, web, default=default), key)
+                   for key, default in (("upload_limit_mb", 20), ("session_idle_minutes", 30))}
     sections = {k: v for k, v in cfg.items() if isinstance(v, dict)}
     return Settings(
         data_dir=data_dir,
@@ -194,5 +210,20 @@ def load_settings(
         smtp_password=smtp_key("smtp_password"),
         mail_from=str(pick("mail_from", mail, general, default="nckh@localhost")),
         office_email=pick("office_email", mail, general),
+        base_url=base_url,
+        web_secret=pick("web_secret", {"web_secret": web["secret"]} if "secret" in web else {}),
+        upload_limit_mb=web_numbers["upload_limit_mb"],
+        session_idle_minutes=web_numbers["session_idle_minutes"],
         sections=sections,
     )
+
+
+def _positive(value: Any, key: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or isinstance(value, bool):
+        raise InputError(f"invalid {key} '{printable(str(value))}' (NCKH_{key.upper()} or "
+                         f"[web] {key}): expected a whole number ≥ 1")
+    return number

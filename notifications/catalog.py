@@ -36,6 +36,7 @@ class KindSpec:
     calendar: bool = False
     send: str = "single"
     urgent: bool = False  # for the office: its digest goes out the next working day
+    act: bool = False  # asks its `to` people to act: each gets a personal link to the item
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def parse_catalog(text: str, path: str) -> Catalog:
         to = _roles(spec.get("to"), f"{where}: to")
         if not to:
             raise InputError(f"{where}: 'to' names no role")
-        extra = set(spec) - {"to", "cc", "calendar", "send", "urgent"}
+        extra = set(spec) - {"to", "cc", "calendar", "send", "urgent", "act"}
         if extra:
             raise InputError(f"{where}: unknown key {sorted(extra)[0]!r}")
         send = spec.get("send", "single")
@@ -91,7 +92,7 @@ def parse_catalog(text: str, path: str) -> Catalog:
                              f"not {send!r}")
         kinds[str(name)] = KindSpec(str(name), to, _roles(spec.get("cc"), f"{where}: cc"),
                                     bool(spec.get("calendar", False)), str(send),
-                                    bool(spec.get("urgent", False)))
+                                    bool(spec.get("urgent", False)), bool(spec.get("act", False)))
     events = raw.get("events") or {}
     if not isinstance(events, dict):
         raise InputError(f"{path}: 'events' must map workflow events to kinds")

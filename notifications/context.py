@@ -28,7 +28,8 @@ from storage.tasks import workflow_of
 from workflows.model import OBLIGATION_LEVEL, Workflow
 
 KEYS = ("office", "lang", "kind", "to", "cc", "task", "unit", "event", "deadline", "obligation",
-        "plan", "digest", "report", "quota", "today", "letter", "section", "as_of")
+        "plan", "digest", "report", "quota", "today", "letter", "section", "as_of", "signin",
+        "action_url")
 
 
 def empty_context(cfg: MailConfig, kind: str, lang: str, today: dt.date) -> dict[str, Any]:

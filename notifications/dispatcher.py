@@ -31,6 +31,7 @@ from notifications.context import (
 )
 from notifications.digest import compose_digest
 from notifications.letters import compose_letters, split
+from notifications.links import Links
 from notifications.message import (
     Attachment,
     BadMessage,
@@ -45,6 +46,7 @@ from notifications.render import Rendered, Renderer, TemplateProblem
 from notifications.samples import all_samples
 from notifications.transports import transport_for
 from notifications.transports.base import Outgoing, Transport
+from storage.access import active_person_id
 from storage.db import Connection, DbEngine, read_session, write
 from storage.leases import LeaseKeeper, holder_id
 from storage.letters import add_lines, notices
@@ -73,8 +75,10 @@ class Dispatcher:
                  tz: dt.tzinfo, owner: str | None = None, rng: random.Random | None = None,
                  calendar: WorkingDays | None = None, transport: Transport | None = None,
                  monotonic: Callable[[], float] = time.monotonic,
-                 office_hours: Callable[[dt.datetime], bool] | None = None) -> None:
+                 office_hours: Callable[[dt.datetime], bool] | None = None,
+                 links: Links | None = None) -> None:
         self.db = db
+        self.links = links  # personal links in mails (sign-in, action); none: mails carry none
         self.cfg = cfg
         self.catalog = catalog
         self.renderer = renderer
@@ -225,6 +229,15 @@ class Dispatcher:
             return None, fanned, readers
         return self._render(conn, row, subject=subject, recipients=direct), fanned, readers
 
+    def _action_url(self, conn: Connection, spec: KindSpec, task_id: int | None,
+                    to: list[dict[str, Any]]) -> str | None:
+        """The personal link of a mail that asks its one reader to act on a task: the same
+        link in every mail to that person about that task (notifications/links.py)."""
+        if self.links is None or not spec.act or task_id is None or len(to) != 1:
+            return None
+        person_id = active_person_id(conn, str(to[0].get("email", "")))
+        return None if person_id is None else self.links.action_url(person_id, int(task_id))
+
     def _calendar_day(self, deadline: Mapping[str, Any]) -> dt.date:
         return calendar_day(deadline, self.calendar)
 
@@ -243,6 +256,11 @@ class Dispatcher:
         if row.kind == "report":
             context["report"] = {**(context["report"] or {}),
                                  "files": [a.filename for a in row.attachments]}
+        context["action_url"] = self._action_url(conn, spec, row.task_id, recipients["to"])
+        if row.kind == "signin_link" and self.links is not None:
+            signin = row.context["signin"]
+            context["signin"] = {"url": self.links.signin_url(int(signin["id"]), signin["salt"]),
+                                 "minutes": int(signin["minutes"])}
         rendered = self.renderer.render(row.kind, row.lang, context)
         calendars = self._calendars(spec, context, rendered, row.context, row.id, row.created_at)
         return Frozen(_jsonable_recipients(recipients), rendered.subject, rendered.text,
@@ -300,6 +318,9 @@ class Dispatcher:
             # state it names may have changed since (a registration of 3/3 sent on 20/3).
             queued = notice["created_at"].astimezone(self.tz).date()
             context["as_of"] = queued if queued < day else None
+            if item.get("role", "to") == "to":
+                context["action_url"] = self._action_url(conn, spec, notice["task_id"],
+                                                         recipients["to"])
             rendered = self.renderer.render(kind, row.lang, context)
             parts.append((kind, rendered, {"role": item.get("role", "to")}))
             for cal in self._calendars(spec, context, rendered, notice["context"],

@@ -48,6 +48,8 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
                              .get("six_month_report", {}).get(lang, "six_month_report"),
                              "period": None, "year": 2025, "due_on": dt.date(2025, 7, 5)}
     ctx["quota"] = {"year": 2025}
+    ctx["signin"] = {"url": "https://nckh.example/dang-nhap/1/mau", "minutes": 15}
+    ctx["action_url"] = "https://nckh.example/lien-ket/1-12/mau"
     ctx["report"] = {"title": "Báo cáo tiến độ", "period": "Quý I/2025", "note": "Ghi chú",
                      "files": ["nckh-tien-do-2025-2025-03-31.xlsx",
                                "nckh-tien-do-2025-2025-03-31.csv"]}

@@ -154,6 +154,10 @@ class HistoryEntry(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     effective_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # Acting for someone else, said so: the office person who recorded it on the unit's behalf
+    # (the actor is then the unit's person), and the OS login of a CLI command.
+    recorded_by: Mapped[str | None] = mapped_column(String(320))
+    operator: Mapped[str | None] = mapped_column(String(120))
 
     task: Mapped[Task] = relationship(back_populates="history")
 

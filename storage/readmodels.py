@@ -43,10 +43,12 @@ def tasks_for_list(session: Session, *, unit_id: int | None, state: str | None,
     return list(session.scalars(query).unique())
 
 
-def open_due_dates(session: Session) -> dict[int, dt.date]:
-    """Each task's open deadline, if it has one."""
-    return {d.task_id: d.due_on
-            for d in session.scalars(select(Deadline).where(Deadline.closed_at.is_(None)))}
+def open_due_dates(session: Session, unit_id: int | None = None) -> dict[int, dt.date]:
+    """Each task's open deadline, if it has one (of one unit's tasks, with `unit_id`)."""
+    query = select(Deadline.task_id, Deadline.due_on).where(Deadline.closed_at.is_(None))
+    if unit_id is not None:
+        query = query.join(Task, Task.id == Deadline.task_id).where(Task.unit_id == unit_id)
+    return {task_id: due_on for task_id, due_on in session.execute(query)}
 
 
 def states_in_use(session: Session) -> set[str]:

@@ -78,6 +78,7 @@ class ObligationRow:
     period: int  # 0 for a yearly obligation, else the month
     due_on: dt.date
     submitted_on: dt.date | None
+    task_id: int | None = None  # the unit_report task it is (the dashboard links each cell)
 
 
 @dataclass(frozen=True)

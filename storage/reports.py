@@ -108,7 +108,8 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
     submits = _history(session, obligation_tasks, tz, milestone)
     obligations = tuple(
         ObligationRow(unit_id, key, period, due_on, next(
-            (ev.on for ev in submits.get(task_id, []) if ev.milestone == "submitted"), None))
+            (ev.on for ev in submits.get(task_id, []) if ev.milestone == "submitted"), None),
+            task_id)
         for key, unit_id, period, task_id, due_on in obligation_rows)
 
     final: set[tuple[str, str]] = set()

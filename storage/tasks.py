@@ -81,7 +81,8 @@ def _history_values(task_id: int, h: History) -> dict[str, Any]:
     return {"task_id": task_id, "seq": h.seq, "event": h.event, "from_state": h.from_state,
             "to_state": h.to_state, "actor_id": h.actor_id, "actor": h.actor,
             "actor_role": h.actor_role, "reason": h.reason, "data": dict(h.data),
-            "effective_at": h.effective_at, "recorded_at": h.recorded_at}
+            "effective_at": h.effective_at, "recorded_at": h.recorded_at,
+            "recorded_by": h.recorded_by, "operator": h.operator}
 
 
 def _open(conn: Connection, task_id: int, opened: OpenDeadline, at: dt.datetime) -> int:

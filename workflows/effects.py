@@ -79,6 +79,10 @@ class History:
     data: Mapping[str, Any]
     effective_at: dt.datetime
     recorded_at: dt.datetime
+    # Acting for someone, said so: the office person who recorded it on the unit's behalf, and
+    # the OS login of the CLI command that fired it (None from the web and the scheduler).
+    recorded_by: str | None = None
+    operator: str | None = None
 
 
 @dataclass(frozen=True)

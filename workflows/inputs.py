@@ -188,3 +188,17 @@ def _visible(text: str) -> bool:
 
 def _code(ch: str) -> str:
     return f"U+{ord(ch):04X}"
+
+
+def parse_dmy(text: str, what: str, *, field: str | None = None) -> dt.date:
+    """A date as people write it, dd/mm/yyyy (d/m/yyyy too), within the calendar's years."""
+    raw = (text or "").strip()
+    parts = raw.split("/")
+    try:
+        if len(parts) != 3 or len(parts[2]) != 4:
+            raise ValueError(raw)
+        day = dt.date(int(parts[2]), int(parts[1]), int(parts[0]))
+    except ValueError:
+        raise InvalidData(f"{what}: invalid date '{printable(raw)}', expected dd/mm/yyyy",
+                          field=field) from None
+    return check_date(day, what, shown=raw, field=field)

@@ -41,6 +41,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sample": ("engine.cli.ops", "sample", "Load a sample province."),
     "demo": ("engine.cli.ops", "demo", "Replay a sample province's year at high speed."),
     "doctor": ("engine.cli.ops", "doctor", "Check configuration, database, SMTP and templates."),
+    "web": ("engine.cli.web", "web", "Run the web app (sign-in, units' pages, the office's "
+            "register)."),
+    "web-link": ("engine.cli.web", "web_link", "Print a one-time sign-in link for a person."),
 }
 
 

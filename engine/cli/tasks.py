@@ -114,8 +114,12 @@ def _print_detail(d: dict[str, Any]) -> None:
     for h in d["history"]:
         src = h["from"] or "-"
         at = h["at"][:16].replace("T", " ")  # minutes are enough to read; --json has the rest
-        click.echo(f"  {h['seq']:>3}. {at}  {h['event']}: {src} → {h['to']}  "
-                   f"by {h['actor']} ({h['role']})")
+        by = f"by {h['actor']} ({h['role']})"
+        if h.get("recorded_by"):
+            by = f"recorded by {h['recorded_by']} (office) for {h['actor']} ({h['role']})"
+        if h.get("operator"):
+            by += f", entered by {h['operator']} (OS login)"
+        click.echo(f"  {h['seq']:>3}. {at}  {h['event']}: {src} → {h['to']}  {by}")
         if h["reason"]:
             click.echo(f"       reason: {h['reason']}")
         for key, value in (h["data"] or {}).items():
@@ -154,7 +158,9 @@ def task_events(ctx: Ctx, task_id: int, actor: str | None, lang: str, as_json: b
 @task.command("fire")
 @click.argument("task_id", type=int)
 @click.argument("event")
-@click.option("--as", "actor", metavar="EMAIL", required=True, help="Who fires it.")
+@click.option("--as", "actor", metavar="EMAIL", required=True,
+              help="On whose behalf it is fired: the person the engine checks and the history "
+                   "names, with your OS login recorded beside as the operator who typed it.")
 @click.option("--reason", help="Why (required to reject, cancel, suspend, extend…).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Event data; repeatable.")
 @click.option("--at", "at_text", metavar="DATETIME",
@@ -180,7 +186,8 @@ def task_fire(ctx: Ctx, task_id: int, event: str, actor: str, reason: str | None
         data[key.strip()] = value
     at = parse_datetime(at_text, ctx.settings.tz, what="--at") if at_text else None
     fired = ctx.app().engine.fire(task_id, event, actor_email=actor, reason=reason, data=data,
-                                  at=at, now=ctx.now(), expected_version=expect_version)
+                                  at=at, now=ctx.now(), expected_version=expect_version,
+                                  operator=ctx.operator().login)
     if want_json(ctx, as_json):
         emit_json({"id": fired.task_id, "event": fired.event, "from": fired.from_state,
                    "to": fired.to_state, "version": fired.version})

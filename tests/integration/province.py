@@ -154,7 +154,8 @@ class Expected:
             "id": None, "task_id": task["id"], "seq": last["seq"] + 1, "event": ev.name,
             "from_state": source, "to_state": ev.dest, "actor_id": None,
             "actor": actor or "system", "actor_role": role, "reason": reason, "data": data,
-            "effective_at": effective, "recorded_at": now,
+            "effective_at": effective, "recorded_at": now, "recorded_by": None,
+            "operator": None,
         })
         open_rows = [d for d in deadlines if d["closed_at"] is None]
         assert len(open_rows) <= 1

@@ -1,0 +1,193 @@
+"""The web app's heaviest pages against a bare query of the same rows, in the same run.
+
+    .venv/bin/python bench/web.py [--quick] [--runs N]
+
+A province of 10 and of 100 units is built in a scratch SQLite database through the engine's
+API (each unit with its head, research tasks, and the calendar's obligations of the year:
+unit plan, science sessions, 6-month and annual reports). For each size, through the real Flask
+app signed in as the office:
+  - the SQL statements one dashboard page issues (goal: the same for 10 and 100 units: no
+    N+1), counted with a cursor hook;
+  - the median time of the dashboard page and of a unit's page, beside the median time of a bare
+    query of the same rows (obligations with their submission, and the unit's tasks) on the same
+    database; goal: each page within 3x of its bare query.
+Full size: 3 years and 10 research tasks per unit and year (3,000 tasks at 100 units);
+--quick: 1 year and 2 tasks per unit. The last line is JSON:
+{"dashboard_ms": …, "bare_query_ms": …, "statements_10_units": …, "statements_100_units": …, …}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# bench/transitions.py would shadow the `transitions` package: run from the repository root
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import event, text  # noqa: E402
+
+from engine.app import App, build  # noqa: E402
+from engine.directory import UnitInput  # noqa: E402
+from engine.settings import load_settings  # noqa: E402
+from workflows.clock import DEFAULT_TZ, FixedClock  # noqa: E402
+
+GOAL_RATIO = 3.0
+OFFICE = "nghiepvuy@syt.example.vn"
+PASSWORD = "mật khẩu của phòng"
+
+BARE_DASHBOARD = text("""
+SELECT u.code, u.name, o.key, o.period, o.due_on, o.task_id,
+       (SELECT min(h.effective_at) FROM task_history h
+         WHERE h.task_id = o.task_id AND h.event = 'submit') AS submitted_at
+  FROM obligation o JOIN unit u ON u.id = o.unit_id
+ WHERE o.year = :year ORDER BY o.due_on, u.code""")
+BARE_RESEARCH = text("""
+SELECT t.unit_id, count(*), sum(CASE WHEN d.due_on < :today THEN 1 ELSE 0 END)
+  FROM task t LEFT JOIN deadline d ON d.task_id = t.id AND d.closed_at IS NULL
+ WHERE t.year = :year AND t.level != 'obligation' GROUP BY t.unit_id""")
+BARE_UNIT = text("""
+SELECT t.id, t.title, t.state, t.level, d.due_on, p.email
+  FROM task t JOIN unit u ON u.id = t.unit_id JOIN person p ON p.id = t.pi_id
+  LEFT JOIN deadline d ON d.task_id = t.id AND d.closed_at IS NULL
+ WHERE u.code = :code AND t.year = :year ORDER BY d.due_on""")
+
+
+def province(app: App, units: int, years: tuple[int, ...], per_unit: int) -> None:
+    e = app.engine
+    first = dt.datetime(years[0], 1, 2, 9, tzinfo=DEFAULT_TZ)
+    e.add_person(email=OFFICE, name="Phòng Nghiệp vụ Y", role="office", now=first)
+    for i in range(units):
+        e.add_unit(UnitInput(code=f"DV{i:03d}", name=f"Bệnh viện số {i}",
+                             head_name=f"Giám đốc {i}", head_email=f"gd{i}@dv{i}.example.vn",
+                             kind="private" if i % 10 == 9 else "public"), now=first)
+    for year in years:
+        start = dt.datetime(year, 1, 2, 9, tzinfo=DEFAULT_TZ)
+        for i in range(units):
+            for k in range(per_unit):
+                e.create_task(unit_code=f"DV{i:03d}", level="unit" if k % 3 else "initiative",
+                              title=f"Đề tài {k} năm {year} của đơn vị {i}",
+                              pi_email=f"cn{k}@dv{i}.example.vn", pi_name=f"Chủ nhiệm {k}",
+                              year=year, now=start)
+        day = start
+        while day.year == year:  # the calendar's obligations, as the daemon would create them
+            app.calendar_jobs.run_due(day)
+            day += dt.timedelta(days=7)
+
+
+def median_ms(action: Callable[[], Any], runs: int) -> float:
+    action()  # warm-up, not counted
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def measure(units: int, years: tuple[int, ...], per_unit: int, runs: int) -> dict[str, Any]:
+    from engine.web.app import create_web
+
+    folder = Path(tempfile.mkdtemp(prefix="nckh-bench-web-"))
+    app = build(load_settings(env={"NCKH_DATA_DIR": str(folder), "NCKH_WEB_SECRET": "b" * 40}))
+    built = time.perf_counter()
+    province(app, units, years, per_unit)
+    build_s = time.perf_counter() - built
+    year = years[-1]
+    now = dt.datetime(year, 9, 15, 9, tzinfo=DEFAULT_TZ)
+    from engine.access import viewer_of
+    from storage.directory import person_by_email
+
+    with app.sessions() as s:
+        office = person_by_email(s, OFFICE)
+        assert office is not None
+        by = viewer_of(office)
+    app.access.set_password(OFFICE, PASSWORD, by=by, now=now)
+    token = app.access.password_signin(OFFICE, PASSWORD, client="bench", now=now)
+    web = create_web(app, FixedClock(now))
+    client = web.test_client()
+    with client.session_transaction() as session:
+        session["sid"] = token
+    statements = [0]
+
+    def count(*_: Any) -> None:
+        statements[0] += 1
+
+    def page(path: str) -> Callable[[], None]:
+        def get() -> None:
+            answer = client.get(path)
+            assert answer.status_code == 200, answer.status_code
+        return get
+
+    dashboard = page(f"/bang-dieu-khien?year={year}")
+    event.listen(app.db, "before_cursor_execute", count)
+    dashboard()
+    event.remove(app.db, "before_cursor_execute", count)
+    per_page = statements[0]
+
+    def bare(query: Any, **params: Any) -> Callable[[], None]:
+        def run() -> None:
+            with app.db.connect() as conn:
+                conn.execute(query, params).all()
+                if query is BARE_DASHBOARD:
+                    conn.execute(BARE_RESEARCH, {"year": year, "today": now.date()}).all()
+        return run
+
+    result = {
+        "units": units, "tasks": units * per_unit * len(years), "build_s": round(build_s, 1),
+        "statements": per_page,
+        "dashboard_ms": median_ms(dashboard, runs),
+        "bare_query_ms": median_ms(bare(BARE_DASHBOARD, year=year), runs),
+        "unit_page_ms": median_ms(page(f"/don-vi/DV000?year={year}"), runs),
+        "bare_unit_query_ms": median_ms(bare(BARE_UNIT, code="DV000", year=year), runs),
+    }
+    app.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="1 year, 2 tasks per unit, 5 runs: about a minute")
+    parser.add_argument("--runs", type=int, help="timed runs per figure")
+    args = parser.parse_args()
+    runs = args.runs or (5 if args.quick else 15)
+    years = (2025,) if args.quick else (2023, 2024, 2025)
+    per_unit = 2 if args.quick else 10
+    small = measure(10, years, per_unit, runs)
+    large = measure(100, years, per_unit, runs)
+    for r in (small, large):
+        print(f"{r['units']:>4} units, {r['tasks']:>5} tasks (built in {r['build_s']} s): "
+              f"{r['statements']} SQL statements per dashboard page")
+        print(f"      dashboard {r['dashboard_ms']:.1f} ms vs bare query "
+              f"{r['bare_query_ms']:.1f} ms ({r['dashboard_ms'] / r['bare_query_ms']:.1f}x); "
+              f"unit page {r['unit_page_ms']:.1f} ms vs bare query "
+              f"{r['bare_unit_query_ms']:.1f} ms "
+              f"({r['unit_page_ms'] / r['bare_unit_query_ms']:.1f}x)")
+    ratio = large["dashboard_ms"] / large["bare_query_ms"]
+    same = small["statements"] == large["statements"]
+    print(f"goal: same statement count for 10 and 100 units: {'met' if same else 'NOT met'}; "
+          f"dashboard within {GOAL_RATIO:.0f}x of the bare query at 100 units: "
+          f"{'met' if ratio <= GOAL_RATIO else 'NOT met'} ({ratio:.1f}x)")
+    print(json.dumps({
+        "dashboard_ms": round(large["dashboard_ms"], 2),
+        "bare_query_ms": round(large["bare_query_ms"], 2),
+        "statements_10_units": small["statements"],
+        "statements_100_units": large["statements"],
+        "dashboard_ratio": round(ratio, 2),
+        "unit_page_ms": round(large["unit_page_ms"], 2),
+        "bare_unit_query_ms": round(large["bare_unit_query_ms"], 2),
+        "unit_page_ratio": round(large["unit_page_ms"] / large["bare_unit_query_ms"], 2),
+        "tasks_100_units": large["tasks"], "quick": bool(args.quick)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""What a signed-in person may see, through the engine's own reads: the web app asks here.
+
+Every read goes through `workflows.visibility` with the item's unit and investigator, so a unit
+head who changes an id in a URL gets the same "not found" as for an id that does not exist: the
+page does not even tell that the item exists. Acting stays the engine's (`Engine.fire`), which
+refuses what the person's role may not do whatever page they came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from engine.service import Engine
+from workflows import inputs
+from workflows.errors import InputError, NotFound
+from workflows.model import EventDef
+from workflows.visibility import Viewer, may_see, may_see_unit
+
+
+class Views:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def task(self, viewer: Viewer, task_id: int, *, now: dt.datetime,
+             lang: str) -> dict[str, Any]:
+        """A task's detail if the viewer may see it; else `NotFound`, as for no such task."""
+        detail = self.engine.task_detail(task_id, now=now, lang=lang)
+        if not self._sees(viewer, detail):
+            raise NotFound("task", task_id)
+        return detail
+
+    def events(self, viewer: Viewer, task_id: int) -> list[EventDef]:
+        """The events the viewer may fire on the task now (the engine's own answer)."""
+        return self.engine.allowed_events(task_id, viewer.email)
+
+    def _sees(self, viewer: Viewer, detail: dict[str, Any]) -> bool:
+        council_acts = viewer.role == "council" and bool(
+            self.engine.allowed_events(int(detail["id"]), viewer.email))
+        return may_see(viewer, unit_id=int(detail["unit_id"]), pi_id=int(detail["pi"]["id"]),
+                       council_acts=council_acts)
+
+    def tasks(self, viewer: Viewer, *, now: dt.datetime, year: int | None,
+              lang: str, unit: str | None = None) -> list[dict[str, Any]]:
+        """The tasks the viewer may see, overdue first, then by deadline."""
+        if viewer.role == "unit_head":
+            unit = viewer.unit_code
+        elif viewer.role != "office":
+            unit = None
+        rows = self.engine.list_tasks(now=now, unit=unit, year=year, lang=lang)
+        if viewer.role == "pi":
+            rows = [r for r in rows if r["pi"] == viewer.email]
+        elif viewer.role == "council":
+            rows = [r for r in rows if self.engine.allowed_events(int(r["id"]), viewer.email)]
+        elif viewer.role not in ("office", "unit_head"):
+            rows = []
+        return sorted(rows, key=lambda r: (not r["overdue"], r["due_on"] is None,
+                                           r["due_on"] or "", r["id"]))
+
+    def dashboard(self, viewer: Viewer, *, year: int, today: dt.date,
+                  legal_end: Callable[[dt.date], dt.date], labels: Mapping[str, str],
+                  unit_kind: str | None = None) -> dict[str, Any]:
+        """The province dashboard (the office's only)."""
+        from engine.reports.dashboard import dashboard
+        from storage import dashboard as rows
+        from storage.reportrows import Dataset
+
+        if not viewer.is_office:
+            raise NotFound("page", "dashboard")
+        if unit_kind not in (None, "public", "private"):
+            raise InputError(f"unit kind '{unit_kind}': expected public or private")
+        inputs.check_year(year)
+        registry = self.engine.registry
+        submit_events = sorted({ev.name for name in registry.names()
+                                for ev in registry.get(name).events.values()
+                                if ev.milestone == "submitted"})
+        with self.engine.transaction(read_only=True) as s:
+            units, obligations, research = rows.load(s, year, submit_events=submit_events,
+                                                     today=today, tz=self.engine.tz)
+        data = Dataset(year=year, units=tuple(units), tasks=(), obligations=tuple(obligations))
+        return dashboard(data, today, legal_end, labels, unit_kind=unit_kind,
+                         research_counts=research)
+
+    def unit(self, viewer: Viewer, unit_code: str) -> dict[str, Any]:
+        if not may_see_unit(viewer, unit_code):
+            raise NotFound("unit", unit_code)
+        detail = self.engine.unit_detail(unit_code)
+        if not may_see_unit(viewer, str(detail["code"])):
+            raise NotFound("unit", unit_code)
+        return detail

@@ -1,0 +1,25 @@
+"""The province dashboard page: the office's daily view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, request
+
+from engine.web.app import page, shell, signed_in
+from engine.web.pages import _year
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/bang-dieu-khien")
+def board() -> Any:
+    viewer = signed_in()
+    s = shell()
+    kind = request.args.get("kind") or None
+    words = s.nckh.catalog.words.get("obligations", {})
+    labels = {key: str(v.get(g.lang) or v.get("vi") or key) for key, v in words.items()}
+    calendar = s.nckh.config.scheduler.calendar
+    data = s.views.dashboard(viewer, year=_year(), today=g.now.astimezone(s.engine.tz).date(),
+                             legal_end=calendar.legal_end, labels=labels, unit_kind=kind)
+    return page("dashboard.html", board=data, kind=kind or "")

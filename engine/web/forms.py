@@ -1,0 +1,39 @@
+"""Reading an event's form into the engine's call: the shell's translation, no rule of its own.
+
+Dates are typed dd/mm/yyyy and handed to the engine as the ISO dates it takes from the CLI's
+`--set`; every check (required fields, lengths, who may fire what) is the engine's.
+"""
+
+from __future__ import annotations
+
+from flask import g, request
+
+from engine.service import Fired
+from engine.web.app import shell
+from workflows import inputs
+from workflows.errors import InputError
+from workflows.visibility import Viewer
+
+
+def fire_from_form(viewer: Viewer, task_id: int) -> Fired:
+    s = shell()
+    s.views.task(viewer, task_id, now=g.now, lang=g.lang)  # not visible: NotFound, as if absent
+    event = request.form.get("event", "")
+    known = {ev.name: ev for ev in s.views.events(viewer, task_id)}
+    data: dict[str, str] = {}
+    spec = known.get(event)
+    if spec is not None:
+        for f in spec.fields:
+            value = request.form.get(f"f_{f.name}", "").strip()
+            if not value:
+                continue
+            if f.type == "date":
+                value = inputs.parse_dmy(value, f.label.get(g.lang) if f.label else f.name,
+                                         field=f"f_{f.name}").isoformat()
+            data[f.name] = value
+    reason = request.form.get("reason") or None
+    version_text = request.form.get("version", "")
+    if version_text and not version_text.isdigit():
+        raise InputError("invalid form: version")
+    return s.engine.fire(task_id, event, actor_email=viewer.email, reason=reason, data=data,
+                         now=g.now, expected_version=int(version_text) if version_text else None)
