@@ -39,7 +39,7 @@ DEPARTMENT = CFG.office["department"]
 TITLE = "Đánh giá kết quả điều trị tăng huyết áp tại tuyến huyện"
 # Kinds that speak of no one topic: the digest, a letter (its sections do), a report, a test,
 # the quota (a unit's whole year).
-NO_TOPIC = {"digest", "letter", "report", "test", "quota_not_met"}
+NO_TOPIC = {"digest", "letter", "report", "test", "quota_not_met", "signin_link"}
 KINDS = sorted(CATALOG.kinds)
 
 # --- the faults -----------------------------------------------------------------------------
