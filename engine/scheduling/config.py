@@ -168,11 +168,15 @@ def _obligation(raw: Any, i: int) -> ObligationSpec:
 
 def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> SchedulerConfig:
     """Validate the two config sections into a `SchedulerConfig`."""
-    check_keys(calendar, ("extra_holidays", "working_saturdays"), "calendar")
+    check_keys(calendar, ("extra_holidays", "working_saturdays", "confirmed_years"), "calendar")
+    confirmed = calendar.get("confirmed_years", [])
+    if not isinstance(confirmed, list):
+        raise _fail("[calendar] confirmed_years", "expected a list of years, e.g. [2027]")
     try:
         cal = BusinessCalendar(
             parse_days(calendar.get("extra_holidays"), "[calendar] extra_holidays"),
-            parse_days(calendar.get("working_saturdays"), "[calendar] working_saturdays"))
+            parse_days(calendar.get("working_saturdays"), "[calendar] working_saturdays"),
+            [_int(y, "[calendar] confirmed_years", 2000, MAX_YEAR) for y in confirmed])
     except ValueError as exc:
         raise InputError(f"config {exc}") from None
     s = scheduler
