@@ -23,6 +23,7 @@ from engine import directory_changes as changes
 from engine.directory_changes import check_operator
 from engine.directory_log import API, Operator
 from engine.rules import Rules
+from engine.unitcsv import parse_units_csv
 from storage import directory as rows
 from storage import readmodels
 from storage import tasks as stored
@@ -91,7 +92,7 @@ class Engine:
 
     def import_units(self, text: str, file: str, *, now: dt.datetime,
                      operator: Operator = API) -> dict[str, Any]:
-        rows = directory.parse_units_csv(text, file)
+        rows = parse_units_csv(text, file)
         with self.transaction() as s:
             return directory.import_units(s, rows, now, file, check_operator(s, operator))
 

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from workflows import inputs
+from workflows.dates import shown
 from workflows.errors import InputError
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
 KINDS = ("compliance", "progress")
 FORMATS = ("table", "csv", "xlsx", "json")
+CSV_DELIMITERS = (";", ",", "\t")
 EXTENSIONS = {"table": "txt", "csv": "csv", "xlsx": "xlsx", "json": "json"}
 MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -43,13 +45,15 @@ def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
     inputs.check_year(year)
     day = as_of or default_as_of(kind, year, today)
     if day < dt.date(year, 1, 1):
-        raise InputError(f"invalid --as-of {day.isoformat()}: before the year {year} begins")
+        raise InputError(f"invalid --as-of {shown(day)}: before the year {year} begins")
     with engine.transaction(read_only=True) as session:
         data = load_year(session, year, engine.tz, current=engine.registry.current())
     return compute.compliance(data, day) if kind == "compliance" else compute.progress(data, day)
 
 
-def render(report: Report, fmt: str) -> bytes:
+def render(report: Report, fmt: str, *, delimiter: str = ";") -> bytes:
+    """The report in one format. CSV carries a UTF-8 BOM and `delimiter` (';' by default: Excel
+    with Vietnamese regional settings splits on it, and opens the BOM'd file as UTF-8)."""
     from engine.reports import render as text
 
     if fmt == "xlsx":
@@ -57,7 +61,7 @@ def render(report: Report, fmt: str) -> bytes:
 
         return to_xlsx(report)
     if fmt == "csv":
-        return text.to_csv(report).encode("utf-8")
+        return text.to_csv(report, delimiter).encode("utf-8")
     if fmt == "json":
         return text.to_json(report).encode("utf-8")
     if fmt == "table":

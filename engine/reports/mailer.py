@@ -32,6 +32,7 @@ class ReportMailer:
     def __init__(self, config: ReportsConfig, *, office_email: str | None, tz: dt.tzinfo,
                  catalog: Catalog, current: Mapping[str, Workflow]) -> None:
         self.formats = config.formats
+        self.delimiter = config.csv_delimiter
         self.extra_to = config.to
         self.office_email = office_email
         self.tz = tz
@@ -55,7 +56,8 @@ class ReportMailer:
         data = load_year(session, year, self.tz, current=self.current)
         report = (compute.compliance(data, as_of) if report_name == "compliance"
                   else compute.progress(data, as_of))
-        files = [(filename(report, fmt), render(report, fmt), MIMETYPES[fmt])
+        files = [(filename(report, fmt), render(report, fmt, delimiter=self.delimiter),
+                  MIMETYPES[fmt])
                  for fmt in self.formats]
         to = [*self._office(session), *self.extra_to]
         if not to:

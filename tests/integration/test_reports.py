@@ -140,8 +140,9 @@ def test_progress_counts_only_tasks_registered_by_the_day(province: App) -> None
 
 def test_csv_parses_into_the_same_rows_and_totals(province: App) -> None:
     report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
-    text = render(report, "csv").decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    data = render(report, "csv")
+    assert data.startswith("\ufeffLoại dòng;Khu vực;".encode())  # BOM, then ';' for vi-VN Excel
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert [(r["Loại dòng"], r["Mã đơn vị"]) for r in rows] == [
         ("đơn vị", "BVDK"), ("đơn vị", "PHUCYEN"), ("đơn vị", "TAMDUONG"), ("cộng", ""),
         ("đơn vị", "BVTN"), ("cộng", ""), ("tổng", "")]
@@ -154,6 +155,16 @@ def test_csv_parses_into_the_same_rows_and_totals(province: App) -> None:
     assert total["Tên đơn vị"] == "Tổng cộng toàn tỉnh"
     assert total["Đạt chỉ tiêu (≥ 1 nhiệm vụ)"] == "3"
     assert total["Hạn đã quá chưa xử lý"] == "2"
+
+
+def test_csv_takes_another_delimiter_with_the_same_rows(province: App) -> None:
+    report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
+    semicolon = list(csv.reader(io.StringIO(render(report, "csv").decode("utf-8-sig")),
+                                delimiter=";"))
+    comma = render(report, "csv", delimiter=",").decode("utf-8-sig")
+    assert comma.startswith("Loại dòng,Khu vực,")
+    assert list(csv.reader(io.StringIO(comma))) == semicolon
+    assert len(semicolon[0]) > 10
 
 
 def test_json_carries_the_rows_for_scripts(province: App) -> None:

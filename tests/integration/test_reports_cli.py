@@ -67,14 +67,19 @@ def test_the_table_is_printed_with_vietnamese_headers_and_totals(env: dict[str, 
 def test_csv_on_stdout_parses(env: dict[str, str]) -> None:
     result = nckh(env, "report", "progress", "--year", "2025", "--format", "csv")
     assert result.returncode == 0, result.stderr
-    rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+    assert result.stdout.startswith("\ufeffLoại dòng;")
+    rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff")), delimiter=";"))
     assert rows[-1]["Tên đơn vị"] == "Tổng cộng toàn tỉnh"
     assert rows[-1]["Đề cương đã duyệt"] == "4"
+    comma = nckh(env, "report", "progress", "--year", "2025", "--format", "csv",
+                 "--delimiter", ",")
+    assert comma.stdout.startswith("\ufeffLoại dòng,")
+    assert list(csv.DictReader(io.StringIO(comma.stdout.lstrip("\ufeff")))) == rows
 
 
 def test_xlsx_written_to_a_file(env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "bao-cao.xlsx"
-    result = nckh(env, "report", "progress", "--year", "2025", "--as-of", "2025-03-01",
+    result = nckh(env, "report", "progress", "--year", "2025", "--as-of", "01/03/2025",
                   "--format", "xlsx", "--output", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == f"wrote {out}"
@@ -88,7 +93,12 @@ def test_xlsx_written_to_a_file(env: dict[str, str], tmp_path: Path) -> None:
     (["--year", "twenty"], "'twenty' is not a valid integer"),
     (["--year", "2025", "--format", "pdf"], "'pdf' is not one of"),
     (["--year", "2025", "--as-of", "2025-02-30"], "nckh: invalid --as-of '2025-02-30'"),
-    (["--year", "2025", "--as-of", "2024-12-31"], "nckh: invalid --as-of 2024-12-31: before"),
+    (["--year", "2025", "--as-of", "2024-12-31"], "nckh: invalid --as-of 31/12/2024: before"),
+    (["--year", "2025", "--as-of", "31/02/2025"],
+     "nckh: invalid --as-of '31/02/2025': expected DD/MM/YYYY (or YYYY-MM-DD)"),
+    (["--year", "2025", "--as-of", "03/31/2025"], "nckh: invalid --as-of '03/31/2025'"),
+    (["--year", "2025", "--format", "csv", "--delimiter", "|"],
+     "nckh: --delimiter: expected ';', ',' or 'tab', not '|'"),
     (["--year", "2025", "--output", "/nonexistent/dir/r.csv"],
      "nckh: cannot write /nonexistent/dir/r.csv: directory /nonexistent/dir does not exist"),
     (["--year", "2025", "--output", "/tmp"], "File '/tmp' is a directory"),

@@ -39,7 +39,8 @@ def test_report_due_queues_one_mail_to_the_office_with_the_report_attached(app: 
         ws = load_workbook(io.BytesIO(xlsx.content))["Tiến độ"]
         assert ws["C13"].value == "Tổng cộng toàn tỉnh" and ws["E13"].value == 4  # approved
         rows = list(csv.DictReader(io.StringIO(
-            files["nckh-tien-do-2025-2025-06-30.csv"].content.decode("utf-8-sig"))))
+            files["nckh-tien-do-2025-2025-06-30.csv"].content.decode("utf-8-sig")),
+            delimiter=";"))
         assert rows[-1]["Đề cương đã duyệt"] == "4"
 
 

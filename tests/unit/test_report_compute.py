@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from engine.reports import compute
+from engine.reports.config import reports_config
 from engine.reports.render import to_table
 from storage.reportrows import Dataset as Rows
 from storage.reportrows import DeadlineRow, EventRow, TaskRow, UnitRow
+from workflows.errors import InputError
 from workflows.registry import Registry
 
 D = dt.date
@@ -80,3 +84,15 @@ def test_the_terminal_table_aligns_numbers_right_and_names_left() -> None:
     lines = to_table(compute.compliance(data, D(2025, 12, 31))).splitlines()
     row = next(line for line in lines if line.lstrip().startswith("1  A"))
     assert "Bệnh viện Đa khoa tỉnh" in row and row.endswith("0")
+
+
+@pytest.mark.parametrize(("value", "delimiter"), [(";", ";"), (",", ","), ("tab", "\t")])
+def test_the_csv_delimiter_is_configured(value: str, delimiter: str) -> None:
+    assert reports_config({"csv_delimiter": value}).csv_delimiter == delimiter
+
+
+def test_the_csv_delimiter_defaults_to_semicolon_and_refuses_others() -> None:
+    assert reports_config({}).csv_delimiter == ";"
+    with pytest.raises(InputError, match=r"^config \[reports\] csv_delimiter: expected ';', ',' "
+                                         r"or 'tab', not '\|'$"):
+        reports_config({"csv_delimiter": "|"})
