@@ -21,9 +21,8 @@ from storage.db import Session
 from storage.models import Person, Unit
 from workflows import addresses, inputs
 from workflows.errors import InputError, NotFound, Refused
-from workflows.model import PERSON_ROLES
+from workflows.model import PERSON_ROLES, UNIT_KINDS
 
-UNIT_KINDS = ("public", "private")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 CSV_COLUMNS = ("code", "name", "head_name", "head_email", "contact_email", "kind")
 

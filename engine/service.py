@@ -313,6 +313,12 @@ class Engine:
                 s, now=now, tz=self.tz, unit_id=unit_row.id if unit_row else None, state=state,
                 year=year, overdue=overdue, lang=lang, workflow_of=self.workflow_of)
 
+    def void_states(self) -> frozenset[tuple[str, str]]:
+        """(workflow, state) pairs where a task never counted (rejected, cancelled), as the
+        workflows in force declare them (`void: true`)."""
+        return frozenset((wf.name, st.name) for wf in self.registry.current().values()
+                         for st in wf.states.values() if st.void)
+
     def _known_state(self, s: Session, state: str) -> str:
         """A state name as `--state` takes it (the name, not its label); an unknown one is
         refused with the states of the workflows in force (and any still held by a task)."""

@@ -89,6 +89,8 @@ class Dataset:
     obligations: tuple[ObligationRow, ...] = ()
     # (workflow, state) pairs that end a task, and display labels of states (Vietnamese).
     final_states: frozenset[tuple[str, str]] = frozenset()
+    # (workflow, state) pairs where a task never counted (rejected, cancelled: `void: true`).
+    void_states: frozenset[tuple[str, str]] = frozenset()
     state_labels: Mapping[str, str] = field(default_factory=dict)
     # (month, day) each milestone is due by in the plan, read from the definitions' deadlines.
     cutoffs: Mapping[str, tuple[int, int]] = field(default_factory=dict)

@@ -119,6 +119,10 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
             labels.setdefault(name, state.labels.get("vi"))
             if state.final:
                 final.add((wf.name, name))
+    # Void by the stored snapshot or by the workflow in force: a task that started under a
+    # version that did not mark its states void yet is judged by today's rule.
+    void = {(wf.name, name) for wf in (*current.values(), *workflows.values())
+            for name, state in wf.states.items() if state.void}
     cutoffs: dict[str, tuple[int, int]] = {}
     for wf in (*current.values(), *workflows.values()):
         if wf.level in RESEARCH_LEVELS:
@@ -126,5 +130,6 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
                 if m not in cutoffs and (day := wf.cutoff(m)) is not None:
                     cutoffs[m] = day
     return Dataset(year=year, units=units, tasks=tasks, deadlines=tuple(deadlines),
-                   obligations=obligations, final_states=frozenset(final), state_labels=labels,
+                   obligations=obligations, final_states=frozenset(final),
+                   void_states=frozenset(void), state_labels=labels,
                    cutoffs=cutoffs)

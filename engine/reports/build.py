@@ -8,6 +8,7 @@ anything is read; the reports only ever read.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from workflows import inputs
@@ -36,7 +37,8 @@ def default_as_of(kind: str, year: int, today: dt.date) -> dt.date:
 
 
 def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
-                as_of: dt.date | None = None) -> Report:
+                as_of: dt.date | None = None,
+                quota_kinds: Sequence[str] = ("public",)) -> Report:
     from engine.reports import compute
     from storage.reports import load_year
 
@@ -48,7 +50,8 @@ def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
         raise InputError(f"invalid --as-of {shown(day)}: before the year {year} begins")
     with engine.transaction(read_only=True) as session:
         data = load_year(session, year, engine.tz, current=engine.registry.current())
-    return compute.compliance(data, day) if kind == "compliance" else compute.progress(data, day)
+    return (compute.compliance(data, day, quota_kinds) if kind == "compliance"
+            else compute.progress(data, day))
 
 
 def render(report: Report, fmt: str, *, delimiter: str = ";") -> bytes:

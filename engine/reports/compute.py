@@ -6,7 +6,8 @@ section with a subtotal and the province total at the end. "As of" a day means: 
 says had taken effect by the end of that day, in local time.
 
 compliance (the year's obligations, as of `as_of`):
-  registered tasks by level, the state each is in, quota met (≥ 1 task), outlines approved by
+  registered tasks by level, the state each is in, quota met (≥ 1 valid task: not rejected or
+  cancelled, for the unit kinds the quota binds; "–" for the others), outlines approved by
   30 April, accepted by 1 December, published, overdue deadlines, obligations submitted on time.
 progress (the 6-month view, by default as of 30 June): how far each unit's tasks have come —
   registered, outline approved, started, accepted, published, ended without a result, overdue.
@@ -14,6 +15,7 @@ progress (the 6-month view, by default as of 30 June): how far each unit's tasks
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -106,7 +108,8 @@ SECTION_TITLES = {"public": "Các đơn vị công lập trực thuộc Sở Y t
 SUBTOTAL_NAMES = {"public": "Cộng đơn vị công lập", "private": "Cộng cơ sở ngoài công lập"}
 TOTAL_NAME = "Tổng cộng toàn tỉnh"
 
-Metrics = Callable[[Sequence[TaskRow], dt.date], dict[str, Any]]
+Metrics = Callable[[UnitRow, Sequence[TaskRow], dt.date], dict[str, Any]]
+QUOTA_KINDS = ("public",)  # the default of [scheduler] quota_kinds: units under the Sở
 
 
 def _listed_units(data: Dataset) -> list[UnitRow]:
@@ -121,8 +124,9 @@ def _sum(rows: Iterable[dict[str, Any]], columns: Sequence[Column], name: str) -
         if col.kind == "int" and col.key != "stt":
             values = [r[col.key] for r in rows if r[col.key] is not None]
             total[col.key] = sum(values) if values or not rows else None
-        elif col.kind == "flag":
-            total[col.key] = sum(1 for r in rows if r[col.key])
+        elif col.kind == "flag":  # units with the flag set, among those it applies to
+            flags = [r[col.key] for r in rows if r[col.key] is not None]
+            total[col.key] = sum(1 for f in flags if f) if flags or not rows else None
     for r in rows:
         total["by_state"].update(r["by_state"])
     total["by_state"] = dict(total["by_state"])
@@ -156,7 +160,7 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
         for i, unit in enumerate(units, 1):
             tasks = by_unit.get(unit.id, [])
             row: dict[str, Any] = {"stt": i, "code": unit.code, "name": unit.name,
-                                   "kind": unit.kind, **metrics(tasks, as_of)}
+                                   "kind": unit.kind, **metrics(unit, tasks, as_of)}
             row["overdue"] = overdue[unit.id]
             row["obligations_due"] = due[unit.id]
             row["obligations_on_time"] = on_time[unit.id]
@@ -172,18 +176,26 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
     return Report(kind, title, data.year, as_of, columns, tuple(sections), total, states)
 
 
-def compliance(data: Dataset, as_of: dt.date) -> Report:
-    """The year's compliance per unit, as of `as_of` (the office's year-end compilation)."""
+def valid_tasks(data: Dataset, tasks: Iterable[TaskRow], day: dt.date) -> list[TaskRow]:
+    """The tasks that count at the end of `day`: not in a void state (rejected, cancelled)."""
+    return [t for t in tasks if (t.workflow, t.state_on(day)) not in data.void_states]
+
+
+def compliance(data: Dataset, as_of: dt.date,
+               quota_kinds: Sequence[str] = QUOTA_KINDS) -> Report:
+    """The year's compliance per unit, as of `as_of` (the office's year-end compilation). The
+    quota binds units of `quota_kinds` only, and counts valid tasks only."""
     year = data.year
     outline_by = min(as_of, dt.date(year, *data.cutoffs.get("outline_approved", (12, 31))))
     accepted_by = min(as_of, dt.date(year, *data.cutoffs.get("accepted", (12, 31))))
 
-    def metrics(tasks: Sequence[TaskRow], day: dt.date) -> dict[str, Any]:
+    def metrics(unit: UnitRow, tasks: Sequence[TaskRow], day: dt.date) -> dict[str, Any]:
         levels = Counter(LEVEL_KEYS.get(t.level, "level_unit") for t in tasks)
+        bound = unit.kind in quota_kinds
         return {
             "registered": len(tasks),
             **{key: levels[key] for key in LEVEL_KEYS.values()},
-            "quota_met": len(tasks) >= 1,
+            "quota_met": len(valid_tasks(data, tasks, day)) >= 1 if bound else None,
             "approved_by_deadline": sum(1 for t in tasks
                                         if t.reached("outline_approved", until=outline_by)),
             "accepted_by_deadline": sum(1 for t in tasks
@@ -192,14 +204,19 @@ def compliance(data: Dataset, as_of: dt.date) -> Report:
         }
 
     title = f"Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN năm {year}"
-    return _build(data, "compliance", title, as_of, COMPLIANCE_COLUMNS, metrics)
+    report = _build(data, "compliance", title, as_of, COMPLIANCE_COLUMNS, metrics)
+    bound = "đơn vị công lập trực thuộc Sở" if tuple(quota_kinds) == QUOTA_KINDS else \
+        "các loại đơn vị " + ", ".join(SECTION_TITLES[k].lower() for k in quota_kinds)
+    note = (f"Chỉ tiêu (ít nhất 01 nhiệm vụ/năm) áp dụng cho {bound}; nhiệm vụ không được phê "
+            "duyệt hoặc đã hủy không được tính.")
+    return dataclasses.replace(report, notes=(*report.notes, note))
 
 
 def progress(data: Dataset, as_of: dt.date | None = None) -> Report:
     """The 6-month view: how far each unit's tasks had come by `as_of` (default 30 June)."""
     day = as_of or dt.date(data.year, 6, 30)
 
-    def metrics(tasks: Sequence[TaskRow], on: dt.date) -> dict[str, Any]:
+    def metrics(_unit: UnitRow, tasks: Sequence[TaskRow], on: dt.date) -> dict[str, Any]:
         def reached(milestone: str) -> int:
             return sum(1 for t in tasks if t.reached(milestone, until=on))
 

@@ -14,7 +14,7 @@ Config, `[reports]`:  formats = ["xlsx", "csv"]   to = ["lanhdao@…"]  (added t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from engine.reports.build import KINDS, MIMETYPES, filename, render
 from engine.reports.config import ReportsConfig
@@ -30,7 +30,9 @@ TITLES = {"compliance": "Báo cáo tổng hợp tình hình thực hiện nhiệ
 
 class ReportMailer:
     def __init__(self, config: ReportsConfig, *, office_email: str | None, tz: dt.tzinfo,
-                 catalog: Catalog, current: Mapping[str, Workflow]) -> None:
+                 catalog: Catalog, current: Mapping[str, Workflow],
+                 quota_kinds: Sequence[str] = ("public",)) -> None:
+        self.quota_kinds = tuple(quota_kinds)
         self.formats = config.formats
         self.delimiter = config.csv_delimiter
         self.extra_to = config.to
@@ -54,11 +56,13 @@ class ReportMailer:
         sent_on = at.astimezone(self.tz).date()
         as_of = max(dt.date(year, 1, 1), sent_on - dt.timedelta(days=1))
         data = load_year(session, year, self.tz, current=self.current)
-        report = (compute.compliance(data, as_of) if report_name == "compliance"
+        report = (compute.compliance(data, as_of, self.quota_kinds)
+                  if report_name == "compliance"
                   else compute.progress(data, as_of))
         files = [(filename(report, fmt), render(report, fmt, delimiter=self.delimiter),
                   MIMETYPES[fmt])
                  for fmt in self.formats]
+        bound = sum(1 for r in report.unit_rows() if r.get("quota_met") is not None)
         to = [*self._office(session), *self.extra_to]
         if not to:
             return  # nobody to send it to: `nckh doctor` and the mail config say so
@@ -70,7 +74,7 @@ class ReportMailer:
                     "period": f"tính đến ngày {as_of.day:02d}/{as_of.month:02d}/{as_of.year}",
                     "note": f"Tổng số nhiệm vụ đăng ký: {report.total['registered']}; "
                             f"đơn vị đạt chỉ tiêu: "
-                            f"{report.total.get('quota_met', '–')}/{report.total['units']}; "
+                            f"{report.total.get('quota_met', '–')}/{bound}; "
                             f"hạn đã quá chưa xử lý: {report.total['overdue']}."
                             if report_name == "compliance" else
                             f"Tổng số nhiệm vụ đăng ký: {report.total['registered']}; "

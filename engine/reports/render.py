@@ -26,7 +26,7 @@ def vn_date(day: Any) -> str:
 def cell(col: Column, row: dict[str, Any], *, total: bool) -> str:
     value = row.get(col.key)
     if value is None:
-        return "" if col.kind != "int" or col.key == "stt" else "–"
+        return "" if col.kind not in ("int", "flag") or col.key == "stt" else "–"
     if col.kind == "flag" and not total:
         return YES if value else NO
     return str(value)

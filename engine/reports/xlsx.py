@@ -34,6 +34,8 @@ def _value(col: Column, row: dict[str, Any], *, total: bool) -> Any:
     value = row.get(col.key)
     if col.kind == "flag" and not total and value is not None:
         return YES if value else NO
+    if col.kind == "flag" and value is None:
+        return "–"  # the quota does not bind this unit (a private hospital)
     return value
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from workflows.calendar import BusinessCalendar, parse_days
 from workflows.errors import InputError
 from workflows.inputs import LIMITS, MAX_YEAR, check_keys, clean_text
-from workflows.model import TimerPolicy, Workflow, month_day
+from workflows.model import UNIT_KINDS, TimerPolicy, Workflow, month_day
 from workflows.timerpolicy import parse_timer_policy
 
 
@@ -66,6 +66,9 @@ class SchedulerConfig:
     obligation_workflow: str = "unit_report"
     obligations: tuple[ObligationSpec, ...] = DEFAULT_OBLIGATIONS
     quota_check: tuple[int, int] | None = (4, 30)
+    # The unit kinds the "≥ 1 valid task a year" quota binds: the units under the Sở. Private
+    # hospitals are encouraged, not bound (seed plans 2024 and 2025).
+    quota_kinds: tuple[str, ...] = ("public",)
     reports: tuple[tuple[str, tuple[int, int]], ...] = DEFAULT_REPORTS
     timers: Mapping[str, TimerPolicy] = field(default_factory=dict)
 
@@ -183,6 +186,7 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
     known = {"send_at", "quiet_from", "interval_s", "lease_s", "batch", "catchup_days",
              "grace_days",
              "heartbeat_stale_s", "workers", "obligation_workflow", "obligations", "quota_check",
+             "quota_kinds",
              "reports", "timers"}
     unknown = set(s) - known
     if unknown:
@@ -199,6 +203,11 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
     if "quota_check" in s:
         quota = (None if s["quota_check"] in ("", "off", False)
                  else _month_day(s["quota_check"], "[scheduler] quota_check"))
+    kinds = s.get("quota_kinds", ["public"])
+    if (not isinstance(kinds, list) or not kinds
+            or any(k not in UNIT_KINDS for k in kinds)):
+        raise _fail("[scheduler] quota_kinds",
+                    f"expected a list drawn from {', '.join(UNIT_KINDS)}, not {kinds!r}")
     reports: tuple[tuple[str, tuple[int, int]], ...] = DEFAULT_REPORTS
     if "reports" in s:
         if not isinstance(s["reports"], dict):
@@ -223,6 +232,6 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
         heartbeat_stale_s=_int(s.get("heartbeat_stale_s", 60), "[scheduler] heartbeat_stale_s",
                                1, 86400),
         obligation_workflow=str(s.get("obligation_workflow", "unit_report")),
-        obligations=obligations, quota_check=quota, reports=reports,
+        obligations=obligations, quota_check=quota, quota_kinds=tuple(kinds), reports=reports,
         timers={str(k): _policy(v, f"[scheduler.timers.{k}]") for k, v in timers_raw.items()},
     )

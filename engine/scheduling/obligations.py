@@ -13,7 +13,9 @@ What the jobs do:
 - obligation: per active unit, a task of the obligation workflow (`unit_report`) with the unit
   head as its investigator and the obligation's due date as its deadline (the timers follow);
   the `obligation` row links it to its key, unit and period;
-- quota_check: a `quota_not_met` mail for each active unit with no research task that year;
+- quota_check: a `quota_not_met` mail for each active unit of the kinds bound by the quota
+  (`quota_kinds`: by default the public units under the Sở, not private hospitals) with no
+  valid research task that year (a rejected or cancelled one, a `void` state, does not count);
 - report:<name>: the report's e-mail, computed and queued by the reports component.
 """
 
@@ -131,7 +133,9 @@ class CalendarJobs:
             assert occ.job.obligation is not None
             return self._obligation(s, occ.job.obligation, occ, now)
         if occ.job.kind == "quota_check":
-            missing = rows.units_without_task(s, occ.year, RESEARCH_LEVELS)
+            missing = rows.units_without_task(s, occ.year, RESEARCH_LEVELS,
+                                              kinds=self.config.quota_kinds,
+                                              void=self.engine.void_states())
             mails = tuple(self.engine.rules.mails.quota_not_met(u, occ.year) for u in missing)
             queue_mails(s.connection(), mails, None, now)
             return {"units_without_task": len(missing)}

@@ -88,7 +88,8 @@ def test_compliance_counts_each_unit_as_worked_out_by_hand(province: App) -> Non
     assert _figures(report.unit("BVDK"), COMPLIANCE_KEYS) == (3, 1, 1, 1, True, 1, 1, 1, 0)
     assert _figures(report.unit("PHUCYEN"), COMPLIANCE_KEYS) == (2, 2, 0, 0, True, 1, 0, 0, 1)
     assert _figures(report.unit("TAMDUONG"), COMPLIANCE_KEYS) == (0, 0, 0, 0, False, 0, 0, 0, 0)
-    assert _figures(report.unit("BVTN"), COMPLIANCE_KEYS) == (1, 0, 0, 1, True, 1, 0, 0, 1)
+    # A private hospital is outside the quota: "–", not "Có" or "Không".
+    assert _figures(report.unit("BVTN"), COMPLIANCE_KEYS) == (1, 0, 0, 1, None, 1, 0, 0, 1)
     assert report.unit("BVDK")["by_state"] == {"published": 1, "in_progress": 1, "rejected": 1}
     assert report.unit("PHUCYEN")["by_state"] == {"accepted": 1, "proposed": 1}
 
@@ -97,8 +98,8 @@ def test_compliance_totals_public_private_and_province(province: App) -> None:
     report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
     public, private = (s.subtotal for s in report.sections)
     assert _figures(public, COMPLIANCE_KEYS) == (5, 3, 1, 1, 2, 2, 1, 1, 1)
-    assert _figures(private, COMPLIANCE_KEYS) == (1, 0, 0, 1, 1, 1, 0, 0, 1)
-    assert _figures(report.total, COMPLIANCE_KEYS) == (6, 3, 1, 2, 3, 3, 1, 1, 2)
+    assert _figures(private, COMPLIANCE_KEYS) == (1, 0, 0, 1, None, 1, 0, 0, 1)
+    assert _figures(report.total, COMPLIANCE_KEYS) == (6, 3, 1, 2, 2, 3, 1, 1, 2)
     assert report.total["units"] == 4
     assert report.total["by_state"] == {"published": 1, "in_progress": 2, "rejected": 1,
                                         "accepted": 1, "proposed": 1}
@@ -108,7 +109,7 @@ def test_compliance_as_of_a_past_day_sees_only_what_had_happened(province: App) 
     report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10),
                          as_of=dt.date(YEAR, 11, 30))
     # T1's publication (5/12) had not happened; T6 and T7 were already overdue.
-    assert _figures(report.total, COMPLIANCE_KEYS) == (6, 3, 1, 2, 3, 3, 1, 0, 2)
+    assert _figures(report.total, COMPLIANCE_KEYS) == (6, 3, 1, 2, 2, 3, 1, 0, 2)
     july = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10),
                        as_of=dt.date(YEAR, 7, 15))
     assert july.unit("BVTN")["overdue"] == 0  # due 15/7: overdue only once that day has ended
@@ -153,7 +154,8 @@ def test_csv_parses_into_the_same_rows_and_totals(province: App) -> None:
     assert tam_duong["Đạt chỉ tiêu (≥ 1 nhiệm vụ)"] == "Không"
     assert phuc_yen["Trạng thái: Đã đề xuất, chờ xét duyệt đề cương"] == "1"
     assert total["Tên đơn vị"] == "Tổng cộng toàn tỉnh"
-    assert total["Đạt chỉ tiêu (≥ 1 nhiệm vụ)"] == "3"
+    assert total["Đạt chỉ tiêu (≥ 1 nhiệm vụ)"] == "2"
+    assert rows[4]["Mã đơn vị"] == "BVTN" and rows[4]["Đạt chỉ tiêu (≥ 1 nhiệm vụ)"] == "–"
     assert total["Hạn đã quá chưa xử lý"] == "2"
 
 
@@ -197,9 +199,9 @@ def test_xlsx_is_formatted_for_print_and_correct_cell_by_cell(province: App) -> 
         [3, "TAMDUONG", "Trung tâm Y tế huyện Tam Dương", 0, 0, 0, 0, "Không", 0, 0, 0, 0, 1, 0],
         [None, None, "Cộng đơn vị công lập", 5, 3, 1, 1, 2, 2, 1, 1, 1, 6, 3],
         ["II. Cơ sở y tế ngoài công lập", *[None] * 13],
-        [1, "BVTN", "Bệnh viện Đa khoa tư nhân Minh An", 1, 0, 0, 1, "Có", 1, 0, 0, 1, 1, 1],
-        [None, None, "Cộng cơ sở ngoài công lập", 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1],
-        [None, None, "Tổng cộng toàn tỉnh", 6, 3, 1, 2, 3, 3, 1, 1, 2, 7, 4],
+        [1, "BVTN", "Bệnh viện Đa khoa tư nhân Minh An", 1, 0, 0, 1, "–", 1, 0, 0, 1, 1, 1],
+        [None, None, "Cộng cơ sở ngoài công lập", 1, 0, 0, 1, "–", 1, 0, 0, 1, 1, 1],
+        [None, None, "Tổng cộng toàn tỉnh", 6, 3, 1, 2, 2, 3, 1, 1, 2, 7, 4],
     ]
     assert ws["C13"].font.bold and ws["C13"].fill.fgColor.rgb.endswith("F2F2F2")
     assert ws.column_dimensions["C"].width == 42
