@@ -51,6 +51,9 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
                              .get("six_month_report", {}).get(lang, "six_month_report"),
                              "period": "2025-H1", "year": 2025, "due_on": dt.date(2025, 7, 5)}
     ctx["quota"] = {"year": 2025}
+    ctx["session"] = {"period": "tháng 03/2025", "period_en": "March 2025",
+                      "period_start": dt.date(2025, 3, 1), "period_end": dt.date(2025, 3, 31),
+                      "kind": "month"}
     ctx["report"] = {"title": "Báo cáo tiến độ", "period": "Quý I/2025", "note": "Ghi chú",
                      "files": ["tien-do-2025-q1.xlsx"]}
     ctx["digest"] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import letters, models, outbox, timers  # noqa: F401  (each module registers its tables)
+from storage import letters, models, outbox, sessions, timers  # noqa: F401  (each registers its tables)
 from storage.base import Base
 
 metadata = Base.metadata
