@@ -97,7 +97,8 @@ class App:
         return ReportMailer(self.config.reports, office_email=self.settings.office_email,
                             tz=self.settings.tz, catalog=self.catalog,
                             current=self.registry.current(),
-                            quota_kinds=self.config.scheduler.quota_kinds)
+                            quota_kinds=self.config.scheduler.quota_kinds,
+                            sessions=self.config.scheduler.sessions)
 
     @cached_property
     def timers(self) -> TimerService:

@@ -19,6 +19,7 @@ class UnitRow:
     name: str
     kind: str  # public | private
     active: bool = True
+    created_on: dt.date | None = None  # periods that ended before it are not the unit's
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ class Dataset:
     obligations: tuple[ObligationRow, ...] = ()
     # (workflow, state) pairs that end a task, and display labels of states (Vietnamese).
     final_states: frozenset[tuple[str, str]] = frozenset()
+    # (unit id, day) of every science session held in the year.
+    sessions: tuple[tuple[int, dt.date], ...] = ()
     # (workflow, state) pairs where a task never counted (rejected, cancelled: `void: true`).
     void_states: frozenset[tuple[str, str]] = frozenset()
     state_labels: Mapping[str, str] = field(default_factory=dict)

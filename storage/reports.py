@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage import sessions
 from storage.models import Deadline, HistoryEntry, Task, Unit, WorkflowDefinition
 from storage.reportrows import (
     Dataset,
@@ -58,8 +59,9 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
     in force by name (what milestones and cut-offs mean for definitions that predate them)."""
     current = current or {}
     units = tuple(
-        UnitRow(u.id, u.code, u.name, u.kind, u.active)
+        UnitRow(u.id, u.code, u.name, u.kind, u.active, _local(u.created_at, tz))
         for u in session.scalars(select(Unit).order_by(Unit.code)))
+    held = tuple(sessions.held_days(session, dt.date(year, 1, 1), dt.date(year, 12, 31)))
 
     obligation_rows = [
         (r.key, r.unit_id, r.period, r.task_id, r.due_on)
@@ -130,6 +132,6 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
                 if m not in cutoffs and (day := wf.cutoff(m)) is not None:
                     cutoffs[m] = day
     return Dataset(year=year, units=units, tasks=tasks, deadlines=tuple(deadlines),
-                   obligations=obligations, final_states=frozenset(final),
+                   obligations=obligations, final_states=frozenset(final), sessions=held,
                    void_states=frozenset(void), state_labels=labels,
                    cutoffs=cutoffs)

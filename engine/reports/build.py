@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from workflows import inputs
 from workflows.dates import shown
 from workflows.errors import InputError
+from workflows.periods import SessionPlan
 
 if TYPE_CHECKING:
     from engine.reports.compute import Report
@@ -38,7 +39,8 @@ def default_as_of(kind: str, year: int, today: dt.date) -> dt.date:
 
 def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
                 as_of: dt.date | None = None,
-                quota_kinds: Sequence[str] = ("public",)) -> Report:
+                quota_kinds: Sequence[str] = ("public",),
+                sessions: SessionPlan | None = None) -> Report:
     from engine.reports import compute
     from storage.reports import load_year
 
@@ -50,8 +52,9 @@ def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
         raise InputError(f"invalid --as-of {shown(day)}: before the year {year} begins")
     with engine.transaction(read_only=True) as session:
         data = load_year(session, year, engine.tz, current=engine.registry.current())
-    return (compute.compliance(data, day, quota_kinds) if kind == "compliance"
-            else compute.progress(data, day))
+    plan = sessions or compute.NO_PLAN
+    return (compute.compliance(data, day, quota_kinds, plan) if kind == "compliance"
+            else compute.progress(data, day, plan))
 
 
 def render(report: Report, fmt: str, *, delimiter: str = ";") -> bytes:

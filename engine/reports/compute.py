@@ -24,6 +24,7 @@ from typing import Any
 
 from storage.reportrows import Dataset, TaskRow, UnitRow
 from workflows.model import RESEARCH_LEVELS
+from workflows.periods import SessionPlan
 
 LEVEL_KEYS = {level: f"level_{level}" for level in RESEARCH_LEVELS}
 
@@ -73,6 +74,12 @@ HEAD = (
     Column("code", "Mã đơn vị", "Unit code", "text", 11, short="Mã"),
     Column("name", "Tên đơn vị", "Unit", "text", 42, short="Đơn vị"),
 )
+SESSIONS = (
+    Column("sessions_held", "Số buổi sinh hoạt khoa học", "Science sessions held", "int", 11,
+           short="SHKH"),
+    Column("sessions_missed", "Số kỳ không sinh hoạt khoa học", "Periods without a session",
+           "int", 11, short="Kỳ thiếu"),
+)
 OBLIGATIONS = (
     Column("obligations_due", "Báo cáo đến hạn", "Reports due", "int", 11, short="BC đến hạn"),
     Column("obligations_on_time", "Nộp đúng hạn", "Submitted on time", "int", 11,
@@ -91,6 +98,7 @@ COMPLIANCE_COLUMNS = (*HEAD,
            short="NT ≤1/12"),
     Column("published", "Đã công bố kết quả", "Published", short="Công bố"),
     Column("overdue", "Hạn đã quá chưa xử lý", "Overdue items", short="Quá hạn"),
+    *SESSIONS,
     *OBLIGATIONS,
 )
 PROGRESS_COLUMNS = (*HEAD,
@@ -101,6 +109,7 @@ PROGRESS_COLUMNS = (*HEAD,
     Column("published", "Đã công bố kết quả", "Published", short="Công bố"),
     Column("ended", "Dừng / hủy / không đạt", "Ended without result", short="Dừng/hủy"),
     Column("overdue", "Hạn đã quá chưa xử lý", "Overdue items", short="Quá hạn"),
+    *SESSIONS,
     *OBLIGATIONS,
 )
 SECTION_TITLES = {"public": "Các đơn vị công lập trực thuộc Sở Y tế",
@@ -110,6 +119,7 @@ TOTAL_NAME = "Tổng cộng toàn tỉnh"
 
 Metrics = Callable[[UnitRow, Sequence[TaskRow], dt.date], dict[str, Any]]
 QUOTA_KINDS = ("public",)  # the default of [scheduler] quota_kinds: units under the Sở
+NO_PLAN = SessionPlan()  # the default of [scheduler.sessions]: monthly for every unit
 
 
 def _listed_units(data: Dataset) -> list[UnitRow]:
@@ -134,8 +144,19 @@ def _sum(rows: Iterable[dict[str, Any]], columns: Sequence[Column], name: str) -
     return total
 
 
+def session_figures(data: Dataset, unit: UnitRow, plan: SessionPlan,
+                    as_of: dt.date) -> tuple[int, int]:
+    """(sessions held by the end of `as_of`, the unit's periods ended by then without one).
+    A period that ended before the unit was registered is not counted against it."""
+    days = [d for u, d in data.sessions if u == unit.id and d <= as_of]
+    ended = [p for p in plan.ended_by(unit.code, data.year, as_of)
+             if unit.created_on is None or p.end >= unit.created_on]
+    missed = sum(1 for p in ended if not any(d in p for d in days))
+    return len(days), missed
+
+
 def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[Column, ...],
-           metrics: Metrics) -> Report:
+           metrics: Metrics, plan: SessionPlan) -> Report:
     by_unit: dict[int, list[TaskRow]] = {}
     for task in data.tasks:
         if task.created_on <= as_of:
@@ -162,6 +183,8 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
             row: dict[str, Any] = {"stt": i, "code": unit.code, "name": unit.name,
                                    "kind": unit.kind, **metrics(unit, tasks, as_of)}
             row["overdue"] = overdue[unit.id]
+            row["sessions_held"], row["sessions_missed"] = session_figures(data, unit, plan,
+                                                                           as_of)
             row["obligations_due"] = due[unit.id]
             row["obligations_on_time"] = on_time[unit.id]
             row["by_state"] = dict(Counter(s for t in tasks if (s := t.state_on(as_of))))
@@ -182,7 +205,8 @@ def valid_tasks(data: Dataset, tasks: Iterable[TaskRow], day: dt.date) -> list[T
 
 
 def compliance(data: Dataset, as_of: dt.date,
-               quota_kinds: Sequence[str] = QUOTA_KINDS) -> Report:
+               quota_kinds: Sequence[str] = QUOTA_KINDS,
+               sessions: SessionPlan = NO_PLAN) -> Report:
     """The year's compliance per unit, as of `as_of` (the office's year-end compilation). The
     quota binds units of `quota_kinds` only, and counts valid tasks only."""
     year = data.year
@@ -204,7 +228,7 @@ def compliance(data: Dataset, as_of: dt.date,
         }
 
     title = f"Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN năm {year}"
-    report = _build(data, "compliance", title, as_of, COMPLIANCE_COLUMNS, metrics)
+    report = _build(data, "compliance", title, as_of, COMPLIANCE_COLUMNS, metrics, sessions)
     bound = "đơn vị công lập trực thuộc Sở" if tuple(quota_kinds) == QUOTA_KINDS else \
         "các loại đơn vị " + ", ".join(SECTION_TITLES[k].lower() for k in quota_kinds)
     note = (f"Chỉ tiêu (ít nhất 01 nhiệm vụ/năm) áp dụng cho {bound}; nhiệm vụ không được phê "
@@ -212,7 +236,8 @@ def compliance(data: Dataset, as_of: dt.date,
     return dataclasses.replace(report, notes=(*report.notes, note))
 
 
-def progress(data: Dataset, as_of: dt.date | None = None) -> Report:
+def progress(data: Dataset, as_of: dt.date | None = None,
+             sessions: SessionPlan = NO_PLAN) -> Report:
     """The 6-month view: how far each unit's tasks had come by `as_of` (default 30 June)."""
     day = as_of or dt.date(data.year, 6, 30)
 
@@ -231,4 +256,4 @@ def progress(data: Dataset, as_of: dt.date | None = None) -> Report:
         }
 
     title = f"Báo cáo tiến độ thực hiện nhiệm vụ KHCN năm {data.year} (sơ kết 6 tháng)"
-    return _build(data, "progress", title, day, PROGRESS_COLUMNS, metrics)
+    return _build(data, "progress", title, day, PROGRESS_COLUMNS, metrics, sessions)

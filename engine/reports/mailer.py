@@ -23,6 +23,7 @@ from notifications.recipients import office_recipients
 from storage.db import Session
 from storage.mailfacts import People
 from workflows.model import Workflow
+from workflows.periods import SessionPlan
 
 TITLES = {"compliance": "Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN",
           "progress": "Báo cáo tiến độ thực hiện nhiệm vụ KHCN (sơ kết 6 tháng)"}
@@ -31,8 +32,10 @@ TITLES = {"compliance": "Báo cáo tổng hợp tình hình thực hiện nhiệ
 class ReportMailer:
     def __init__(self, config: ReportsConfig, *, office_email: str | None, tz: dt.tzinfo,
                  catalog: Catalog, current: Mapping[str, Workflow],
-                 quota_kinds: Sequence[str] = ("public",)) -> None:
+                 quota_kinds: Sequence[str] = ("public",),
+                 sessions: SessionPlan | None = None) -> None:
         self.quota_kinds = tuple(quota_kinds)
+        self.sessions = sessions or SessionPlan()
         self.formats = config.formats
         self.delimiter = config.csv_delimiter
         self.extra_to = config.to
@@ -56,9 +59,9 @@ class ReportMailer:
         sent_on = at.astimezone(self.tz).date()
         as_of = max(dt.date(year, 1, 1), sent_on - dt.timedelta(days=1))
         data = load_year(session, year, self.tz, current=self.current)
-        report = (compute.compliance(data, as_of, self.quota_kinds)
+        report = (compute.compliance(data, as_of, self.quota_kinds, self.sessions)
                   if report_name == "compliance"
-                  else compute.progress(data, as_of))
+                  else compute.progress(data, as_of, self.sessions))
         files = [(filename(report, fmt), render(report, fmt, delimiter=self.delimiter),
                   MIMETYPES[fmt])
                  for fmt in self.formats]

@@ -166,10 +166,13 @@ class CalendarJobs:
 
     def _session_check(self, s: Session, occ: Occurrence, now: dt.datetime) -> dict[str, Any]:
         plan = self.config.sessions
+        today = now.astimezone(self.engine.tz).date()
         due: dict[Period, list[int]] = {}
         for unit_id, code in session_rows.active_units(s):
             period = ending_in_month(plan.kind_for(code), occ.year, occ.period)
-            if period is not None:
+            # A check caught up after its period ended reminds no one: a reminder of a period
+            # already gone would ask for the impossible; the period shows as missed instead.
+            if period is not None and period.end >= today:
                 due.setdefault(period, []).append(unit_id)
         reminded = 0
         for period, unit_ids in sorted(due.items()):

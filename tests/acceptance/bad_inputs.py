@@ -554,3 +554,65 @@ NEW_CASES: dict[str, Case] = {
                                              "{dir}/khong-co/bao-cao.csv"), "does not exist"),
 }
 CASES.update(NEW_CASES)
+
+
+def a_session_held(url: str, data: Path) -> None:
+    """BVDK held a session on 15/05/2025 on "Kháng sinh dự phòng"."""
+    import datetime as dt
+
+    from engine.app import build
+    from engine.sessions import SessionInput
+    from engine.settings import load_settings
+    from tests.conftest import local
+
+    app = build(load_settings(env={"NCKH_DATA_DIR": str(data), "NCKH_DATABASE_URL": url}))
+    app.engine.add_session(SessionInput("BVDK", dt.date(2025, 5, 15), "Kháng sinh dự phòng", PI),
+                           now=local(2025, 5, 20))
+    app.close()
+
+
+SESSION = ("session", "add", "--unit", "BVDK", "--date", "15/05/2025",
+           "--topic", "Kháng sinh dự phòng", "--presenter-email", PI)
+
+
+def session(**change: str) -> tuple[str, ...]:
+    """`nckh session add` for BVDK with some options changed (or added)."""
+    args = list(SESSION)
+    for key, value in change.items():
+        option = "--" + key.replace("_", "-")
+        if option in args:
+            args[args.index(option) + 1] = value
+        else:
+            args += [option, value]
+    return tuple(args)
+
+
+SESSION_CASES: dict[str, Case] = {
+    "session-unknown-unit": Case(session(unit="KHONG-CO"), "unknown unit: KHONG-CO"),
+    "session-date-in-the-future": Case(session(date="03/06/2025"),
+                                       "--date 03/06/2025 is in the future: record a session "
+                                       "once it is held (today is 02/06/2025)"),
+    "session-date-not-a-day": Case(session(date="31/04/2025"),
+                                   "invalid --date '31/04/2025': expected DD/MM/YYYY"),
+    "session-date-month-first": Case(session(date="05/31/2025"),
+                                     "invalid --date '05/31/2025': expected DD/MM/YYYY"),
+    "session-empty-topic": Case(session(topic="  "), "--topic is empty"),
+    "session-bad-presenter": Case(session(presenter_email="bs binh"),
+                                  "invalid --presenter-email 'bs binh'"),
+    "session-negative-attendance": Case(session(attendance="-3"),
+                                        "--attendance -3: expected a whole number 0–100000"),
+    "session-attendance-not-a-number": Case(session(attendance="hai mươi"),
+                                            "'hai mươi' is not a valid integer"),
+    "session-minutes-file-missing": Case(session(file="{dir}/bien-ban.pdf"),
+                                         "bien-ban.pdf: no such file"),
+    "session-recorded-for-another-unit": Case(session(**{"as": HEAD_B}),
+                                              f"{HEAD_B} is neither of the office nor of this "
+                                              "unit", code=3),
+    "session-twice": Case(SESSION, "unit BVDK already has a session on 15/05/2025 with this "
+                                   "topic", code=3, setup=a_session_held),
+    "session-list-unknown-unit": Case(("session", "list", "--unit", "KHONG-CO"),
+                                      "unknown unit: KHONG-CO"),
+    "session-list-bad-year": Case(("session", "list", "--year", "1999"),
+                                  "1999 is not in the range 2000<=x<=2100"),
+}
+CASES.update(SESSION_CASES)

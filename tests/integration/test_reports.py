@@ -36,13 +36,16 @@ from tests.integration.reports_province import (
     YEAR,
     build_obligations,
     build_province,
+    build_sessions,
 )
+from workflows.periods import SessionPlan
 
 
 @pytest.fixture
 def province(app: App) -> App:
     build_province(app)
     build_obligations(app)
+    build_sessions(app)
     return app
 
 
@@ -92,6 +95,24 @@ def test_compliance_counts_each_unit_as_worked_out_by_hand(province: App) -> Non
     assert _figures(report.unit("BVTN"), COMPLIANCE_KEYS) == (1, 0, 0, 1, None, 1, 0, 0, 1)
     assert report.unit("BVDK")["by_state"] == {"published": 1, "in_progress": 1, "rejected": 1}
     assert report.unit("PHUCYEN")["by_state"] == {"accepted": 1, "proposed": 1}
+
+
+def test_sessions_held_and_periods_missed_are_counted_per_unit(province: App) -> None:
+    report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
+    held_missed = {r["code"]: (r["sessions_held"], r["sessions_missed"])
+                   for r in report.unit_rows()}
+    # Monthly: January to November have ended by 10/12; two sessions in March count once.
+    assert held_missed == {"BVDK": (4, 8), "PHUCYEN": (1, 10), "TAMDUONG": (0, 11),
+                           "BVTN": (1, 10)}
+    assert (report.total["sessions_held"], report.total["sessions_missed"]) == (6, 39)
+    march = make_report(province.engine, "progress", YEAR, today=dt.date(YEAR, 12, 10),
+                        as_of=dt.date(YEAR, 3, 31))
+    assert (march.unit("BVDK")["sessions_held"], march.unit("BVDK")["sessions_missed"]) == (4, 0)
+    assert march.unit("TAMDUONG")["sessions_missed"] == 3
+    quarterly = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10),
+                            sessions=SessionPlan(by_unit={"PHUCYEN": "quarter"}))
+    # Quarterly, Phúc Yên held one in Q1 and none in Q2 and Q3 (Q4 has not ended).
+    assert quarterly.unit("PHUCYEN")["sessions_missed"] == 2
 
 
 def test_compliance_totals_public_private_and_province(province: App) -> None:
@@ -189,19 +210,24 @@ def test_xlsx_is_formatted_for_print_and_correct_cell_by_cell(province: App) -> 
                       "Đề tài cấp cơ sở", "Nhiệm vụ cấp tỉnh", "Sáng kiến",
                       "Đạt chỉ tiêu (≥ 1 nhiệm vụ)", "Đề cương duyệt trước 30/4",
                       "Nghiệm thu trước 01/12", "Đã công bố kết quả", "Hạn đã quá chưa xử lý",
+                      "Số buổi sinh hoạt khoa học", "Số kỳ không sinh hoạt khoa học",
                       "Báo cáo đến hạn", "Nộp đúng hạn"]
     assert all(c.font.bold for c in ws[4])
     assert ws["A5"].value == "I. Các đơn vị công lập trực thuộc Sở Y tế"
     values = [[c.value for c in row] for row in ws.iter_rows(min_row=6, max_row=13)]
     assert values == [
-        [1, "BVDK", "Bệnh viện Đa khoa tỉnh Vĩnh Phúc", 3, 1, 1, 1, "Có", 1, 1, 1, 0, 4, 3],
-        [2, "PHUCYEN", "Bệnh viện Đa khoa khu vực Phúc Yên", 2, 2, 0, 0, "Có", 1, 0, 0, 1, 1, 0],
-        [3, "TAMDUONG", "Trung tâm Y tế huyện Tam Dương", 0, 0, 0, 0, "Không", 0, 0, 0, 0, 1, 0],
-        [None, None, "Cộng đơn vị công lập", 5, 3, 1, 1, 2, 2, 1, 1, 1, 6, 3],
-        ["II. Cơ sở y tế ngoài công lập", *[None] * 13],
-        [1, "BVTN", "Bệnh viện Đa khoa tư nhân Minh An", 1, 0, 0, 1, "–", 1, 0, 0, 1, 1, 1],
-        [None, None, "Cộng cơ sở ngoài công lập", 1, 0, 0, 1, "–", 1, 0, 0, 1, 1, 1],
-        [None, None, "Tổng cộng toàn tỉnh", 6, 3, 1, 2, 2, 3, 1, 1, 2, 7, 4],
+        [1, "BVDK", "Bệnh viện Đa khoa tỉnh Vĩnh Phúc", 3, 1, 1, 1, "Có", 1, 1, 1, 0, 4, 8, 4,
+         3],
+        [2, "PHUCYEN", "Bệnh viện Đa khoa khu vực Phúc Yên", 2, 2, 0, 0, "Có", 1, 0, 0, 1, 1, 10,
+         1, 0],
+        [3, "TAMDUONG", "Trung tâm Y tế huyện Tam Dương", 0, 0, 0, 0, "Không", 0, 0, 0, 0, 0, 11,
+         1, 0],
+        [None, None, "Cộng đơn vị công lập", 5, 3, 1, 1, 2, 2, 1, 1, 1, 5, 29, 6, 3],
+        ["II. Cơ sở y tế ngoài công lập", *[None] * 15],
+        [1, "BVTN", "Bệnh viện Đa khoa tư nhân Minh An", 1, 0, 0, 1, "–", 1, 0, 0, 1, 1, 10, 1,
+         1],
+        [None, None, "Cộng cơ sở ngoài công lập", 1, 0, 0, 1, "–", 1, 0, 0, 1, 1, 10, 1, 1],
+        [None, None, "Tổng cộng toàn tỉnh", 6, 3, 1, 2, 2, 3, 1, 1, 2, 6, 39, 7, 4],
     ]
     assert ws["C13"].font.bold and ws["C13"].fill.fgColor.rgb.endswith("F2F2F2")
     assert ws.column_dimensions["C"].width == 42
