@@ -66,10 +66,10 @@ class DeadlineRow:
     opened_on: dt.date
     closed_on: dt.date | None
 
-    def overdue_on(self, day: dt.date) -> bool:
-        """Open at the end of `day` with its due date already behind."""
+    def overdue_on(self, day: dt.date, legal_end: dt.date | None = None) -> bool:
+        """Open at the end of `day` with its legal end (else its due date) already behind."""
         still_open = self.closed_on is None or self.closed_on > day
-        return self.opened_on <= day and still_open and self.due_on < day
+        return self.opened_on <= day and still_open and (legal_end or self.due_on) < day
 
 
 @dataclass(frozen=True)

@@ -115,8 +115,7 @@ def demo(ctx: Ctx, year: int, report: bool, as_json: bool) -> None:
             totals = play_year(app, province, year, on_day=advance)
         rows = timeline(app)
         result = (make_report(app.engine, "compliance", year, today=dt.date(year, 12, 31),
-                              quota_kinds=app.config.scheduler.quota_kinds,
-                              sessions=app.config.scheduler.sessions)
+                              rules=app.report_rules())
                   if report else None)
     finally:
         app.close()

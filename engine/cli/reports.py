@@ -86,8 +86,7 @@ def _run(ctx: Ctx, kind: str, year: int, as_of_text: str | None, fmt: str,
     app = ctx.app()
     today = ctx.now().astimezone(app.settings.tz).date()
     result = make_report(app.engine, kind, year, today=today, as_of=as_of,
-                         quota_kinds=app.config.scheduler.quota_kinds,
-                         sessions=app.config.scheduler.sessions)
+                         rules=app.report_rules())
     _write(render(result, fmt, delimiter=sep or app.config.reports.csv_delimiter), output)
 
 

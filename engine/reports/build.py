@@ -8,16 +8,14 @@ anything is read; the reports only ever read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from workflows import inputs
 from workflows.dates import shown
 from workflows.errors import InputError
-from workflows.periods import SessionPlan
 
 if TYPE_CHECKING:
-    from engine.reports.compute import Report
+    from engine.reports.compute import Report, ReportRules
     from engine.service import Engine
 
 KINDS = ("compliance", "progress")
@@ -38,9 +36,7 @@ def default_as_of(kind: str, year: int, today: dt.date) -> dt.date:
 
 
 def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
-                as_of: dt.date | None = None,
-                quota_kinds: Sequence[str] = ("public",),
-                sessions: SessionPlan | None = None) -> Report:
+                as_of: dt.date | None = None, rules: ReportRules | None = None) -> Report:
     from engine.reports import compute
     from storage.reports import load_year
 
@@ -52,9 +48,8 @@ def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
         raise InputError(f"invalid --as-of {shown(day)}: before the year {year} begins")
     with engine.transaction(read_only=True) as session:
         data = load_year(session, year, engine.tz, current=engine.registry.current())
-    plan = sessions or compute.NO_PLAN
-    return (compute.compliance(data, day, quota_kinds, plan) if kind == "compliance"
-            else compute.progress(data, day, plan))
+    return (compute.compliance(data, day, rules) if kind == "compliance"
+            else compute.progress(data, day, rules))
 
 
 def render(report: Report, fmt: str, *, delimiter: str = ";") -> bytes:

@@ -19,11 +19,12 @@ import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from storage.reportrows import Dataset, TaskRow, UnitRow
-from workflows.model import RESEARCH_LEVELS
+from workflows.calendar import BusinessCalendar
+from workflows.model import RESEARCH_LEVELS, WorkingDays
 from workflows.periods import SessionPlan
 
 LEVEL_KEYS = {level: f"level_{level}" for level in RESEARCH_LEVELS}
@@ -122,6 +123,20 @@ QUOTA_KINDS = ("public",)  # the default of [scheduler] quota_kinds: units under
 NO_PLAN = SessionPlan()  # the default of [scheduler.sessions]: monthly for every unit
 
 
+@dataclass(frozen=True)
+class ReportRules:
+    """What the province configures that the reports judge by: the unit kinds the quota binds,
+    how often each unit holds its science session, and the business calendar, whose legal end
+    (Civil Code art. 148) is the one meaning of "late" here as in escalations and the digest."""
+
+    quota_kinds: tuple[str, ...] = QUOTA_KINDS
+    sessions: SessionPlan = NO_PLAN
+    calendar: WorkingDays = field(default_factory=BusinessCalendar)
+
+    def legal_end(self, due_on: dt.date) -> dt.date:
+        return self.calendar.next_working_day(due_on)
+
+
 def _listed_units(data: Dataset) -> list[UnitRow]:
     with_tasks = {t.unit_id for t in data.tasks}
     return [u for u in data.units if u.active or u.id in with_tasks]
@@ -156,21 +171,25 @@ def session_figures(data: Dataset, unit: UnitRow, plan: SessionPlan,
 
 
 def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[Column, ...],
-           metrics: Metrics, plan: SessionPlan) -> Report:
+           metrics: Metrics, rules: ReportRules) -> Report:
     by_unit: dict[int, list[TaskRow]] = {}
     for task in data.tasks:
         if task.created_on <= as_of:
             by_unit.setdefault(task.unit_id, []).append(task)
     task_unit = {t.id: t.unit_id for t in data.tasks if t.created_on <= as_of}
     overdue = Counter(task_unit[d.task_id] for d in data.deadlines
-                      if d.task_id in task_unit and d.overdue_on(as_of))
+                      if d.task_id in task_unit
+                      and d.overdue_on(as_of, rules.legal_end(d.due_on)))
+    # Late means after the legal end, as in escalations and the digest: a report due on a day
+    # off (31/1/2025, in Tết) handed in on the next working day (3/2) is on time.
     due: Counter[int] = Counter()
     on_time: Counter[int] = Counter()
     for ob in data.obligations:
         submitted = ob.submitted_on if ob.submitted_on and ob.submitted_on <= as_of else None
-        if ob.due_on < as_of or submitted:
+        legal_end = rules.legal_end(ob.due_on)
+        if legal_end < as_of or submitted:
             due[ob.unit_id] += 1
-            on_time[ob.unit_id] += bool(submitted and submitted <= ob.due_on)
+            on_time[ob.unit_id] += bool(submitted and submitted <= legal_end)
 
     sections = []
     for unit_kind in ("public", "private"):
@@ -183,8 +202,8 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
             row: dict[str, Any] = {"stt": i, "code": unit.code, "name": unit.name,
                                    "kind": unit.kind, **metrics(unit, tasks, as_of)}
             row["overdue"] = overdue[unit.id]
-            row["sessions_held"], row["sessions_missed"] = session_figures(data, unit, plan,
-                                                                           as_of)
+            row["sessions_held"], row["sessions_missed"] = session_figures(
+                data, unit, rules.sessions, as_of)
             row["obligations_due"] = due[unit.id]
             row["obligations_on_time"] = on_time[unit.id]
             row["by_state"] = dict(Counter(s for t in tasks if (s := t.state_on(as_of))))
@@ -204,11 +223,11 @@ def valid_tasks(data: Dataset, tasks: Iterable[TaskRow], day: dt.date) -> list[T
     return [t for t in tasks if (t.workflow, t.state_on(day)) not in data.void_states]
 
 
-def compliance(data: Dataset, as_of: dt.date,
-               quota_kinds: Sequence[str] = QUOTA_KINDS,
-               sessions: SessionPlan = NO_PLAN) -> Report:
+def compliance(data: Dataset, as_of: dt.date, rules: ReportRules | None = None) -> Report:
     """The year's compliance per unit, as of `as_of` (the office's year-end compilation). The
-    quota binds units of `quota_kinds` only, and counts valid tasks only."""
+    quota binds units of `rules.quota_kinds` only, and counts valid tasks only."""
+    rules = rules or ReportRules()
+    quota_kinds = rules.quota_kinds
     year = data.year
     outline_by = min(as_of, dt.date(year, *data.cutoffs.get("outline_approved", (12, 31))))
     accepted_by = min(as_of, dt.date(year, *data.cutoffs.get("accepted", (12, 31))))
@@ -228,7 +247,7 @@ def compliance(data: Dataset, as_of: dt.date,
         }
 
     title = f"Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN năm {year}"
-    report = _build(data, "compliance", title, as_of, COMPLIANCE_COLUMNS, metrics, sessions)
+    report = _build(data, "compliance", title, as_of, COMPLIANCE_COLUMNS, metrics, rules)
     bound = "đơn vị công lập trực thuộc Sở" if tuple(quota_kinds) == QUOTA_KINDS else \
         "các loại đơn vị " + ", ".join(SECTION_TITLES[k].lower() for k in quota_kinds)
     note = (f"Chỉ tiêu (ít nhất 01 nhiệm vụ/năm) áp dụng cho {bound}; nhiệm vụ không được phê "
@@ -237,7 +256,7 @@ def compliance(data: Dataset, as_of: dt.date,
 
 
 def progress(data: Dataset, as_of: dt.date | None = None,
-             sessions: SessionPlan = NO_PLAN) -> Report:
+             rules: ReportRules | None = None) -> Report:
     """The 6-month view: how far each unit's tasks had come by `as_of` (default 30 June)."""
     day = as_of or dt.date(data.year, 6, 30)
 
@@ -256,4 +275,4 @@ def progress(data: Dataset, as_of: dt.date | None = None,
         }
 
     title = f"Báo cáo tiến độ thực hiện nhiệm vụ KHCN năm {data.year} (sơ kết 6 tháng)"
-    return _build(data, "progress", title, day, PROGRESS_COLUMNS, metrics, sessions)
+    return _build(data, "progress", title, day, PROGRESS_COLUMNS, metrics, rules or ReportRules())

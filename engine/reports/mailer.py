@@ -14,16 +14,16 @@ Config, `[reports]`:  formats = ["xlsx", "csv"]   to = ["lanhdao@…"]  (added t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from engine.reports.build import KINDS, MIMETYPES, filename, render
+from engine.reports.compute import ReportRules
 from engine.reports.config import ReportsConfig
 from notifications.catalog import Catalog
 from notifications.recipients import office_recipients
 from storage.db import Session
 from storage.mailfacts import People
 from workflows.model import Workflow
-from workflows.periods import SessionPlan
 
 TITLES = {"compliance": "Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN",
           "progress": "Báo cáo tiến độ thực hiện nhiệm vụ KHCN (sơ kết 6 tháng)"}
@@ -32,10 +32,8 @@ TITLES = {"compliance": "Báo cáo tổng hợp tình hình thực hiện nhiệ
 class ReportMailer:
     def __init__(self, config: ReportsConfig, *, office_email: str | None, tz: dt.tzinfo,
                  catalog: Catalog, current: Mapping[str, Workflow],
-                 quota_kinds: Sequence[str] = ("public",),
-                 sessions: SessionPlan | None = None) -> None:
-        self.quota_kinds = tuple(quota_kinds)
-        self.sessions = sessions or SessionPlan()
+                 rules: ReportRules | None = None) -> None:
+        self.rules = rules or ReportRules()
         self.formats = config.formats
         self.delimiter = config.csv_delimiter
         self.extra_to = config.to
@@ -59,9 +57,8 @@ class ReportMailer:
         sent_on = at.astimezone(self.tz).date()
         as_of = max(dt.date(year, 1, 1), sent_on - dt.timedelta(days=1))
         data = load_year(session, year, self.tz, current=self.current)
-        report = (compute.compliance(data, as_of, self.quota_kinds, self.sessions)
-                  if report_name == "compliance"
-                  else compute.progress(data, as_of, self.sessions))
+        report = (compute.compliance(data, as_of, self.rules) if report_name == "compliance"
+                  else compute.progress(data, as_of, self.rules))
         files = [(filename(report, fmt), render(report, fmt, delimiter=self.delimiter),
                   MIMETYPES[fmt])
                  for fmt in self.formats]

@@ -48,7 +48,22 @@ DEFAULT_OBLIGATIONS = (
     # Sessions are recorded in the session log, and `[scheduler.sessions]` reminds a unit with
     # none once, near its period's end: no obligation, no escalation.
 )
-DEFAULT_REPORTS = (("progress", (7, 1)), ("compliance", (12, 1)))
+
+
+@dataclass(frozen=True)
+class ReportDate:
+    """When a report is mailed: on `month_day` (rolled to the next working day), or, with
+    `after_working_days` > 0, on that many working days after the legal end of the deadline
+    `month_day` names. The compilations summarise the 6-month and annual reports due before
+    5/7 and 5/12: they go out only once those deadlines have legally ended, and one working
+    day later still, so a report handed in on the last day is on record when they are made."""
+
+    name: str
+    month_day: tuple[int, int]
+    after_working_days: int = 0
+
+
+DEFAULT_REPORTS = (ReportDate("progress", (7, 5), 2), ReportDate("compliance", (12, 5), 2))
 
 
 @dataclass(frozen=True)
@@ -70,7 +85,7 @@ class SchedulerConfig:
     # hospitals are encouraged, not bound (seed plans 2024 and 2025).
     quota_kinds: tuple[str, ...] = ("public",)
     sessions: SessionPlan = field(default_factory=SessionPlan)
-    reports: tuple[tuple[str, tuple[int, int]], ...] = DEFAULT_REPORTS
+    reports: tuple[ReportDate, ...] = DEFAULT_REPORTS
     timers: Mapping[str, TimerPolicy] = field(default_factory=dict)
 
     def policy_override(self, workflow: str, state: str) -> TimerPolicy | None:
@@ -170,6 +185,19 @@ def _obligation(raw: Any, i: int) -> ObligationSpec:
                           timers=timers)
 
 
+def _report_date(name: str, raw: Any) -> ReportDate:
+    """`name = "MM-DD"` (that day), or `name = { after = "MM-DD", working_days = N }` (the N-th
+    working day after the legal end of that deadline; N ≥ 1, default 2)."""
+    key = f"[scheduler] reports.{name}"
+    if not isinstance(raw, dict):
+        return ReportDate(name, _month_day(raw, key))
+    unknown = sorted(set(raw) - {"after", "working_days"})
+    if unknown or "after" not in raw:
+        raise _fail(key, "expected \"MM-DD\" or { after = \"MM-DD\", working_days = N }")
+    return ReportDate(name, _month_day(raw["after"], f"{key}.after"),
+                      _int(raw.get("working_days", 2), f"{key}.working_days", 1, 30))
+
+
 SESSION_KEYS = ("every", "units", "remind_before")
 
 
@@ -236,12 +264,11 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
             or any(k not in UNIT_KINDS for k in kinds)):
         raise _fail("[scheduler] quota_kinds",
                     f"expected a list drawn from {', '.join(UNIT_KINDS)}, not {kinds!r}")
-    reports: tuple[tuple[str, tuple[int, int]], ...] = DEFAULT_REPORTS
+    reports: tuple[ReportDate, ...] = DEFAULT_REPORTS
     if "reports" in s:
         if not isinstance(s["reports"], dict):
             raise _fail("[scheduler] reports", "expected a table name = \"MM-DD\"")
-        reports = tuple((str(k), _month_day(v, f"[scheduler] reports.{k}"))
-                        for k, v in s["reports"].items())
+        reports = tuple(_report_date(str(k), v) for k, v in s["reports"].items())
     timers_raw = s.get("timers", {})
     if not isinstance(timers_raw, dict):
         raise _fail("[scheduler] timers", "expected tables keyed by workflow or workflow.state")

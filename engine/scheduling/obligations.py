@@ -51,6 +51,7 @@ class CalendarJob:
     kind: str  # obligation | quota_check | session_check | report
     month_day: tuple[int, int] | None = None
     obligation: ObligationSpec | None = None
+    after_working_days: int = 0  # a report: that many working days after the legal end
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ def jobs_of(config: SchedulerConfig) -> list[CalendarJob]:
         jobs.append(CalendarJob("quota_check", "quota_check", config.quota_check))
     if config.sessions.remind_before > 0:
         jobs.append(CalendarJob("session_check", "session_check"))
-    jobs += [CalendarJob(f"report:{name}", "report", md) for name, md in config.reports]
+    jobs += [CalendarJob(f"report:{r.name}", "report", r.month_day,
+                         after_working_days=r.after_working_days) for r in config.reports]
     return jobs
 
 
@@ -111,8 +113,10 @@ class CalendarJobs:
                 assert md is not None
                 days = [(dt.date(year, *md), 0)]
             for day, period in days:
-                at = dt.datetime.combine(cal.next_working_day(day), self.config.send_at,
-                                         tzinfo=tz)
+                # A report after a deadline: the N-th working day after its legal end.
+                on = (cal.add(cal.next_working_day(day), job.after_working_days)
+                      if job.after_working_days else cal.next_working_day(day))
+                at = dt.datetime.combine(on, self.config.send_at, tzinfo=tz)
                 if start < at <= end:
                     yield Occurrence(job, at, year, period)
 

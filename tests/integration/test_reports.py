@@ -32,6 +32,7 @@ from openpyxl import load_workbook
 from engine.app import App
 from engine.reports import compute
 from engine.reports.build import make_report, render
+from engine.reports.compute import ReportRules
 from tests.integration.reports_province import (
     YEAR,
     build_obligations,
@@ -110,7 +111,7 @@ def test_sessions_held_and_periods_missed_are_counted_per_unit(province: App) ->
     assert (march.unit("BVDK")["sessions_held"], march.unit("BVDK")["sessions_missed"]) == (4, 0)
     assert march.unit("TAMDUONG")["sessions_missed"] == 3
     quarterly = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10),
-                            sessions=SessionPlan(by_unit={"PHUCYEN": "quarter"}))
+                            rules=ReportRules(sessions=SessionPlan(by_unit={"PHUCYEN": "quarter"})))
     # Quarterly, Phúc Yên held one in Q1 and none in Q2 and Q3 (Q4 has not ended).
     assert quarterly.unit("PHUCYEN")["sessions_missed"] == 2
 

@@ -128,7 +128,7 @@ def test_a_private_hospital_is_outside_the_quota_unless_configured() -> None:
     row = next(line for line in to_table(report).splitlines() if "Bệnh viện tư" in line)
     assert "–" in row
     bound = compute.compliance(Dataset(2025, units, ()), D(2025, 12, 31),
-                               quota_kinds=("public", "private"))
+                               compute.ReportRules(quota_kinds=("public", "private")))
     assert bound.unit("P")["quota_met"] is False
 
 
