@@ -37,6 +37,9 @@ class TaskRow:
     level: str
     workflow: str
     events: tuple[EventRow, ...]
+    title: str = ""
+    pi_name: str = ""
+    topic: int | None = None
 
     @property
     def created_on(self) -> dt.date:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import sessions
-from storage.models import Deadline, HistoryEntry, Task, Unit, WorkflowDefinition
+from storage.models import Deadline, HistoryEntry, Person, Task, Unit, WorkflowDefinition
 from storage.reportrows import (
     Dataset,
     DeadlineRow,
@@ -74,7 +74,9 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
 
     task_rows = [
         t for t in session.execute(
-            select(Task.id, Task.unit_id, Task.level, Task.workflow, Task.definition_id)
+            select(Task.id, Task.unit_id, Task.level, Task.workflow, Task.definition_id,
+                   Task.title, Task.topic, Person.name.label("pi_name"))
+            .join(Person, Person.id == Task.pi_id)
             .where(Task.year == year, Task.level.in_(RESEARCH_LEVELS)).order_by(Task.id))
         if t.id not in obligation_tasks]
     definitions = dict(session.execute(
@@ -94,7 +96,8 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
         return ev.milestone if ev else None
 
     history = _history(session, [t.id for t in task_rows], tz, milestone)
-    tasks = tuple(TaskRow(t.id, t.unit_id, t.level, t.workflow, tuple(history[t.id]))
+    tasks = tuple(TaskRow(t.id, t.unit_id, t.level, t.workflow, tuple(history[t.id]),
+                          t.title, t.pi_name, t.topic)
                   for t in task_rows if history[t.id])
 
     deadlines: list[DeadlineRow] = []

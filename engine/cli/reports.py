@@ -87,7 +87,8 @@ def _run(ctx: Ctx, kind: str, year: int, as_of_text: str | None, fmt: str,
     today = ctx.now().astimezone(app.settings.tz).date()
     result = make_report(app.engine, kind, year, today=today, as_of=as_of,
                          rules=app.report_rules())
-    _write(render(result, fmt, delimiter=sep or app.config.reports.csv_delimiter), output)
+    _write(render(result, fmt, delimiter=sep or app.config.reports.csv_delimiter,
+                  letterhead=app.config.reports.letterhead), output)
 
 
 @report.command("compliance")

@@ -7,6 +7,7 @@ anything is read; the reports only ever read.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,7 @@ from workflows.errors import InputError
 
 if TYPE_CHECKING:
     from engine.reports.compute import Report, ReportRules
+    from engine.reports.config import Letterhead
     from engine.service import Engine
 
 KINDS = ("compliance", "progress")
@@ -48,11 +50,13 @@ def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
         raise InputError(f"invalid --as-of {shown(day)}: before the year {year} begins")
     with engine.transaction(read_only=True) as session:
         data = load_year(session, year, engine.tz, current=engine.registry.current())
-    return (compute.compliance(data, day, rules) if kind == "compliance"
-            else compute.progress(data, day, rules))
+    report = (compute.compliance(data, day, rules) if kind == "compliance"
+              else compute.progress(data, day, rules))
+    return dataclasses.replace(report, made_on=today)
 
 
-def render(report: Report, fmt: str, *, delimiter: str = ";") -> bytes:
+def render(report: Report, fmt: str, *, delimiter: str = ";",
+           letterhead: Letterhead | None = None) -> bytes:
     """The report in one format. CSV carries a UTF-8 BOM and `delimiter` (';' by default: Excel
     with Vietnamese regional settings splits on it, and opens the BOM'd file as UTF-8)."""
     from engine.reports import render as text
@@ -60,7 +64,7 @@ def render(report: Report, fmt: str, *, delimiter: str = ";") -> bytes:
     if fmt == "xlsx":
         from engine.reports.xlsx import to_xlsx
 
-        return to_xlsx(report)
+        return to_xlsx(report, letterhead)
     if fmt == "csv":
         return text.to_csv(report, delimiter).encode("utf-8")
     if fmt == "json":

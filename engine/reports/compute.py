@@ -49,6 +49,28 @@ class Section:
 
 
 @dataclass(frozen=True)
+class DetailRow:
+    """One valid task of the detail list (danh mục): dates are days, None when not reached."""
+
+    stt: int
+    unit_code: str
+    unit_name: str
+    title: str
+    pi_name: str
+    level: str  # its Vietnamese label
+    topic: int | None
+    state: str  # its Vietnamese label, as of the report's day
+    registered_on: dt.date
+    approved_on: dt.date | None
+    accepted_on: dt.date | None
+    published_on: dt.date | None
+
+
+LEVEL_LABELS = {"unit": "Đề tài cấp cơ sở", "province": "Nhiệm vụ cấp tỉnh",
+                "initiative": "Sáng kiến"}
+
+
+@dataclass(frozen=True)
 class Report:
     kind: str  # compliance | progress
     title: str
@@ -59,6 +81,8 @@ class Report:
     total: dict[str, Any]
     states: tuple[tuple[str, str], ...]  # (state, label) of the by-state breakdown
     notes: tuple[str, ...] = ()
+    details: tuple[DetailRow, ...] = ()  # the valid tasks registered by the day, by unit
+    made_on: dt.date | None = None  # the day it is made (the letterhead's date); else as_of
 
     def unit_rows(self) -> list[dict[str, Any]]:
         return [row for section in self.sections for row in section.rows]
@@ -215,7 +239,28 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
     states = tuple((s, data.state_labels.get(s, s)) for s in
                    [*[s for s in data.state_labels if s in used],
                     *sorted(used - set(data.state_labels))])
-    return Report(kind, title, data.year, as_of, columns, tuple(sections), total, states)
+    return Report(kind, title, data.year, as_of, columns, tuple(sections), total, states,
+                  details=_details(data, as_of))
+
+
+def _details(data: Dataset, as_of: dt.date) -> tuple[DetailRow, ...]:
+    """The danh mục: every valid task registered by `as_of` (not rejected or cancelled), in
+    the order of the units' sections, then of registration."""
+    units = {u.id: u for u in _listed_units(data)}
+    order = {u.id: (0 if u.kind == "public" else 1, u.code) for u in units.values()}
+    tasks = sorted((t for t in valid_tasks(data, data.tasks, as_of)
+                    if t.created_on <= as_of and t.unit_id in units),
+                   key=lambda t: (order[t.unit_id], t.created_on, t.id))
+    out = []
+    for i, t in enumerate(tasks, 1):
+        unit = units[t.unit_id]
+        state = t.state_on(as_of) or ""
+        out.append(DetailRow(
+            i, unit.code, unit.name, t.title, t.pi_name, LEVEL_LABELS.get(t.level, t.level),
+            t.topic, data.state_labels.get(state, state), t.created_on,
+            t.reached("outline_approved", until=as_of), t.reached("accepted", until=as_of),
+            t.reached("published", until=as_of)))
+    return tuple(out)
 
 
 def valid_tasks(data: Dataset, tasks: Iterable[TaskRow], day: dt.date) -> list[TaskRow]:

@@ -13,6 +13,7 @@ Config, `[reports]`:  formats = ["xlsx", "csv"]   to = ["lanhdao@…"]  (added t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
@@ -36,6 +37,7 @@ class ReportMailer:
         self.rules = rules or ReportRules()
         self.formats = config.formats
         self.delimiter = config.csv_delimiter
+        self.letterhead = config.letterhead
         self.extra_to = config.to
         self.office_email = office_email
         self.tz = tz
@@ -57,9 +59,11 @@ class ReportMailer:
         sent_on = at.astimezone(self.tz).date()
         as_of = max(dt.date(year, 1, 1), sent_on - dt.timedelta(days=1))
         data = load_year(session, year, self.tz, current=self.current)
-        report = (compute.compliance(data, as_of, self.rules) if report_name == "compliance"
-                  else compute.progress(data, as_of, self.rules))
-        files = [(filename(report, fmt), render(report, fmt, delimiter=self.delimiter),
+        report = dataclasses.replace(
+            compute.compliance(data, as_of, self.rules) if report_name == "compliance"
+            else compute.progress(data, as_of, self.rules), made_on=sent_on)
+        files = [(filename(report, fmt), render(report, fmt, delimiter=self.delimiter,
+                                                       letterhead=self.letterhead),
                   MIMETYPES[fmt])
                  for fmt in self.formats]
         bound = sum(1 for r in report.unit_rows() if r.get("quota_met") is not None)

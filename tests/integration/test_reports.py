@@ -27,7 +27,6 @@ import io
 import json
 
 import pytest
-from openpyxl import load_workbook
 
 from engine.app import App
 from engine.reports import compute
@@ -197,50 +196,6 @@ def test_json_carries_the_rows_for_scripts(province: App) -> None:
     assert data["report"] == "progress" and data["as_of"] == "2025-06-30"
     assert data["total"]["approved"] == 4
     assert [r["code"] for r in data["sections"][1]["rows"]] == ["BVTN"]
-
-
-def test_xlsx_is_formatted_for_print_and_correct_cell_by_cell(province: App) -> None:
-    report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
-    wb = load_workbook(io.BytesIO(render(report, "xlsx")))
-    assert wb.sheetnames == ["Tuân thủ", "Theo trạng thái"]
-    ws = wb["Tuân thủ"]
-    assert ws["A1"].value == "Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN năm 2025"
-    assert ws["A2"].value == "Tính đến ngày 10/12/2025"
-    header = [c.value for c in ws[4]]
-    assert header == ["STT", "Mã đơn vị", "Tên đơn vị", "Tổng số nhiệm vụ đăng ký",
-                      "Đề tài cấp cơ sở", "Nhiệm vụ cấp tỉnh", "Sáng kiến",
-                      "Đạt chỉ tiêu (≥ 1 nhiệm vụ)", "Đề cương duyệt trước 30/4",
-                      "Nghiệm thu trước 01/12", "Đã công bố kết quả", "Hạn đã quá chưa xử lý",
-                      "Số buổi sinh hoạt khoa học", "Số kỳ không sinh hoạt khoa học",
-                      "Báo cáo đến hạn", "Nộp đúng hạn"]
-    assert all(c.font.bold for c in ws[4])
-    assert ws["A5"].value == "I. Các đơn vị công lập trực thuộc Sở Y tế"
-    values = [[c.value for c in row] for row in ws.iter_rows(min_row=6, max_row=13)]
-    assert values == [
-        [1, "BVDK", "Bệnh viện Đa khoa tỉnh Vĩnh Phúc", 3, 1, 1, 1, "Có", 1, 1, 1, 0, 4, 8, 4,
-         3],
-        [2, "PHUCYEN", "Bệnh viện Đa khoa khu vực Phúc Yên", 2, 2, 0, 0, "Có", 1, 0, 0, 1, 1, 10,
-         1, 0],
-        [3, "TAMDUONG", "Trung tâm Y tế huyện Tam Dương", 0, 0, 0, 0, "Không", 0, 0, 0, 0, 0, 11,
-         1, 0],
-        [None, None, "Cộng đơn vị công lập", 5, 3, 1, 1, 2, 2, 1, 1, 1, 5, 29, 6, 3],
-        ["II. Cơ sở y tế ngoài công lập", *[None] * 15],
-        [1, "BVTN", "Bệnh viện Đa khoa tư nhân Minh An", 1, 0, 0, 1, "–", 1, 0, 0, 1, 1, 10, 1,
-         1],
-        [None, None, "Cộng cơ sở ngoài công lập", 1, 0, 0, 1, "–", 1, 0, 0, 1, 1, 10, 1, 1],
-        [None, None, "Tổng cộng toàn tỉnh", 6, 3, 1, 2, 2, 3, 1, 1, 2, 6, 39, 7, 4],
-    ]
-    assert ws["C13"].font.bold and ws["C13"].fill.fgColor.rgb.endswith("F2F2F2")
-    assert ws.column_dimensions["C"].width == 42
-    assert ws.page_setup.orientation == "landscape"
-    assert int(ws.page_setup.paperSize) == 9  # A4
-    assert ws.print_title_rows == "$4:$4"
-    assert ws.sheet_properties.pageSetUpPr.fitToPage
-    states = wb["Theo trạng thái"]
-    state_header = [c.value for c in states[4]]
-    assert state_header[:3] == ["STT", "Mã đơn vị", "Tên đơn vị"] and state_header[-1] == "Tổng"
-    by_label = dict(zip(state_header, [c.value for c in states[5]], strict=True))
-    assert by_label["Đã công bố kết quả"] == 1 and by_label["Tổng"] == 3
 
 
 def test_a_province_without_units_gives_an_empty_report_not_an_error(app: App) -> None:
