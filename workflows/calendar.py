@@ -31,11 +31,14 @@ from workflows import inputs
 from workflows.errors import InputError
 from workflows.model import WorkingDays
 
+CONFIGURED = "Ngày nghỉ (theo cấu hình)"
+WEEKDAYS_VI = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
 
 @lru_cache(maxsize=64)
 def _vn_year(year: int) -> tuple[dict[dt.date, str], frozenset[dt.date]]:
     """Holidays (with names) and make-up working Saturdays the package knows for one year."""
-    table = holidays.country_holidays("VN", years=year)
+    table = holidays.country_holidays("VN", years=year, language="vi")
     days = {day: str(name) for day, name in table.items() if day.year == year}
     workdays = frozenset(d for d in getattr(table, "weekend_workdays", ()) if d.year == year)
     return days, workdays
@@ -70,7 +73,7 @@ def official_swaps() -> OfficialSwaps:
         source = str(entry["source"])
         years.add(year)
         for day in _swap_days(entry, "off"):
-            off[day] = f"day off in lieu ({source})"
+            off[day] = f"Ngày nghỉ hoán đổi ({source})"
         worked.update(_swap_days(entry, "worked"))
     if off.keys() & worked:
         raise ValueError("swaps.toml: a day is both off and worked")
@@ -100,7 +103,7 @@ class BusinessCalendar(WorkingDays):
         if day in self.extra_working:
             return None
         if day in self.extra_holidays:
-            return "holiday (configured)"
+            return CONFIGURED
         if day in self.swaps.off:
             return self.swaps.off[day]
         if day in self.swaps.worked:
@@ -144,7 +147,7 @@ class BusinessCalendar(WorkingDays):
         """Holidays and swapped days off of a year that fall on weekdays or are named."""
         names = dict(_vn_year(year)[0])
         names.update({d: n for d, n in self.swaps.off.items() if d.year == year})
-        names.update({d: "holiday (configured)" for d in self.extra_holidays if d.year == year})
+        names.update({d: CONFIGURED for d in self.extra_holidays if d.year == year})
         for d in self.extra_working | self.swaps.worked:
             if d not in self.extra_holidays:
                 names.pop(d, None)

@@ -10,7 +10,7 @@ import pytest
 from engine.doctor import check_calendar
 from engine.scheduling.config import load_config
 from engine.settings import load_settings
-from workflows.calendar import BusinessCalendar, official_swaps
+from workflows.calendar import CONFIGURED, BusinessCalendar, official_swaps
 from workflows.errors import InputError
 
 D = dt.date
@@ -68,8 +68,8 @@ def test_admin_overrides_cover_years_the_package_does_not_know() -> None:
     cal = BusinessCalendar(extra_holidays=[D(2031, 4, 29)], working_days=[D(2031, 5, 3)])
     assert not cal.is_working_day(D(2031, 4, 29))
     assert cal.is_working_day(D(2031, 5, 3))  # a Saturday
-    assert cal.holiday_name(D(2031, 4, 29)) == "holiday (configured)"
-    assert (D(2031, 4, 29), "holiday (configured)") in cal.days_off(2031)
+    assert cal.holiday_name(D(2031, 4, 29)) == CONFIGURED
+    assert (D(2031, 4, 29), CONFIGURED) in cal.days_off(2031)
 
 
 def test_the_config_reads_calendar_overrides() -> None:
@@ -117,7 +117,7 @@ def test_the_config_wins_over_the_official_swaps() -> None:
     assert cal.is_working_day(D(2026, 1, 2))
     assert not cal.is_working_day(D(2026, 1, 10))
     assert D(2026, 1, 2) not in dict(cal.days_off(2026))
-    assert dict(cal.days_off(2026))[D(2026, 1, 10)] == "holiday (configured)"
+    assert dict(cal.days_off(2026))[D(2026, 1, 10)] == CONFIGURED
 
 
 def test_this_year_is_always_checked_and_next_year_from_1_november() -> None:
