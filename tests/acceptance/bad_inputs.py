@@ -456,7 +456,8 @@ NEW_CASES: dict[str, Case] = {
                                             "config [mail]: unknown key 'ofice_phone'"),
     "config-unknown-key-reports": with_message(config('[reports]\nfromats = ["csv"]\n'),
                                                "config [reports]: unknown key 'fromats'; known "
-                                               "keys: csv_delimiter, formats, to"),
+                                               "keys: agency, csv_delimiter, formats, issuer, "
+                                               "place, signers, to"),
     "config-unknown-key-calendar": with_message(
         config('[calendar]\nextra_holiday = ["2026-01-02"]\n'),
         "config [calendar]: unknown key 'extra_holiday'; known keys: confirmed_years, "

@@ -13,7 +13,7 @@ from engine.app import App
 from storage.outbox import OutboxMessage
 from tests.conftest import local
 from tests.integration.reports_province import OFFICE, YEAR, build_obligations, build_province
-from tests.integration.test_reports_xlsx import evaluate
+from tests.integration.xlsxformulas import evaluate
 
 
 def _due(app: App, report: str, at: dt.datetime) -> None:
