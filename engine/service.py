@@ -166,15 +166,22 @@ class Engine:
         self, *, unit_code: str, level: str, title: str, pi_email: str,
         pi_name: str | None = None, year: int | None = None, topic: int | None = None,
         actor_email: str | None = None, now: dt.datetime, operator: Operator = API,
+        backdate: dt.date | None = None,
     ) -> int:
         """Register a task. With `actor_email` the person's registration scope applies (see
-        `check_registration`); without, it is an administrator's registration. A refusal is
-        recorded in `refusal` (event `create`, no task) and nothing else is written."""
+        `check_registration`); without, it is an administrator's registration. `backdate`: the
+        task really began that day (a province going live mid-year records what is already
+        under way): it is recorded as of then and nothing of its past is mailed; its deadlines
+        still fall where its workflow puts them, with the grace period if already past. A
+        refusal is recorded in `refusal` (event `create`, no task) and nothing else is
+        written."""
         if level not in RESEARCH_LEVELS:
             raise InputError(f"invalid level '{level}': expected one of "
                              f"{', '.join(RESEARCH_LEVELS)}")
         title = inputs.clean_text(title, "task title", limit=inputs.LIMITS["task title"])
-        year = inputs.check_year(now.astimezone(self.tz).year if year is None else year)
+        since = self._backdate(backdate, now)
+        began = (since or now).astimezone(self.tz)
+        year = inputs.check_year(began.year if year is None else year)
         if topic is not None and not 1 <= topic <= 5:
             raise InputError(f"invalid topic group {topic}: expected 1–5 (seed 003, §2.3)")
         email = directory.normalise_email(pi_email, what="--pi-email")
@@ -201,7 +208,7 @@ class Engine:
                     raise NotAllowed(f"{pi.email} is inactive and may not lead a new task")
                 reg = self.rules.register(wf, unit_id=unit.id, pi_id=pi.id, year=year,
                                           topic=topic, title=title, actor=actor,
-                                          creator="admin", now=now)
+                                          creator="admin", now=now, since=since)
                 conn = s.connection()
                 return stored.write_registration(conn, reg, self._definition(conn, wf, now))
         except Refused as refusal:
@@ -252,6 +259,22 @@ class Engine:
         h = step.history
         return Fired(task_id, h.event, str(h.from_state), h.to_state, view.version + 1,
                      entry_id)
+
+    def _backdate(self, day: dt.date | None, now: dt.datetime) -> dt.datetime | None:
+        """The start of a backdated task's first working hour, `day` checked: not in the
+        future, and no earlier than the year before (a task older than that is not under way
+        in this programme's sense: register it with its real plan year instead)."""
+        if day is None:
+            return None
+        today = now.astimezone(self.tz).date()
+        inputs.check_date(day, "--backdate")
+        if day > today:
+            raise InputError(f"invalid --backdate {day:%d/%m/%Y}: it is after today "
+                             f"({today:%d/%m/%Y})")
+        if day.year < today.year - 1:
+            raise InputError(f"invalid --backdate {day:%d/%m/%Y}: at most back to "
+                             f"01/01/{today.year - 1}")
+        return dt.datetime.combine(day, dt.time(8, 0), tzinfo=self.tz)
 
     def register_in(self, s: Session, *, workflow: str, unit_id: int, pi_id: int, year: int,
                     title: str, now: dt.datetime, due_on: dt.date | None = None,

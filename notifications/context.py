@@ -27,7 +27,7 @@ from storage.tasks import workflow_of
 from workflows.model import Workflow
 
 KEYS = ("office", "lang", "kind", "to", "cc", "task", "unit", "event", "deadline", "obligation",
-        "plan", "digest", "report", "quota", "session", "today", "letter", "section")
+        "plan", "digest", "report", "quota", "session", "today", "letter", "section", "as_of")
 
 
 def empty_context(cfg: MailConfig, kind: str, lang: str, today: dt.date) -> dict[str, Any]:

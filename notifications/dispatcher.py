@@ -224,7 +224,12 @@ class Dispatcher:
 
     def _calendar_day(self, deadline: Mapping[str, Any]) -> dt.date:
         """The day the calendar entry goes on: the date itself for "by D", and for "before D"
-        the last working day before it (before 30/4 is 29/4, or earlier when that is off)."""
+        the last working day before it (before 30/4 is 29/4, or earlier when that is off). A
+        deadline already past when it opened is due at the end of its grace period instead:
+        that is the date the mail asks for."""
+        if deadline.get("grace_until"):
+            grace: dt.date = deadline["grace_until"]
+            return grace
         day: dt.date = deadline["due_on"]
         if not deadline.get("before"):
             return day
@@ -297,6 +302,10 @@ class Dispatcher:
                 subject, kind=kind, lang=row.lang, facts=notice["context"],
                 recipients=recipients, cfg=self.cfg, catalog=self.catalog, today=day, tz=self.tz)
             context["section"] = len(facts["letter"]["items"]) > 1
+            # A notice written into a later day's letter says the day its facts are of: the
+            # state it names may have changed since (a registration of 3/3 sent on 20/3).
+            queued = notice["created_at"].astimezone(self.tz).date()
+            context["as_of"] = queued if queued < day else None
             rendered = self.renderer.render(kind, row.lang, context)
             parts.append((kind, rendered, {"role": item.get("role", "to")}))
             for cal in self._calendars(spec, context, rendered, notice["context"],

@@ -158,3 +158,18 @@ def timers_still_due(conn: Connection, now: dt.datetime, window: dt.timedelta) -
     return conn.scalar(select(t.c.id).where(
         t.c.done_at.is_(None), t.c.fire_at <= now, t.c.fire_at > now - window).limit(1)) \
         is not None
+
+
+def carried_kinds(conn: Connection, letter_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The kinds of the notices each letter (or digest) carried, one per notice, in queue order."""
+    if not letter_ids:
+        return {}
+    ln, ob = _lines(), _outbox()
+    rows = conn.execute(
+        select(ln.c.letter_id, ob.c.id, ob.c.kind).distinct()
+        .join(ob, ob.c.id == ln.c.item_id)
+        .where(ln.c.letter_id.in_(list(letter_ids))).order_by(ln.c.letter_id, ob.c.id))
+    out: dict[int, list[str]] = {}
+    for letter_id, _, kind in rows:
+        out.setdefault(letter_id, []).append(kind)
+    return out

@@ -94,8 +94,10 @@ def demo(ctx: Ctx, year: int, report: bool, as_json: bool) -> None:
     from engine.sample.demo import (
         demo_settings,
         format_line,
+        format_recipient,
         fresh_app,
         grouped,
+        per_recipient,
         play_year,
         timeline,
     )
@@ -114,13 +116,14 @@ def demo(ctx: Ctx, year: int, report: bool, as_json: bool) -> None:
 
             totals = play_year(app, province, year, on_day=advance)
         rows = timeline(app)
+        recipients = per_recipient(rows)
         result = (make_report(app.engine, "compliance", year, today=dt.date(year, 12, 31),
                               rules=app.report_rules())
                   if report else None)
     finally:
         app.close()
     if want_json(ctx, as_json):
-        emit_json({"year": year, "totals": totals, "timeline": rows,
+        emit_json({"year": year, "totals": totals, "timeline": rows, "recipients": recipients,
                    "maildir": str(settings.maildir),
                    "report": to_data(result) if result else None})
         return
@@ -131,7 +134,11 @@ def demo(ctx: Ctx, year: int, report: bool, as_json: bool) -> None:
     click.echo(f"\n{totals['tasks']} tasks, {totals['transitions']} transitions, "
                f"{totals['submitted']} reports submitted; e-mails in {settings.maildir}\n")
     if result is not None:
-        click.echo(render_report(result, "table").decode(), nl=False)
+        click.echo(render_report(result, "table").decode())
+    click.echo(f"E-mails per recipient ({len(rows)} in all): total, busiest day (e-mails that "
+               "day), what they carried")
+    for row in recipients:
+        click.echo(format_recipient(row))
 
 
 @click.command()

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from engine.cli.context import Ctx, emit_json, json_option, pass_ctx, table, want_json
+from workflows.clock import parse_date
 from workflows.model import RESEARCH_LEVELS
 
 LANG = click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
@@ -29,15 +30,20 @@ def task() -> None:
 @click.option("--as", "actor", metavar="EMAIL",
               help="Who registers it (recorded in history): the office for any unit, a unit "
                    "head for their unit, an investigator for themselves in their unit.")
+@click.option("--backdate", metavar="DATE",
+              help="The task really began on DATE (it was under way before nckh): recorded as "
+                   "of that day, and none of its past is mailed.")
 @json_option
 @pass_ctx
 def task_new(ctx: Ctx, unit_code: str, level: str, title: str, pi_email: str,
              pi_name: str | None, year: int | None, topic: int | None, actor: str | None,
-             as_json: bool) -> None:
+             backdate: str | None, as_json: bool) -> None:
     """Register a task; prints its id."""
+    began = parse_date(backdate, what="--backdate") if backdate is not None else None
     task_id = ctx.app().engine.create_task(
         unit_code=unit_code, level=level, title=title, pi_email=pi_email, pi_name=pi_name,
-        year=year, topic=topic, actor_email=actor, now=ctx.now(), operator=ctx.operator())
+        year=year, topic=topic, actor_email=actor, now=ctx.now(), operator=ctx.operator(),
+        backdate=began)
     if want_json(ctx, as_json):
         emit_json({"id": task_id})
     else:

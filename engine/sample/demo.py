@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import shutil
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from engine.settings import Settings
 from storage.calendar import open_obligations
 from storage.db import make_engine
 from storage.files import private_dir
+from storage.letters import carried_kinds
 from storage.migrate import upgrade
 from storage.outbox import recent_messages
 
@@ -124,20 +126,47 @@ def _addresses(recipients: Any, key: str) -> list[str]:
 
 
 def timeline(app: App) -> list[dict[str, Any]]:
-    """What the outbox sent (or still holds), in the order it went out."""
+    """The e-mails that went out (or still wait to), in the order they went: letters, digests
+    and mails sent on their own. A notice folded into a letter or a digest is not an e-mail of
+    its own; its kind is listed under `kinds` of the one that carried it."""
     tz = app.engine.tz
     with app.engine.transaction() as s:
-        rows = recent_messages(s, newest_first=False)
+        rows = [m for m in recent_messages(s, newest_first=False) if m.state != "bundled"]
+        carried = carried_kinds(s.connection(), [m.id for m in rows])
         out = []
         for m in rows:
             when = (m.sent_at or m.created_at).astimezone(tz)
             to = _addresses(m.recipients, "to") or list(m.addressed_to or [])
             out.append({"at": when.strftime("%Y-%m-%d %H:%M"), "weekday": when.weekday(),
-                        "kind": m.kind, "state": m.state, "to": to,
+                        "kind": m.kind, "kinds": carried.get(m.id, [m.kind]),
+                        "state": m.state, "to": to,
                         "cc": _addresses(m.recipients, "cc"), "subject": m.subject or "",
                         "task_id": m.task_id,
                         "attachments": [a.filename for a in m.attachments]})
     return sorted(out, key=lambda r: r["at"])
+
+
+def per_recipient(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """E-mails per address (as addressee or in copy): total, busiest day, kinds carried."""
+    days: dict[str, Counter[str]] = defaultdict(Counter)
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        for email in dict.fromkeys([*row["to"], *row["cc"]]):
+            days[email][row["at"][:10]] += 1
+            kinds[email].update(row["kinds"])
+    table = []
+    for email, per_day in days.items():
+        busiest, most = max(per_day.items(), key=lambda kv: (kv[1], kv[0]))
+        table.append({"email": email, "total": sum(per_day.values()), "busiest_day": busiest,
+                      "busiest_count": most, "kinds": dict(kinds[email].most_common())})
+    return sorted(table, key=lambda r: (-r["total"], r["email"]))
+
+
+def format_recipient(row: dict[str, Any]) -> str:
+    """`   32  giamdoc@bvtt…  busiest 03/03/2025 (1)  reminder 20, escalation_unit_head 4`."""
+    day = dt.date.fromisoformat(row["busiest_day"]).strftime("%d/%m/%Y")
+    kinds = ", ".join(f"{k} {n}" for k, n in row["kinds"].items())
+    return f"{row['total']:>5}  {row['email']:<36} {day} ({row['busiest_count']})  {kinds}"
 
 
 def grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -148,6 +177,7 @@ def grouped(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if last and (last["at"], last["kind"], last["subject"]) == (row["at"], row["kind"],
                                                                    row["subject"]):
             last["to"] = [*last["to"], *row["to"]]
+            last["kinds"] = [*last["kinds"], *row["kinds"]]
             last["count"] += 1
             last["pending"] += row["state"] != "sent"
         else:
@@ -160,4 +190,7 @@ def format_line(group: dict[str, Any]) -> str:
     to = group["to"]
     shown = ", ".join(to[:2]) + (f" +{len(to) - 2}" if len(to) > 2 else "")
     pending = f" [{group['pending']} not sent]" if group["pending"] else ""
-    return f"{group['at']}  {group['kind']:<21} → {shown}{pending}  {group['subject']}"
+    carried = Counter(group["kinds"])
+    inside = ("  [" + ", ".join(f"{k} {n}" for k, n in carried.most_common()) + "]"
+              if group["kind"] in {"letter", "digest"} else "")
+    return f"{group['at']}  {group['kind']:<21} → {shown}{pending}  {group['subject']}{inside}"

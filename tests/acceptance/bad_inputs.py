@@ -202,6 +202,15 @@ CASES: dict[str, Case] = {
                               "Invalid value for '--year': 'năm nay' is not a valid integer"),
     "bad-level": Case(("task", "new", "--unit", "BVDK", "--level", "national", "--title", "X",
                        "--pi-email", PI), "Invalid value for '--level': 'national' is not one of"),
+    "backdate-in-the-future": Case(
+        ("task", "new", "--unit", "BVDK", "--level", "unit", "--title", "Đề tài", "--pi-email",
+         PI, "--backdate", "2099-01-05"), "invalid --backdate 05/01/2099: it is after today"),
+    "backdate-too-old": Case(
+        ("task", "new", "--unit", "BVDK", "--level", "unit", "--title", "Đề tài", "--pi-email",
+         PI, "--backdate", "2001-01-05"), "invalid --backdate 05/01/2001: at most back to 01/01/"),
+    "backdate-not-a-date": Case(
+        ("task", "new", "--unit", "BVDK", "--level", "unit", "--title", "Đề tài", "--pi-email",
+         PI, "--backdate", "hôm qua"), "invalid --backdate 'hôm qua': expected"),
     "empty-title": Case(("task", "new", "--unit", "BVDK", "--level", "unit", "--title", "  ",
                          "--pi-email", PI), "task title is empty"),
     # the database itself

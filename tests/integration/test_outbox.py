@@ -18,6 +18,7 @@ from storage.tasks import queue_mails
 from tests.conftest import make_settings
 from tests.integration.mailfixtures import (
     CONTACT,
+    COUNCIL,
     HEAD,
     MAIL_ENV,
     OFFICE,
@@ -31,6 +32,7 @@ from tests.integration.mailfixtures import (
     rows,
     text_body,
 )
+from workflows.effects import Mail
 from workflows.errors import InputError, InvalidTransition
 
 
@@ -301,3 +303,43 @@ def test_a_stop_request_finishes_the_message_in_hand_and_leaves_the_rest_pending
         assert len(maildir_messages(tmp_path)) == 5
     finally:
         application.close()
+
+
+def test_a_request_past_its_date_puts_the_end_of_its_grace_in_the_calendar(
+        mapp: App, tmp_path: Path) -> None:
+    """A request registered after its date asks for the end of the grace period: the .ics goes
+    on that day, not on a date already gone."""
+    task_id = province(mapp)
+    with mapp.engine.transaction() as s:
+        queue_mails(s.connection(), (Mail(
+            "obligation_requested", "registered:late", task_id,
+            {"state": "proposed", "due_on": dt.date(2025, 2, 28),
+             "grace_until": dt.date(2025, 3, 17)}),), task_id, T0)
+    mapp.tick(T0)  # the head's letter of the day carries it (with the task's registration)
+    files = [name for m in maildir_messages(tmp_path) for name in attachments(m)]
+    assert files == ["han-2025-03-17.ics"]
+
+
+def test_after_a_downtime_each_mail_says_what_was_true_on_its_events_day(
+        mapp: App, tmp_path: Path) -> None:
+    """Nothing is sent while the daemon is down (no tick): the task is registered on 3/3, its
+    outline approved on 10/3 and the work started on 17/3. Each mail, sent on 20/3, still says
+    what was true when its event happened, and is dated that day."""
+    task_id = province(mapp)
+    mapp.engine.fire(task_id, "approve_outline", actor_email=COUNCIL, now=T0 + dt.timedelta(7),
+                     data={"decision_no": "12/QĐ-SYT"})
+    mapp.engine.fire(task_id, "start", actor_email=HEAD, now=T0 + dt.timedelta(14))
+    mapp.tick(T0 + dt.timedelta(17))
+    sent = {m["X-Nckh-Kind"]: m for m in maildir_messages(tmp_path)}
+    registered, approved, started = (text_body(sent[k]) for k in
+                                     ("task_registered", "outline_approved", "started"))
+    # The registration went into the head's letter of 20/3: its facts are those of 3/3.
+    assert "Thông tin (tại ngày 03/03/2025):" in registered
+    assert "Trạng thái: Đã đề xuất, chờ xét duyệt đề cương" in registered
+    assert "trước ngày 30 tháng 4 năm 2025" in registered and "Đang thực hiện" not in registered
+    # The PI's own news went out on its own, dated its day, saying that day's state and date.
+    assert sent["outline_approved"]["Date"] == "Mon, 10 Mar 2025 02:00:00 +0000"
+    assert "Trạng thái: Đề cương đã được phê duyệt" in approved
+    assert "chậm nhất ngày 09 tháng 4 năm 2025" in approved and "Đang thực hiện" not in approved
+    assert "Trạng thái: Đang thực hiện" in started
+    assert "trước ngày 01 tháng 12 năm 2025" in started

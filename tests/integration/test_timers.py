@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, func, select, text, update
 import storage.db
 from engine.app import App
 from storage.models import HistoryEntry, Task
+from storage.outbox import OutboxMessage
 from storage.timers import Timer
 from tests.conftest import _empty_pg, local, make_settings
 from tests.scheduling import (
@@ -327,3 +328,24 @@ def test_a_timer_whose_lease_was_taken_over_is_left_to_its_new_holder(sapp: App)
         assert set(s.execute(select(Timer.status, Timer.claimed_by))) == {
             ("pending", "other-daemon:1")}
     assert other.sweep(later + lease + dt.timedelta(seconds=2))["fired"] == 4
+
+
+def test_a_task_registered_after_its_deadline_gets_a_grace_period_and_no_retroactive_chasing(
+        sapp: App, rec: Recorder) -> None:
+    """Registered on 20/5 for outline results due before 30/4: its registration says the date
+    has passed and gives 10 working days (to 3/6); nothing is escalated for the time before nckh
+    knew of it, and the ladder resumes from the end of the grace period."""
+    task = new_task(sapp, local(2025, 5, 20, 10))
+    with sapp.sessions() as s:
+        registered = s.scalars(select(OutboxMessage).where(
+            OutboxMessage.task_id == task, OutboxMessage.kind == "task_registered")).one()
+    assert registered.context["grace_until"] == "2025-06-03"
+    assert timers(sapp, task) == [
+        ("reminder", "2025-05-30", "pending", "3"), ("deadline", "2025-06-04", "pending", "0"),
+        ("escalation", "2025-06-10", "pending", "unit_head"),
+        ("escalation", "2025-06-10", "pending", "office")]
+    tick_days(sapp, dt.date(2025, 5, 20), dt.date(2025, 6, 30))
+    assert rec.of(task) == [
+        ("2025-05-30", "reminder", "3d"), ("2025-06-04", "passed", "2025-06-03"),
+        ("2025-06-10", "escalated", "unit_head"), ("2025-06-10", "escalated", "office"),
+        ("2025-06-17", "escalated", "unit_head"), ("2025-06-24", "escalated", "unit_head")]
