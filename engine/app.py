@@ -39,6 +39,7 @@ from workflows.registry import Registry
 
 if TYPE_CHECKING:
     from engine.access import Access
+    from engine.reports.compute import ReportRules
     from engine.reports.mailer import ReportMailer
     from engine.rules import Rules
     from engine.scheduling.obligations import CalendarJobs
@@ -118,7 +119,15 @@ class App:
 
         return ReportMailer(self.config.reports, office_email=self.settings.office_email,
                             tz=self.settings.tz, catalog=self.catalog,
-                            current=self.registry.current())
+                            current=self.registry.current(),
+                            rules=self.report_rules())
+
+    def report_rules(self) -> ReportRules:
+        """What the reports judge by, from the scheduler's configuration."""
+        from engine.reports.compute import ReportRules
+
+        sch = self.config.scheduler
+        return ReportRules(sch.quota_kinds, sch.sessions, sch.calendar)
 
     @cached_property
     def timers(self) -> TimerService:

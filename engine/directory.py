@@ -9,9 +9,7 @@ file is written. Every change is recorded through `directory_log` in the same tr
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,9 +21,8 @@ from storage.db import Session
 from storage.models import Person, Unit
 from workflows import addresses, inputs
 from workflows.errors import InputError, NotFound, Refused
-from workflows.model import PERSON_ROLES
+from workflows.model import PERSON_ROLES, UNIT_KINDS
 
-UNIT_KINDS = ("public", "private")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
 CSV_COLUMNS = ("code", "name", "head_name", "head_email", "contact_email", "kind")
 
@@ -229,42 +226,6 @@ def add_person(session: Session, *, email: str, name: str, role: str, unit_code:
            details={"name": person.name, "title": person.title, "role": role,
                     "unit": unit.code if unit else None})
     return person
-
-
-def parse_units_csv(text: str, file: str) -> list[tuple[int, UnitInput]]:
-    """Rows of a unit CSV, each validated; the first bad one raises naming file and line."""
-    separator = inputs.csv_separator(text, file, CSV_COLUMNS[:4])
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), delimiter=separator)
-    header = reader.fieldnames or []
-    missing = [c for c in ("code", "name", "head_name", "head_email") if c not in header]
-    if missing:
-        raise InputError(f"{file}:1: missing column(s) {', '.join(missing)}; expected "
-                         f"{','.join(CSV_COLUMNS)}")
-    unknown = [c for c in header if c not in CSV_COLUMNS]
-    if unknown:
-        raise InputError(f"{file}:1: unknown column(s) {', '.join(unknown)}")
-    rows: list[tuple[int, UnitInput]] = []
-    seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        if None in row or any(v is None for v in row.values()):
-            raise InputError(f"{file}:{line}: wrong number of fields")
-        try:
-            unit = validate_unit(UnitInput(
-                code=row["code"], name=row["name"], head_name=row["head_name"],
-                head_email=row["head_email"], contact_email=row.get("contact_email") or None,
-                kind=(row.get("kind") or "public").strip() or "public",
-            ))
-        except InputError as exc:
-            raise InputError(f"{file}:{line}: {exc.message}") from None
-        key = unit.code.lower()
-        if key in seen:
-            raise InputError(f"{file}:{line}: unit {unit.code} already on line {seen[key]}")
-        seen[key] = line
-        rows.append((line, unit))
-    if not rows:
-        raise InputError(f"{file}: no units in the file")
-    return rows
 
 
 def import_units(session: Session, rows: Iterable[tuple[int, UnitInput]], now: dt.datetime,

@@ -5,11 +5,14 @@ the scheduler's and mail's sections validate), the data directory, the database 
 at this release's head), the SMTP server (connects, says hello to EHLO, STARTTLS/TLS as
 configured; no login, so no password is ever sent by the doctor), the sender and office addresses
 and the e-mail templates (every
-template renders against sample data, through the notifications package's own check).
+template renders against sample data, through the notifications package's own check), and the
+calendar's swap data (a warning for this year, and from 1 November for the next, when no swaps
+were confirmed against the official dispatch: 2027's are announced during 2026).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import smtplib
 import ssl
@@ -202,10 +205,38 @@ def check_web(settings: Settings) -> Check:
     return Check("web base URL", "ok", url)
 
 
-def run_checks(load: Callable[[], Settings]) -> list[Check]:
+def check_calendar(settings: Settings, today: dt.date) -> Check:
+    """Are this year's (and, from 1 November, next year's) swapped days off known? Without them
+    a reminder may go out on a day off, or a deadline roll to the wrong day. Only a warning."""
+    from engine.scheduling.config import load_config
+
+    try:
+        cal = load_config(settings.section("scheduler"), settings.section("calendar")).calendar
+    except NckhError:
+        return Check("calendar", "skip", "needs valid scheduler settings")
+    missing = cal.unconfirmed_years(today)
+    if missing:
+        years = ", ".join(str(y) for y in missing)
+        return Check("calendar", "warn",
+                     f"no confirmed swapped days off for {years}: reminders may go out on a day "
+                     "off, and deadlines may roll to the wrong day",
+                     "once the Government announces them, enter the swaps in [calendar] "
+                     f"extra_holidays / working_saturdays and add {missing[0]} to confirmed_years "
+                     "(also when the year has none), or upgrade nckh")
+    known = sorted(y for y in cal.confirmed_years if y >= today.year)
+    return Check("calendar", "ok",
+                 "swapped days off confirmed for " + ", ".join(str(y) for y in known))
+
+
+def run_checks(load: Callable[[], Settings],
+               today: Callable[[], dt.date] | None = None) -> list[Check]:
+    """Every check in order. `today` (the shell's clock, read once) dates the calendar check."""
     config, settings = check_config(load)
     if settings is None:
         return [config]
     components, templates = check_components(settings)
-    return [config, check_data_dir(settings), check_database(settings), components,
-            check_smtp(settings), check_addresses(settings), check_web(settings), templates]
+    checks = [config, check_data_dir(settings), check_database(settings), components,
+              check_smtp(settings), check_addresses(settings), check_web(settings), templates]
+    if today is not None:
+        checks.append(check_calendar(settings, today()))
+    return checks

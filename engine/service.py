@@ -23,6 +23,8 @@ from engine import directory_changes as changes
 from engine.directory_changes import check_operator
 from engine.directory_log import API, Operator
 from engine.rules import Rules
+from engine.sessions import SessionInput
+from engine.unitcsv import parse_units_csv
 from storage import directory as rows
 from storage import readmodels
 from storage import tasks as stored
@@ -34,6 +36,7 @@ from workflows.clock import DEFAULT_TZ
 from workflows.decide import SYSTEM, Actor, allowed_events, check_registration
 from workflows.errors import Conflict, InputError, NckhError, NotAllowed, NotFound, Refused
 from workflows.model import RESEARCH_LEVELS, EventDef, TimerPolicy, Workflow
+from workflows.periods import SessionPlan
 from workflows.registry import Registry
 
 
@@ -91,7 +94,7 @@ class Engine:
 
     def import_units(self, text: str, file: str, *, now: dt.datetime,
                      operator: Operator = API) -> dict[str, Any]:
-        rows = directory.parse_units_csv(text, file)
+        rows = parse_units_csv(text, file)
         with self.transaction() as s:
             return directory.import_units(s, rows, now, file, check_operator(s, operator))
 
@@ -360,6 +363,33 @@ class Engine:
             return queries.list_tasks(
                 s, now=now, tz=self.tz, unit_id=unit_row.id if unit_row else None, state=state,
                 year=year, overdue=overdue, lang=lang, workflow_of=self.workflow_of)
+
+    # --- science sessions (engine/sessions.py) ----------------------------------------------
+    def add_session(self, data: SessionInput, *, now: dt.datetime,
+                    operator: Operator = API) -> int:
+        """Record a session a unit held; its id. `now` dates the record and says what "the
+        future" is for the session's day."""
+        from engine import sessions
+
+        open_states = {st.name for wf in self.registry.current().values()
+                       if wf.level in RESEARCH_LEVELS for st in wf.states.values()
+                       if not st.final}
+        with self.transaction() as s:
+            return sessions.record(s, data, today=now.astimezone(self.tz).date(), now=now,
+                                   operator=operator, open_states=open_states).id
+
+    def list_sessions(self, plan: SessionPlan, *, unit_code: str | None = None,
+                      year: int | None = None) -> list[dict[str, Any]]:
+        from engine import sessions
+
+        with self.transaction(read_only=True) as s:
+            return sessions.listed(s, plan, unit_code=unit_code, year=year)
+
+    def void_states(self) -> frozenset[tuple[str, str]]:
+        """(workflow, state) pairs where a task never counted (rejected, cancelled), as the
+        workflows in force declare them (`void: true`)."""
+        return frozenset((wf.name, st.name) for wf in self.registry.current().values()
+                         for st in wf.states.values() if st.void)
 
     def _known_state(self, s: Session, state: str) -> str:
         """A state name as `--state` takes it (the name, not its label); an unknown one is

@@ -28,8 +28,8 @@ from storage.tasks import workflow_of
 from workflows.model import OBLIGATION_LEVEL, Workflow
 
 KEYS = ("office", "lang", "kind", "to", "cc", "task", "unit", "event", "deadline", "obligation",
-        "plan", "digest", "report", "quota", "today", "letter", "section", "as_of", "signin",
-        "action_url")
+        "plan", "digest", "report", "quota", "session", "today", "letter", "section", "as_of",
+        "signin", "action_url")
 
 
 def empty_context(cfg: MailConfig, kind: str, lang: str, today: dt.date) -> dict[str, Any]:
@@ -232,7 +232,7 @@ def build_context(subject: Subject, *, kind: str, lang: str, facts: Mapping[str,
             ctx["event"] = event_context(wf, facts, lang, tz)
     if subject.unit is not None:
         ctx["unit"] = {"code": subject.unit.code, "name": subject.unit.name}
-    for key in ("digest", "report", "quota"):
+    for key in ("digest", "report", "quota", "session"):
         if facts.get(key) is not None:
             ctx[key] = _dates(facts[key])
     return ctx

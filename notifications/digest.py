@@ -54,7 +54,11 @@ def weekly_slot(now: dt.datetime, tz: dt.tzinfo, cfg: MailConfig,
 
 
 def digest_facts(conn: Connection, *, start: dt.datetime, end: dt.datetime, tz: dt.tzinfo,
-                 lang: str) -> dict[str, Any]:
+                 lang: str, working_days: WorkingDays | None = None) -> dict[str, Any]:
+    """The digest's facts. "Overdue" counts from the legal end (Civil Code art. 148: a date
+    that falls on a day off ends with the next working day), as escalations and the reports
+    do; without a calendar, from the date itself."""
+    legal_end = working_days.next_working_day if working_days is not None else None
     year = end.astimezone(tz).year
     today = end.astimezone(tz).date()
     labels: dict[str, int] = {}
@@ -67,22 +71,27 @@ def digest_facts(conn: Connection, *, start: dt.datetime, end: dt.datetime, tz: 
             order.append(label)
             labels[label] = 0
         labels[label] += count
-    total, late = mailfacts.overdue_deadlines(conn, today, MAX_ROWS)
+    total, late = mailfacts.overdue_deadlines(conn, today, MAX_ROWS, legal_end)
     overdue = []
     for row in late:
         wf = workflow_of(conn, row["definition_id"])
         label = wf.deadline_label(row["state"], lang)
         overdue.append({"task_id": row["task_id"], "title": " ".join(row["title"].split()),
                         "unit_name": row["unit_name"], "label": label, "due_on": row["due_on"],
-                        "days_overdue": (today - row["due_on"]).days})
+                        "days_overdue": (today - (legal_end or _same)(row["due_on"])).days})
     sent, dead = mailfacts.mail_counts(conn, start, end)
     return {"year": year, "period_start": start.astimezone(tz).date(), "period_end": today,
             "by_state": [{"label": k, "count": labels[k]} for k in order],
             "overdue_total": total, "overdue": overdue, "sent": sent, "dead": dead}
 
 
+def _same(day: dt.date) -> dt.date:
+    return day
+
+
 def item_facts(conn: Connection, line: WaitingLine, *, today: dt.date, tz: dt.tzinfo,
-               lang: str, catalog: Catalog) -> dict[str, Any]:
+               lang: str, catalog: Catalog,
+               working_days: WorkingDays | None = None) -> dict[str, Any]:
     """One new item of the digest, as its notice said it (facts as of its event)."""
     facts = line.context
     snap = facts.get("as_of") or {}
@@ -99,7 +108,8 @@ def item_facts(conn: Connection, line: WaitingLine, *, today: dt.date, tz: dt.tz
     if facts.get("due_on"):
         due = dt.date.fromisoformat(str(facts["due_on"])[:10])
         item["due_on"] = due
-        item["days_overdue"] = max(0, (today - due).days)
+        legal = working_days.next_working_day(due) if working_days is not None else due
+        item["days_overdue"] = max(0, (today - legal).days)
         if wf is not None and facts.get("state"):
             item["label"] = wf.deadline_label(str(facts["state"]), lang)
     elif facts.get("event") and wf is not None:
@@ -145,8 +155,9 @@ def compose_digest(conn: Connection, cfg: MailConfig, *, now: dt.datetime, tz: d
     if not office_recipients(People(conn), cfg.office):
         return 0  # nobody would read it: the lines wait for a reader
     start = last or slot - dt.timedelta(days=7)
-    facts = digest_facts(conn, start=start, end=now, tz=tz, lang=lang)
-    items = sorted((item_facts(conn, ln, today=day, tz=tz, lang=lang, catalog=catalog)
+    facts = digest_facts(conn, start=start, end=now, tz=tz, lang=lang, working_days=working_days)
+    items = sorted((item_facts(conn, ln, today=day, tz=tz, lang=lang, catalog=catalog,
+                               working_days=working_days)
                     for ln in {ln.item_id: ln for ln in lines}.values()), key=_urgency)
     facts["entries"] = items  # not "items": a dict's method, to a template
     facts["acts"] = sum(1 for i in items if i["act"])

@@ -20,6 +20,7 @@ from typing import Any
 from notifications.catalog import Catalog
 from workflows.effects import NEW_TASK, Mail, OpenDeadline
 from workflows.model import OBLIGATION_LEVEL
+from workflows.periods import Period
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,15 @@ class MailPlan:
                  "days_overdue": days_overdue, "step": step, "to_role": to_role,
                  "occurrence": occurrence}
         return self._mail(kind, f"escalated:{timer_id}:{step}:{days_overdue}", task_id, facts)
+
+    def session_reminder(self, unit_id: int, period: Period) -> Mail:
+        """A unit has no science session recorded in a period about to end: once per unit and
+        period."""
+        return self._mail("session_reminder", f"session:{unit_id}:{period.key}", None,
+                          {"unit_id": unit_id, "session": {
+                              "period": period.label("vi"), "period_en": period.label("en"),
+                              "period_start": period.start, "period_end": period.end,
+                              "kind": period.kind}})
 
     def quota_not_met(self, unit_id: int, year: int) -> Mail:
         return self._mail("quota_not_met", f"quota:{unit_id}:{year}", None,

@@ -44,6 +44,14 @@ def preview_facts(conn: Connection, d: Dispatcher, kind: str, task: TaskFacts,
                 "days_overdue": max(1, (today - due).days)}
     if kind == "quota_not_met":
         return {"unit_id": task.unit.id, "quota": {"year": task.year}}
+    if kind == "session_reminder":
+        from workflows.periods import period_of
+
+        period = period_of("month", today)
+        return {"unit_id": task.unit.id, "session": {
+            "period": period.label("vi"), "period_en": period.label("en"),
+            "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
+            "kind": period.kind}}
     if kind == "digest":
         return {"digest": digest_facts(conn, start=now - dt.timedelta(days=7), end=now, tz=d.tz,
                                        lang=d.cfg.lang)}

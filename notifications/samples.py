@@ -50,6 +50,9 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
     ctx["quota"] = {"year": 2025}
     ctx["signin"] = {"url": "https://nckh.example/dang-nhap/1/mau", "minutes": 15}
     ctx["action_url"] = "https://nckh.example/lien-ket/1-12/mau"
+    ctx["session"] = {"period": "tháng 03/2025", "period_en": "March 2025",
+                      "period_start": dt.date(2025, 3, 1), "period_end": dt.date(2025, 3, 31),
+                      "kind": "month"}
     ctx["report"] = {"title": "Báo cáo tiến độ", "period": "Quý I/2025", "note": "Ghi chú",
                      "files": ["nckh-tien-do-2025-2025-03-31.xlsx",
                                "nckh-tien-do-2025-2025-03-31.csv"]}

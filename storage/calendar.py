@@ -7,10 +7,10 @@ inserted with ON CONFLICT DO NOTHING, is claimed in the transaction that does th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -52,11 +52,17 @@ def active_units(session: Session) -> list[Unit]:
     return list(session.scalars(select(Unit).where(Unit.active.is_(True)).order_by(Unit.id)))
 
 
-def units_without_task(session: Session, year: int, levels: Sequence[str]) -> list[int]:
-    """Active units with no task of `levels` registered in `year`."""
-    return list(session.scalars(select(Unit.id).where(Unit.active.is_(True)).where(
-        ~select(Task.id).where(Task.unit_id == Unit.id, Task.year == year,
-                               Task.level.in_(levels)).exists()).order_by(Unit.id)))
+def units_without_task(session: Session, year: int, levels: Sequence[str], *,
+                       kinds: Sequence[str], void: Iterable[tuple[str, str]] = ()) -> list[int]:
+    """Active units of `kinds` with no valid task of `levels` registered in `year`: a task now
+    in a void (workflow, state) pair (rejected, cancelled) does not count."""
+    valid = [Task.unit_id == Unit.id, Task.year == year, Task.level.in_(levels)]
+    pairs = sorted(set(void))
+    if pairs:
+        valid.append(~or_(*(and_(Task.workflow == wf, Task.state == st) for wf, st in pairs)))
+    return list(session.scalars(
+        select(Unit.id).where(Unit.active.is_(True), Unit.kind.in_(kinds))
+        .where(~select(Task.id).where(*valid).exists()).order_by(Unit.id)))
 
 
 def has_obligation(session: Session, key: str, unit_id: int, year: int, period: int) -> bool:

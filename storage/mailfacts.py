@@ -11,6 +11,7 @@ later from wherever they are read.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -249,17 +250,25 @@ def tasks_by_state(conn: Connection, year: int, *,
     return [(int(d), str(s), int(n)) for d, s, n in rows]
 
 
-def overdue_deadlines(conn: Connection, today: dt.date,
-                      limit: int) -> tuple[int, list[dict[str, Any]]]:
-    """How many open deadlines are past `today`, and the `limit` oldest with their task."""
+def overdue_deadlines(conn: Connection, today: dt.date, limit: int,
+                      legal_end: Callable[[dt.date], dt.date] | None = None,
+                      ) -> tuple[int, list[dict[str, Any]]]:
+    """How many open deadlines are late on `today`, and the `limit` oldest with their task.
+    Late means past the deadline's `legal_end` (when given; else past its date): the date is
+    a bound in SQL, the legal end is worked out here for those that pass it."""
     late = (select(_DEADLINES.c.state, _DEADLINES.c.due_on, _TASKS.c.id.label("task_id"),
                    _TASKS.c.title, _TASKS.c.definition_id, _UNITS.c.name.label("unit_name"))
             .join(_TASKS, _TASKS.c.id == _DEADLINES.c.task_id)
             .join(_UNITS, _UNITS.c.id == _TASKS.c.unit_id)
             .where(_DEADLINES.c.closed_at.is_(None), _DEADLINES.c.due_on < today))
-    total = conn.scalar(select(func.count()).select_from(late.subquery())) or 0
-    rows = conn.execute(late.order_by(_DEADLINES.c.due_on).limit(limit)).mappings()
-    return int(total), [dict(r) for r in rows]
+    if legal_end is None:
+        total = conn.scalar(select(func.count()).select_from(late.subquery())) or 0
+        rows = conn.execute(late.order_by(_DEADLINES.c.due_on).limit(limit)).mappings()
+        return int(total), [dict(r) for r in rows]
+    found = [dict(r) for r in conn.execute(
+        late.order_by(_DEADLINES.c.due_on, _TASKS.c.id)).mappings()
+        if legal_end(r["due_on"]) < today]
+    return len(found), found[:limit]
 
 
 def mail_counts(conn: Connection, start: dt.datetime, end: dt.datetime) -> tuple[int, int]:

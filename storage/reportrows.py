@@ -19,6 +19,7 @@ class UnitRow:
     name: str
     kind: str  # public | private
     active: bool = True
+    created_on: dt.date | None = None  # periods that ended before it are not the unit's
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class TaskRow:
     level: str
     workflow: str
     events: tuple[EventRow, ...]
+    title: str = ""
+    pi_name: str = ""
+    topic: int | None = None
 
     @property
     def created_on(self) -> dt.date:
@@ -65,10 +69,10 @@ class DeadlineRow:
     opened_on: dt.date
     closed_on: dt.date | None
 
-    def overdue_on(self, day: dt.date) -> bool:
-        """Open at the end of `day` with its due date already behind."""
+    def overdue_on(self, day: dt.date, legal_end: dt.date | None = None) -> bool:
+        """Open at the end of `day` with its legal end (else its due date) already behind."""
         still_open = self.closed_on is None or self.closed_on > day
-        return self.opened_on <= day and still_open and self.due_on < day
+        return self.opened_on <= day and still_open and (legal_end or self.due_on) < day
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,10 @@ class Dataset:
     obligations: tuple[ObligationRow, ...] = ()
     # (workflow, state) pairs that end a task, and display labels of states (Vietnamese).
     final_states: frozenset[tuple[str, str]] = frozenset()
+    # (unit id, day) of every science session held in the year.
+    sessions: tuple[tuple[int, dt.date], ...] = ()
+    # (workflow, state) pairs where a task never counted (rejected, cancelled: `void: true`).
+    void_states: frozenset[tuple[str, str]] = frozenset()
     state_labels: Mapping[str, str] = field(default_factory=dict)
     # (month, day) each milestone is due by in the plan, read from the definitions' deadlines.
     cutoffs: Mapping[str, tuple[int, int]] = field(default_factory=dict)

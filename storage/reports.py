@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Deadline, HistoryEntry, Task, Unit, WorkflowDefinition
+from storage import sessions
+from storage.models import Deadline, HistoryEntry, Person, Task, Unit, WorkflowDefinition
 from storage.reportrows import (
     Dataset,
     DeadlineRow,
@@ -58,8 +59,9 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
     in force by name (what milestones and cut-offs mean for definitions that predate them)."""
     current = current or {}
     units = tuple(
-        UnitRow(u.id, u.code, u.name, u.kind, u.active)
+        UnitRow(u.id, u.code, u.name, u.kind, u.active, _local(u.created_at, tz))
         for u in session.scalars(select(Unit).order_by(Unit.code)))
+    held = tuple(sessions.held_days(session, dt.date(year, 1, 1), dt.date(year, 12, 31)))
 
     obligation_rows = [
         (r.key, r.unit_id, r.period, r.task_id, r.due_on)
@@ -72,7 +74,9 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
 
     task_rows = [
         t for t in session.execute(
-            select(Task.id, Task.unit_id, Task.level, Task.workflow, Task.definition_id)
+            select(Task.id, Task.unit_id, Task.level, Task.workflow, Task.definition_id,
+                   Task.title, Task.topic, Person.name.label("pi_name"))
+            .join(Person, Person.id == Task.pi_id)
             .where(Task.year == year, Task.level.in_(RESEARCH_LEVELS)).order_by(Task.id))
         if t.id not in obligation_tasks]
     definitions = dict(session.execute(
@@ -92,7 +96,8 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
         return ev.milestone if ev else None
 
     history = _history(session, [t.id for t in task_rows], tz, milestone)
-    tasks = tuple(TaskRow(t.id, t.unit_id, t.level, t.workflow, tuple(history[t.id]))
+    tasks = tuple(TaskRow(t.id, t.unit_id, t.level, t.workflow, tuple(history[t.id]),
+                          t.title, t.pi_name, t.topic)
                   for t in task_rows if history[t.id])
 
     deadlines: list[DeadlineRow] = []
@@ -120,6 +125,10 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
             labels.setdefault(name, state.labels.get("vi"))
             if state.final:
                 final.add((wf.name, name))
+    # Void by the stored snapshot or by the workflow in force: a task that started under a
+    # version that did not mark its states void yet is judged by today's rule.
+    void = {(wf.name, name) for wf in (*current.values(), *workflows.values())
+            for name, state in wf.states.items() if state.void}
     cutoffs: dict[str, tuple[int, int]] = {}
     for wf in (*current.values(), *workflows.values()):
         if wf.level in RESEARCH_LEVELS:
@@ -127,5 +136,6 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
                 if m not in cutoffs and (day := wf.cutoff(m)) is not None:
                     cutoffs[m] = day
     return Dataset(year=year, units=units, tasks=tasks, deadlines=tuple(deadlines),
-                   obligations=obligations, final_states=frozenset(final), state_labels=labels,
+                   obligations=obligations, final_states=frozenset(final), sessions=held,
+                   void_states=frozenset(void), state_labels=labels,
                    cutoffs=cutoffs)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from storage import letters, models, outbox, timers, webmodels  # noqa: F401  (each module registers its tables)
+from storage import (  # noqa: F401  (each module registers its tables)
+    letters,
+    models,
+    outbox,
+    sessions,
+    timers,
+    webmodels,
+)
 from storage.base import Base
 
 metadata = Base.metadata

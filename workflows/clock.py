@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from workflows import inputs
+from workflows import dates, inputs
 from workflows.errors import InputError
 
 DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -85,15 +85,13 @@ class TestClock:
 
 
 def parse_datetime(text: str, tz: dt.tzinfo = DEFAULT_TZ, *, what: str = "datetime") -> dt.datetime:
-    """Parse an ISO date or datetime within the calendar's years; a naive value is local time in
-    `tz`."""
+    """Parse a day or an instant as people write it (dd/mm/yyyy [HH:MM], or ISO) within the
+    calendar's years; a naive value is local time in `tz`."""
     raw = text.strip()
     try:
-        value = dt.datetime.fromisoformat(raw)
+        value = dates.parse_moment(raw)
     except ValueError:
-        raise InputError(
-            f"invalid {what} '{text}': expected YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][±HH:MM]"
-        ) from None
+        raise InputError(f"invalid {what} '{text}': expected {dates.EXPECTED_MOMENT}") from None
     inputs.check_date(value, what, shown=raw)
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
@@ -101,8 +99,9 @@ def parse_datetime(text: str, tz: dt.tzinfo = DEFAULT_TZ, *, what: str = "dateti
 
 
 def parse_date(text: str, *, what: str = "date") -> dt.date:
+    """Parse a day written dd/mm/yyyy or YYYY-MM-DD, within the calendar's years."""
     try:
-        value = dt.date.fromisoformat(text.strip())
+        value = dates.parse_day(text)
     except ValueError:
-        raise InputError(f"invalid {what} '{text}': expected YYYY-MM-DD") from None
-    return inputs.check_date(value, what)
+        raise InputError(f"invalid {what} '{text}': expected {dates.EXPECTED_DAY}") from None
+    return inputs.check_date(value, what, shown=text.strip())

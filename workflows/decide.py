@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from workflows import addresses, inputs
+from workflows import addresses, dates, inputs
 from workflows.errors import InputError, InvalidData, InvalidTransition, NotAllowed
 from workflows.machine import CompiledWorkflow, MachineError
 from workflows.model import EventDef, FieldSpec, Workflow, WorkingDays, due_on
@@ -254,7 +254,7 @@ def _parse_data(ev: EventDef, data: Mapping[str, str]) -> dict[str, Any]:
         values[key] = parse_field(spec, text, ev.name)
     for spec in ev.fields:
         if spec.required and spec.name not in values:
-            hint = "YYYY-MM-DD" if spec.type == "date" else spec.type.upper()
+            hint = "DD/MM/YYYY" if spec.type == "date" else spec.type.upper()
             raise InvalidData(f"event '{ev.name}' needs --set {spec.name}={hint}", field=spec.name)
     for group in ev.one_of:
         if not any(name in values for name in group):
@@ -267,9 +267,9 @@ def parse_field(spec: FieldSpec, text: str, event: str) -> Any:
     where = f"field '{spec.name}' of event '{event}'"
     if spec.type == "date":
         try:
-            day = dt.date.fromisoformat(text)
+            day = dates.parse_day(text)
         except ValueError:
-            raise InvalidData(f"{where}: invalid date '{text}', expected YYYY-MM-DD",
+            raise InvalidData(f"{where}: invalid date '{text}', expected {dates.EXPECTED_DAY}",
                               field=spec.name) from None
         return inputs.check_date(day, f"{where}: date", field=spec.name)
     if spec.type == "int":

@@ -12,7 +12,7 @@ def describe(wf: Workflow, lang: str = "vi") -> dict[str, Any]:
         "name": wf.name, "version": wf.version, "level": wf.level, "label": wf.labels.get(lang),
         "initial": wf.initial, "sha256": wf.sha256,
         "states": [{
-            "name": s.name, "label": s.labels.get(lang), "final": s.final,
+            "name": s.name, "label": s.labels.get(lang), "final": s.final, "void": s.void,
             "deadline": s.deadline.describe() if s.deadline else None,
         } for s in wf.states.values()],
         "events": [{

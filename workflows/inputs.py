@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from workflows.errors import InputError, InvalidData, NotFound
 
@@ -144,13 +144,15 @@ def check_keys(section: Mapping[str, object], known: Iterable[str], name: str) -
                          f"{', '.join(sorted(allowed))}")
 
 
-def csv_separator(text: str, file: str, required: Iterable[str]) -> str:
+def csv_separator(text: str, file: str, required: Iterable[str],
+                  column: Callable[[str], str] = str.strip) -> str:
     """The separator of a CSV file, read from its header: ',' or ';' (Excel with Vietnamese
-    regional settings writes ';'). A header that splits into none of the required columns
-    either way names the separator problem."""
+    regional settings writes ';'). `column` maps a header cell to its column name (aliases).
+    A header that splits into none of the required columns either way names the separator
+    problem."""
     header = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
     needed = list(required)
-    found = {sep: sum(col.strip() in needed for col in header.split(sep)) for sep in
+    found = {sep: sum(column(col) in needed for col in header.split(sep)) for sep in
              CSV_SEPARATORS}
     best = max(CSV_SEPARATORS, key=lambda sep: (found[sep], header.count(sep)))
     if found[best] == 0 and not any(sep in header for sep in CSV_SEPARATORS):

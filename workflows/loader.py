@@ -38,7 +38,7 @@ from workflows.yamlsrc import Located, Path_, load_located
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 DURATION_RE = re.compile(r"^\s*(\d+)\s*(d|days?|wd|working[_ ]days?|mo|months?)\s*$")
 TOP_KEYS = {"name", "version", "level", "labels", "initial", "states", "events", "timers"}
-STATE_KEYS = {"labels", "final", "deadline", "timers"}
+STATE_KEYS = {"labels", "final", "void", "deadline", "timers"}
 EVENT_KEYS = {"labels", "from", "to", "roles", "not_by", "reason", "fields", "one_of",
               "deadline_from", "milestone"}
 TIMER_KEYS = {"remind_before", "escalate", "on_overdue"}
@@ -159,8 +159,13 @@ class _Validator:
         timers = self.timers(raw["timers"], (*path, "timers")) if "timers" in raw else None
         if final and deadline is not None:
             raise self.fail((*path, "deadline"), f"final state '{name}' cannot have a deadline")
+        void = raw.get("void", False)
+        if not isinstance(void, bool):
+            raise self.fail((*path, "void"), "void must be true or false")
+        if void and not final:
+            raise self.fail((*path, "void"), f"void state '{name}' must be final: true")
         return StateDef(name=name, labels=self.labels(raw["labels"], (*path, "labels")),
-                        final=final, deadline=deadline, timers=timers)
+                        final=final, void=void, deadline=deadline, timers=timers)
 
     def deadline(self, raw: Any, path: Path_) -> DeadlineRule:
         raw = self.mapping(raw, path, "deadline")

@@ -22,6 +22,8 @@ FIELD_TYPES = ("text", "date", "url", "int", "email")
 # so nothing outside the definitions names a workflow's events or states.
 MILESTONES = ("outline_approved", "started", "accepted", "published", "submitted")
 DURATION_UNITS = ("days", "working_days", "months")
+# A unit is public (under the Sở: hospitals, health centres) or private (ngoài công lập).
+UNIT_KINDS = ("public", "private")
 
 ReasonRule = Literal["required", "optional"]
 
@@ -101,6 +103,9 @@ class StateDef:
     name: str
     labels: Labels
     final: bool = False
+    # A task that ends here never counted (rejected, cancelled): the quota and the compilation's
+    # valid tasks leave it out.
+    void: bool = False
     deadline: DeadlineRule | None = None
     timers: TimerPolicy | None = None
 

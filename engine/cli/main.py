@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "task": ("engine.cli.tasks", "task", "Register research tasks and move them through "
              "their workflow."),
     "workflow": ("engine.cli.workflows", "workflow", "List, show, validate and draw workflows."),
+    "session": ("engine.cli.sessions", "session", "Record and list the science sessions units "
+                "held (sinh hoạt khoa học)."),
     # scheduling
     "daemon": ("engine.cli.scheduling", "daemon", "Run the scheduler until SIGTERM/SIGINT."),
     "tick": ("engine.cli.scheduling", "tick", "One pass of everything due as of now."),

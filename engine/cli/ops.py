@@ -117,7 +117,8 @@ def demo(ctx: Ctx, year: int, report: bool, as_json: bool) -> None:
             totals = play_year(app, province, year, on_day=advance)
         rows = timeline(app)
         recipients = per_recipient(rows)
-        result = (make_report(app.engine, "compliance", year, today=dt.date(year, 12, 31))
+        result = (make_report(app.engine, "compliance", year, today=dt.date(year, 12, 31),
+                              rules=app.report_rules())
                   if report else None)
     finally:
         app.close()
@@ -144,13 +145,14 @@ def demo(ctx: Ctx, year: int, report: bool, as_json: bool) -> None:
 @json_option
 @pass_ctx
 def doctor(ctx: Ctx, as_json: bool) -> None:
-    """Check the configuration, the database schema, the SMTP server and the templates.
+    """Check the configuration, the database schema, the SMTP server, the templates and the
+    calendar's swap data (warns when this year's, or from 1 November next year's, is missing).
 
     Exits 1 when something needs fixing, and says what to do.
     """
     from engine.doctor import run_checks
 
-    results = run_checks(lambda: ctx.settings)
+    results = run_checks(lambda: ctx.settings, lambda: ctx.now().date())
     if want_json(ctx, as_json):
         emit_json([r.as_dict() for r in results])
     else:

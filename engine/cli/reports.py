@@ -24,7 +24,10 @@ OUTPUT = click.option("--output", "-o", "output", type=click.Path(dir_okay=False
                            "terminal).")
 YEAR = click.option("--year", type=int, required=True, help="The plan year (e.g. 2025).")
 AS_OF = click.option("--as-of", "as_of", metavar="DATE",
-                     help="Report the state at the end of this day (YYYY-MM-DD).")
+                     help="Report the state at the end of this day (DD/MM/YYYY or YYYY-MM-DD).")
+DELIMITER = click.option("--delimiter", metavar="SEP",
+                         help="CSV separator: ';', ',' or 'tab' (default: [reports] "
+                              "csv_delimiter, ';' for Excel with Vietnamese settings).")
 
 
 @click.group()
@@ -70,40 +73,48 @@ def _write(data: bytes, output: Path | None) -> None:
 
 
 def _run(ctx: Ctx, kind: str, year: int, as_of_text: str | None, fmt: str,
-         output: Path | None) -> None:
+         output: Path | None, delimiter: str | None) -> None:
     from engine.reports.build import make_report, render
+    from engine.reports.config import csv_delimiter
     from workflows.clock import parse_date
     from workflows.inputs import check_year
 
     check_year(year)
     as_of: dt.date | None = parse_date(as_of_text, what="--as-of") if as_of_text else None
+    sep = csv_delimiter(delimiter, "--delimiter") if delimiter is not None else None
     _check_output(output, fmt)
     app = ctx.app()
     today = ctx.now().astimezone(app.settings.tz).date()
-    result = make_report(app.engine, kind, year, today=today, as_of=as_of)
-    _write(render(result, fmt), output)
+    result = make_report(app.engine, kind, year, today=today, as_of=as_of,
+                         rules=app.report_rules())
+    _write(render(result, fmt, delimiter=sep or app.config.reports.csv_delimiter,
+                  letterhead=app.config.reports.letterhead), output)
 
 
 @report.command("compliance")
 @YEAR
 @AS_OF
 @FORMAT
+@DELIMITER
 @OUTPUT
 @pass_ctx
-def compliance(ctx: Ctx, year: int, as_of: str | None, fmt: str, output: Path | None) -> None:
+def compliance(ctx: Ctx, year: int, as_of: str | None, fmt: str, delimiter: str | None,
+               output: Path | None) -> None:
     """Per unit: tasks by level and state, quota, outlines approved by 30/4, accepted by 1/12,
     published, overdue items, reports submitted on time; province totals, private units apart.
     As of today by default."""
-    _run(ctx, "compliance", year, as_of, fmt, output)
+    _run(ctx, "compliance", year, as_of, fmt, output, delimiter)
 
 
 @report.command("progress")
 @YEAR
 @AS_OF
 @FORMAT
+@DELIMITER
 @OUTPUT
 @pass_ctx
-def progress(ctx: Ctx, year: int, as_of: str | None, fmt: str, output: Path | None) -> None:
+def progress(ctx: Ctx, year: int, as_of: str | None, fmt: str, delimiter: str | None,
+             output: Path | None) -> None:
     """The 6-month view: registered, outline approved, started, accepted, published, ended,
     overdue; as of 30 June by default."""
-    _run(ctx, "progress", year, as_of, fmt, output)
+    _run(ctx, "progress", year, as_of, fmt, output, delimiter)

@@ -120,12 +120,22 @@ def calendar_list(ctx: Ctx, as_json: bool) -> None:
 @json_option
 @pass_ctx
 def calendar_days_off(ctx: Ctx, year: int | None, as_json: bool) -> None:
-    """Public holidays and swapped days off of a year (with the configured overrides)."""
+    """Public holidays, swapped days off and make-up working Saturdays of a year (with the
+    configured overrides), named in Vietnamese."""
+    from workflows.calendar import WEEKDAYS_VI
+    from workflows.dates import shown
+
     cal = ctx.app(check_schema=False).config.scheduler.calendar
     year = year or ctx.now().year
-    rows = [{"date": d.isoformat(), "weekday": d.strftime("%a"), "name": name}
-            for d, name in cal.days_off(year)]
+    days = [(d, name, "off") for d, name in cal.days_off(year)]
+    days += [(d, "Ngày làm việc bù", "worked") for d in cal.make_up_days(year)]
+    rows = [{"date": d.isoformat(), "day": shown(d), "weekday": WEEKDAYS_VI[d.weekday()],
+             "kind": kind, "name": name} for d, name, kind in sorted(days)]
     if want_json(ctx, as_json):
         emit_json(rows)
         return
-    table(rows, [("date", "DATE"), ("weekday", "DAY"), ("name", "NAME")])
+    table([{**r, "kind": "nghỉ" if r["kind"] == "off" else "làm bù"} for r in rows],
+          [("day", "NGÀY"), ("weekday", "THỨ"), ("kind", "LOẠI"), ("name", "TÊN")])
+    if year not in cal.confirmed_years:
+        click.echo(f"\nChưa xác nhận lịch hoán đổi ngày làm việc năm {year}: "
+                   "bổ sung khi có văn bản của Chính phủ ([calendar] trong cấu hình).")

@@ -7,18 +7,22 @@ anything is read; the reports only ever read.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import TYPE_CHECKING
 
 from workflows import inputs
+from workflows.dates import shown
 from workflows.errors import InputError
 
 if TYPE_CHECKING:
-    from engine.reports.compute import Report
+    from engine.reports.compute import Report, ReportRules
+    from engine.reports.config import Letterhead
     from engine.service import Engine
 
 KINDS = ("compliance", "progress")
 FORMATS = ("table", "csv", "xlsx", "json")
+CSV_DELIMITERS = (";", ",", "\t")
 EXTENSIONS = {"table": "txt", "csv": "csv", "xlsx": "xlsx", "json": "json"}
 MIMETYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -34,7 +38,7 @@ def default_as_of(kind: str, year: int, today: dt.date) -> dt.date:
 
 
 def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
-                as_of: dt.date | None = None) -> Report:
+                as_of: dt.date | None = None, rules: ReportRules | None = None) -> Report:
     from engine.reports import compute
     from storage.reports import load_year
 
@@ -43,21 +47,26 @@ def make_report(engine: Engine, kind: str, year: int, *, today: dt.date,
     inputs.check_year(year)
     day = as_of or default_as_of(kind, year, today)
     if day < dt.date(year, 1, 1):
-        raise InputError(f"invalid --as-of {day.isoformat()}: before the year {year} begins")
+        raise InputError(f"invalid --as-of {shown(day)}: before the year {year} begins")
     with engine.transaction(read_only=True) as session:
         data = load_year(session, year, engine.tz, current=engine.registry.current())
-    return compute.compliance(data, day) if kind == "compliance" else compute.progress(data, day)
+    report = (compute.compliance(data, day, rules) if kind == "compliance"
+              else compute.progress(data, day, rules))
+    return dataclasses.replace(report, made_on=today)
 
 
-def render(report: Report, fmt: str) -> bytes:
+def render(report: Report, fmt: str, *, delimiter: str = ";",
+           letterhead: Letterhead | None = None) -> bytes:
+    """The report in one format. CSV carries a UTF-8 BOM and `delimiter` (';' by default: Excel
+    with Vietnamese regional settings splits on it, and opens the BOM'd file as UTF-8)."""
     from engine.reports import render as text
 
     if fmt == "xlsx":
         from engine.reports.xlsx import to_xlsx
 
-        return to_xlsx(report)
+        return to_xlsx(report, letterhead)
     if fmt == "csv":
-        return text.to_csv(report).encode("utf-8")
+        return text.to_csv(report, delimiter).encode("utf-8")
     if fmt == "json":
         return text.to_json(report).encode("utf-8")
     if fmt == "table":

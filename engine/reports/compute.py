@@ -6,7 +6,8 @@ section with a subtotal and the province total at the end. "As of" a day means: 
 says had taken effect by the end of that day, in local time.
 
 compliance (the year's obligations, as of `as_of`):
-  registered tasks by level, the state each is in, quota met (≥ 1 task), outlines approved by
+  registered tasks by level, the state each is in, quota met (≥ 1 valid task: not rejected or
+  cancelled, for the unit kinds the quota binds; "–" for the others), outlines approved by
   30 April, accepted by 1 December, published, overdue deadlines, obligations submitted on time.
 progress (the 6-month view, by default as of 30 June): how far each unit's tasks have come —
   registered, outline approved, started, accepted, published, ended without a result, overdue.
@@ -14,14 +15,17 @@ progress (the 6-month view, by default as of 30 June): how far each unit's tasks
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from storage.reportrows import Dataset, TaskRow, UnitRow
-from workflows.model import RESEARCH_LEVELS
+from workflows.calendar import BusinessCalendar
+from workflows.model import RESEARCH_LEVELS, WorkingDays
+from workflows.periods import SessionPlan
 
 LEVEL_KEYS = {level: f"level_{level}" for level in RESEARCH_LEVELS}
 
@@ -45,6 +49,28 @@ class Section:
 
 
 @dataclass(frozen=True)
+class DetailRow:
+    """One valid task of the detail list (danh mục): dates are days, None when not reached."""
+
+    stt: int
+    unit_code: str
+    unit_name: str
+    title: str
+    pi_name: str
+    level: str  # its Vietnamese label
+    topic: int | None
+    state: str  # its Vietnamese label, as of the report's day
+    registered_on: dt.date
+    approved_on: dt.date | None
+    accepted_on: dt.date | None
+    published_on: dt.date | None
+
+
+LEVEL_LABELS = {"unit": "Đề tài cấp cơ sở", "province": "Nhiệm vụ cấp tỉnh",
+                "initiative": "Sáng kiến"}
+
+
+@dataclass(frozen=True)
 class Report:
     kind: str  # compliance | progress
     title: str
@@ -55,6 +81,8 @@ class Report:
     total: dict[str, Any]
     states: tuple[tuple[str, str], ...]  # (state, label) of the by-state breakdown
     notes: tuple[str, ...] = ()
+    details: tuple[DetailRow, ...] = ()  # the valid tasks registered by the day, by unit
+    made_on: dt.date | None = None  # the day it is made (the letterhead's date); else as_of
 
     def unit_rows(self) -> list[dict[str, Any]]:
         return [row for section in self.sections for row in section.rows]
@@ -70,6 +98,12 @@ HEAD = (
     Column("stt", "STT", "No.", "int", 5, short="STT"),
     Column("code", "Mã đơn vị", "Unit code", "text", 11, short="Mã"),
     Column("name", "Tên đơn vị", "Unit", "text", 42, short="Đơn vị"),
+)
+SESSIONS = (
+    Column("sessions_held", "Số buổi sinh hoạt khoa học", "Science sessions held", "int", 11,
+           short="SHKH"),
+    Column("sessions_missed", "Số kỳ không sinh hoạt khoa học", "Periods without a session",
+           "int", 11, short="Kỳ thiếu"),
 )
 OBLIGATIONS = (
     Column("obligations_due", "Báo cáo đến hạn", "Reports due", "int", 11, short="BC đến hạn"),
@@ -89,6 +123,7 @@ COMPLIANCE_COLUMNS = (*HEAD,
            short="NT ≤1/12"),
     Column("published", "Đã công bố kết quả", "Published", short="Công bố"),
     Column("overdue", "Hạn đã quá chưa xử lý", "Overdue items", short="Quá hạn"),
+    *SESSIONS,
     *OBLIGATIONS,
 )
 PROGRESS_COLUMNS = (*HEAD,
@@ -99,6 +134,7 @@ PROGRESS_COLUMNS = (*HEAD,
     Column("published", "Đã công bố kết quả", "Published", short="Công bố"),
     Column("ended", "Dừng / hủy / không đạt", "Ended without result", short="Dừng/hủy"),
     Column("overdue", "Hạn đã quá chưa xử lý", "Overdue items", short="Quá hạn"),
+    *SESSIONS,
     *OBLIGATIONS,
 )
 SECTION_TITLES = {"public": "Các đơn vị công lập trực thuộc Sở Y tế",
@@ -106,7 +142,23 @@ SECTION_TITLES = {"public": "Các đơn vị công lập trực thuộc Sở Y t
 SUBTOTAL_NAMES = {"public": "Cộng đơn vị công lập", "private": "Cộng cơ sở ngoài công lập"}
 TOTAL_NAME = "Tổng cộng toàn tỉnh"
 
-Metrics = Callable[[Sequence[TaskRow], dt.date], dict[str, Any]]
+Metrics = Callable[[UnitRow, Sequence[TaskRow], dt.date], dict[str, Any]]
+QUOTA_KINDS = ("public",)  # the default of [scheduler] quota_kinds: units under the Sở
+NO_PLAN = SessionPlan()  # the default of [scheduler.sessions]: monthly for every unit
+
+
+@dataclass(frozen=True)
+class ReportRules:
+    """What the province configures that the reports judge by: the unit kinds the quota binds,
+    how often each unit holds its science session, and the business calendar, whose legal end
+    (Civil Code art. 148) is the one meaning of "late" here as in escalations and the digest."""
+
+    quota_kinds: tuple[str, ...] = QUOTA_KINDS
+    sessions: SessionPlan = NO_PLAN
+    calendar: WorkingDays = field(default_factory=BusinessCalendar)
+
+    def legal_end(self, due_on: dt.date) -> dt.date:
+        return self.calendar.next_working_day(due_on)
 
 
 def _listed_units(data: Dataset) -> list[UnitRow]:
@@ -121,8 +173,9 @@ def _sum(rows: Iterable[dict[str, Any]], columns: Sequence[Column], name: str) -
         if col.kind == "int" and col.key != "stt":
             values = [r[col.key] for r in rows if r[col.key] is not None]
             total[col.key] = sum(values) if values or not rows else None
-        elif col.kind == "flag":
-            total[col.key] = sum(1 for r in rows if r[col.key])
+        elif col.kind == "flag":  # units with the flag set, among those it applies to
+            flags = [r[col.key] for r in rows if r[col.key] is not None]
+            total[col.key] = sum(1 for f in flags if f) if flags or not rows else None
     for r in rows:
         total["by_state"].update(r["by_state"])
     total["by_state"] = dict(total["by_state"])
@@ -130,22 +183,37 @@ def _sum(rows: Iterable[dict[str, Any]], columns: Sequence[Column], name: str) -
     return total
 
 
+def session_figures(data: Dataset, unit: UnitRow, plan: SessionPlan,
+                    as_of: dt.date) -> tuple[int, int]:
+    """(sessions held by the end of `as_of`, the unit's periods ended by then without one).
+    A period that ended before the unit was registered is not counted against it."""
+    days = [d for u, d in data.sessions if u == unit.id and d <= as_of]
+    ended = [p for p in plan.ended_by(unit.code, data.year, as_of)
+             if unit.created_on is None or p.end >= unit.created_on]
+    missed = sum(1 for p in ended if not any(d in p for d in days))
+    return len(days), missed
+
+
 def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[Column, ...],
-           metrics: Metrics) -> Report:
+           metrics: Metrics, rules: ReportRules) -> Report:
     by_unit: dict[int, list[TaskRow]] = {}
     for task in data.tasks:
         if task.created_on <= as_of:
             by_unit.setdefault(task.unit_id, []).append(task)
     task_unit = {t.id: t.unit_id for t in data.tasks if t.created_on <= as_of}
     overdue = Counter(task_unit[d.task_id] for d in data.deadlines
-                      if d.task_id in task_unit and d.overdue_on(as_of))
+                      if d.task_id in task_unit
+                      and d.overdue_on(as_of, rules.legal_end(d.due_on)))
+    # Late means after the legal end, as in escalations and the digest: a report due on a day
+    # off (31/1/2025, in Tết) handed in on the next working day (3/2) is on time.
     due: Counter[int] = Counter()
     on_time: Counter[int] = Counter()
     for ob in data.obligations:
         submitted = ob.submitted_on if ob.submitted_on and ob.submitted_on <= as_of else None
-        if ob.due_on < as_of or submitted:
+        legal_end = rules.legal_end(ob.due_on)
+        if legal_end < as_of or submitted:
             due[ob.unit_id] += 1
-            on_time[ob.unit_id] += bool(submitted and submitted <= ob.due_on)
+            on_time[ob.unit_id] += bool(submitted and submitted <= legal_end)
 
     sections = []
     for unit_kind in ("public", "private"):
@@ -156,8 +224,10 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
         for i, unit in enumerate(units, 1):
             tasks = by_unit.get(unit.id, [])
             row: dict[str, Any] = {"stt": i, "code": unit.code, "name": unit.name,
-                                   "kind": unit.kind, **metrics(tasks, as_of)}
+                                   "kind": unit.kind, **metrics(unit, tasks, as_of)}
             row["overdue"] = overdue[unit.id]
+            row["sessions_held"], row["sessions_missed"] = session_figures(
+                data, unit, rules.sessions, as_of)
             row["obligations_due"] = due[unit.id]
             row["obligations_on_time"] = on_time[unit.id]
             row["by_state"] = dict(Counter(s for t in tasks if (s := t.state_on(as_of))))
@@ -169,21 +239,51 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
     states = tuple((s, data.state_labels.get(s, s)) for s in
                    [*[s for s in data.state_labels if s in used],
                     *sorted(used - set(data.state_labels))])
-    return Report(kind, title, data.year, as_of, columns, tuple(sections), total, states)
+    return Report(kind, title, data.year, as_of, columns, tuple(sections), total, states,
+                  details=_details(data, as_of))
 
 
-def compliance(data: Dataset, as_of: dt.date) -> Report:
-    """The year's compliance per unit, as of `as_of` (the office's year-end compilation)."""
+def _details(data: Dataset, as_of: dt.date) -> tuple[DetailRow, ...]:
+    """The danh mục: every valid task registered by `as_of` (not rejected or cancelled), in
+    the order of the units' sections, then of registration."""
+    units = {u.id: u for u in _listed_units(data)}
+    order = {u.id: (0 if u.kind == "public" else 1, u.code) for u in units.values()}
+    tasks = sorted((t for t in valid_tasks(data, data.tasks, as_of)
+                    if t.created_on <= as_of and t.unit_id in units),
+                   key=lambda t: (order[t.unit_id], t.created_on, t.id))
+    out = []
+    for i, t in enumerate(tasks, 1):
+        unit = units[t.unit_id]
+        state = t.state_on(as_of) or ""
+        out.append(DetailRow(
+            i, unit.code, unit.name, t.title, t.pi_name, LEVEL_LABELS.get(t.level, t.level),
+            t.topic, data.state_labels.get(state, state), t.created_on,
+            t.reached("outline_approved", until=as_of), t.reached("accepted", until=as_of),
+            t.reached("published", until=as_of)))
+    return tuple(out)
+
+
+def valid_tasks(data: Dataset, tasks: Iterable[TaskRow], day: dt.date) -> list[TaskRow]:
+    """The tasks that count at the end of `day`: not in a void state (rejected, cancelled)."""
+    return [t for t in tasks if (t.workflow, t.state_on(day)) not in data.void_states]
+
+
+def compliance(data: Dataset, as_of: dt.date, rules: ReportRules | None = None) -> Report:
+    """The year's compliance per unit, as of `as_of` (the office's year-end compilation). The
+    quota binds units of `rules.quota_kinds` only, and counts valid tasks only."""
+    rules = rules or ReportRules()
+    quota_kinds = rules.quota_kinds
     year = data.year
     outline_by = min(as_of, dt.date(year, *data.cutoffs.get("outline_approved", (12, 31))))
     accepted_by = min(as_of, dt.date(year, *data.cutoffs.get("accepted", (12, 31))))
 
-    def metrics(tasks: Sequence[TaskRow], day: dt.date) -> dict[str, Any]:
+    def metrics(unit: UnitRow, tasks: Sequence[TaskRow], day: dt.date) -> dict[str, Any]:
         levels = Counter(LEVEL_KEYS.get(t.level, "level_unit") for t in tasks)
+        bound = unit.kind in quota_kinds
         return {
             "registered": len(tasks),
             **{key: levels[key] for key in LEVEL_KEYS.values()},
-            "quota_met": len(tasks) >= 1,
+            "quota_met": len(valid_tasks(data, tasks, day)) >= 1 if bound else None,
             "approved_by_deadline": sum(1 for t in tasks
                                         if t.reached("outline_approved", until=outline_by)),
             "accepted_by_deadline": sum(1 for t in tasks
@@ -192,14 +292,20 @@ def compliance(data: Dataset, as_of: dt.date) -> Report:
         }
 
     title = f"Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN năm {year}"
-    return _build(data, "compliance", title, as_of, COMPLIANCE_COLUMNS, metrics)
+    report = _build(data, "compliance", title, as_of, COMPLIANCE_COLUMNS, metrics, rules)
+    bound = "đơn vị công lập trực thuộc Sở" if tuple(quota_kinds) == QUOTA_KINDS else \
+        "các loại đơn vị " + ", ".join(SECTION_TITLES[k].lower() for k in quota_kinds)
+    note = (f"Chỉ tiêu (ít nhất 01 nhiệm vụ/năm) áp dụng cho {bound}; nhiệm vụ không được phê "
+            "duyệt hoặc đã hủy không được tính.")
+    return dataclasses.replace(report, notes=(*report.notes, note))
 
 
-def progress(data: Dataset, as_of: dt.date | None = None) -> Report:
+def progress(data: Dataset, as_of: dt.date | None = None,
+             rules: ReportRules | None = None) -> Report:
     """The 6-month view: how far each unit's tasks had come by `as_of` (default 30 June)."""
     day = as_of or dt.date(data.year, 6, 30)
 
-    def metrics(tasks: Sequence[TaskRow], on: dt.date) -> dict[str, Any]:
+    def metrics(_unit: UnitRow, tasks: Sequence[TaskRow], on: dt.date) -> dict[str, Any]:
         def reached(milestone: str) -> int:
             return sum(1 for t in tasks if t.reached(milestone, until=on))
 
@@ -214,4 +320,4 @@ def progress(data: Dataset, as_of: dt.date | None = None) -> Report:
         }
 
     title = f"Báo cáo tiến độ thực hiện nhiệm vụ KHCN năm {data.year} (sơ kết 6 tháng)"
-    return _build(data, "progress", title, day, PROGRESS_COLUMNS, metrics)
+    return _build(data, "progress", title, day, PROGRESS_COLUMNS, metrics, rules or ReportRules())

@@ -13,10 +13,12 @@ Config, `[reports]`:  formats = ["xlsx", "csv"]   to = ["lanhdao@…"]  (added t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 
 from engine.reports.build import KINDS, MIMETYPES, filename, render
+from engine.reports.compute import ReportRules
 from engine.reports.config import ReportsConfig
 from notifications.catalog import Catalog
 from notifications.recipients import office_recipients
@@ -30,8 +32,12 @@ TITLES = {"compliance": "Báo cáo tổng hợp tình hình thực hiện nhiệ
 
 class ReportMailer:
     def __init__(self, config: ReportsConfig, *, office_email: str | None, tz: dt.tzinfo,
-                 catalog: Catalog, current: Mapping[str, Workflow]) -> None:
+                 catalog: Catalog, current: Mapping[str, Workflow],
+                 rules: ReportRules | None = None) -> None:
+        self.rules = rules or ReportRules()
         self.formats = config.formats
+        self.delimiter = config.csv_delimiter
+        self.letterhead = config.letterhead
         self.extra_to = config.to
         self.office_email = office_email
         self.tz = tz
@@ -53,10 +59,14 @@ class ReportMailer:
         sent_on = at.astimezone(self.tz).date()
         as_of = max(dt.date(year, 1, 1), sent_on - dt.timedelta(days=1))
         data = load_year(session, year, self.tz, current=self.current)
-        report = (compute.compliance(data, as_of) if report_name == "compliance"
-                  else compute.progress(data, as_of))
-        files = [(filename(report, fmt), render(report, fmt), MIMETYPES[fmt])
+        report = dataclasses.replace(
+            compute.compliance(data, as_of, self.rules) if report_name == "compliance"
+            else compute.progress(data, as_of, self.rules), made_on=sent_on)
+        files = [(filename(report, fmt), render(report, fmt, delimiter=self.delimiter,
+                                                       letterhead=self.letterhead),
+                  MIMETYPES[fmt])
                  for fmt in self.formats]
+        bound = sum(1 for r in report.unit_rows() if r.get("quota_met") is not None)
         to = [*self._office(session), *self.extra_to]
         if not to:
             return  # nobody to send it to: `nckh doctor` and the mail config say so
@@ -68,7 +78,7 @@ class ReportMailer:
                     "period": f"tính đến ngày {as_of.day:02d}/{as_of.month:02d}/{as_of.year}",
                     "note": f"Tổng số nhiệm vụ đăng ký: {report.total['registered']}; "
                             f"đơn vị đạt chỉ tiêu: "
-                            f"{report.total.get('quota_met', '–')}/{report.total['units']}; "
+                            f"{report.total.get('quota_met', '–')}/{bound}; "
                             f"việc quá hạn chưa hoàn thành: {report.total['overdue']}."
                             if report_name == "compliance" else
                             f"Tổng số nhiệm vụ đăng ký: {report.total['registered']}; "

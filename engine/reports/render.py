@@ -26,7 +26,7 @@ def vn_date(day: Any) -> str:
 def cell(col: Column, row: dict[str, Any], *, total: bool) -> str:
     value = row.get(col.key)
     if value is None:
-        return "" if col.kind != "int" or col.key == "stt" else "–"
+        return "" if col.kind not in ("int", "flag") or col.key == "stt" else "–"
     if col.kind == "flag" and not total:
         return YES if value else NO
     return str(value)
@@ -81,10 +81,11 @@ def to_table(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_csv(report: Report) -> str:
+def to_csv(report: Report, delimiter: str = ";") -> str:
+    """With a BOM, so Excel reads UTF-8, and `delimiter` between fields."""
     buf = io.StringIO()
     buf.write("\ufeff")
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
     states = [s for s, _ in report.states]
     writer.writerow(["Loại dòng", "Khu vực", *[c.label for c in report.columns],
                      *[f"Trạng thái: {label}" for _, label in report.states]])

@@ -1,15 +1,23 @@
-"""A `Report` as a workbook formatted for print: the office prints it for the leadership.
+"""A `Report` as a workbook formatted for print: the office prints it, signs it and sends it up.
 
-Sheet 1 is the report: a title and "as of" line, one header row (Vietnamese labels, wrapped,
-repeated on every printed page), a titled block per section (public units, then private
-hospitals) closed by its subtotal, and the province total, on A4 landscape fitted to the page
-width. Sheet 2 breaks the tasks down by state. Numbers are numbers (the office re-sums them);
-flags read "Có"/"Không" on unit rows and count units on total rows.
+Every sheet carries the Decree 30/2020/NĐ-CP blocks (`Letterhead`): the issuing body and the
+agency top left, the national motto top right, place and date, the title, then, after the
+table, the signature blocks (NGƯỜI LẬP BIỂU / TRƯỞNG PHÒNG … / KT. GIÁM ĐỐC). Times New Roman, A4,
+the header row repeated on every printed page.
+
+Sheet 1 ("Tổng hợp"-style: "Tuân thủ" or "Tiến độ") is the report: a titled block per section
+(public units, then private hospitals) closed by its subtotal, and the province total. Figures
+are numbers; subtotals and the total are formulas (=SUM over the rows above, =COUNTIF of "Có"
+for a flag), so a figure corrected by hand re-sums. Rates follow as formulas shown as
+percentages. Sheet 2 ("Danh mục") lists the valid tasks, one a row, with real date cells shown
+dd/mm/yyyy. Sheet 3 breaks the tasks down by state.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
@@ -18,28 +26,93 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from engine.reports.compute import Column, Report
-from engine.reports.render import NO, YES, vn_date
+from engine.reports.config import Letterhead
+from engine.reports.render import NO, YES
 
-HEADER_ROW = 4
+HEADER_ROW = 7  # below the letterhead (rows 1–3), the title (4) and the "as of" line (5)
 THIN = Side(style="thin", color="000000")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 TOTAL_FILL = PatternFill("solid", fgColor="F2F2F2")
 FONT = "Times New Roman"  # the font of Vietnamese administrative documents
+DATE_FORMAT = "DD/MM/YYYY"
+RATE_FORMAT = "0.0%"
 SHEET_NAMES = {"compliance": "Tuân thủ", "progress": "Tiến độ"}
+DETAIL_SHEET = "Danh mục"
 ROMAN = ("I", "II", "III")
+MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
+DETAIL_COLUMNS = (  # (label, width, kind)
+    ("STT", 5, "int"), ("Tên nhiệm vụ", 44, "text"), ("Đơn vị", 28, "text"),
+    ("Chủ nhiệm / tác giả", 22, "text"), ("Cấp / loại", 16, "text"), ("Nhóm", 7, "int"),
+    ("Trạng thái", 22, "text"), ("Ngày đăng ký", 12, "date"), ("Ngày duyệt đề cương", 12, "date"),
+    ("Ngày nghiệm thu", 12, "date"), ("Ngày công bố", 12, "date"))
 
 
-def _value(col: Column, row: dict[str, Any], *, total: bool) -> Any:
-    value = row.get(col.key)
-    if col.kind == "flag" and not total and value is not None:
-        return YES if value else NO
-    return value
+def _font(*, bold: bool = False, italic: bool = False, size: int = 12) -> Font:
+    return Font(name=FONT, bold=bold, italic=italic, size=size)
 
 
-def _setup_print(ws: Worksheet, last_col: int) -> None:
+def _merged(ws: Worksheet, row: int, first: int, last: int, value: Any, font: Font,
+            align: str = "center") -> None:
+    cell = ws.cell(row=row, column=first, value=value)
+    cell.font = font
+    cell.alignment = Alignment(horizontal=align, vertical="center", wrap_text=True)
+    if last > first:
+        ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
+
+
+def vi_long_date(day: dt.date) -> str:
+    """"ngày 09 tháng 7 năm 2025": two-digit days, months below 3 with a leading zero."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def _letterhead(ws: Worksheet, head: Letterhead, ncols: int, title: str, as_of: dt.date,
+                made_on: dt.date) -> None:
+    """Rows 1–5: the issuing body and agency (left), the motto (right), place and date, the
+    title, and the day the figures stand at (a date cell)."""
+    left_end = max(2, ncols // 3)
+    right_start = left_end + 1
+    _merged(ws, 1, 1, left_end, head.issuer, _font(size=12))
+    _merged(ws, 2, 1, left_end, head.agency, _font(bold=True, size=12))
+    _merged(ws, 1, right_start, ncols, MOTTO[0], _font(bold=True, size=12))
+    _merged(ws, 2, right_start, ncols, MOTTO[1], _font(bold=True, size=13))
+    place = f"{head.place}, " if head.place else ""
+    _merged(ws, 3, right_start, ncols, f"{place}{vi_long_date(made_on)}",
+            _font(italic=True, size=12))
+    _merged(ws, 4, 1, ncols, title, _font(bold=True, size=14))
+    label = ws.cell(row=5, column=1, value="Tính đến ngày")
+    label.font = _font(italic=True)
+    label.alignment = Alignment(horizontal="right")
+    ws.merge_cells(start_row=5, start_column=1, end_row=5, end_column=2)
+    day = ws.cell(row=5, column=3, value=as_of)
+    day.number_format = DATE_FORMAT
+    day.font = _font(italic=True)
+    day.alignment = Alignment(horizontal="left")
+    ws.row_dimensions[4].height = 36
+
+
+def _signatures(ws: Worksheet, head: Letterhead, first_row: int, ncols: int) -> int:
+    """The signature blocks side by side from `first_row`; the last row used."""
+    n = len(head.signers)
+    span = max(1, ncols // n)
+    for i, signer in enumerate(head.signers):
+        first = 1 + i * span
+        last = ncols if i == n - 1 else first + span - 1
+        _merged(ws, first_row, first, last, signer.title, _font(bold=True))
+        if signer.subtitle:
+            _merged(ws, first_row + 1, first, last, signer.subtitle, _font(bold=True))
+        _merged(ws, first_row + 2, first, last, "(Ký, ghi rõ họ tên)", _font(italic=True,
+                                                                           size=11))
+        if signer.name:
+            _merged(ws, first_row + 7, first, last, signer.name, _font(bold=True))
+    return first_row + 7
+
+
+def _setup_print(ws: Worksheet, last_col: int, *, landscape: bool = True) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.orientation = (ws.ORIENTATION_LANDSCAPE if landscape
+                                 else ws.ORIENTATION_PORTRAIT)
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -52,20 +125,10 @@ def _setup_print(ws: Worksheet, last_col: int) -> None:
     ws.print_area = f"A1:{get_column_letter(last_col)}{ws.max_row}"
 
 
-def _title(ws: Worksheet, report: Report, ncols: int) -> None:
-    ws.cell(row=1, column=1, value=report.title).font = Font(name=FONT, bold=True, size=14)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=ncols)
-    ws.cell(row=1, column=1).alignment = Alignment(horizontal="center")
-    as_of = ws.cell(row=2, column=1, value=f"Tính đến ngày {vn_date(report.as_of)}")
-    as_of.font = Font(name=FONT, italic=True, size=12)
-    as_of.alignment = Alignment(horizontal="center")
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=ncols)
-
-
-def _header(ws: Worksheet, labels: list[str], widths: list[int]) -> None:
+def _header(ws: Worksheet, labels: Sequence[str], widths: Sequence[int]) -> None:
     for i, (label, width) in enumerate(zip(labels, widths, strict=True), 1):
         c = ws.cell(row=HEADER_ROW, column=i, value=label)
-        c.font = Font(name=FONT, bold=True, size=11)
+        c.font = _font(bold=True, size=11)
         c.fill = HEADER_FILL
         c.border = BOX
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -73,58 +136,155 @@ def _header(ws: Worksheet, labels: list[str], widths: list[int]) -> None:
     ws.row_dimensions[HEADER_ROW].height = 48
 
 
-def _row(ws: Worksheet, r: int, values: list[Any], kinds: list[str], *, bold: bool = False,
-         fill: PatternFill | None = None) -> None:
+def _row(ws: Worksheet, r: int, values: Sequence[Any], kinds: Sequence[str], *,
+         bold: bool = False, fill: PatternFill | None = None) -> None:
     for i, (value, kind) in enumerate(zip(values, kinds, strict=True), 1):
         c = ws.cell(row=r, column=i, value=value)
-        c.font = Font(name=FONT, bold=bold, size=11)
+        c.font = _font(bold=bold, size=11)
         c.border = BOX
         c.alignment = Alignment(horizontal="left" if kind == "text" else "center",
                                 vertical="center", wrap_text=kind == "text")
+        if kind == "date" and value is not None:
+            c.number_format = DATE_FORMAT
+        if kind == "rate":
+            c.number_format = RATE_FORMAT
         if fill is not None:
             c.fill = fill
 
 
-def _report_sheet(ws: Worksheet, report: Report) -> None:
+def _unit_value(col: Column, row: dict[str, Any]) -> Any:
+    value = row.get(col.key)
+    if col.kind == "flag":
+        return "–" if value is None else YES if value else NO
+    return value
+
+
+def _total_values(cols: Sequence[Column], row: dict[str, Any],
+                  sums: Sequence[str]) -> list[Any]:
+    """A total row: the name, then per figure a formula over `sums` (the ranges or cells it
+    adds up); a flag counts "Có" over unit rows, or adds the subtotals. "–" where the figure
+    does not apply (the quota, for private hospitals)."""
+    out: list[Any] = []
+    for col in cols:
+        value = row.get(col.key)
+        if col.key == "name":
+            out.append(value)
+        elif col.kind not in ("int", "flag") or col.key == "stt":
+            out.append(None)
+        elif value is None:
+            out.append("–")
+        else:
+            letter = get_column_letter(cols.index(col) + 1)
+            refs = ",".join(s.format(c=letter) for s in sums)
+            if col.kind == "flag" and ":" in refs:
+                out.append(f'=COUNTIF({refs},"{YES}")')
+            else:
+                out.append(f"=SUM({refs})")
+    return out
+
+
+def _rates(ws: Worksheet, report: Report, cols: list[Column], total_row: int, r: int) -> int:
+    """Rates under the table, as formulas on the total row, shown as percentages."""
+    def ref(key: str) -> str | None:
+        keys = [c.key for c in cols]
+        return f"{get_column_letter(keys.index(key) + 1)}{total_row}" if key in keys else None
+
+    bound = sum(1 for row in report.unit_rows() if row.get("quota_met") is not None)
+    units = len(report.unit_rows())
+    rates: list[tuple[str, str]] = []
+    if (quota := ref("quota_met")) is not None and bound:
+        rates.append(("Tỷ lệ đơn vị đạt chỉ tiêu (≥ 01 nhiệm vụ hợp lệ)",
+                      f"=IFERROR({quota}/{bound},0)"))
+    if (registered := ref("registered")) is not None:
+        for key, label in (("approved_by_deadline", "Tỷ lệ nhiệm vụ có đề cương duyệt trước 30/4"),
+                           ("accepted_by_deadline", "Tỷ lệ nhiệm vụ nghiệm thu trước 01/12"),
+                           ("accepted", "Tỷ lệ nhiệm vụ đã nghiệm thu"),
+                           ("published", "Tỷ lệ nhiệm vụ đã công bố kết quả")):
+            if (part := ref(key)) is not None:
+                rates.append((label, f"=IFERROR({part}/{registered},0)"))
+    if (due := ref("obligations_due")) and (on_time := ref("obligations_on_time")):
+        rates.append(("Tỷ lệ báo cáo định kỳ nộp đúng hạn", f"=IFERROR({on_time}/{due},0)"))
+    if (missed := ref("sessions_missed")) is not None and units:
+        rates.append(("Số kỳ không sinh hoạt khoa học bình quân mỗi đơn vị",
+                      f"=IFERROR({missed}/{units},0)"))
+    if not rates:
+        return r
+    r += 1
+    ws.cell(row=r, column=1, value="Tỷ lệ").font = _font(bold=True, italic=True)
+    for label, formula in rates:
+        r += 1
+        _merged(ws, r, 1, 3, label, _font(size=11), align="left")
+        cell = ws.cell(row=r, column=4, value=formula)
+        cell.font = _font(bold=True, size=11)
+        cell.number_format = "0.00" if "bình quân" in label else RATE_FORMAT
+    return r
+
+
+def _report_sheet(ws: Worksheet, report: Report, head: Letterhead) -> None:
     cols = list(report.columns)
     n = len(cols)
     kinds = [c.kind for c in cols]
-    _title(ws, report, n)
+    _letterhead(ws, head, n, report.title, report.as_of, report.made_on or report.as_of)
     _header(ws, [c.label for c in cols], [c.width for c in cols])
     r = HEADER_ROW + 1
+    subtotals: list[int] = []
     for number, section in zip(ROMAN, report.sections, strict=False):
-        c = ws.cell(row=r, column=1, value=f"{number}. {section.title}")
-        c.font = Font(name=FONT, bold=True, italic=True, size=11)
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=n)
+        _merged(ws, r, 1, n, f"{number}. {section.title}", _font(bold=True, italic=True, size=11),
+                align="left")
         r += 1
+        first = r
         for row in section.rows:
-            _row(ws, r, [_value(c, row, total=False) for c in cols], kinds)
+            _row(ws, r, [_unit_value(c, row) for c in cols], kinds)
             r += 1
-        _row(ws, r, [_value(c, section.subtotal, total=True) for c in cols], kinds, bold=True)
+        span = f"{{c}}{first}:{{c}}{r - 1}" if section.rows else f"{{c}}{r}"
+        _row(ws, r, _total_values(cols, section.subtotal, [span]) if section.rows else
+             [section.subtotal.get("name") if c.key == "name" else None for c in cols],
+             kinds, bold=True)
+        subtotals.append(r)
         r += 1
-    _row(ws, r, [_value(c, report.total, total=True) for c in cols], kinds, bold=True,
-         fill=TOTAL_FILL)
+    _row(ws, r, _total_values(cols, report.total, [f"{{c}}{s}" for s in subtotals]), kinds,
+         bold=True, fill=TOTAL_FILL)
+    total_row = r
+    r = _rates(ws, report, cols, total_row, r + 1)
     for note in report.notes:
-        r += 2
-        ws.cell(row=r, column=1, value=f"Ghi chú: {note}").font = Font(name=FONT, italic=True)
+        r += 1
+        _merged(ws, r, 1, n, f"Ghi chú: {note}", _font(italic=True, size=11), align="left")
+    _signatures(ws, head, r + 2, n)
     _setup_print(ws, n)
 
 
-def _state_sheet(ws: Worksheet, report: Report) -> None:
-    head = [c for c in report.columns if c.key in ("stt", "code", "name")]
-    labels = [c.label for c in head] + [label for _, label in report.states] + ["Tổng"]
-    widths = [c.width for c in head] + [14] * (len(report.states) + 1)
-    kinds = [c.kind for c in head] + ["int"] * (len(report.states) + 1)
-    ws.cell(row=1, column=1, value=f"{report.title}: số nhiệm vụ theo trạng thái").font = Font(
-        name=FONT, bold=True, size=13)
-    ws.cell(row=2, column=1, value=f"Tính đến ngày {vn_date(report.as_of)}").font = Font(
-        name=FONT, italic=True)
+def _detail_sheet(ws: Worksheet, report: Report, head: Letterhead) -> None:
+    labels = [label for label, _, _ in DETAIL_COLUMNS]
+    kinds = [kind for _, _, kind in DETAIL_COLUMNS]
+    n = len(labels)
+    _letterhead(ws, head, n, f"Danh mục nhiệm vụ khoa học và công nghệ năm {report.year}",
+                report.as_of, report.made_on or report.as_of)
+    _header(ws, labels, [w for _, w, _ in DETAIL_COLUMNS])
+    r = HEADER_ROW + 1
+    for d in report.details:
+        _row(ws, r, [d.stt, d.title, f"{d.unit_name} ({d.unit_code})", d.pi_name, d.level,
+                     d.topic, d.state, d.registered_on, d.approved_on, d.accepted_on,
+                     d.published_on], kinds)
+        r += 1
+    _merged(ws, r, 1, 2, f"Tổng số: {len(report.details)} nhiệm vụ", _font(bold=True, size=11),
+            align="left")
+    _signatures(ws, head, r + 2, n)
+    _setup_print(ws, n)
+
+
+def _state_sheet(ws: Worksheet, report: Report, head: Letterhead) -> None:
+    first = [c for c in report.columns if c.key in ("stt", "code", "name")]
+    labels = [c.label for c in first] + [label for _, label in report.states] + ["Tổng"]
+    widths = [c.width for c in first] + [14] * (len(report.states) + 1)
+    kinds = [c.kind for c in first] + ["int"] * (len(report.states) + 1)
+    _letterhead(ws, head, len(labels), f"{report.title}: số nhiệm vụ theo trạng thái",
+                report.as_of, report.made_on or report.as_of)
     _header(ws, labels, widths)
     r = HEADER_ROW + 1
 
     def values(row: dict[str, Any]) -> list[Any]:
         counts = [row["by_state"].get(s, 0) for s, _ in report.states]
-        return [row.get(c.key) for c in head] + counts + [sum(counts)]
+        return [row.get(c.key) for c in first] + counts + [sum(counts)]
 
     for section in report.sections:
         for row in section.rows:
@@ -136,13 +296,15 @@ def _state_sheet(ws: Worksheet, report: Report) -> None:
     _setup_print(ws, len(labels))
 
 
-def to_xlsx(report: Report) -> bytes:
+def to_xlsx(report: Report, letterhead: Letterhead | None = None) -> bytes:
+    head = letterhead or Letterhead()
     wb = Workbook()
     ws = wb.active
     assert ws is not None
     ws.title = SHEET_NAMES.get(report.kind, report.kind)
-    _report_sheet(ws, report)
-    _state_sheet(wb.create_sheet("Theo trạng thái"), report)
+    _report_sheet(ws, report, head)
+    _detail_sheet(wb.create_sheet(DETAIL_SHEET), report, head)
+    _state_sheet(wb.create_sheet("Theo trạng thái"), report, head)
     wb.properties.title = report.title
     wb.properties.creator = "nckh"
     buf = io.BytesIO()

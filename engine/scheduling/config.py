@@ -1,8 +1,9 @@
 """The scheduler's configuration: the `[scheduler]` and `[calendar]` sections, validated once.
 
 Owns the defaults that match the seeds (unit plan before 31/3, 6-month report before 5/7, annual
-report before 5/12, a monthly science session, the quota check on 30/4, the progress report on
-1/7 and the compliance report on 1/12) and the per-workflow timer overrides. A bad value is an
+report before 5/12, the quota check on 30/4, the progress report on 1/7 and the compliance report
+on 1/12), how often each unit holds its science session (`[scheduler.sessions]`: monthly by
+default, quarterly for the units named) and the per-workflow timer overrides. A bad value is an
 `InputError` naming the key, raised before anything touches the database.
 """
 
@@ -16,7 +17,8 @@ from typing import Any
 from workflows.calendar import BusinessCalendar, parse_days
 from workflows.errors import InputError
 from workflows.inputs import LIMITS, MAX_YEAR, check_keys, clean_text
-from workflows.model import TimerPolicy, Workflow, month_day
+from workflows.model import UNIT_KINDS, TimerPolicy, Workflow, month_day
+from workflows.periods import PERIOD_KINDS, SessionPlan
 from workflows.timerpolicy import parse_timer_policy
 
 
@@ -42,13 +44,26 @@ DEFAULT_OBLIGATIONS = (
                    request=(6, 1), due=(7, 5)),
     ObligationSpec("annual_report", "Báo cáo tổng kết hoạt động khoa học năm {year}",
                    request=(11, 1), due=(12, 5)),
-    # A unit holds a science session every month; it is not a monthly letter to the Sở. Until
-    # the session log records them, one reminder near the month's end, nothing after it.
-    ObligationSpec("science_session", "Biên bản sinh hoạt khoa học tháng {month}/{year}",
-                   every="month", announce=False,
-                   timers=TimerPolicy(remind_before_days=(5,), overdue_notice=False)),
+    # A unit *holds* a science session every month (or quarter); it is not a letter to the Sở.
+    # Sessions are recorded in the session log, and `[scheduler.sessions]` reminds a unit with
+    # none once, near its period's end: no obligation, no escalation.
 )
-DEFAULT_REPORTS = (("progress", (7, 1)), ("compliance", (12, 1)))
+
+
+@dataclass(frozen=True)
+class ReportDate:
+    """When a report is mailed: on `month_day` (rolled to the next working day), or, with
+    `after_working_days` > 0, on that many working days after the legal end of the deadline
+    `month_day` names. The compilations summarise the 6-month and annual reports due before
+    5/7 and 5/12: they go out only once those deadlines have legally ended, and one working
+    day later still, so a report handed in on the last day is on record when they are made."""
+
+    name: str
+    month_day: tuple[int, int]
+    after_working_days: int = 0
+
+
+DEFAULT_REPORTS = (ReportDate("progress", (7, 5), 2), ReportDate("compliance", (12, 5), 2))
 
 
 @dataclass(frozen=True)
@@ -66,7 +81,11 @@ class SchedulerConfig:
     obligation_workflow: str = "unit_report"
     obligations: tuple[ObligationSpec, ...] = DEFAULT_OBLIGATIONS
     quota_check: tuple[int, int] | None = (4, 30)
-    reports: tuple[tuple[str, tuple[int, int]], ...] = DEFAULT_REPORTS
+    # The unit kinds the "≥ 1 valid task a year" quota binds: the units under the Sở. Private
+    # hospitals are encouraged, not bound (seed plans 2024 and 2025).
+    quota_kinds: tuple[str, ...] = ("public",)
+    sessions: SessionPlan = field(default_factory=SessionPlan)
+    reports: tuple[ReportDate, ...] = DEFAULT_REPORTS
     timers: Mapping[str, TimerPolicy] = field(default_factory=dict)
 
     def policy_override(self, workflow: str, state: str) -> TimerPolicy | None:
@@ -166,19 +185,64 @@ def _obligation(raw: Any, i: int) -> ObligationSpec:
                           timers=timers)
 
 
+def _report_date(name: str, raw: Any) -> ReportDate:
+    """`name = "MM-DD"` (that day), or `name = { after = "MM-DD", working_days = N }` (the N-th
+    working day after the legal end of that deadline; N ≥ 1, default 2)."""
+    key = f"[scheduler] reports.{name}"
+    if not isinstance(raw, dict):
+        return ReportDate(name, _month_day(raw, key))
+    unknown = sorted(set(raw) - {"after", "working_days"})
+    if unknown or "after" not in raw:
+        raise _fail(key, "expected \"MM-DD\" or { after = \"MM-DD\", working_days = N }")
+    return ReportDate(name, _month_day(raw["after"], f"{key}.after"),
+                      _int(raw.get("working_days", 2), f"{key}.working_days", 1, 30))
+
+
+SESSION_KEYS = ("every", "units", "remind_before")
+
+
+def _sessions(raw: Any) -> SessionPlan:
+    """`[scheduler.sessions]`: every = "month" | "quarter", units = { CODE = "quarter" },
+    remind_before = 5 (calendar days before the period ends; 0 = no reminder)."""
+    key = "[scheduler.sessions]"
+    if not isinstance(raw, dict):
+        raise _fail(key, "expected a table")
+    unknown = sorted(set(raw) - set(SESSION_KEYS))
+    if unknown:
+        raise _fail(key, f"unknown key '{unknown[0]}' (known: {', '.join(SESSION_KEYS)})")
+
+    def kind(value: Any, where: str) -> str:
+        if value not in PERIOD_KINDS:
+            raise _fail(where, f"expected 'month' or 'quarter', not {value!r}")
+        return str(value)
+
+    units = raw.get("units", {})
+    if not isinstance(units, dict):
+        raise _fail(f"{key} units", "expected a table CODE = \"month\" | \"quarter\"")
+    return SessionPlan(
+        every=kind(raw.get("every", "month"), f"{key} every"),
+        by_unit={str(code): kind(v, f"{key} units.{code}") for code, v in units.items()},
+        remind_before=_int(raw.get("remind_before", 5), f"{key} remind_before", 0, 27))
+
+
 def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> SchedulerConfig:
     """Validate the two config sections into a `SchedulerConfig`."""
-    check_keys(calendar, ("extra_holidays", "working_saturdays"), "calendar")
+    check_keys(calendar, ("extra_holidays", "working_saturdays", "confirmed_years"), "calendar")
+    confirmed = calendar.get("confirmed_years", [])
+    if not isinstance(confirmed, list):
+        raise _fail("[calendar] confirmed_years", "expected a list of years, e.g. [2027]")
     try:
         cal = BusinessCalendar(
             parse_days(calendar.get("extra_holidays"), "[calendar] extra_holidays"),
-            parse_days(calendar.get("working_saturdays"), "[calendar] working_saturdays"))
+            parse_days(calendar.get("working_saturdays"), "[calendar] working_saturdays"),
+            [_int(y, "[calendar] confirmed_years", 2000, MAX_YEAR) for y in confirmed])
     except ValueError as exc:
         raise InputError(f"config {exc}") from None
     s = scheduler
     known = {"send_at", "quiet_from", "interval_s", "lease_s", "batch", "catchup_days",
              "grace_days",
              "heartbeat_stale_s", "workers", "obligation_workflow", "obligations", "quota_check",
+             "quota_kinds", "sessions",
              "reports", "timers"}
     unknown = set(s) - known
     if unknown:
@@ -195,12 +259,16 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
     if "quota_check" in s:
         quota = (None if s["quota_check"] in ("", "off", False)
                  else _month_day(s["quota_check"], "[scheduler] quota_check"))
-    reports: tuple[tuple[str, tuple[int, int]], ...] = DEFAULT_REPORTS
+    kinds = s.get("quota_kinds", ["public"])
+    if (not isinstance(kinds, list) or not kinds
+            or any(k not in UNIT_KINDS for k in kinds)):
+        raise _fail("[scheduler] quota_kinds",
+                    f"expected a list drawn from {', '.join(UNIT_KINDS)}, not {kinds!r}")
+    reports: tuple[ReportDate, ...] = DEFAULT_REPORTS
     if "reports" in s:
         if not isinstance(s["reports"], dict):
             raise _fail("[scheduler] reports", "expected a table name = \"MM-DD\"")
-        reports = tuple((str(k), _month_day(v, f"[scheduler] reports.{k}"))
-                        for k, v in s["reports"].items())
+        reports = tuple(_report_date(str(k), v) for k, v in s["reports"].items())
     timers_raw = s.get("timers", {})
     if not isinstance(timers_raw, dict):
         raise _fail("[scheduler] timers", "expected tables keyed by workflow or workflow.state")
@@ -219,6 +287,7 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
         heartbeat_stale_s=_int(s.get("heartbeat_stale_s", 60), "[scheduler] heartbeat_stale_s",
                                1, 86400),
         obligation_workflow=str(s.get("obligation_workflow", "unit_report")),
-        obligations=obligations, quota_check=quota, reports=reports,
+        obligations=obligations, quota_check=quota, quota_kinds=tuple(kinds),
+        sessions=_sessions(s.get("sessions", {})), reports=reports,
         timers={str(k): _policy(v, f"[scheduler.timers.{k}]") for k, v in timers_raw.items()},
     )

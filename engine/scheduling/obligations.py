@@ -13,7 +13,14 @@ What the jobs do:
 - obligation: per active unit, a task of the obligation workflow (`unit_report`) with the unit
   head as its investigator and the obligation's due date as its deadline (the timers follow);
   the `obligation` row links it to its key, unit and period;
-- quota_check: a `quota_not_met` mail for each active unit with no research task that year;
+- quota_check: a `quota_not_met` mail for each active unit of the kinds bound by the quota
+  (`quota_kinds`: by default the public units under the Sở, not private hospitals) with no
+  valid research task that year (a rejected or cancelled one, a `void` state, does not count);
+- session_check: each month, `remind_before` days before its end (on the last working day on or
+  before that), a `session_reminder` mail for each active unit whose session period (month or
+  quarter) ends that month and that has no session recorded in it yet. One reminder per unit
+  and period (its dedupe key), nothing after it: a period without a session shows as missed
+  in the reports;
 - report:<name>: the report's e-mail, computed and queued by the reports component.
 """
 
@@ -29,9 +36,11 @@ from typing import Any
 from engine.scheduling.config import ObligationSpec, SchedulerConfig
 from engine.service import Engine
 from storage import calendar as rows
+from storage import sessions as session_rows
 from storage.db import Session
 from storage.tasks import queue_mails
 from workflows.model import RESEARCH_LEVELS
+from workflows.periods import Period, ending_in_month
 
 log = logging.getLogger("nckh.calendar")
 
@@ -39,9 +48,10 @@ log = logging.getLogger("nckh.calendar")
 @dataclass(frozen=True)
 class CalendarJob:
     name: str
-    kind: str  # obligation | quota_check | report
+    kind: str  # obligation | quota_check | session_check | report
     month_day: tuple[int, int] | None = None
     obligation: ObligationSpec | None = None
+    after_working_days: int = 0  # a report: that many working days after the legal end
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,10 @@ def jobs_of(config: SchedulerConfig) -> list[CalendarJob]:
             for o in config.obligations]
     if config.quota_check is not None:
         jobs.append(CalendarJob("quota_check", "quota_check", config.quota_check))
-    jobs += [CalendarJob(f"report:{name}", "report", md) for name, md in config.reports]
+    if config.sessions.remind_before > 0:
+        jobs.append(CalendarJob("session_check", "session_check"))
+    jobs += [CalendarJob(f"report:{r.name}", "report", r.month_day,
+                         after_working_days=r.after_working_days) for r in config.reports]
     return jobs
 
 
@@ -84,6 +97,15 @@ class CalendarJobs:
         tz, cal = self.engine.tz, self.config.calendar
         for year in range(start.astimezone(tz).year, end.astimezone(tz).year + 1):
             spec = job.obligation
+            if job.kind == "session_check":
+                ahead = dt.timedelta(days=self.config.sessions.remind_before)
+                for month in range(1, 13):
+                    last = dt.date(year, month, cal_module.monthrange(year, month)[1])
+                    at = dt.datetime.combine(cal.previous_working_day(last - ahead),
+                                             self.config.send_at, tzinfo=tz)
+                    if start < at <= end:
+                        yield Occurrence(job, at, year, month)
+                continue
             if spec is not None and spec.every == "month":
                 days = [(dt.date(year, m, spec.request_day), m) for m in range(1, 13)]
             else:
@@ -91,8 +113,10 @@ class CalendarJobs:
                 assert md is not None
                 days = [(dt.date(year, *md), 0)]
             for day, period in days:
-                at = dt.datetime.combine(cal.next_working_day(day), self.config.send_at,
-                                         tzinfo=tz)
+                # A report after a deadline: the N-th working day after its legal end.
+                on = (cal.add(cal.next_working_day(day), job.after_working_days)
+                      if job.after_working_days else cal.next_working_day(day))
+                at = dt.datetime.combine(on, self.config.send_at, tzinfo=tz)
                 if start < at <= end:
                     yield Occurrence(job, at, year, period)
 
@@ -131,14 +155,36 @@ class CalendarJobs:
             assert occ.job.obligation is not None
             return self._obligation(s, occ.job.obligation, occ, now)
         if occ.job.kind == "quota_check":
-            missing = rows.units_without_task(s, occ.year, RESEARCH_LEVELS)
+            missing = rows.units_without_task(s, occ.year, RESEARCH_LEVELS,
+                                              kinds=self.config.quota_kinds,
+                                              void=self.engine.void_states())
             mails = tuple(self.engine.rules.mails.quota_not_met(u, occ.year) for u in missing)
             queue_mails(s.connection(), mails, None, now)
             return {"units_without_task": len(missing)}
+        if occ.job.kind == "session_check":
+            return self._session_check(s, occ, now)
         name = occ.job.name.split(":", 1)[1]
         if self.reports is not None:
             self.reports(s, name, occ.year, now)
         return {"report": name}
+
+    def _session_check(self, s: Session, occ: Occurrence, now: dt.datetime) -> dict[str, Any]:
+        plan = self.config.sessions
+        today = now.astimezone(self.engine.tz).date()
+        due: dict[Period, list[int]] = {}
+        for unit_id, code in session_rows.active_units(s):
+            period = ending_in_month(plan.kind_for(code), occ.year, occ.period)
+            # A check caught up after its period ended reminds no one: a reminder of a period
+            # already gone would ask for the impossible; the period shows as missed instead.
+            if period is not None and period.end >= today:
+                due.setdefault(period, []).append(unit_id)
+        reminded = 0
+        for period, unit_ids in sorted(due.items()):
+            missing = session_rows.units_without_session(s, unit_ids, period.start, period.end)
+            mails = tuple(self.engine.rules.mails.session_reminder(u, period) for u in missing)
+            queue_mails(s.connection(), mails, None, now)
+            reminded += len(missing)
+        return {"units_reminded": reminded}
 
     def _obligation(self, s: Session, spec: ObligationSpec, occ: Occurrence,
                     now: dt.datetime) -> dict[str, Any]:

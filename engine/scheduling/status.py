@@ -54,9 +54,15 @@ def calendar_list(app: App, now: dt.datetime) -> list[dict[str, Any]]:
     rows = []
     for job in jobs_of(app.config.scheduler):
         spec = job.obligation
-        if spec is None:
+        if job.kind == "session_check":
+            when = (f"monthly, {app.config.scheduler.sessions.remind_before} days before each "
+                    "session period ends")
+        elif spec is None:
             assert job.month_day is not None
             when = f"yearly {job.month_day[1]:02d}/{job.month_day[0]:02d}"
+            if job.after_working_days:
+                when = (f"yearly, {job.after_working_days} working days after the legal end of "
+                        f"{job.month_day[1]:02d}/{job.month_day[0]:02d}")
         elif spec.every == "month":
             when = (f"monthly, requested day {spec.request_day}, due "
                     f"{'last day' if not spec.due_day else f'day {spec.due_day}'}")

@@ -120,7 +120,7 @@ CASES: dict[str, Case] = {
     "missing-reason": Case((*FIRE, "1", "reject", "--as", COUNCIL),
                            "event 'reject' needs a reason (--reason TEXT)"),
     "missing-required-field": Case((*FIRE, "2", "extend", "--as", OFFICE, "--reason", "Chậm"),
-                                   "event 'extend' needs --set until=YYYY-MM-DD"),
+                                   "event 'extend' needs --set until=DD/MM/YYYY"),
     "missing-url-or-reference": Case((*FIRE, "3", "publish", "--as", PI),
                                      "event 'publish' needs --set url=… or --set reference=…"),
     "unknown-set-field": Case((*FIRE, "1", "approve_outline", "--as", OFFICE, "--set",
@@ -128,7 +128,11 @@ CASES: dict[str, Case] = {
     "bad-set-syntax": Case((*FIRE, "1", "approve_outline", "--as", OFFICE, "--set",
                             "decision_no"), "--set 'decision_no': expected KEY=VALUE"),
     "bad-date-value": Case((*FIRE, "2", "extend", "--as", OFFICE, "--reason", "Chậm", "--set",
-                            "until=2026-02-30"), "invalid date '2026-02-30', expected YYYY-MM-DD"),
+                            "until=2026-02-30"),
+                           "invalid date '2026-02-30', expected DD/MM/YYYY (or YYYY-MM-DD)"),
+    "bad-dd-mm-date-value": Case((*FIRE, "2", "extend", "--as", OFFICE, "--reason", "Chậm",
+                                  "--set", "until=30/02/2026"),
+                                 "invalid date '30/02/2026', expected DD/MM/YYYY"),
     "extension-not-later": Case((*FIRE, "2", "extend", "--as", OFFICE, "--reason", "Chậm",
                                  "--set", "until=2025-11-30"),
                                 "until 2025-11-30 must be later than the current deadline "
@@ -143,8 +147,8 @@ CASES: dict[str, Case] = {
     "at-in-the-future": Case((*FIRE, "1", "approve_outline", "--as", OFFICE, "--at",
                               "2025-07-01"), "effective time 2025-07-01T00:00:00+07:00 is in "
                                              "the future"),
-    "bad-at": Case((*FIRE, "1", "approve_outline", "--as", OFFICE, "--at", "01/07/2025"),
-                   "invalid --at '01/07/2025'"),
+    "bad-at": Case((*FIRE, "1", "approve_outline", "--as", OFFICE, "--at", "07/01/2025 8h"),
+                   "invalid --at '07/01/2025 8h': expected DD/MM/YYYY [HH:MM]"),
     "at-before-last-transition": Case(
         (*FIRE, "2", "suspend", "--as", OFFICE, "--reason", "x", "--at", "2025-03-01T00:00"),
         "is before the task's last transition"),
@@ -176,6 +180,11 @@ CASES: dict[str, Case] = {
     "csv-wrong-field-count": Case(("unit", "import", "{dir}/units.csv"),
                                   "units.csv:3: wrong number of fields",
                                   files={"units.csv": HEADER + ROW_OK + "BV-Y,Y,BS. Y\n"}),
+    "csv-vietnamese-bad-kind": Case(
+        ("unit", "import", "{dir}/units.csv"),
+        "units.csv:2: unit BV-K: invalid kind 'bán công', expected public or private",
+        files={"units.csv": "Mã đơn vị;Tên đơn vị;Thủ trưởng;Email thủ trưởng;Loại hình\n"
+                            "BV-K;Bệnh viện K;BS. K;k@bvk.example.vn;bán công\n"}),
     "csv-not-utf8": Case(("unit", "import", "{dir}/units.csv"), "units.csv: not UTF-8 text",
                          files={"units.csv": (HEADER + ROW_OK).encode() + CP1258_ROW}),
     "csv-conflicts-with-database-on-last-row": Case(
@@ -456,11 +465,12 @@ NEW_CASES: dict[str, Case] = {
                                             "config [mail]: unknown key 'ofice_phone'"),
     "config-unknown-key-reports": with_message(config('[reports]\nfromats = ["csv"]\n'),
                                                "config [reports]: unknown key 'fromats'; known "
-                                               "keys: formats, to"),
+                                               "keys: agency, csv_delimiter, formats, issuer, "
+                                               "place, signers, to"),
     "config-unknown-key-calendar": with_message(
         config('[calendar]\nextra_holiday = ["2026-01-02"]\n'),
-        "config [calendar]: unknown key 'extra_holiday'; known keys: extra_holidays, "
-        "working_saturdays"),
+        "config [calendar]: unknown key 'extra_holiday'; known keys: confirmed_years, "
+        "extra_holidays, working_saturdays"),
     "config-unknown-key-scheduler": with_message(config('[scheduler]\nsendat = "08:00"\n'),
                                                  "config [scheduler]: unknown key 'sendat'"),
     "config-unknown-section": with_message(config('[mial]\nlang = "vi"\n'),
@@ -554,3 +564,65 @@ NEW_CASES: dict[str, Case] = {
                                              "{dir}/khong-co/bao-cao.csv"), "does not exist"),
 }
 CASES.update(NEW_CASES)
+
+
+def a_session_held(url: str, data: Path) -> None:
+    """BVDK held a session on 15/05/2025 on "Kháng sinh dự phòng"."""
+    import datetime as dt
+
+    from engine.app import build
+    from engine.sessions import SessionInput
+    from engine.settings import load_settings
+    from tests.conftest import local
+
+    app = build(load_settings(env={"NCKH_DATA_DIR": str(data), "NCKH_DATABASE_URL": url}))
+    app.engine.add_session(SessionInput("BVDK", dt.date(2025, 5, 15), "Kháng sinh dự phòng", PI),
+                           now=local(2025, 5, 20))
+    app.close()
+
+
+SESSION = ("session", "add", "--unit", "BVDK", "--date", "15/05/2025",
+           "--topic", "Kháng sinh dự phòng", "--presenter-email", PI)
+
+
+def session(**change: str) -> tuple[str, ...]:
+    """`nckh session add` for BVDK with some options changed (or added)."""
+    args = list(SESSION)
+    for key, value in change.items():
+        option = "--" + key.replace("_", "-")
+        if option in args:
+            args[args.index(option) + 1] = value
+        else:
+            args += [option, value]
+    return tuple(args)
+
+
+SESSION_CASES: dict[str, Case] = {
+    "session-unknown-unit": Case(session(unit="KHONG-CO"), "unknown unit: KHONG-CO"),
+    "session-date-in-the-future": Case(session(date="03/06/2025"),
+                                       "--date 03/06/2025 is in the future: record a session "
+                                       "once it is held (today is 02/06/2025)"),
+    "session-date-not-a-day": Case(session(date="31/04/2025"),
+                                   "invalid --date '31/04/2025': expected DD/MM/YYYY"),
+    "session-date-month-first": Case(session(date="05/31/2025"),
+                                     "invalid --date '05/31/2025': expected DD/MM/YYYY"),
+    "session-empty-topic": Case(session(topic="  "), "--topic is empty"),
+    "session-bad-presenter": Case(session(presenter_email="bs binh"),
+                                  "invalid --presenter-email 'bs binh'"),
+    "session-negative-attendance": Case(session(attendance="-3"),
+                                        "--attendance -3: expected a whole number 0–100000"),
+    "session-attendance-not-a-number": Case(session(attendance="hai mươi"),
+                                            "'hai mươi' is not a valid integer"),
+    "session-minutes-file-missing": Case(session(file="{dir}/bien-ban.pdf"),
+                                         "bien-ban.pdf: no such file"),
+    "session-recorded-for-another-unit": Case(session(**{"as": HEAD_B}),
+                                              f"{HEAD_B} is neither of the office nor of this "
+                                              "unit", code=3),
+    "session-twice": Case(SESSION, "unit BVDK already has a session on 15/05/2025 with this "
+                                   "topic", code=3, setup=a_session_held),
+    "session-list-unknown-unit": Case(("session", "list", "--unit", "KHONG-CO"),
+                                      "unknown unit: KHONG-CO"),
+    "session-list-bad-year": Case(("session", "list", "--year", "1999"),
+                                  "1999 is not in the range 2000<=x<=2100"),
+}
+CASES.update(SESSION_CASES)

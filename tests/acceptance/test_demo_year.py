@@ -75,7 +75,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     notices = [{"kind": r.kind, "sent": sent_at.get(r.id) or min(carried_in[r.id], default=None),
                 "due_on": (r.context or {}).get("due_on"),
                 "days_before": (r.context or {}).get("days_before"), "task_id": r.task_id,
-                "obligation": r.key, "workflow": r.workflow, "unit": r.code}
+                "obligation": r.key, "workflow": r.workflow, "unit": r.code,
+                "unit_id": (r.context or {}).get("unit_id"),
+                "session": (r.context or {}).get("session")}
                for r in rows if r.kind not in {"letter", "digest"}]
     # An e-mail: what a mailbox received.
     emails = [{"kind": r.kind, "state": r.state, "sent": sent_at.get(r.id), "to": addresses(r)}
@@ -161,14 +163,14 @@ def test_every_unit_is_asked_and_reminded_before_each_yearly_report_is_due(
 
 def test_a_science_session_gets_one_reminder_a_month_and_no_chasing(
         demo: dict[str, Any]) -> None:
-    """The seeds ask units to hold a session every month, not to report each one."""
-    assert _sent(demo, "obligation_requested", obligation="science_session") == []
-    reminded = _sent(demo, "reminder", obligation="science_session")
-    per_unit_month = Counter((m["unit"], m["sent"].month) for m in reminded)
-    assert reminded and set(per_unit_month.values()) == {1}
-    chased = [m for m in demo["notices"] if m["obligation"] == "science_session"
-              and m["kind"] in {"escalation_unit_head", "escalation_office", "obligation_overdue"}]
-    assert chased == []
+    """The seeds ask units to hold a session every month, not to report each one: no
+    obligation; a unit with no session recorded is reminded once near the month's end."""
+    assert [m for m in demo["notices"] if m["obligation"] == "science_session"] == []
+    reminded = _sent(demo, "session_reminder")
+    per_unit_period = Counter((m["unit_id"], m["session"]["period"]) for m in reminded)
+    assert reminded and set(per_unit_period.values()) == {1}
+    assert all(m["sent"].date() <= dt.date.fromisoformat(m["session"]["period_end"])
+               for m in reminded)
 
 
 def test_outline_reviews_are_reminded_before_30_april_and_acceptance_before_1_december(
@@ -199,17 +201,19 @@ def test_units_that_never_report_are_escalated_a_few_times_and_the_quota_is_chec
     series = Counter((m["task_id"], m["due_on"]) for m in _sent(demo, "escalation_unit_head"))
     assert max(series.values()) <= 4  # the first, then at most 3 repeats
     quota = _sent(demo, "quota_not_met")
-    assert len(quota) == 2  # BVTT and TN-MT have no task
+    assert len(quota) == 1  # BVTT has no task; TN-MT neither, but the quota does not bind it
 
 
-def test_the_office_gets_progress_on_1_july_and_compliance_on_1_december(
+def test_the_office_gets_the_compilations_after_the_5_7_and_5_12_deadlines(
         demo: dict[str, Any]) -> None:
+    # 5/7/2025 is a Saturday (legal end 7/7); the second working day after: 9/7. 5/12 is a
+    # Friday: 9/12.
     reports = [m for m in demo["emails"] if m["kind"] == "report"]
-    assert [m["sent"].date() for m in reports] == [dt.date(YEAR, 7, 1), dt.date(YEAR, 12, 1)]
+    assert [m["sent"].date() for m in reports] == [dt.date(YEAR, 7, 9), dt.date(YEAR, 12, 9)]
     assert all(m["to"] == [OFFICE] for m in reports)
     line = next(g for g in demo["out"]["timeline"] if g["kind"] == "report")
-    assert line["attachments"] == ["nckh-tien-do-2025-2025-06-30.xlsx",
-                                   "nckh-tien-do-2025-2025-06-30.csv"]
+    assert line["attachments"] == ["nckh-tien-do-2025-2025-07-08.xlsx",
+                                   "nckh-tien-do-2025-2025-07-08.csv"]
 
 
 def test_the_demo_leaves_the_operators_database_alone(tmp_path: Path) -> None:

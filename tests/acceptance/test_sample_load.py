@@ -66,8 +66,11 @@ def test_the_sample_year_leaves_every_unit_and_tasks_in_varied_states(env: dict[
     report = json.loads(nckh(env, "report", "compliance", "--year", "2025",
                              "--format", "json").stdout)
     total = report["total"]
-    assert (total["registered"], total["quota_met"], total["published"]) == (16, 9, 2)
+    # Nine units have a task, but TN-HP is a private hospital, outside the quota ("–").
+    assert (total["registered"], total["quota_met"], total["published"]) == (16, 8, 2)
     assert report["sections"][1]["kind"] == "private"
+    assert {r["code"]: r["quota_met"] for r in report["sections"][1]["rows"]} == {
+        "TN-HP": None, "TN-MT": None}
 
 
 def test_a_second_load_adds_nothing(env: dict[str, str]) -> None:

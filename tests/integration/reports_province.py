@@ -50,6 +50,22 @@ def build_obligations(app: App) -> None:
     _obligation(app, "BVDK", "annual_report", 0, dt.date(YEAR, 12, 5), d(YEAR, 12, 1))
 
 
+def build_sessions(app: App) -> None:
+    """Science sessions: BVDK in January, February and twice in March; Phúc Yên in January;
+    Tam Dương none; the private hospital in June."""
+    from engine.sessions import SessionInput
+
+    for unit, day, topic in (("BVDK", dt.date(YEAR, 1, 15), "Cập nhật phác đồ sốc nhiễm khuẩn"),
+                             ("BVDK", dt.date(YEAR, 2, 20), "An toàn người bệnh"),
+                             ("BVDK", dt.date(YEAR, 3, 5), "Kháng sinh dự phòng"),
+                             ("BVDK", dt.date(YEAR, 3, 26), "Hồi sức sơ sinh"),
+                             ("PHUCYEN", dt.date(YEAR, 1, 31), "Đột quỵ não"),
+                             ("BVTN", dt.date(YEAR, 6, 12), "Nội soi tiêu hóa")):
+        app.engine.add_session(SessionInput(unit, day, topic, f"bs@{unit.lower()}.example.vn",
+                                            "BS. Lê Văn Bình", "Khoa Nội", 20),
+                               now=local(YEAR, 12, 10))
+
+
 def _unit(app: App, code: str, name: str, kind: str = "public") -> None:
     app.engine.add_unit(UnitInput(code=code, name=name, head_name=f"Giám đốc {code}",
                                   head_email=f"head@{code.lower()}.example.vn", kind=kind),

@@ -166,7 +166,7 @@ def test_quota_not_met_goes_to_the_unit_head_with_the_office_copied(
     assert addresses(msg, "To") == [HEAD]
     assert addresses(msg, "Cc") == [CONTACT]
     assert "2 nội dung" in msg["Subject"] and "năm 2025" in msg["Subject"]
-    assert "chưa ghi nhận Bệnh viện Đa khoa tỉnh đăng ký" in text_body(msg)
+    assert "chưa ghi nhận Bệnh viện Đa khoa tỉnh có đề tài hoặc sáng kiến hợp lệ" in text_body(msg)
     mapp.tick(T0 + dt.timedelta(days=7))  # the office reads it in its next weekly digest
     digest = [m for m in maildir_messages(tmp_path) if m["X-Nckh-Kind"] == "digest"][-1]
     assert "Bệnh viện Đa khoa tỉnh: chưa đăng ký đề tài, sáng kiến nào cho năm 2025" in (

@@ -27,22 +27,25 @@ import io
 import json
 
 import pytest
-from openpyxl import load_workbook
 
 from engine.app import App
 from engine.reports import compute
 from engine.reports.build import make_report, render
+from engine.reports.compute import ReportRules
 from tests.integration.reports_province import (
     YEAR,
     build_obligations,
     build_province,
+    build_sessions,
 )
+from workflows.periods import SessionPlan
 
 
 @pytest.fixture
 def province(app: App) -> App:
     build_province(app)
     build_obligations(app)
+    build_sessions(app)
     return app
 
 
@@ -88,17 +91,36 @@ def test_compliance_counts_each_unit_as_worked_out_by_hand(province: App) -> Non
     assert _figures(report.unit("BVDK"), COMPLIANCE_KEYS) == (3, 1, 1, 1, True, 1, 1, 1, 0)
     assert _figures(report.unit("PHUCYEN"), COMPLIANCE_KEYS) == (2, 2, 0, 0, True, 1, 0, 0, 1)
     assert _figures(report.unit("TAMDUONG"), COMPLIANCE_KEYS) == (0, 0, 0, 0, False, 0, 0, 0, 0)
-    assert _figures(report.unit("BVTN"), COMPLIANCE_KEYS) == (1, 0, 0, 1, True, 1, 0, 0, 1)
+    # A private hospital is outside the quota: "–", not "Có" or "Không".
+    assert _figures(report.unit("BVTN"), COMPLIANCE_KEYS) == (1, 0, 0, 1, None, 1, 0, 0, 1)
     assert report.unit("BVDK")["by_state"] == {"published": 1, "in_progress": 1, "rejected": 1}
     assert report.unit("PHUCYEN")["by_state"] == {"accepted": 1, "proposed": 1}
+
+
+def test_sessions_held_and_periods_missed_are_counted_per_unit(province: App) -> None:
+    report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
+    held_missed = {r["code"]: (r["sessions_held"], r["sessions_missed"])
+                   for r in report.unit_rows()}
+    # Monthly: January to November have ended by 10/12; two sessions in March count once.
+    assert held_missed == {"BVDK": (4, 8), "PHUCYEN": (1, 10), "TAMDUONG": (0, 11),
+                           "BVTN": (1, 10)}
+    assert (report.total["sessions_held"], report.total["sessions_missed"]) == (6, 39)
+    march = make_report(province.engine, "progress", YEAR, today=dt.date(YEAR, 12, 10),
+                        as_of=dt.date(YEAR, 3, 31))
+    assert (march.unit("BVDK")["sessions_held"], march.unit("BVDK")["sessions_missed"]) == (4, 0)
+    assert march.unit("TAMDUONG")["sessions_missed"] == 3
+    quarterly = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10),
+                            rules=ReportRules(sessions=SessionPlan(by_unit={"PHUCYEN": "quarter"})))
+    # Quarterly, Phúc Yên held one in Q1 and none in Q2 and Q3 (Q4 has not ended).
+    assert quarterly.unit("PHUCYEN")["sessions_missed"] == 2
 
 
 def test_compliance_totals_public_private_and_province(province: App) -> None:
     report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
     public, private = (s.subtotal for s in report.sections)
     assert _figures(public, COMPLIANCE_KEYS) == (5, 3, 1, 1, 2, 2, 1, 1, 1)
-    assert _figures(private, COMPLIANCE_KEYS) == (1, 0, 0, 1, 1, 1, 0, 0, 1)
-    assert _figures(report.total, COMPLIANCE_KEYS) == (6, 3, 1, 2, 3, 3, 1, 1, 2)
+    assert _figures(private, COMPLIANCE_KEYS) == (1, 0, 0, 1, None, 1, 0, 0, 1)
+    assert _figures(report.total, COMPLIANCE_KEYS) == (6, 3, 1, 2, 2, 3, 1, 1, 2)
     assert report.total["units"] == 4
     assert report.total["by_state"] == {"published": 1, "in_progress": 2, "rejected": 1,
                                         "accepted": 1, "proposed": 1}
@@ -108,7 +130,7 @@ def test_compliance_as_of_a_past_day_sees_only_what_had_happened(province: App) 
     report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10),
                          as_of=dt.date(YEAR, 11, 30))
     # T1's publication (5/12) had not happened; T6 and T7 were already overdue.
-    assert _figures(report.total, COMPLIANCE_KEYS) == (6, 3, 1, 2, 3, 3, 1, 0, 2)
+    assert _figures(report.total, COMPLIANCE_KEYS) == (6, 3, 1, 2, 2, 3, 1, 0, 2)
     july = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10),
                        as_of=dt.date(YEAR, 7, 15))
     assert july.unit("BVTN")["overdue"] == 0  # due 15/7: overdue only once that day has ended
@@ -140,8 +162,9 @@ def test_progress_counts_only_tasks_registered_by_the_day(province: App) -> None
 
 def test_csv_parses_into_the_same_rows_and_totals(province: App) -> None:
     report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
-    text = render(report, "csv").decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    data = render(report, "csv")
+    assert data.startswith("\ufeffLoại dòng;Khu vực;".encode())  # BOM, then ';' for vi-VN Excel
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert [(r["Loại dòng"], r["Mã đơn vị"]) for r in rows] == [
         ("đơn vị", "BVDK"), ("đơn vị", "PHUCYEN"), ("đơn vị", "TAMDUONG"), ("cộng", ""),
         ("đơn vị", "BVTN"), ("cộng", ""), ("tổng", "")]
@@ -152,8 +175,19 @@ def test_csv_parses_into_the_same_rows_and_totals(province: App) -> None:
     assert tam_duong["Đạt chỉ tiêu (≥ 1 nhiệm vụ)"] == "Không"
     assert phuc_yen["Trạng thái: Đã đề xuất, chờ xét duyệt đề cương"] == "1"
     assert total["Tên đơn vị"] == "Tổng cộng toàn tỉnh"
-    assert total["Đạt chỉ tiêu (≥ 1 nhiệm vụ)"] == "3"
+    assert total["Đạt chỉ tiêu (≥ 1 nhiệm vụ)"] == "2"
+    assert rows[4]["Mã đơn vị"] == "BVTN" and rows[4]["Đạt chỉ tiêu (≥ 1 nhiệm vụ)"] == "–"
     assert total["Hạn đã quá chưa xử lý"] == "2"
+
+
+def test_csv_takes_another_delimiter_with_the_same_rows(province: App) -> None:
+    report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
+    semicolon = list(csv.reader(io.StringIO(render(report, "csv").decode("utf-8-sig")),
+                                delimiter=";"))
+    comma = render(report, "csv", delimiter=",").decode("utf-8-sig")
+    assert comma.startswith("Loại dòng,Khu vực,")
+    assert list(csv.reader(io.StringIO(comma))) == semicolon
+    assert len(semicolon[0]) > 10
 
 
 def test_json_carries_the_rows_for_scripts(province: App) -> None:
@@ -162,45 +196,6 @@ def test_json_carries_the_rows_for_scripts(province: App) -> None:
     assert data["report"] == "progress" and data["as_of"] == "2025-06-30"
     assert data["total"]["approved"] == 4
     assert [r["code"] for r in data["sections"][1]["rows"]] == ["BVTN"]
-
-
-def test_xlsx_is_formatted_for_print_and_correct_cell_by_cell(province: App) -> None:
-    report = make_report(province.engine, "compliance", YEAR, today=dt.date(YEAR, 12, 10))
-    wb = load_workbook(io.BytesIO(render(report, "xlsx")))
-    assert wb.sheetnames == ["Tuân thủ", "Theo trạng thái"]
-    ws = wb["Tuân thủ"]
-    assert ws["A1"].value == "Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN năm 2025"
-    assert ws["A2"].value == "Tính đến ngày 10/12/2025"
-    header = [c.value for c in ws[4]]
-    assert header == ["STT", "Mã đơn vị", "Tên đơn vị", "Tổng số nhiệm vụ đăng ký",
-                      "Đề tài cấp cơ sở", "Nhiệm vụ cấp tỉnh", "Sáng kiến",
-                      "Đạt chỉ tiêu (≥ 1 nhiệm vụ)", "Đề cương duyệt trước 30/4",
-                      "Nghiệm thu trước 01/12", "Đã công bố kết quả", "Hạn đã quá chưa xử lý",
-                      "Báo cáo đến hạn", "Nộp đúng hạn"]
-    assert all(c.font.bold for c in ws[4])
-    assert ws["A5"].value == "I. Các đơn vị công lập trực thuộc Sở Y tế"
-    values = [[c.value for c in row] for row in ws.iter_rows(min_row=6, max_row=13)]
-    assert values == [
-        [1, "BVDK", "Bệnh viện Đa khoa tỉnh Vĩnh Phúc", 3, 1, 1, 1, "Có", 1, 1, 1, 0, 4, 3],
-        [2, "PHUCYEN", "Bệnh viện Đa khoa khu vực Phúc Yên", 2, 2, 0, 0, "Có", 1, 0, 0, 1, 1, 0],
-        [3, "TAMDUONG", "Trung tâm Y tế huyện Tam Dương", 0, 0, 0, 0, "Không", 0, 0, 0, 0, 1, 0],
-        [None, None, "Cộng đơn vị công lập", 5, 3, 1, 1, 2, 2, 1, 1, 1, 6, 3],
-        ["II. Cơ sở y tế ngoài công lập", *[None] * 13],
-        [1, "BVTN", "Bệnh viện Đa khoa tư nhân Minh An", 1, 0, 0, 1, "Có", 1, 0, 0, 1, 1, 1],
-        [None, None, "Cộng cơ sở ngoài công lập", 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1],
-        [None, None, "Tổng cộng toàn tỉnh", 6, 3, 1, 2, 3, 3, 1, 1, 2, 7, 4],
-    ]
-    assert ws["C13"].font.bold and ws["C13"].fill.fgColor.rgb.endswith("F2F2F2")
-    assert ws.column_dimensions["C"].width == 42
-    assert ws.page_setup.orientation == "landscape"
-    assert int(ws.page_setup.paperSize) == 9  # A4
-    assert ws.print_title_rows == "$4:$4"
-    assert ws.sheet_properties.pageSetUpPr.fitToPage
-    states = wb["Theo trạng thái"]
-    state_header = [c.value for c in states[4]]
-    assert state_header[:3] == ["STT", "Mã đơn vị", "Tên đơn vị"] and state_header[-1] == "Tổng"
-    by_label = dict(zip(state_header, [c.value for c in states[5]], strict=True))
-    assert by_label["Đã công bố kết quả"] == 1 and by_label["Tổng"] == 3
 
 
 def test_a_province_without_units_gives_an_empty_report_not_an_error(app: App) -> None:

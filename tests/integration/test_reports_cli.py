@@ -7,6 +7,7 @@ line on stderr, exit 2, and leaves the database exactly as it was.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 import sys
@@ -60,27 +61,34 @@ def test_the_table_is_printed_with_vietnamese_headers_and_totals(env: dict[str, 
     assert lines[1] == "Tính đến ngày 10/12/2025"
     assert lines[3].split()[:4] == ["STT", "Mã", "Đơn", "vị"]
     total = next(line for line in lines if "Tổng cộng toàn tỉnh" in line)
-    assert total.split()[-11:] == ["6", "3", "1", "2", "3", "3", "1", "1", "2", "7", "4"]
+    # …, overdue 2, sessions held 0 and periods missed 44 (no session recorded here), 7 due, 4.
+    assert total.split()[-13:] == ["6", "3", "1", "2", "2", "3", "1", "1", "2", "0", "44", "7",
+                                   "4"]
     assert "CƠ SỞ Y TẾ NGOÀI CÔNG LẬP" in result.stdout
 
 
 def test_csv_on_stdout_parses(env: dict[str, str]) -> None:
     result = nckh(env, "report", "progress", "--year", "2025", "--format", "csv")
     assert result.returncode == 0, result.stderr
-    rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+    assert result.stdout.startswith("\ufeffLoại dòng;")
+    rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff")), delimiter=";"))
     assert rows[-1]["Tên đơn vị"] == "Tổng cộng toàn tỉnh"
     assert rows[-1]["Đề cương đã duyệt"] == "4"
+    comma = nckh(env, "report", "progress", "--year", "2025", "--format", "csv",
+                 "--delimiter", ",")
+    assert comma.stdout.startswith("\ufeffLoại dòng,")
+    assert list(csv.DictReader(io.StringIO(comma.stdout.lstrip("\ufeff")))) == rows
 
 
 def test_xlsx_written_to_a_file(env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "bao-cao.xlsx"
-    result = nckh(env, "report", "progress", "--year", "2025", "--as-of", "2025-03-01",
+    result = nckh(env, "report", "progress", "--year", "2025", "--as-of", "01/03/2025",
                   "--format", "xlsx", "--output", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip() == f"wrote {out}"
     ws = load_workbook(out)["Tiến độ"]
-    assert ws["A2"].value == "Tính đến ngày 01/03/2025"
-    assert [ws.cell(row=r, column=4).value for r in (6, 7, 8)] == [2, 2, 0]
+    assert (ws["A5"].value, ws["C5"].value) == ("Tính đến ngày", dt.datetime(2025, 3, 1))
+    assert [ws.cell(row=r, column=4).value for r in (9, 10, 11)] == [2, 2, 0]
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -88,7 +96,12 @@ def test_xlsx_written_to_a_file(env: dict[str, str], tmp_path: Path) -> None:
     (["--year", "twenty"], "'twenty' is not a valid integer"),
     (["--year", "2025", "--format", "pdf"], "'pdf' is not one of"),
     (["--year", "2025", "--as-of", "2025-02-30"], "nckh: invalid --as-of '2025-02-30'"),
-    (["--year", "2025", "--as-of", "2024-12-31"], "nckh: invalid --as-of 2024-12-31: before"),
+    (["--year", "2025", "--as-of", "2024-12-31"], "nckh: invalid --as-of 31/12/2024: before"),
+    (["--year", "2025", "--as-of", "31/02/2025"],
+     "nckh: invalid --as-of '31/02/2025': expected DD/MM/YYYY (or YYYY-MM-DD)"),
+    (["--year", "2025", "--as-of", "03/31/2025"], "nckh: invalid --as-of '03/31/2025'"),
+    (["--year", "2025", "--format", "csv", "--delimiter", "|"],
+     "nckh: --delimiter: expected ';', ',' or 'tab', not '|'"),
     (["--year", "2025", "--output", "/nonexistent/dir/r.csv"],
      "nckh: cannot write /nonexistent/dir/r.csv: directory /nonexistent/dir does not exist"),
     (["--year", "2025", "--output", "/tmp"], "File '/tmp' is a directory"),

@@ -13,6 +13,7 @@ from engine.app import App
 from storage.outbox import OutboxMessage
 from tests.conftest import local
 from tests.integration.reports_province import OFFICE, YEAR, build_obligations, build_province
+from tests.integration.xlsxformulas import evaluate
 
 
 def _due(app: App, report: str, at: dt.datetime) -> None:
@@ -37,9 +38,11 @@ def test_report_due_queues_one_mail_to_the_office_with_the_report_attached(app: 
         xlsx = files["nckh-tien-do-2025-2025-06-30.xlsx"]
         assert xlsx.mimetype.endswith("spreadsheetml.sheet")
         ws = load_workbook(io.BytesIO(xlsx.content))["Tiến độ"]
-        assert ws["C13"].value == "Tổng cộng toàn tỉnh" and ws["E13"].value == 4  # approved
+        total = next(c.row for c in ws["C"] if c.value == "Tổng cộng toàn tỉnh")
+        assert evaluate(ws, f"E{total}") == 4  # approved, a formula over the subtotals
         rows = list(csv.DictReader(io.StringIO(
-            files["nckh-tien-do-2025-2025-06-30.csv"].content.decode("utf-8-sig"))))
+            files["nckh-tien-do-2025-2025-06-30.csv"].content.decode("utf-8-sig")),
+            delimiter=";"))
         assert rows[-1]["Đề cương đã duyệt"] == "4"
 
 

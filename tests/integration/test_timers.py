@@ -118,7 +118,27 @@ def test_a_timer_whose_task_moved_on_unnoticed_is_skipped_with_the_reason(sapp: 
     assert rec.of(task) == []
 
 
-def test_overdue_by_90_days_the_system_suspends_the_task(sapp: App, rec: Recorder) -> None:
+def test_no_packaged_workflow_suspends_a_task_on_its_own(sapp: App, rec: Recorder) -> None:
+    # The seeds provide for no automatic suspension: far overdue, the task stays in progress.
+    task = new_task(sapp, local(2025, 1, 2, 10))
+    sapp.engine.fire(task, "approve_outline", actor_email=OFFICE, now=local(2025, 3, 3, 9))
+    sapp.engine.fire(task, "start", actor_email=OFFICE, now=local(2025, 3, 4, 9))
+    assert "auto_event" not in {kind for kind, *_ in timers(sapp, task)}
+    sapp.tick(local(2026, 3, 2))
+    with sapp.sessions() as s:
+        assert s.scalar(select(Task.state).where(Task.id == task)) == "in_progress"
+    with sapp.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(HistoryEntry).where(
+            HistoryEntry.task_id == task, HistoryEntry.actor_role == "system")) == 0
+
+
+def test_an_operator_may_opt_in_to_the_automatic_suspension(db_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "nckh.toml"
+    config.write_text("[scheduler]\nobligations = []\nreports = {}\nquota_check = \"off\"\n"
+                      "[scheduler.timers.\"unit_task.in_progress\"]\nremind_before = [3]\n"
+                      "on_overdue = { after = 90, fire = \"suspend\" }\n")
+    sapp = build_scheduling_app(make_settings(db_url, tmp_path, NCKH_CONFIG=str(config)))
+    small_province(sapp, local(2025, 1, 2))
     task = new_task(sapp, local(2025, 1, 2, 10))
     sapp.engine.fire(task, "approve_outline", actor_email=OFFICE, now=local(2025, 3, 3, 9))
     sapp.engine.fire(task, "start", actor_email=OFFICE, now=local(2025, 3, 4, 9))
@@ -131,6 +151,7 @@ def test_overdue_by_90_days_the_system_suspends_the_task(sapp: App, rec: Recorde
     assert last is not None and (last.event, last.actor_role) == ("suspend", "system")
     assert "90 days overdue" in (last.reason or "")
     assert all(status != "pending" for _, _, status, _ in timers(sapp, task))
+    sapp.close()
 
 
 def test_after_downtime_reminders_past_their_date_are_skipped_and_the_ladder_continues(

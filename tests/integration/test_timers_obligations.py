@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.app import App
-from storage.models import Deadline, Person, Task
+from storage.models import Deadline, Person, Task, Unit
 from storage.timers import CalendarRun, Obligation
 from tests.conftest import local, make_settings
 from tests.scheduling import Recorder, build_scheduling_app, head_email, small_province
@@ -92,3 +92,52 @@ def test_quota_check_and_report_dates_publish_once(sapp: App) -> None:
     assert len(quota) == 2 and {day for day, _ in quota} == {"2025-05-05"}
     assert [f for f in rec.facts if f[1] == "report"] == [("2025-07-01", "report", 0, "progress")]
     assert runs.count("quota_check") == 1 and runs.count("report:progress") == 1
+
+
+def test_the_quota_binds_units_under_the_so_and_counts_only_valid_tasks(sapp: App) -> None:
+    from engine.directory import UnitInput
+    from tests.scheduling import OFFICE
+
+    rec = Recorder(sapp)
+    sapp.engine.add_unit(UnitInput(code="TN", name="Bệnh viện tư nhân An Bình",
+                                   head_name="BS. Trần Thu", head_email="thu@anbinh.example.vn",
+                                   kind="private"), now=local(2025, 1, 2, 9))
+
+    def task(unit: str) -> int:
+        return sapp.engine.create_task(unit_code=unit, level="unit", title="Đề tài",
+                                       pi_email=f"pi@{unit.lower()}.example.vn",
+                                       pi_name="BS. An", year=2025, now=local(2025, 3, 1, 9))
+
+    cancelled, rejected = task("A"), task("B")
+    sapp.engine.fire(cancelled, "cancel", actor_email=OFFICE, reason="Chủ nhiệm chuyển công tác",
+                     now=local(2025, 3, 10, 9))
+    sapp.engine.fire(rejected, "reject", actor_email=OFFICE, reason="Trùng lặp",
+                     now=local(2025, 3, 10, 9))
+    task("C")
+    sapp.tick(local(2025, 5, 5, 8))
+    with sapp.sessions() as s:
+        codes = {uid: code for uid, code in s.execute(select(Unit.id, Unit.code))}
+    told = sorted(codes[unit] for _, kind, unit, _ in rec.facts if kind == "quota")
+    # A's only task was cancelled and B's rejected: neither counts. C has a valid one. The
+    # private hospital TN has none, but the quota does not bind it.
+    assert told == ["A", "B"]
+
+
+def test_the_quota_may_be_configured_to_bind_private_hospitals_too(
+        db_url: str, tmp_path: Path) -> None:
+    from engine.directory import UnitInput
+
+    config = tmp_path / "nckh.toml"
+    config.write_text('[scheduler]\nobligations = []\nreports = {}\nquota_check = "04-30"\n'
+                      'quota_kinds = ["public", "private"]\n')
+    app = build_scheduling_app(make_settings(db_url, tmp_path, NCKH_CONFIG=str(config)))
+    try:
+        small_province(app, local(2024, 12, 20), codes=("A",))
+        app.engine.add_unit(UnitInput(code="TN", name="Bệnh viện tư nhân An Bình",
+                                      head_name="BS. Trần Thu", head_email="thu@anbinh.example.vn",
+                                      kind="private"), now=local(2025, 1, 2, 9))
+        rec = Recorder(app)
+        app.tick(local(2025, 5, 5, 8))
+        assert len([f for f in rec.facts if f[1] == "quota"]) == 2
+    finally:
+        app.close()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
+from engine.doctor import check_calendar
 from engine.scheduling.config import load_config
-from workflows.calendar import BusinessCalendar
+from engine.settings import load_settings
+from workflows.calendar import CONFIGURED, BusinessCalendar, official_swaps
 from workflows.errors import InputError
 
 D = dt.date
@@ -65,8 +68,8 @@ def test_admin_overrides_cover_years_the_package_does_not_know() -> None:
     cal = BusinessCalendar(extra_holidays=[D(2031, 4, 29)], working_days=[D(2031, 5, 3)])
     assert not cal.is_working_day(D(2031, 4, 29))
     assert cal.is_working_day(D(2031, 5, 3))  # a Saturday
-    assert cal.holiday_name(D(2031, 4, 29)) == "holiday (configured)"
-    assert (D(2031, 4, 29), "holiday (configured)") in cal.days_off(2031)
+    assert cal.holiday_name(D(2031, 4, 29)) == CONFIGURED
+    assert (D(2031, 4, 29), CONFIGURED) in cal.days_off(2031)
 
 
 def test_the_config_reads_calendar_overrides() -> None:
@@ -80,8 +83,63 @@ def test_the_config_reads_calendar_overrides() -> None:
     ({"extra_holidays": "2031-01-02"}, "must be a list of dates"),
     ({"extra_holidays": ["2031-01-02"], "working_saturdays": ["2031-01-02"]},
      "both an extra holiday and a working day"),
+    ({"confirmed_years": 2027}, "confirmed_years: expected a list of years"),
+    ({"confirmed_years": [1999]}, "confirmed_years: expected a whole number 2000–2100"),
+    ({"confirmed_years": ["2027"]}, "confirmed_years: expected a whole number"),
 ])
 def test_bad_calendar_overrides_are_one_line_input_errors(calendar: dict[str, object],
                                                           message: str) -> None:
     with pytest.raises(InputError, match=message):
         load_config({}, calendar)
+
+
+def test_friday_2_january_2026_is_a_day_off_in_lieu_and_saturday_10_january_is_worked() -> None:
+    # Văn bản 12729/VPCP-KGVX of 25/12/2025: the `holidays` package does not know this swap.
+    assert not CAL.is_working_day(D(2026, 1, 2))
+    assert "12729/VPCP-KGVX" in (CAL.holiday_name(D(2026, 1, 2)) or "")
+    assert CAL.is_working_day(D(2026, 1, 10))
+    assert CAL.holiday_name(D(2026, 1, 10)) is None
+    assert CAL.add(D(2025, 12, 31), 1) == D(2026, 1, 5)
+    assert CAL.legal_end(D(2026, 1, 1)) == D(2026, 1, 5)
+    assert D(2026, 1, 2) in dict(CAL.days_off(2026))
+    assert CAL.make_up_days(2026) == [D(2026, 1, 10), D(2026, 8, 22)]
+
+
+def test_the_swap_data_names_its_dispatch_and_confirms_its_years() -> None:
+    swaps = official_swaps()
+    assert {2025, 2026} <= swaps.years
+    assert 2027 not in swaps.years
+    assert all("(" in name for name in swaps.off.values())
+
+
+def test_the_config_wins_over_the_official_swaps() -> None:
+    cal = BusinessCalendar(working_days=[D(2026, 1, 2)], extra_holidays=[D(2026, 1, 10)])
+    assert cal.is_working_day(D(2026, 1, 2))
+    assert not cal.is_working_day(D(2026, 1, 10))
+    assert D(2026, 1, 2) not in dict(cal.days_off(2026))
+    assert dict(cal.days_off(2026))[D(2026, 1, 10)] == CONFIGURED
+
+
+def test_this_year_is_always_checked_and_next_year_from_1_november() -> None:
+    assert CAL.unconfirmed_years(D(2026, 10, 31)) == []
+    assert CAL.unconfirmed_years(D(2026, 11, 1)) == [2027]
+    assert CAL.unconfirmed_years(D(2027, 3, 1)) == [2027]
+    confirmed = load_config({}, {"confirmed_years": [2027]}).calendar
+    assert confirmed.unconfirmed_years(D(2026, 12, 2)) == []
+    assert confirmed.unconfirmed_years(D(2027, 11, 1)) == [2028]
+
+
+def test_doctor_warns_that_2027_swaps_are_missing_from_1_november_2026(tmp_path: Path) -> None:
+    settings = load_settings(env={"NCKH_DATA_DIR": str(tmp_path)})
+    early = check_calendar(settings, D(2026, 10, 15))
+    assert early.status == "ok" and "2026" in early.detail
+    late = check_calendar(settings, D(2026, 12, 2))
+    assert late.status == "warn"
+    assert late.detail.startswith("no confirmed swapped days off for 2027")
+    assert late.fix is not None and "confirmed_years" in late.fix
+    config = tmp_path / "nckh.toml"
+    config.write_text("[calendar]\nconfirmed_years = [2027]\n", encoding="utf-8")
+    entered = load_settings(env={"NCKH_DATA_DIR": str(tmp_path)}, config_file=str(config))
+    assert check_calendar(entered, D(2026, 12, 2)).status == "ok"
+    assert check_calendar(settings, D(2028, 1, 5)).detail.startswith(
+        "no confirmed swapped days off for 2028")

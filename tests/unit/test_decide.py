@@ -171,7 +171,7 @@ def test_a_reason_is_kept_trimmed_and_exact() -> None:
 
 
 def test_a_required_field_must_be_given() -> None:
-    with pytest.raises(InvalidData, match=r"event 'extend' needs --set until=YYYY-MM-DD") as c:
+    with pytest.raises(InvalidData, match=r"event 'extend' needs --set until=DD/MM/YYYY") as c:
         fire(task("in_progress"), "extend", OFFICE, reason="chậm tiến độ")
     assert c.value.field == "until"
 
@@ -190,7 +190,7 @@ def test_publishing_needs_a_url_or_a_reference() -> None:
     ("publish", "accepted", {"reference": "  "}, r"field 'reference' of event 'publish' is empty"),
     ("approve_outline", "proposed", {"decided_on": "2025-02-30"},
      r"field 'decided_on' of event 'approve_outline': invalid date '2025-02-30', expected "
-     r"YYYY-MM-DD"),
+     r"DD/MM/YYYY \(or YYYY-MM-DD\)"),
     ("start", "outline_approved", {"anything": "1"}, r"event 'start' has no field 'anything'; "
                                                      r"fields: none"),
 ])
@@ -244,6 +244,13 @@ def test_an_extension_closes_the_open_deadline_as_extended_and_opens_the_new_dat
     assert d.new_deadline is not None
     assert (d.new_deadline.due_on, d.new_deadline.rule) == (dt.date(2026, 3, 31),
                                                             "extend to 2026-03-31")
+    assert d.data == {"until": "2026-03-31"}
+
+
+def test_an_extension_date_typed_dd_mm_yyyy_is_the_same_day_stored_iso() -> None:
+    d = fire(task("in_progress", open_due_on=dt.date(2025, 12, 1)), "extend", HEAD_A,
+             reason="Chờ kết quả xét nghiệm", data={"until": "31/3/2026"})
+    assert d.new_deadline is not None and d.new_deadline.due_on == dt.date(2026, 3, 31)
     assert d.data == {"until": "2026-03-31"}
 
 

@@ -265,3 +265,15 @@ def test_base64_bodies_are_the_stdlib_encoding_with_crlf_lines() -> None:
     for n in [*range(120), 57 * 40, 57 * 40 + 1, 10_000]:
         data = rng.randbytes(n)
         assert _base64_lines(data) == base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def test_a_suspension_by_the_system_reads_as_a_recorded_status_not_a_decision() -> None:
+    ctx = sample_context(CFG, CATALOG, "suspended", "vi")
+    ctx["event"] = {**ctx["event"], "actor_role": "system", "reason": None}
+    out = Renderer(CATALOG).render("suspended", "vi", ctx)
+    assert "Hệ thống ghi nhận" in out.text
+    assert "không phải quyết định tạm dừng" in out.text
+    assert "tạm dừng thực hiện từ" not in out.text
+    ctx["event"] = {**ctx["event"], "actor_role": "unit_head"}
+    by_person = Renderer(CATALOG).render("suspended", "vi", ctx)
+    assert "tạm dừng thực hiện từ" in by_person.text and "Hệ thống" not in by_person.text

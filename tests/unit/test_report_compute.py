@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from engine.reports import compute
+from engine.reports.config import reports_config
 from engine.reports.render import to_table
 from storage.reportrows import Dataset as Rows
 from storage.reportrows import DeadlineRow, EventRow, TaskRow, UnitRow
+from workflows.errors import InputError
 from workflows.registry import Registry
 
 D = dt.date
@@ -80,3 +84,59 @@ def test_the_terminal_table_aligns_numbers_right_and_names_left() -> None:
     lines = to_table(compute.compliance(data, D(2025, 12, 31))).splitlines()
     row = next(line for line in lines if line.lstrip().startswith("1  A"))
     assert "Bệnh viện Đa khoa tỉnh" in row and row.endswith("0")
+
+
+@pytest.mark.parametrize(("value", "delimiter"), [(";", ";"), (",", ","), ("tab", "\t")])
+def test_the_csv_delimiter_is_configured(value: str, delimiter: str) -> None:
+    assert reports_config({"csv_delimiter": value}).csv_delimiter == delimiter
+
+
+def test_the_csv_delimiter_defaults_to_semicolon_and_refuses_others() -> None:
+    assert reports_config({}).csv_delimiter == ";"
+    with pytest.raises(InputError, match=r"^config \[reports\] csv_delimiter: expected ';', ',' "
+                                         r"or 'tab', not '\|'$"):
+        reports_config({"csv_delimiter": "|"})
+
+
+VOID = frozenset({("unit_task", "rejected"), ("unit_task", "cancelled")})
+
+
+def test_a_cancelled_or_rejected_task_does_not_meet_the_quota() -> None:
+    units = (UnitRow(1, "A", "Đơn vị A", "public"), UnitRow(2, "B", "Đơn vị B", "public"))
+    cancelled = _task(1, 1, ("create", "proposed", D(2025, 2, 1)),
+                      ("cancel", "cancelled", D(2025, 3, 1)))
+    rejected = _task(2, 2, ("create", "proposed", D(2025, 2, 1)),
+                     ("reject", "rejected", D(2025, 4, 20)))
+    report = compute.compliance(Dataset(2025, units, (cancelled, rejected), void_states=VOID),
+                                D(2025, 12, 31))
+    assert [report.unit(c)["quota_met"] for c in "AB"] == [False, False]
+    assert [report.unit(c)["registered"] for c in "AB"] == [1, 1]  # still registered
+    # Before it was rejected, B's task counted.
+    spring = compute.compliance(Dataset(2025, units, (cancelled, rejected), void_states=VOID),
+                                D(2025, 4, 19))
+    assert [spring.unit(c)["quota_met"] for c in "AB"] == [False, True]
+
+
+def test_a_private_hospital_is_outside_the_quota_unless_configured() -> None:
+    units = (UnitRow(1, "A", "Đơn vị A", "public"), UnitRow(2, "P", "Bệnh viện tư", "private"))
+    report = compute.compliance(Dataset(2025, units, ()), D(2025, 12, 31))
+    assert report.unit("A")["quota_met"] is False
+    assert report.unit("P")["quota_met"] is None
+    assert report.sections[1].subtotal["quota_met"] is None
+    assert report.total["quota_met"] == 0
+    assert "áp dụng cho đơn vị công lập trực thuộc Sở" in report.notes[-1]
+    row = next(line for line in to_table(report).splitlines() if "Bệnh viện tư" in line)
+    assert "–" in row
+    bound = compute.compliance(Dataset(2025, units, ()), D(2025, 12, 31),
+                               compute.ReportRules(quota_kinds=("public", "private")))
+    assert bound.unit("P")["quota_met"] is False
+
+
+def test_the_packaged_workflows_mark_rejected_and_cancelled_void() -> None:
+    registry = Registry()
+    for name in ("unit_task", "province_task", "initiative"):
+        wf = registry.get(name)
+        assert {s.name for s in wf.states.values() if s.void} == {"rejected", "cancelled"}, name
+        assert all(state.timers is None or state.timers.on_overdue is None
+                   for state in wf.states.values()), name
+        assert wf.timers is None or wf.timers.on_overdue is None

@@ -73,7 +73,7 @@ def test_the_data_directory_moves_the_default_database() -> None:
 
 @pytest.mark.parametrize(("env", "message"), [
     ({"NCKH_TIMEZONE": "Asia/Hanoi_City"}, r"unknown time zone 'Asia/Hanoi_City'"),
-    ({"NCKH_NOW": "16/04/2025"}, r"invalid --now/NCKH_NOW '16/04/2025': expected YYYY-MM-DD"),
+    ({"NCKH_NOW": "16.04.2025"}, r"invalid --now/NCKH_NOW '16.04.2025': expected DD/MM/YYYY"),
     ({"NCKH_SMTP_PORT": "smtp"}, r"invalid SMTP port 'smtp'"),
     ({"NCKH_SMTP_TLS": "ssl"}, r"invalid NCKH_SMTP_TLS 'ssl'"),
     ({"NCKH_CONFIG": "/nonexistent/nckh.toml"}, r"config file not found: /nonexistent/nckh.toml"),
@@ -113,16 +113,49 @@ def test_an_explicit_offset_is_kept_as_given() -> None:
     assert parse_datetime("2025-04-16T03:30+00:00").utcoffset() == dt.timedelta(0)
 
 
-@pytest.mark.parametrize("text", ["2025-13-01", "yesterday", "16/04/2025", "2025-04-16T25:00", ""])
+@pytest.mark.parametrize("text", ["2025-13-01", "yesterday", "04/16/2025", "2025/04/16",
+                                  "16-04-2025", "16/04/25", "2025-04-16T25:00", ""])
 def test_a_bad_datetime_names_what_it_was_and_the_expected_form(text: str) -> None:
-    with pytest.raises(InputError, match=rf"invalid --at '{text}': expected YYYY-MM-DD or "):
+    with pytest.raises(InputError, match=rf"^invalid --at '{text}': expected DD/MM/YYYY \[HH:MM\] "
+                                         r"\(or YYYY-MM-DD"):
         parse_datetime(text, what="--at")
 
 
 def test_a_bad_date_is_an_input_error() -> None:
     assert parse_date("2025-02-28") == dt.date(2025, 2, 28)
-    with pytest.raises(InputError, match=r"invalid date '2025-02-29': expected YYYY-MM-DD"):
+    with pytest.raises(InputError, match=r"^invalid date '2025-02-29': expected DD/MM/YYYY "
+                                         r"\(or YYYY-MM-DD\)$"):
         parse_date("2025-02-29")
+    with pytest.raises(InputError, match=r"^invalid date '29/02/2025': expected DD/MM/YYYY"):
+        parse_date("29/02/2025")
+    with pytest.raises(InputError, match=r"^invalid date '1/13/2025': expected DD/MM/YYYY"):
+        parse_date("1/13/2025")
+
+
+@pytest.mark.parametrize("text", ["31/03/2025", "31/3/2025", " 31/03/2025 ", "2025-03-31"])
+def test_a_day_is_read_as_the_office_writes_it_or_in_iso(text: str) -> None:
+    assert parse_date(text) == dt.date(2025, 3, 31)
+
+
+def test_day_then_month_never_month_then_day() -> None:
+    assert parse_date("04/05/2025") == dt.date(2025, 5, 4)
+
+
+@pytest.mark.parametrize(("text", "moment"), [
+    ("16/04/2025", dt.datetime(2025, 4, 16, 0, 0)),
+    ("16/04/2025 08:30", dt.datetime(2025, 4, 16, 8, 30)),
+    ("16/4/2025 8:30:15", dt.datetime(2025, 4, 16, 8, 30, 15)),
+    ("2025-04-16T08:30", dt.datetime(2025, 4, 16, 8, 30)),
+])
+def test_a_moment_is_read_dd_mm_yyyy_with_an_optional_time(text: str,
+                                                           moment: dt.datetime) -> None:
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    assert parse_datetime(text, tz) == moment.replace(tzinfo=tz)
+
+
+def test_a_dd_mm_yyyy_date_out_of_range_shows_what_was_typed() -> None:
+    with pytest.raises(InputError, match=r"^--as-of 01/01/2101 is out of range"):
+        parse_date("01/01/2101", what="--as-of")
 
 
 def test_a_fixed_clock_always_answers_the_same_aware_instant() -> None:

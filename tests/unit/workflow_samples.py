@@ -140,6 +140,12 @@ BAD: list[tuple[str, str, str, int, str]] = [
     ("final-state-with-deadline",
      edit("    final: true", "    final: true\n    deadline: {within: 5d}"),
      "deadline: {within: 5d}", 1, r"final state 'done' cannot have a deadline"),
+    ("void-state-not-final", edit('    labels: {vi: "Tạm dừng", en: "Suspended"}\n',
+                                  '    labels: {vi: "Tạm dừng", en: "Suspended"}\n'
+                                  "    void: true\n"),
+     "void: true", 1, r"void state 'suspended' must be final: true"),
+    ("void-not-a-flag", edit("    final: true", "    final: true\n    void: yes please"),
+     "void: yes please", 1, r"void must be true or false"),
     ("unknown-key-in-state", edit("    final: true", "    final: true\n    colour: red"),
      "colour: red", 1, r"unknown key 'colour' in state 'done'"),
     ("missing-labels-language", edit('labels: {vi: "Hoàn thành", en: "Done"}',
