@@ -4,9 +4,10 @@ Each day of the year: one `app.tick(now)` at 08:00 local — exactly what the da
 moment (calendar obligations, reminders, escalations, report dates, then the outbox). On working
 days the people act after it: the sample's scripted registrations and transitions of that day
 (one dated on a day off waits for the next working day: the office does not work then), then the
-units' answers to their calendar obligations (each unit's `reports` habit: on time, late or
-never), and a second pass at 16:00 sends what their actions queued — the daemon would have sent
-it within seconds, and this keeps the demo's mail off weekends and holidays.
+units' answers to their calendar obligations and their monthly science sessions, recorded by
+the office (each unit's `reports` habit: on time, late or never), and a second pass at 16:00
+sends what their actions queued — the daemon would have sent it within seconds, and this keeps
+the demo's mail off weekends and holidays.
 The demo never touches the operator's database or mail server: it runs on
 `DATA_DIR/demo-YEAR/nckh.db` with the maildir beside it and SMTP switched off.
 """
@@ -24,6 +25,7 @@ from typing import Any
 from engine.app import App, build
 from engine.sample.data import Province
 from engine.sample.loader import Player, check_year, script
+from engine.sessions import SessionInput
 from engine.settings import Settings
 from storage.calendar import open_obligations
 from storage.db import make_engine
@@ -37,6 +39,8 @@ AFTERNOON_PASS_AT = dt.time(16, 0)
 SUBMIT_AT = dt.time(10, 0)
 ON_TIME_DAYS_EARLY = 3
 LATE_DAYS = 6
+SESSION_ON_TIME_DAY = 10  # a unit that keeps its calendar holds its session from the 10th
+SESSION_LATE_DAY = 28  # a late one, in the month's last days, after the reminder
 
 
 def demo_settings(settings: Settings, year: int) -> Settings:
@@ -88,6 +92,27 @@ def _answer_obligations(app: App, province: Province, year: int, day: dt.date) -
     return done
 
 
+def _hold_sessions(app: App, province: Province, day: dt.date,
+                   held: set[tuple[str, int]]) -> int:
+    """Units hold their monthly science session by their habit and the office records it: on
+    time, from the 10th; late, in the month's last days (after the reminder); never, not at
+    all. Returns how many were recorded today."""
+    done = 0
+    for unit in province.units:
+        if unit.reports == "never" or (unit.code, day.month) in held:
+            continue
+        first = SESSION_ON_TIME_DAY if unit.reports == "on_time" else SESSION_LATE_DAY
+        if day.day < first:
+            continue
+        app.engine.add_session(SessionInput(
+            unit_code=unit.code, held_on=day, topic=f"Sinh hoạt khoa học tháng {day.month:02d}",
+            presenter_email=unit.head.email, department="Phòng Kế hoạch tổng hợp",
+            attendance=30), now=dt.datetime.combine(day, SUBMIT_AT, tzinfo=app.engine.tz))
+        held.add((unit.code, day.month))
+        done += 1
+    return done
+
+
 def play_year(app: App, province: Province, year: int, *,
               on_day: Callable[[dt.date], None] | None = None) -> dict[str, int]:
     """Replay `year` day by day; returns totals of what happened."""
@@ -97,7 +122,8 @@ def play_year(app: App, province: Province, year: int, *,
     player = Player(app.engine, province, year)
     player.setup(dt.datetime(year, 1, 1, 7, 0, tzinfo=tz))
     actions = script(province, year, tz)
-    totals = {"ticks": 0, "submitted": 0}
+    totals = {"ticks": 0, "submitted": 0, "sessions": 0}
+    held: set[tuple[str, int]] = set()
     i = 0
     day = dt.date(year, 1, 1)
     while day.year == year:
@@ -112,6 +138,7 @@ def play_year(app: App, province: Province, year: int, *,
                 player.play(action)
                 i += 1
             totals["submitted"] += _answer_obligations(app, province, year, day)
+            totals["sessions"] += _hold_sessions(app, province, day, held)
             app.tick(dt.datetime.combine(day, AFTERNOON_PASS_AT, tzinfo=tz))
         if on_day is not None:
             on_day(day)

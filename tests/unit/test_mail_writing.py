@@ -192,7 +192,10 @@ def test_no_writing_fault_in_any_situation(kind: str, lang: str) -> None:
 def test_every_subject_names_its_topic_or_obligation(kind: str, lang: str) -> None:
     for name, ctx in situations(kind, lang):
         subject = RENDERER.render(kind, lang, ctx).subject
-        if ctx["obligation"] and kind not in ("acceptance_failed", "accepted", "cancelled",
+        if kind == "session_reminder":  # a unit's session of a month: the month names it
+            period = ctx["session"]["period" if lang == "vi" else "period_en"]
+            assert period in subject, (name, subject)
+        elif ctx["obligation"] and kind not in ("acceptance_failed", "accepted", "cancelled",
                                               "extended", "outline_approved",
                                               "outline_resubmitted", "published",
                                               "reevaluation_failed", "rejected", "resumed",
