@@ -13,8 +13,17 @@ from engine.web.forms import fire_from_form
 from engine.web.pages import _year
 from engine.web.units import upload
 from workflows.errors import InputError, NotFound
+from workflows.visibility import Viewer
 
 bp = Blueprint("office", __name__)
+
+
+def _office_only(what: str) -> Viewer:
+    """The signed-in office person; anyone else is told the page does not exist."""
+    viewer = signed_in()
+    if not viewer.is_office:
+        raise NotFound("page", what)
+    return viewer
 
 
 def _register(status: int = 200, errors: dict[str, str] | None = None,
@@ -37,9 +46,7 @@ def register() -> Any:
 
 @bp.post("/so-tiep-nhan/<int:task_id>")
 def decide(task_id: int) -> Any:
-    viewer = signed_in()
-    if not viewer.is_office:
-        raise NotFound("page", "register")
+    viewer = _office_only("register")
     try:
         fire_from_form(viewer, task_id)
     except InputError as exc:
@@ -49,9 +56,7 @@ def decide(task_id: int) -> Any:
 
 @bp.post("/so-tiep-nhan/ghi-nhan")
 def record() -> Any:
-    viewer = signed_in()
-    if not viewer.is_office:
-        raise NotFound("page", "register")
+    viewer = _office_only("register")
     task_text = request.form.get("task", "")
     try:
         if not task_text.isdigit():
@@ -74,9 +79,7 @@ def record() -> Any:
 
 @bp.get("/mat-khau")
 def password_form() -> Any:
-    viewer = signed_in()
-    if not viewer.is_office:
-        raise NotFound("page", "password")
+    viewer = _office_only("password")
     return page("password.html", errors={}, values={"email": viewer.email},
                 done=request.args.get("done"))
 
@@ -84,9 +87,7 @@ def password_form() -> Any:
 @bp.post("/mat-khau")
 def password_set() -> Any:
     """The office sets a password for one of its own people (itself included)."""
-    viewer = signed_in()
-    if not viewer.is_office:
-        raise NotFound("page", "password")
+    viewer = _office_only("password")
     email = request.form.get("email", "")
     password = request.form.get("password", "")
     if password != request.form.get("repeat", ""):
