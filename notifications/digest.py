@@ -8,8 +8,11 @@ configured weekday (the next working day when that one is off); never twice a da
 (the new items, the overdue list, the counts) are computed when it is queued and stored with
 it, so a re-send says the same thing. Nothing is queued when nobody would read it.
 
+A report due that day (`engine.reports.mailer`) is one of its lines: the digest carries the
+report's files and says what they are, so the office gets one mail that day, not two.
+
 With the digest turned off (`digest_weekday = "off"`) the office's lines go into daily letters
-like anybody's.
+like anybody's (a letter, too, carries the files of the notices it holds).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from notifications.outbox import enqueue
 from notifications.recipients import office_recipients
 from storage import mailfacts
 from storage.db import Connection
-from storage.letters import WaitingLine, attach, last_digest_at, waiting_lines
+from storage.letters import WaitingLine, attach, last_digest_at, notice_files, waiting_lines
 from storage.mailfacts import People
 from storage.tasks import workflow_of
 from workflows.model import OBLIGATION_LEVEL, WorkingDays
@@ -156,13 +159,20 @@ def compose_digest(conn: Connection, cfg: MailConfig, *, now: dt.datetime, tz: d
         return 0  # nobody would read it: the lines wait for a reader
     start = last or slot - dt.timedelta(days=7)
     facts = digest_facts(conn, start=start, end=now, tz=tz, lang=lang, working_days=working_days)
+    notices = {ln.item_id: ln for ln in lines}
+    # A report due today rides in the digest with its files, not as a second mail that day.
+    facts["reports"] = [{"title": "", "period": None, "note": None,
+                         **(ln.context.get("report") or {}),
+                         "files": [name for name, _, _ in notice_files(conn, [ln.item_id])]}
+                        for ln in notices.values() if ln.kind == "report"]
     items = sorted((item_facts(conn, ln, today=day, tz=tz, lang=lang, catalog=catalog,
                                working_days=working_days)
-                    for ln in {ln.item_id: ln for ln in lines}.values()), key=_urgency)
+                    for ln in notices.values() if ln.kind != "report"), key=_urgency)
     facts["entries"] = items  # not "items": a dict's method, to a template
     facts["acts"] = sum(1 for i in items if i["act"])
     digest_id = enqueue(conn, kind="digest", now=now, dedupe_key=key, context={"digest": facts},
-                        lang=lang, catalog=catalog)
+                        lang=lang, catalog=catalog,
+                        attachments=notice_files(conn, sorted(notices)))
     if digest_id is None:
         return 0
     attach(conn, [ln.id for ln in lines], digest_id)

@@ -112,13 +112,14 @@ class Dispatcher:
         if not self._checked:
             self.check()
         counts: Counter[str] = Counter()
-        self.compose(now, counts)
         clock = RunningClock(now, self.monotonic)  # leases run from each claim, not the pass
-        fanned = self._send_due(clock, now, stop, counts)
-        if fanned and not stop() and not counts.get("deferred"):
-            # Notices fanned out in this pass go into today's letters now, not a pass later.
+        # Notices queued since the last pass fan out first, so that today's letters and the
+        # digest hold them (a report due today rides in the digest, not in next week's).
+        self._send_due(clock, now, stop, counts)
+        if not stop():
             self.compose(now, counts)
-            self._send_due(clock, now, stop, counts)
+            if (counts["digest"] or counts["letters"]) and not counts.get("deferred"):
+                self._send_due(clock, now, stop, counts)
         counts.pop("fanned", None)
         return dict(counts)
 

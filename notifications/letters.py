@@ -37,6 +37,7 @@ from storage.letters import (
     attach,
     lettered_today,
     lock_composition,
+    notice_files,
     timers_still_due,
     waiting_lines,
 )
@@ -109,7 +110,8 @@ def compose_letters(conn: Connection, *, now: dt.datetime, tz: dt.tzinfo, catalo
         members = sorted(emails)
         mine = [ln for e in members for ln in by_person[e]]
         letter_id = enqueue(conn, kind="letter", now=now, dedupe_key=f"letter:{day}:{members[0]}",
-                            context=letter_facts(day, mine), lang=lang, catalog=catalog)
+                            context=letter_facts(day, mine), lang=lang, catalog=catalog,
+                            attachments=notice_files(conn, [ln.item_id for ln in mine]))
         if letter_id is None:
             continue  # written already (another daemon, same lock): its lines stay waiting
         attach(conn, [ln.id for ln in mine], letter_id)

@@ -62,7 +62,7 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
         "overdue": [{"task_id": 3, "title": "Đề tài A", "unit_name": unit["name"],
                      "label": "Báo cáo kết quả xét duyệt đề cương",
                      "due_on": dt.date(2025, 4, 29), "days_overdue": 3}],
-        "sent": 40, "dead": 1,
+        "sent": 40, "dead": 1, "reports": [dict(ctx["report"])],
     }
     ctx["digest"]["entries"] = [
         {"kind": "escalation_office", "act": True, "task_id": 3, "title": "Đề tài A",

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UTCDateTime
 from storage.db import Connection
-from storage.outbox import OutboxMessage
+from storage.outbox import OutboxAttachment, OutboxMessage
 from storage.timers import Timer
 
 COMPOSITION_LOCK = 0x6E636B68  # "nckh": the advisory lock of letter composition
@@ -143,6 +143,18 @@ def notices(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
                                ob.c.created_at).where(ob.c.id.in_(list(ids))))
     return {r.id: {"kind": r.kind, "task_id": r.task_id, "lang": r.lang,
                    "context": r.context or {}, "created_at": r.created_at} for r in rows}
+
+
+def notice_files(conn: Connection, ids: Sequence[int]) -> list[tuple[str, bytes, str]]:
+    """The files the notices `ids` carry (a report's tables), as (filename, content, mimetype),
+    in the order the notices were queued: a letter or a digest that holds a notice carries its
+    files."""
+    if not ids:
+        return []
+    a = cast(Table, OutboxAttachment.__table__)
+    rows = conn.execute(select(a.c.filename, a.c.content, a.c.mimetype)
+                        .where(a.c.outbox_id.in_(sorted(set(ids)))).order_by(a.c.outbox_id, a.c.id))
+    return [(r.filename, bytes(r.content), r.mimetype) for r in rows]
 
 
 def last_digest_at(conn: Connection) -> dt.datetime | None:

@@ -1,12 +1,13 @@
 """Mails the reports to the office on their dates: the scheduler says when, the outbox delivers.
 
-The scheduler's calendar job `report:<name>` calls the mailer on the configured dates (by default
-the progress report on 1 July and the compliance report on 1 December; `[scheduler] reports`),
-inside the job run's transaction. The mailer computes the report (as of the day before: a report
-dated 1 July covers the half-year to 30 June) and queues one e-mail of kind `report` through the
-notifications component's `enqueue`, with the report attached in the configured formats. The
-outbox's unique dedupe key (report, year, date) means a second call queues nothing; a failure
-here aborts the job run, which is then retried, rather than losing the report.
+The scheduler's calendar job `report:<name>` calls the mailer on the configured dates
+(`[scheduler] reports`), inside the job run's transaction. The mailer computes the report (as of
+the day before) and queues one notice of kind `report` through the notifications component's
+`enqueue`, with the report attached in the configured formats. The office reads it in that
+day's digest, which carries the files; the readers of `[reports] to` get it as a mail of
+their own. The outbox's unique dedupe key (report, year, date) means a second call queues
+nothing; a failure here aborts the job run, which is then retried, rather than losing the
+report.
 
 Config, `[reports]`:  formats = ["xlsx", "csv"]   to = ["lanhdao@…"]  (added to the office)
 """
@@ -67,10 +68,12 @@ class ReportMailer:
                   MIMETYPES[fmt])
                  for fmt in self.formats]
         bound = sum(1 for r in report.unit_rows() if r.get("quota_met") is not None)
-        to = [*self._office(session), *self.extra_to]
-        if not to:
+        if not self._office(session) and not self.extra_to:
             return  # nobody to send it to: `nckh doctor` and the mail config say so
-        enqueue(session.connection(), kind="report", now=at, to=to, attachments=files,
+        # The office is the kind's own reader (its copy rides in that day's digest); the
+        # configured readers get it as a mail of their own.
+        enqueue(session.connection(), kind="report", now=at, to=self.extra_to,
+                attachments=files,
                 catalog=self.catalog,
                 dedupe_key=f"report:{report_name}:{year}:{sent_on.isoformat()}",
                 context={"report": {

@@ -212,12 +212,15 @@ def test_the_office_gets_the_compilations_after_the_5_7_and_5_12_deadlines(
         demo: dict[str, Any]) -> None:
     # 5/7/2025 is a Saturday (legal end 7/7); the second working day after: 9/7. 5/12 is a
     # Friday: 9/12.
-    reports = [m for m in demo["emails"] if m["kind"] == "report"]
+    reports = _sent(demo, "report")
     assert [m["sent"].date() for m in reports] == [dt.date(YEAR, 7, 9), dt.date(YEAR, 12, 9)]
-    assert all(m["to"] == [OFFICE] for m in reports)
-    line = next(g for g in demo["out"]["timeline"] if g["kind"] == "report")
-    assert line["attachments"] == ["nckh-tien-do-2025-2025-07-08.xlsx",
-                                   "nckh-tien-do-2025-2025-07-08.csv"]
+    # Each rides in that day's digest, with its files: the office gets one mail that day.
+    carriers = [g for g in demo["out"]["timeline"] if "report" in g["kinds"]]
+    assert [(g["kind"], g["at"][:10], g["to"]) for g in carriers] == [
+        ("digest", "2025-07-09", [OFFICE]), ("digest", "2025-12-09", [OFFICE])]
+    assert carriers[0]["attachments"] == ["nckh-tien-do-2025-2025-07-08.xlsx",
+                                          "nckh-tien-do-2025-2025-07-08.csv"]
+    assert not [m for m in demo["emails"] if m["kind"] == "report"]
 
 
 def test_the_demo_leaves_the_operators_database_alone(tmp_path: Path) -> None:
