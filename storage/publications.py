@@ -103,11 +103,13 @@ def listed(session: Session, *, unit_id: int | None = None, start: dt.date | Non
     return session.scalars(query).all()
 
 
-def counted(session: Session, start: dt.date, end: dt.date) -> list[tuple[int, str, dt.date]]:
-    """(unit id, venue kind, day) of every publication within [start, end]: what reports
-    count."""
-    return [(u, k, d) for u, k, d in session.execute(
-        select(Publication.unit_id, Publication.venue_kind, Publication.published_on)
+def counted(session: Session, start: dt.date,
+            end: dt.date) -> list[tuple[int, str, dt.date, int | None]]:
+    """(unit id, venue kind, day, task id) of every publication within [start, end]: what
+    reports count."""
+    return [(u, k, d, t) for u, k, d, t in session.execute(
+        select(Publication.unit_id, Publication.venue_kind, Publication.published_on,
+               Publication.task_id)
         .where(Publication.published_on >= start, Publication.published_on <= end)
         .order_by(Publication.unit_id, Publication.published_on, Publication.id))]
 
