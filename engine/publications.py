@@ -13,9 +13,9 @@ Rules, each refused in one line with the database unchanged:
 - a URL is http(s); a DOI looks like 10.NNNN/… (a doi.org address or "doi:" prefix is taken
   off); the unit's website needs its URL (a web page is found by its address);
 - the same title in the same venue on the same day is recorded once per unit;
-- with a person (`--as`, or the web's signed-in person): active, and of the office, of that unit
-  (its head, an investigator registered there) or its contact address; an investigator who is
-  not the office or the head links only a task they lead.
+- with a person (`--as`, or the web's signed-in person): active, and of the office or registered
+  in that unit (its head, its investigators, its contact once registered as a person of the
+  unit); an investigator links only a task they lead.
 
 `from_publish` turns a `publish` fired with a URL into a row of the register (the unit's
 website: seed 003 asks units to publish recognised results on their own portal).
@@ -153,9 +153,9 @@ def _person(session: Session, operator: Operator) -> Person | None:
 
 
 def may_record(person: Person, unit: Unit) -> bool:
-    """The office, someone registered in the unit, or the unit's contact address."""
-    return person.role == "office" or person.unit_id == unit.id or (
-        unit.contact_email is not None and unit.contact_email.lower() == person.email.lower())
+    """The office, or someone registered in the unit: its head, its investigators, its contact
+    (thư ký KHCN) once registered as a person of the unit."""
+    return person.role == "office" or person.unit_id == unit.id
 
 
 def _check_recorder(person: Person | None, unit: Unit, task: Task | None) -> None:
@@ -239,21 +239,15 @@ def from_publish(session: Session, task_id: int, *, url: str, on: dt.date, now: 
 
 def viewer_unit(session: Session, email: str) -> int | None:
     """The unit whose publications a person may see: None for the office (all units); the unit
-    they are registered in, or whose contact address they are. Anyone else sees none."""
+    they are registered in. Anyone else (the council, someone inactive) is refused."""
     person = find_person(session, email)
     if person.role == "office":
         return None
     if not person.active:
         raise NotAllowed(f"{person.email} is inactive")
-    if person.unit_id is not None:
-        return person.unit_id
-    from sqlalchemy import func, select
-
-    unit_id = session.scalar(select(Unit.id).where(func.lower(Unit.contact_email)
-                                                   == person.email.lower()))
-    if unit_id is None:
+    if person.unit_id is None:
         raise NotAllowed(f"{person.email} belongs to no unit")
-    return int(unit_id)
+    return person.unit_id
 
 
 def row(p: Publication, lang: str = "vi") -> dict[str, Any]:
