@@ -240,3 +240,30 @@ def test_the_cli_adds_lists_and_exports_csv_for_excel(papp: App, db_url: str,
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.count("\n") == 1 and "is in the future" in refused.stderr
     assert count(papp) == 1
+
+
+def test_the_sample_provinces_articles_are_counted_in_the_compliance_report(
+        db_url: str, tmp_path: Path) -> None:
+    from engine.reports.build import make_report
+    from engine.sample.data import read
+    from engine.sample.loader import load
+
+    app = build(make_settings(db_url, tmp_path))
+    try:
+        done = load(app.engine, read(), 2025, now=local(2025, 12, 31, 17))
+        assert done.publications == 3
+        # BVDKT: a domestic article, a conference paper and the page its publish step named.
+        kinds = [(r["unit"], r["venue_kind"]) for r in app.engine.list_publications(year=2025)]
+        assert sorted(kinds) == [("BVDKT", "conference"), ("BVDKT", "journal_domestic"),
+                                 ("BVDKT", "unit_website"), ("BVPY", "journal_international")]
+        report = make_report(app.engine, "compliance", 2025, today=dt.date(2025, 12, 31))
+        keys = ("articles_domestic", "articles_international", "articles_total")
+        assert [report.unit("BVDKT")[k] for k in keys] == [1, 0, 3]
+        assert [report.unit("BVPY")[k] for k in keys] == [0, 1, 1]
+        assert [report.total[k] for k in keys] == [1, 1, 4]
+        # As of 16/12 the conference paper and the international article were still to come.
+        earlier = make_report(app.engine, "compliance", 2025, today=dt.date(2025, 12, 31),
+                              as_of=dt.date(2025, 12, 16))
+        assert [earlier.total[k] for k in keys] == [1, 0, 2]
+    finally:
+        app.close()
