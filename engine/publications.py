@@ -12,7 +12,8 @@ Rules, each refused in one line with the database unchanged:
 - the day it was published a real day, not after today;
 - a URL is http(s); a DOI looks like 10.NNNN/… (a doi.org address or "doi:" prefix is taken
   off); the unit's website needs its URL (a web page is found by its address);
-- the same title in the same venue on the same day is recorded once per unit;
+- the same title in the same venue on the same day is recorded once per unit (letter case
+  aside; a unique key on its hash holds it against two clicks at once);
 - with a person (`--as`, or the web's signed-in person): active, and of the office or registered
   in that unit (its head, its investigators, its contact once registered as a person of the
   unit); an investigator links only a task they lead.
@@ -219,7 +220,8 @@ def record(session: Session, data: PublicationInput, *, today: dt.date, now: dt.
         unit_id=unit.id, task_id=task.id if task else None, title=title, authors=authors,
         venue_kind=data.venue_kind, venue_name=venue, published_on=day, url=url, doi=doi,
         file_id=stored.id if stored else None, recorded_at=now,
-        recorded_by=operator.login, acting_as=operator.acting_as))
+        recorded_by=operator.login, acting_as=operator.acting_as,
+        fingerprint=rows.fingerprint(unit.id, title, venue, day)))
 
 
 def from_publish(session: Session, task_id: int, *, url: str, on: dt.date, now: dt.datetime,
@@ -231,10 +233,13 @@ def from_publish(session: Session, task_id: int, *, url: str, on: dt.date, now: 
         return None
     task = session.get(Task, task_id)
     assert task is not None  # the step on it was just written
+    if rows.exists(session, task.unit_id, task.title, task.unit.name, on):
+        return None  # entered by hand already, that day: the step must not fail for it
     return rows.add(session, Publication(
         unit_id=task.unit_id, task_id=task.id, title=task.title, authors=task.pi.name,
         venue_kind=WEBSITE, venue_name=task.unit.name, published_on=on, url=url, doi=None,
-        file_id=None, recorded_at=now, recorded_by=recorded_by[:320], acting_as=None))
+        file_id=None, recorded_at=now, recorded_by=recorded_by[:320], acting_as=None,
+        fingerprint=rows.fingerprint(task.unit_id, task.title, task.unit.name, on)))
 
 
 def viewer_unit(session: Session, email: str) -> int | None:

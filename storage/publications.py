@@ -12,6 +12,7 @@ kept on the row.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 
 from sqlalchemy import (
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -42,6 +44,9 @@ class Publication(Base):
         Index("ix_publication_unit_published", "unit_id", "published_on"),
         Index("ix_publication_task_id", "task_id"),
         CheckConstraint(f"venue_kind IN ({_KINDS_SQL})", name="venue_kind"),
+        # One article once per unit, even against two clicks at once: the title may be too long
+        # for a database index, so the key is the hash of what identifies it.
+        UniqueConstraint("fingerprint"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -58,10 +63,18 @@ class Publication(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[str] = mapped_column(String(320))
     acting_as: Mapped[str | None] = mapped_column(String(320))
+    fingerprint: Mapped[str] = mapped_column(String(64))
 
     unit: Mapped[Unit] = relationship()
     task: Mapped[Task | None] = relationship()
     file: Mapped[StoredFile | None] = relationship()
+
+
+def fingerprint(unit_id: int, title: str, venue_name: str, published_on: dt.date) -> str:
+    """What makes two rows the same article: the unit, the day, the venue and the title."""
+    key = "\x1f".join((str(unit_id), published_on.isoformat(), venue_name.casefold(),
+                       title.casefold()))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def add(session: Session, row: Publication) -> Publication:
@@ -85,8 +98,7 @@ def of_task(session: Session, task_id: int, *, url: str) -> Publication | None:
 def exists(session: Session, unit_id: int, title: str, venue_name: str,
            published_on: dt.date) -> bool:
     return session.scalar(select(Publication.id).where(
-        Publication.unit_id == unit_id, Publication.title == title,
-        Publication.venue_name == venue_name, Publication.published_on == published_on)) \
+        Publication.fingerprint == fingerprint(unit_id, title, venue_name, published_on))) \
         is not None
 
 

@@ -123,8 +123,33 @@ def test_a_publication_on_another_units_task_or_a_report_obligation_is_refused(
 
 def test_the_same_article_is_recorded_once_per_unit(papp: App) -> None:
     papp.engine.add_publication(article(), now=local(2025, 5, 20))
-    with pytest.raises(Refused, match="unit A already has 'Hiệu quả giảm đau sau mổ'"):
-        papp.engine.add_publication(article(), now=local(2025, 5, 21))
+    with pytest.raises(Refused, match="unit A already has 'HIỆU QUẢ GIẢM ĐAU SAU MỔ'"):
+        papp.engine.add_publication(article(title="HIỆU QUẢ GIẢM ĐAU SAU MỔ"),
+                                    now=local(2025, 5, 21))
+    assert count(papp) == 1
+    papp.engine.add_publication(article("B"), now=local(2025, 5, 20))  # another unit's
+    assert count(papp) == 2
+
+
+def test_two_writers_of_one_article_at_once_leave_one_row(papp: App) -> None:
+    """The check before writing cannot see a row another transaction has not committed yet:
+    the unique key on the article's hash refuses the second as a conflict."""
+    from storage import publications as rows
+    from storage.directory import unit_by_code
+    from workflows.errors import Conflict
+
+    papp.engine.add_publication(article(), now=local(2025, 5, 20))
+    with pytest.raises(Conflict, match="concurrent change refused by the database"), \
+            papp.engine.transaction() as s:
+        unit = unit_by_code(s, "A")
+        assert unit is not None
+        unit_id, day = unit.id, dt.date(2025, 5, 15)
+        rows.add(s, Publication(
+            unit_id=unit_id, title="Hiệu quả giảm đau sau mổ", authors="X",
+            venue_kind="other", venue_name="Tạp chí Y học Việt Nam", published_on=day,
+            recorded_at=local(2025, 5, 20), recorded_by="race",
+            fingerprint=rows.fingerprint(unit_id, "Hiệu quả giảm đau sau mổ",
+                                         "Tạp chí Y học Việt Nam", day)))
     assert count(papp) == 1
 
 
@@ -197,6 +222,18 @@ def test_publish_with_a_url_enters_the_register_as_a_publication_on_the_units_we
         "task_id": task, "title": "Đề tài của A", "authors": "ThS. Lê Bình",
         "venue_kind": "unit_website", "venue_name": "Trung tâm Y tế A", "date": "05/12/2025",
         "url": "https://a.vn/nckh/kq", "recorded_by": PI}
+
+
+def test_publish_does_not_fail_for_a_page_entered_by_hand_the_same_day(papp: App) -> None:
+    task = accepted(papp)
+    papp.engine.add_publication(article(title="Đề tài của A", venue_kind="unit_website",
+                                        venue_name=None, url="https://a.vn/trang-khac",
+                                        published_on=dt.date(2025, 12, 5), task_id=task),
+                                now=local(2025, 12, 5, 9))
+    papp.engine.fire(task, "publish", actor_email=PI, data={"url": "https://a.vn/nckh/kq"},
+                     now=local(2025, 12, 5, 10))
+    assert papp.engine.task_detail(task, now=local(2025, 12, 5, 11))["state"] == "published"
+    assert [r["url"] for r in papp.engine.list_publications()] == ["https://a.vn/trang-khac"]
 
 
 def test_publish_with_a_citation_only_records_no_publication(papp: App) -> None:

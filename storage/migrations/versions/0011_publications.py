@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("recorded_at", storage.base.UTCDateTime(), nullable=False),
         sa.Column("recorded_by", sa.String(length=320), nullable=False),
         sa.Column("acting_as", sa.String(length=320), nullable=True),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
         sa.CheckConstraint("venue_kind IN (" + ", ".join(f"'{k}'" for k in KINDS) + ")",
                            name=op.f("ck_publication_venue_kind")),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"],
@@ -49,6 +50,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["file_id"], ["stored_file.id"],
                                 name=op.f("fk_publication_file_id_stored_file")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_publication")),
+        sa.UniqueConstraint("fingerprint", name=op.f("uq_publication_fingerprint")),
     )
     op.create_index("ix_publication_unit_published", "publication", ["unit_id", "published_on"])
     op.create_index("ix_publication_task_id", "publication", ["task_id"])
