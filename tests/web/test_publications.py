@@ -141,3 +141,19 @@ def test_the_article_file_is_kept_and_downloaded_by_the_unit_and_the_office_only
     assert "attachment" in got.headers["Content-Disposition"]
     assert sign_in(site, OFFICE).get(path).status_code == 200
     assert sign_in(site, OTHER_HEAD).get(path).status_code == 404
+
+
+def test_the_office_adds_for_any_unit_and_the_page_speaks_english_on_request(
+        site: Site, tasks: dict[str, int]) -> None:
+    b = sign_in(site, OFFICE)
+    page = b.get("/don-vi/TTYT/cong-bo")
+    assert page.status_code == 200
+    assert f'<option value="{tasks["theirs"]}"' in page.data.decode()
+    got = b.post("/don-vi/TTYT/cong-bo", data=form(page.data, task=str(tasks["theirs"]),
+                                                   venue_kind="journal_international",
+                                                   venue_name="BMC Public Health"))
+    assert got.status_code == 302
+    [row] = site.app.engine.list_publications(unit_code="TTYT")
+    assert (row["task_id"], row["acting_as"]) == (tasks["theirs"], OFFICE)
+    english = b.get("/don-vi/TTYT/cong-bo?lang=en").data.decode()
+    assert "Add an article / publication" in english and "International journal" in english
