@@ -39,7 +39,8 @@ from storage import filestore
 from storage import publications as rows
 from storage.db import Session
 from storage.models import Person, Task, Unit
-from storage.publications import VENUE_KINDS, Publication
+from storage.publications import VENUE_KINDS as VENUE_KINDS  # the shells' list of kinds
+from storage.publications import Publication
 from storage.webmodels import StoredFile
 from workflows import inputs
 from workflows.dates import shown
@@ -113,6 +114,11 @@ def keep_file(files_dir: Path, limit: int, attachment: Attachment) -> KeptFile:
     checked = check_upload(Upload(attachment.name, attachment.content), limit)
     sha = filestore.put(files_dir, checked.content)
     return KeptFile(sha, checked.name, checked.content_type, len(checked.content))
+
+
+def read_kept(files_dir: Path, sha256: str) -> bytes:
+    """A kept file's content (the shells serve it; they do not reach into storage)."""
+    return filestore.read(files_dir, sha256)
 
 
 def _doi(text: str | None) -> str | None:

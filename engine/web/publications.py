@@ -15,11 +15,17 @@ from typing import Any
 from flask import Blueprint, Response, g, redirect, request, url_for
 
 from engine.directory_log import Operator
-from engine.publications import LABELS, Attachment, KeptFile, PublicationInput, keep_file
+from engine.publications import (
+    LABELS,
+    VENUE_KINDS,
+    Attachment,
+    KeptFile,
+    PublicationInput,
+    keep_file,
+    read_kept,
+)
 from engine.web.app import page, shell, signed_in
 from engine.web.i18n import WORDS
-from storage import filestore
-from storage.publications import VENUE_KINDS
 from workflows import inputs
 from workflows.errors import Conflict, InputError, InvalidData, NotAllowed, NotFound
 from workflows.model import RESEARCH_LEVELS
@@ -132,7 +138,7 @@ def download(file_id: int) -> Any:
         name, content_type, sha = s.engine.publication_file(file_id, viewer_email=viewer.email)
     except NotAllowed:
         raise NotFound("file", file_id) from None
-    response = Response(filestore.read(s.nckh.submissions.files_dir, sha),
+    response = Response(read_kept(s.nckh.submissions.files_dir, sha),
                         mimetype=content_type)
     from werkzeug.http import dump_options_header
 
