@@ -98,6 +98,9 @@ def create_web(nckh: App, clock: Clock) -> Flask:
 
     for module in (auth, pages, links, units, office, dashboard):
         web.register_blueprint(module.bp)
+    from engine.web import publications
+
+    web.register_blueprint(publications.bp)
     return web
 
 
