@@ -85,6 +85,9 @@ class MailPlan:
                               "period_start": period.start, "period_end": period.end,
                               "kind": period.kind}})
 
-    def quota_not_met(self, unit_id: int, year: int) -> Mail:
-        return self._mail("quota_not_met", f"quota:{unit_id}:{year}", None,
-                          {"unit_id": unit_id, "quota": {"year": year}})
+    def quota_not_met(self, unit_id: int, year: int, *, recheck: bool = False) -> Mail:
+        """No valid research task for the year: at the quota check, and once more at the year's
+        re-check (its own dedupe key)."""
+        return self._mail("quota_not_met", f"quota:{unit_id}:{year}" + (":recheck" if recheck
+                                                                         else ""), None,
+                          {"unit_id": unit_id, "quota": {"year": year, "recheck": recheck}})

@@ -47,7 +47,7 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
         ctx["obligation"] = {"key": "six_month_report", "label": words.get("obligations", {})
                              .get("six_month_report", {}).get(lang, "six_month_report"),
                              "period": None, "year": 2025, "due_on": dt.date(2025, 7, 5)}
-    ctx["quota"] = {"year": 2025}
+    ctx["quota"] = {"year": 2025, "recheck": True}
     ctx["signin"] = {"url": "https://nckh.example/dang-nhap/1/mau", "minutes": 15}
     ctx["action_url"] = "https://nckh.example/lien-ket/1-12/mau"
     ctx["session"] = {"period": "tháng 03/2025", "period_en": "March 2025",

@@ -81,6 +81,9 @@ class SchedulerConfig:
     obligation_workflow: str = "unit_report"
     obligations: tuple[ObligationSpec, ...] = DEFAULT_OBLIGATIONS
     quota_check: tuple[int, int] | None = (4, 30)
+    # Checked again at year end (DOMAIN: "check early, re-check at year end"): a unit whose only
+    # topic was rejected or cancelled after April is told before the year's compilation.
+    quota_recheck: tuple[int, int] | None = (12, 1)
     # The unit kinds the "≥ 1 valid task a year" quota binds: the units under the Sở. Private
     # hospitals are encouraged, not bound (seed plans 2024 and 2025).
     quota_kinds: tuple[str, ...] = ("public",)
@@ -242,7 +245,7 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
     known = {"send_at", "quiet_from", "interval_s", "lease_s", "batch", "catchup_days",
              "grace_days",
              "heartbeat_stale_s", "workers", "obligation_workflow", "obligations", "quota_check",
-             "quota_kinds", "sessions",
+             "quota_recheck", "quota_kinds", "sessions",
              "reports", "timers"}
     unknown = set(s) - known
     if unknown:
@@ -259,6 +262,10 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
     if "quota_check" in s:
         quota = (None if s["quota_check"] in ("", "off", False)
                  else _month_day(s["quota_check"], "[scheduler] quota_check"))
+    recheck: tuple[int, int] | None = (12, 1)
+    if "quota_recheck" in s:
+        recheck = (None if s["quota_recheck"] in ("", "off", False)
+                   else _month_day(s["quota_recheck"], "[scheduler] quota_recheck"))
     kinds = s.get("quota_kinds", ["public"])
     if (not isinstance(kinds, list) or not kinds
             or any(k not in UNIT_KINDS for k in kinds)):
@@ -287,7 +294,8 @@ def load_config(scheduler: Mapping[str, Any], calendar: Mapping[str, Any]) -> Sc
         heartbeat_stale_s=_int(s.get("heartbeat_stale_s", 60), "[scheduler] heartbeat_stale_s",
                                1, 86400),
         obligation_workflow=str(s.get("obligation_workflow", "unit_report")),
-        obligations=obligations, quota_check=quota, quota_kinds=tuple(kinds),
+        obligations=obligations, quota_check=quota, quota_recheck=recheck,
+        quota_kinds=tuple(kinds),
         sessions=_sessions(s.get("sessions", {})), reports=reports,
         timers={str(k): _policy(v, f"[scheduler.timers.{k}]") for k, v in timers_raw.items()},
     )

@@ -16,6 +16,8 @@ What the jobs do:
 - quota_check: a `quota_not_met` mail for each active unit of the kinds bound by the quota
   (`quota_kinds`: by default the public units under the Sở, not private hospitals) with no
   valid research task that year (a rejected or cancelled one, a `void` state, does not count);
+  `quota_recheck` (by default 1/12) checks again at year end, for the units whose tasks were
+  rejected or cancelled since, or that never registered one;
 - session_check: each month, `remind_before` days before its end (on the last working day on or
   before that), a `session_reminder` mail for each active unit whose session period (month or
   quarter) ends that month and that has no session recorded in it yet. One reminder per unit
@@ -67,6 +69,8 @@ def jobs_of(config: SchedulerConfig) -> list[CalendarJob]:
             for o in config.obligations]
     if config.quota_check is not None:
         jobs.append(CalendarJob("quota_check", "quota_check", config.quota_check))
+    if config.quota_recheck is not None:
+        jobs.append(CalendarJob("quota_recheck", "quota_check", config.quota_recheck))
     if config.sessions.remind_before > 0:
         jobs.append(CalendarJob("session_check", "session_check"))
     jobs += [CalendarJob(f"report:{r.name}", "report", r.month_day,
@@ -158,7 +162,9 @@ class CalendarJobs:
             missing = rows.units_without_task(s, occ.year, RESEARCH_LEVELS,
                                               kinds=self.config.quota_kinds,
                                               void=self.engine.void_states())
-            mails = tuple(self.engine.rules.mails.quota_not_met(u, occ.year) for u in missing)
+            recheck = occ.job.name == "quota_recheck"
+            mails = tuple(self.engine.rules.mails.quota_not_met(u, occ.year, recheck=recheck)
+                          for u in missing)
             queue_mails(s.connection(), mails, None, now)
             return {"units_without_task": len(missing)}
         if occ.job.kind == "session_check":

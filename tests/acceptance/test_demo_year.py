@@ -203,8 +203,11 @@ def test_units_that_never_report_are_escalated_a_few_times_and_the_quota_is_chec
     assert "unit_plan" not in escalated["BVDKT"]  # reports on time
     series = Counter((m["task_id"], m["due_on"]) for m in _sent(demo, "escalation_unit_head"))
     assert max(series.values()) <= 4  # the first, then at most 3 repeats
+    # BVTT has no task: told at the check (5/5, after the 30/4 holidays) and at the year-end
+    # re-check (1/12); TN-MT has none either, but the quota does not bind a private hospital.
     quota = _sent(demo, "quota_not_met")
-    assert len(quota) == 1  # BVTT has no task; TN-MT neither, but the quota does not bind it
+    assert [(m["unit_id"], m["sent"].date()) for m in quota] == [
+        (quota[0]["unit_id"], dt.date(YEAR, 5, 5)), (quota[0]["unit_id"], dt.date(YEAR, 12, 1))]
 
 
 def test_the_office_gets_the_compilations_after_the_5_7_and_5_12_deadlines(

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from engine.app import App
 from storage.models import Deadline, Person, Task, Unit
+from storage.outbox import OutboxMessage
 from storage.timers import CalendarRun, Obligation
 from tests.conftest import local, make_settings
 from tests.scheduling import Recorder, build_scheduling_app, head_email, small_province
@@ -141,3 +142,35 @@ def test_the_quota_may_be_configured_to_bind_private_hospitals_too(
         assert len([f for f in rec.facts if f[1] == "quota"]) == 2
     finally:
         app.close()
+
+
+def test_the_quota_is_checked_again_at_year_end_for_tasks_cancelled_since(sapp: App) -> None:
+    """DOMAIN: "check early, re-check at year end". A has a valid topic at the check of 30/4
+    and cancels it in September: the re-check of 1/12 tells A, once; B, never registered, is
+    told at both; C, valid all year, at neither."""
+    from tests.scheduling import OFFICE
+
+    rec = Recorder(sapp)
+
+    def task(unit: str) -> int:
+        return sapp.engine.create_task(unit_code=unit, level="unit", title="Đề tài",
+                                       pi_email=f"pi@{unit.lower()}.example.vn",
+                                       pi_name="BS. An", year=2025, now=local(2025, 3, 1, 9))
+
+    later_cancelled = task("A")
+    task("C")
+    sapp.tick(local(2025, 5, 5, 8))
+    sapp.engine.fire(later_cancelled, "cancel", actor_email=OFFICE,
+                     reason="Chủ nhiệm chuyển công tác", now=local(2025, 9, 10, 9))
+    for _ in range(2):
+        sapp.tick(local(2025, 12, 1, 8))
+    with sapp.sessions() as s:
+        codes = {uid: code for uid, code in s.execute(select(Unit.id, Unit.code))}
+        runs = s.scalars(select(CalendarRun.job)).all()
+    told = sorted((day, codes[unit]) for day, kind, unit, _ in rec.facts if kind == "quota")
+    assert told == [("2025-05-05", "B"), ("2025-12-01", "A"), ("2025-12-01", "B")]
+    assert runs.count("quota_recheck") == 1
+    with sapp.sessions() as s:
+        keys = sorted(s.scalars(select(OutboxMessage.dedupe_key)
+                                .where(OutboxMessage.kind == "quota_not_met")))
+    assert len(keys) == 3 and sum(k.endswith(":recheck") for k in keys) == 2

@@ -161,6 +161,9 @@ YEAR_2025: list[Row] = [
     ("11-28", "annual/B", "reminder 7d, due 05/12", "unit_head", ""),
     ("11-28", "annual/C", "reminder 7d, due 05/12", "unit_head", ""),
     ("12-01", "report", "report compliance 2025", "office", ""),
+    # ... and the quota is checked again at the year's end (quota_recheck, default 1/12): C
+    # still has no topic.
+    ("12-01", "quota/C", "quota 2025", "unit_head", "office+unit_contact"),
     # T2 misses 1/12: the head on 8/12 and three repeats, the last on 29/12 (the year's end).
     ("12-02", "T2", "passed, due 01/12 [in_progress]", "pi", ""),
     ("12-08", "T2", "escalated to office, +7d [in_progress]", "office", ""),
