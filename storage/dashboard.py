@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy import String, and_, bindparam, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from storage.models import Deadline, HistoryEntry, Task, Unit
@@ -50,8 +50,10 @@ _FIRST_SUBMIT = (select(func.min(HistoryEntry.effective_at))
                  .where(HistoryEntry.task_id == Obligation.task_id,
                         HistoryEntry.event.in_(bindparam("submit_events", expanding=True)))
                  .correlate(Obligation).scalar_subquery())
-OBLIGATIONS = (select(Obligation.key, Obligation.unit_id, Obligation.period, Obligation.due_on,
-                      Obligation.task_id, _FIRST_SUBMIT)
+# The due date as the driver gives it (SQLite: text), parsed once per distinct date in `load`:
+# a year has a few due dates over hundreds of rows, and the Date type parses every row's.
+OBLIGATIONS = (select(Obligation.key, Obligation.unit_id, Obligation.period,
+                      type_coerce(Obligation.due_on, String), Obligation.task_id, _FIRST_SUBMIT)
                .where(Obligation.year == bindparam("year"))
                .order_by(Obligation.due_on, Obligation.unit_id))
 
@@ -68,8 +70,12 @@ def load(session: Session, year: int, *, submit_events: Sequence[str], today: dt
         units.append(UnitRow(id_, code, name, kind, bool(active)))
         if tasks is not None:
             counts[id_] = (int(tasks), int(overdue))
-    obligations = [
-        ObligationRow(unit_id, key, period, due_on, _local(at, tz), task_id)
-        for key, unit_id, period, due_on, task_id, at in conn.execute(
-            OBLIGATIONS, {"year": year, "submit_events": list(submit_events)}).all()]
+    days: dict[object, dt.date] = {}
+    obligations = []
+    for key, unit_id, period, due, task_id, at in conn.execute(
+            OBLIGATIONS, {"year": year, "submit_events": list(submit_events)}).all():
+        due_on = days.get(due)
+        if due_on is None:  # PostgreSQL's driver hands a date already
+            due_on = days[due] = due if isinstance(due, dt.date) else dt.date.fromisoformat(due)
+        obligations.append(ObligationRow(unit_id, key, period, due_on, _local(at, tz), task_id))
     return units, obligations, counts
