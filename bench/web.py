@@ -10,7 +10,8 @@ app signed in as the office:
     N+1), counted with a cursor hook;
   - the median time of the dashboard page and of a unit's page, beside the median time of a bare
     query of the same rows (obligations with their submission, and the unit's tasks) on the same
-    database; goal: each page within 3x of its bare query;
+    database, taken in turn within each run (so both see the same load); goal: each page
+    within 3x of its bare query;
   - the floor: the median time of a signed-in page that reads nothing but the session (the
     search page, blank), i.e. what any page costs before its own rows (the sign-in check,
     Flask, the layout, the test client).
@@ -94,14 +95,19 @@ def province(app: App, units: int, years: tuple[int, ...], per_unit: int) -> Non
             day += dt.timedelta(days=7)
 
 
-def median_ms(action: Callable[[], Any], runs: int) -> float:
-    action()  # warm-up, not counted
-    times = []
+def median_ms(*actions: Callable[[], Any], runs: int) -> list[float]:
+    """Each action's median time, the actions taken in turn within each run: on a machine
+    shared with other work, a page and its bare query then see the same moments, so a burst of
+    load weighs on both rather than on whichever ran during it."""
+    for action in actions:
+        action()  # warm-up, not counted
+    times: list[list[float]] = [[] for _ in actions]
     for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+        for action, spent in zip(actions, times, strict=True):
+            start = time.perf_counter()
+            action()
+            spent.append((time.perf_counter() - start) * 1000)
+    return [statistics.median(spent) for spent in times]
 
 
 def measure(units: int, years: tuple[int, ...], per_unit: int, runs: int) -> dict[str, Any]:
@@ -155,12 +161,11 @@ def measure(units: int, years: tuple[int, ...], per_unit: int, runs: int) -> dic
     result = {
         "units": units, "tasks": units * per_unit * len(years), "build_s": round(build_s, 1),
         "statements": per_page,
-        "dashboard_ms": median_ms(dashboard, runs),
-        "bare_query_ms": median_ms(bare(BARE_DASHBOARD, year=year), runs),
-        "unit_page_ms": median_ms(page(f"/don-vi/DV000?year={year}"), runs),
-        "bare_unit_query_ms": median_ms(bare(BARE_UNIT, code="DV000", year=year), runs),
-        "floor_ms": median_ms(page("/tim-kiem"), runs),
     }
+    (result["dashboard_ms"], result["bare_query_ms"], result["floor_ms"],
+     result["unit_page_ms"], result["bare_unit_query_ms"]) = median_ms(
+        dashboard, bare(BARE_DASHBOARD, year=year), page("/tim-kiem"),
+        page(f"/don-vi/DV000?year={year}"), bare(BARE_UNIT, code="DV000", year=year), runs=runs)
     app.close()
     return result
 
