@@ -7,7 +7,8 @@
   so that every web process agrees. An unknown address is counted and sent nothing; the page
   says the same either way, so it tells nobody who is registered.
 - **Sessions.** A random token in the (signed) cookie; the database keeps its hash, the person
-  and when it was last seen. Idle longer than the configured minutes, or signed out: ended.
+  and when it was last seen (to the minute: `SEEN_EVERY`). Idle longer than the configured
+  minutes, or signed out: ended.
 - **Passwords.** Only for the office's people, set by the office (argon2id via argon2-cffi).
 - **Action links.** One person, one item: an HMAC of both under the secret, so a later mail
   writes the same link. Valid while the item is open and until `ACTION_GRACE_DAYS` after the
@@ -41,6 +42,8 @@ RATE_PER_ADDRESS = 3
 RATE_PER_CLIENT = 10
 ACTION_GRACE_DAYS = 30
 PASSWORD_MIN = 12
+# A session's last-seen time is written at most this often: reading a page takes no write.
+SEEN_EVERY = dt.timedelta(minutes=1)
 
 
 class RateLimited(NotAllowed):
@@ -198,20 +201,26 @@ class Access:
 
     def session_viewer(self, token: str, *, now: dt.datetime) -> Viewer | None:
         """The person of a live session (and it is seen now), or None: ended, idle too long,
-        or the person deactivated since."""
-        with unit_of_work(self.db) as s:
-            row = rows.session_by_hash(s, digest(token))
-            if row is None or row.ended_at is not None:
-                return None
-            if now - row.last_seen_at > self.idle:
-                row.ended_at = row.last_seen_at + self.idle
-                return None
-            person = rows.person(s, row.person_id)
-            if person is None or not person.active:
-                row.ended_at = now
-                return None
-            row.last_seen_at = now
-            return viewer_of(person)
+        or the person deactivated since.
+
+        Every signed-in page asks, so the check reads in a read-only transaction (on SQLite no
+        write lock, which the daemon may hold) and writes only when there is something to
+        write: the end of a session, or its last-seen time once it is `SEEN_EVERY` old. Idle
+        expiry is therefore exact to that much."""
+        with unit_of_work(self.db, read_only_=True) as s:
+            seen = rows.session_seen(s, digest(token))
+        if seen is None or seen.ended_at is not None:
+            return None
+        idle = now - seen.last_seen_at > self.idle
+        if idle or not seen.active:
+            with unit_of_work(self.db) as s:
+                rows.end_session(s, seen.id, at=seen.last_seen_at + self.idle if idle else now)
+            return None
+        if now - seen.last_seen_at >= SEEN_EVERY:
+            with unit_of_work(self.db) as s:
+                rows.see_session(s, seen.id, at=now)
+        return Viewer(person_id=seen.person_id, email=seen.email, name=seen.name,
+                      role=seen.role, unit_id=seen.unit_id, unit_code=seen.unit_code)
 
     def end_session(self, token: str, *, now: dt.datetime) -> None:
         with unit_of_work(self.db) as s:

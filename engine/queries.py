@@ -17,7 +17,6 @@ from storage.timers import Timer
 from workflows.model import Workflow
 
 WorkflowOf = Callable[[Session, Task], Workflow]
-UNIT_ROLES = frozenset({"pi", "unit_head"})
 
 
 def iso(value: dt.datetime | dt.date | None, tz: dt.tzinfo | None = None) -> str | None:
@@ -94,9 +93,9 @@ def list_tasks(
             "id": task.id, "unit": task.unit.code, "level": task.level, "year": task.year,
             "state": task.state, "state_label": wf.states[task.state].labels.get(lang),
             "title": task.title, "pi": task.pi.email,
-            # what the unit is expected to do next: the events its people may fire now
-            "next": [ev.labels.get(lang) for ev in wf.events.values()
-                     if task.state in ev.sources and ev.roles & UNIT_ROLES],
+            # what is expected next: the state's deadline, or the step that leads on (never a
+            # cancel or a withdrawal, which the unit may fire but nobody expects)
+            "next": wf.expected_next(task.state, lang),
             "due_on": due.isoformat() if due else None,
             "overdue": due is not None and due < today,
         })

@@ -387,6 +387,29 @@ class Engine:
                 s, now=now, tz=self.tz, unit_id=unit_row.id if unit_row else None, state=state,
                 year=year, overdue=overdue, lang=lang, workflow_of=self.workflow_of)
 
+    def search_tasks(self, query: str, *, now: dt.datetime, unit: str | None = None,
+                     pi_email: str | None = None, lang: str = "vi") -> dict[str, Any]:
+        """The tasks (of one unit, or one investigator, if given) whose title, investigator,
+        unit or decision number hold every word of `query` (engine/search.py); none for a
+        blank query."""
+        from engine import search
+        from storage import search as found
+
+        words = search.terms(query)
+        if not words:
+            return {"query": query, "terms": [], "rows": [], "total": 0, "limit": search.LIMIT}
+        events = search.decision_events(self.registry.get(n) for n in self.registry.names())
+        with self.transaction(read_only=True) as s:
+            unit_id = directory.find_unit(s, unit).id if unit is not None else None
+            pi_id = directory.find_person(s, pi_email).id if pi_email is not None else None
+            rows = found.tasks(s, unit_id=unit_id, pi_id=pi_id)
+            decisions = found.recorded_values(s, events=events, field=search.DECISION_FIELD,
+                                              unit_id=unit_id, pi_id=pi_id)
+            conn = s.connection()
+            return {"query": query, **search.results(
+                rows, decisions, words, workflow=lambda d: self.workflow(conn, d),
+                today=now.astimezone(self.tz).date(), lang=lang)}
+
     # --- science sessions (engine/sessions.py) ----------------------------------------------
     def add_session(self, data: SessionInput, *, now: dt.datetime,
                     operator: Operator = API) -> int:

@@ -58,6 +58,24 @@ class Views:
         return sorted(rows, key=lambda r: (not r["overdue"], r["due_on"] is None,
                                            r["due_on"] or "", r["id"]))
 
+    def search(self, viewer: Viewer, query: str, *, now: dt.datetime,
+               lang: str) -> dict[str, Any]:
+        """The tasks the viewer may see that match `query`: the office searches every unit, a
+        unit head their unit, an investigator their own tasks, the council those it must act
+        on now; anyone else finds nothing."""
+        if viewer.role == "office":
+            found = self.engine.search_tasks(query, now=now, lang=lang)
+        elif viewer.role == "unit_head" and viewer.unit_code:
+            found = self.engine.search_tasks(query, now=now, lang=lang, unit=viewer.unit_code)
+        elif viewer.role == "pi":
+            found = self.engine.search_tasks(query, now=now, lang=lang, pi_email=viewer.email)
+        else:
+            found = self.engine.search_tasks(query, now=now, lang=lang)
+            kept = [r for r in found["rows"] if viewer.role == "council"
+                    and self.engine.allowed_events(int(r["id"]), viewer.email)]
+            found = {**found, "rows": kept, "total": len(kept)}
+        return found
+
     def dashboard(self, viewer: Viewer, *, year: int, today: dt.date,
                   legal_end: Callable[[dt.date], dt.date], labels: Mapping[str, str],
                   unit_kind: str | None = None) -> dict[str, Any]:

@@ -7,11 +7,12 @@ password); the queries are here. Each function takes the caller's session (one t
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from storage.models import Person, Task
+from storage.models import Person, Task, Unit
 from storage.webmodels import ActionLink, ActionLinkUse, SigninToken, WebPassword, WebSession
 
 
@@ -59,6 +60,52 @@ def add_session(session: Session, row: WebSession) -> None:
 
 def session_by_hash(session: Session, token_hash: str) -> WebSession | None:
     return session.scalar(select(WebSession).where(WebSession.token_hash == token_hash))
+
+
+@dataclass(frozen=True)
+class SessionSeen:
+    """A session with its person, read in one statement (every signed-in page asks)."""
+
+    id: int
+    ended_at: dt.datetime | None
+    last_seen_at: dt.datetime
+    person_id: int
+    email: str
+    name: str
+    role: str
+    unit_id: int | None
+    active: bool
+    unit_code: str | None
+
+
+_SESSION_SEEN = (select(WebSession.id, WebSession.ended_at, WebSession.last_seen_at,
+                        Person.id, Person.email, Person.name, Person.role, Person.unit_id,
+                        Person.active, Unit.code)
+                 .join(Person, Person.id == WebSession.person_id)
+                 .outerjoin(Unit, Unit.id == Person.unit_id)
+                 .where(WebSession.token_hash == bindparam("token_hash")))
+
+
+def session_seen(session: Session, token_hash: str) -> SessionSeen | None:
+    row = session.connection().execute(_SESSION_SEEN, {"token_hash": token_hash}).first()
+    if row is None:
+        return None
+    id_, ended_at, last_seen_at, person_id, email, name, role, unit_id, active, code = row
+    return SessionSeen(id_, ended_at, last_seen_at, person_id, email, name, role, unit_id,
+                       bool(active), code)
+
+
+def see_session(session: Session, session_id: int, *, at: dt.datetime) -> None:
+    """Seen at `at`, unless it ended meanwhile or was seen later already."""
+    session.execute(update(WebSession).where(
+        WebSession.id == session_id, WebSession.ended_at.is_(None),
+        WebSession.last_seen_at < at).values(last_seen_at=at))
+
+
+def end_session(session: Session, session_id: int, *, at: dt.datetime) -> None:
+    """Ended at `at`, unless it ended already (a sign-out meanwhile keeps its time)."""
+    session.execute(update(WebSession).where(
+        WebSession.id == session_id, WebSession.ended_at.is_(None)).values(ended_at=at))
 
 
 def password(session: Session, person_id: int) -> WebPassword | None:

@@ -1,8 +1,14 @@
-"""The dashboard's rows in four statements, whatever the number of units or tasks.
+"""The dashboard's rows in two statements, whatever the number of units or tasks.
 
-Units; the year's obligations with the day each was first submitted (one aggregate over the
-history, by the submit events' names); and per unit, the year's research tasks and how many
-have an open deadline already behind. Dates come back as local dates, like `storage.reports`.
+The units, each with its count of the year's research tasks and of those with an open deadline
+already behind (one aggregate, joined); and the year's obligations, each with the day it was
+first submitted (a correlated `min` over the task's history, by the submit events' names, which
+the history's (task_id, seq) key answers by index). Dates come back as local dates, like
+`storage.reports`.
+
+Why plain column selects on the session's connection and not ORM entities: the page is the
+office's daily view over every unit; building ORM objects (and the ORM's per-statement
+bookkeeping) for rows that are only read cost more than the statements themselves (bench/web.py).
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import String, and_, bindparam, case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from storage.models import Deadline, HistoryEntry, Task, Unit
@@ -19,37 +25,57 @@ from storage.timers import Obligation
 from workflows.model import RESEARCH_LEVELS
 
 
-def _local(value: dt.datetime | None, tz: dt.tzinfo) -> dt.date | None:
+def _local(value: dt.datetime | str | None, tz: dt.tzinfo) -> dt.date | None:
     if value is None:
         return None
+    if isinstance(value, str):  # SQLite hands an aggregate's datetime back as text
+        value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:  # SQLite's aggregate loses the column's type: stored as UTC
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(tz).date()
 
 
+_LATE = and_(Deadline.closed_at.is_(None), Deadline.due_on < bindparam("today"))
+_RESEARCH = (select(Task.unit_id,
+                    func.count(func.distinct(Task.id)).label("tasks"),
+                    func.count(func.distinct(case((_LATE, Task.id)))).label("late"))
+             .outerjoin(Deadline, Deadline.task_id == Task.id)
+             .where(Task.year == bindparam("year"), Task.level.in_(sorted(RESEARCH_LEVELS)))
+             .group_by(Task.unit_id).subquery())
+# Built once: composing these statements costs more than running them.
+UNITS = (select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.active,
+                _RESEARCH.c.tasks, _RESEARCH.c.late)
+         .outerjoin(_RESEARCH, _RESEARCH.c.unit_id == Unit.id).order_by(Unit.code))
+_FIRST_SUBMIT = (select(func.min(HistoryEntry.effective_at))
+                 .where(HistoryEntry.task_id == Obligation.task_id,
+                        HistoryEntry.event.in_(bindparam("submit_events", expanding=True)))
+                 .correlate(Obligation).scalar_subquery())
+# The due date as the driver gives it (SQLite: text), parsed once per distinct date in `load`:
+# a year has a few due dates over hundreds of rows, and the Date type parses every row's.
+OBLIGATIONS = (select(Obligation.key, Obligation.unit_id, Obligation.period,
+                      type_coerce(Obligation.due_on, String), Obligation.task_id, _FIRST_SUBMIT)
+               .where(Obligation.year == bindparam("year"))
+               .order_by(Obligation.due_on, Obligation.unit_id))
+
+
 def load(session: Session, year: int, *, submit_events: Sequence[str], today: dt.date,
          tz: dt.tzinfo) -> tuple[list[UnitRow], list[ObligationRow], dict[int, tuple[int, int]]]:
-    units = [UnitRow(u.id, u.code, u.name, u.kind, u.active)
-             for u in session.scalars(select(Unit).order_by(Unit.code))]
-    first_submit = (select(HistoryEntry.task_id,
-                           func.min(HistoryEntry.effective_at).label("at"))
-                    .join(Obligation, Obligation.task_id == HistoryEntry.task_id)
-                    .where(Obligation.year == year, HistoryEntry.event.in_(list(submit_events)))
-                    .group_by(HistoryEntry.task_id).subquery())
+    """(units by code, the year's obligations by due date and unit, and per unit that has any
+    (research tasks, of which overdue))."""
+    conn = session.connection()
+    units: list[UnitRow] = []
+    counts: dict[int, tuple[int, int]] = {}
+    for id_, code, name, kind, active, tasks, overdue in conn.execute(
+            UNITS, {"year": year, "today": today}).all():
+        units.append(UnitRow(id_, code, name, kind, bool(active)))
+        if tasks is not None:
+            counts[id_] = (int(tasks), int(overdue))
+    days: dict[object, dt.date] = {}
     obligations = []
-    for key, unit_id, period, due_on, task_id, at in session.execute(
-            select(Obligation.key, Obligation.unit_id, Obligation.period, Obligation.due_on,
-                   Obligation.task_id, first_submit.c.at)
-            .outerjoin(first_submit, first_submit.c.task_id == Obligation.task_id)
-            .where(Obligation.year == year).order_by(Obligation.due_on, Obligation.unit_id)):
-        if isinstance(at, str):  # SQLite hands an aggregate's datetime back as text
-            at = dt.datetime.fromisoformat(at)
+    for key, unit_id, period, due, task_id, at in conn.execute(
+            OBLIGATIONS, {"year": year, "submit_events": list(submit_events)}).all():
+        due_on = days.get(due)
+        if due_on is None:  # PostgreSQL's driver hands a date already
+            due_on = days[due] = due if isinstance(due, dt.date) else dt.date.fromisoformat(due)
         obligations.append(ObligationRow(unit_id, key, period, due_on, _local(at, tz), task_id))
-    overdue = func.count(func.distinct(case(
-        (and_(Deadline.closed_at.is_(None), Deadline.due_on < today), Task.id))))
-    research = {unit_id: (int(count), int(late)) for unit_id, count, late in session.execute(
-        select(Task.unit_id, func.count(func.distinct(Task.id)), overdue)
-        .outerjoin(Deadline, Deadline.task_id == Task.id)
-        .where(Task.year == year, Task.level.in_(RESEARCH_LEVELS))
-        .group_by(Task.unit_id))}
-    return units, obligations, research
+    return units, obligations, counts

@@ -154,6 +154,22 @@ class Workflow:
             return rule.label.get(lang)
         return found.labels.get(lang) if found else state
 
+    def expected_next(self, state: str, lang: str) -> str | None:
+        """What is expected of a task in `state`, in words: its deadline's label when the state
+        has a deadline; else the first event (in the definition's order) that leads on, neither
+        to a void end (cancel, reject, withdraw) nor back to the state itself (an extension);
+        None in a final state or one that has no such event."""
+        found = self.states.get(state)
+        if found is None or found.final:
+            return None
+        if found.deadline is not None:
+            return self.deadline_label(state, lang)
+        for ev in self.events_from(state):
+            dest = self.states.get(ev.dest)
+            if ev.dest != state and dest is not None and not dest.void:
+                return ev.labels.get(lang)
+        return None
+
     def milestone_event(self, milestone: str) -> EventDef | None:
         return next((ev for ev in self.events.values() if ev.milestone == milestone), None)
 

@@ -72,6 +72,30 @@ def task_list(ctx: Ctx, unit_code: str | None, state: str | None, year: int | No
                  ("state", "STATE"), ("due", "DUE"), ("title", "TITLE")], max_width=50)
 
 
+@task.command("search")
+@click.argument("text")
+@click.option("--unit", "unit_code", help="Only this unit's tasks.")
+@LANG
+@json_option
+@pass_ctx
+def task_search(ctx: Ctx, text: str, unit_code: str | None, lang: str, as_json: bool) -> None:
+    """Tasks whose title, investigator, unit or decision number hold every word of TEXT
+    (case and Vietnamese marks ignored: "dai thao duong" finds "đái tháo đường")."""
+    found = ctx.app().engine.search_tasks(text, now=ctx.now(), unit=unit_code, lang=lang)
+    if want_json(ctx, as_json):
+        emit_json(found)
+        return
+    rows = found["rows"]
+    for r in rows:
+        r["due"] = (r["due_on"] or "") + (" OVERDUE" if r["overdue"] else "")
+        r["decision"] = ", ".join(r["decisions"])
+    table(rows, [("id", "ID"), ("unit", "UNIT"), ("year", "YEAR"), ("state", "STATE"),
+                 ("due", "DUE"), ("pi_name", "PI"), ("decision", "DECISION"),
+                 ("title", "TITLE")], max_width=50)
+    if found["total"] > len(rows):
+        click.echo(f"{found['total']} found; the first {len(rows)} shown.")
+
+
 @task.command("show")
 @click.argument("task_id", type=int)
 @LANG

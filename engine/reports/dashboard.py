@@ -61,15 +61,15 @@ def dashboard(data: Dataset, today: dt.date, legal_end: Callable[[dt.date], dt.d
     for unit in units:
         counts = dict.fromkeys(COLOURS, 0)
         row_cells: list[dict[str, Any] | None] = []
-        for key, period in keys:
+        for column, (key, period) in enumerate(keys, start=1):
             ob = cells.get((unit.id, key, period))
             if ob is None:
                 row_cells.append(None)
                 continue
             state = cell_state(ob, today, end_of)
             counts[state] += 1
-            row_cells.append({"state": state, "task_id": ob.task_id, "due_on": ob.due_on,
-                              "submitted_on": ob.submitted_on})
+            row_cells.append({"state": state, "column": column, "task_id": ob.task_id,
+                              "due_on": ob.due_on, "submitted_on": ob.submitted_on})
         for colour in COLOURS:
             total[colour] += counts[colour]
         rows.append({"code": unit.code, "name": unit.name, "kind": unit.kind,

@@ -110,6 +110,17 @@ WORDS: dict[str, dict[str, str]] = {
     "rate": {"vi": "Tỷ lệ đúng hạn", "en": "On-time rate"},
     "research": {"vi": "Đề tài, sáng kiến", "en": "Research tasks"},
     "province": {"vi": "Toàn tỉnh", "en": "Province"},
+    "search": {"vi": "Tìm kiếm", "en": "Search"},
+    "search_label": {"vi": "Tên đề tài, chủ nhiệm, đơn vị hoặc số quyết định",
+                     "en": "Title, investigator, unit or decision number"},
+    "search_empty": {"vi": "Nhập một vài chữ để tìm (có dấu hay không dấu đều được).",
+                     "en": "Type a few words to search (with or without Vietnamese marks)."},
+    "search_none": {"vi": "Không tìm thấy mục nào cho “{query}”.",
+                    "en": "Nothing found for “{query}”."},
+    "search_count": {"vi": "Tìm thấy {n} mục.", "en": "{n} found."},
+    "search_first": {"vi": "Hiển thị {n} mục đầu; xin thêm từ để thu hẹp.",
+                     "en": "The first {n} are shown; add words to narrow."},
+    "decision_no": {"vi": "Số quyết định", "en": "Decision number"},
 }
 
 
