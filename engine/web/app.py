@@ -90,9 +90,9 @@ def create_web(nckh: App, clock: Clock) -> Flask:
     web.register_error_handler(RequestEntityTooLarge, _too_large)
     web.register_error_handler(HTTPException, _http_error)
 
-    from engine.web import auth, dashboard, links, office, pages, units
+    from engine.web import auth, dashboard, links, office, pages, unitforms, units
 
-    for module in (auth, pages, links, units, office, dashboard):
+    for module in (auth, pages, links, units, unitforms, office, dashboard):
         web.register_blueprint(module.bp)
     return web
 

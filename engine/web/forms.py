@@ -2,6 +2,8 @@
 
 Dates are typed dd/mm/yyyy and handed to the engine as the ISO dates it takes from the CLI's
 `--set`; every check (required fields, lengths, who may fire what) is the engine's.
+A file chosen on an event's form (the revised outline sent with `resubmit`) goes with the event
+through `Submissions.attach`: the same step, with the document recorded in its transaction.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from flask import g, request
 
 from engine.service import Fired
+from engine.submissions import Upload
 from engine.web.app import shell
 from workflows import inputs
 from workflows.errors import InputError
@@ -35,5 +38,11 @@ def fire_from_form(viewer: Viewer, task_id: int) -> Fired:
     version_text = request.form.get("version", "")
     if version_text and not version_text.isdigit():
         raise InputError("invalid form: version")
+    version = int(version_text) if version_text else None
+    found = request.files.get("file")
+    if found is not None and found.filename:
+        return s.nckh.submissions.attach(
+            task_id, event, actor_email=viewer.email, upload=Upload(found.filename, found.read()),
+            reason=reason, data=data, now=g.now, expected_version=version)
     return s.engine.fire(task_id, event, actor_email=viewer.email, reason=reason, data=data,
-                         now=g.now, expected_version=int(version_text) if version_text else None)
+                         now=g.now, expected_version=version)
