@@ -14,7 +14,7 @@ from engine.service import Fired
 from engine.submissions import Upload
 from engine.web.app import shell
 from workflows import inputs
-from workflows.errors import InputError
+from workflows.errors import InputError, InvalidData
 from workflows.visibility import Viewer
 
 
@@ -40,9 +40,16 @@ def fire_from_form(viewer: Viewer, task_id: int) -> Fired:
         raise InputError("invalid form: version")
     version = int(version_text) if version_text else None
     found = request.files.get("file")
-    if found is not None and found.filename:
-        return s.nckh.submissions.attach(
-            task_id, event, actor_email=viewer.email, upload=Upload(found.filename, found.read()),
-            reason=reason, data=data, now=g.now, expected_version=version)
-    return s.engine.fire(task_id, event, actor_email=viewer.email, reason=reason, data=data,
-                         now=g.now, expected_version=version)
+    try:
+        if found is not None and found.filename:
+            return s.nckh.submissions.attach(
+                task_id, event, actor_email=viewer.email, reason=reason, data=data, now=g.now,
+                upload=Upload(found.filename, found.read()), expected_version=version)
+        return s.engine.fire(task_id, event, actor_email=viewer.email, reason=reason,
+                             data=data, now=g.now, expected_version=version)
+    except InvalidData as exc:
+        # The engine names an event's field as the workflow does (`until`), the form by its
+        # input (`f_until`): the message goes beside the input.
+        if spec is not None and exc.field and spec.field(exc.field) is not None:
+            exc.field = f"f_{exc.field}"
+        raise
