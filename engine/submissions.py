@@ -150,6 +150,11 @@ class Submissions:
                expected_version: int | None = None) -> Fired:
         """Fire `event` as `actor_email` with a document attached; the engine decides whether
         they may, exactly as without one. The reason is the document's note."""
+        if any(ev.name == event and ev.milestone == MILESTONE
+               for ev in self.engine.allowed_events(task_id, actor_email)):
+            # A report's document goes with its number and date (`submit`), never without.
+            raise InvalidData(f"event '{event}' sends the unit's document: give its number and "
+                              "date on the document's own form", field="event")
         checked = check_upload(upload, self.limit)
         note = inputs.optional_text(reason, "reason", limit=inputs.LIMITS["reason"],
                                     multiline=True, field="reason")

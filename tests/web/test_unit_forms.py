@@ -4,6 +4,7 @@ nothing saved, another unit's forms out of reach, and the CSRF token required.""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import re
@@ -299,3 +300,16 @@ def test_the_unit_page_is_in_english_too_with_dates_typed_as_day_month_year(
         in text
     # the year offered is the site clock's (03/03/2025), not the machine's
     assert 'id="t_year" name="t_year" value="2025"' in text
+
+
+def test_a_reports_document_is_not_sent_through_an_event_form_without_its_number_and_date(
+        site: Site, tasks: dict[str, int]) -> None:
+    from tests.web.webfixtures import obligation
+
+    report = obligation(site, "BVDK", HEAD, dt.date(2025, 7, 7))
+    b = sign_in(site, HEAD)
+    before = snapshot(site)
+    answer = post_event(b, report, "submit", file=(io.BytesIO(PDF), "bao-cao.pdf"))
+    assert answer.status_code == 400
+    assert "give its number and date" in html.unescape(answer.data.decode())
+    assert snapshot(site) == before
