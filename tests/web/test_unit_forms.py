@@ -313,3 +313,26 @@ def test_a_reports_document_is_not_sent_through_an_event_form_without_its_number
     assert answer.status_code == 400
     assert "give its number and date" in html.unescape(answer.data.decode())
     assert snapshot(site) == before
+
+
+def test_the_investigator_answers_the_revision_request_through_the_link_in_its_mail(
+        site: Site, tasks: dict[str, int]) -> None:
+    from tests.web.webfixtures import links_in
+
+    mine = tasks["mine"]
+    site.app.engine.fire(mine, "request_revision", actor_email=OFFICE, now=site.clock.now(),
+                         reason="Bổ sung cỡ mẫu")
+    site.deliver()
+    [path] = [p for m in site.mails() if PI in str(m["To"]) for p in links_in(m)
+              if p.startswith("/lien-ket/")]
+    b = site.browser()  # not signed in: the link is the person's for this one item
+    page = b.get(path)
+    assert 'id="file-resubmit"' in page.data.decode()
+    done = b.post(path, content_type="multipart/form-data", data={
+        "csrf_token": csrf(page.data), "event": "resubmit", "reason": "Đã bổ sung",
+        "file": (io.BytesIO(PDF), "de-cuong-sua.pdf")})
+    assert done.status_code == 302, done.data.decode()
+    [doc] = site.app.submissions.of_task(mine)
+    assert (doc["sender_email"], doc["note"], doc["file"]["name"]) == (
+        PI, "Đã bổ sung", "de-cuong-sua.pdf")
+    assert site.app.engine.task_detail(mine, now=site.clock.now())["state"] == "proposed"
