@@ -63,10 +63,12 @@ def post_event(b: FlaskClient, task_id: int, event: str, **fields: Any) -> Any:
 def test_a_unit_head_extends_their_task_from_its_page_and_the_new_deadline_opens(
         site: Site, tasks: dict[str, int]) -> None:
     mine = tasks["mine"]
+    head = sign_in(site, HEAD)
+    assert 'id="event-extend"' not in head.get(f"/nhiem-vu/{mine}").data.decode()  # proposed
     in_progress(site, mine)
     pi_page = sign_in(site, PI).get(f"/nhiem-vu/{mine}").data.decode()
     assert 'id="event-extend"' not in pi_page  # the engine allows it to the head, not the PI
-    b = sign_in(site, HEAD)
+    b = head
     page = b.get(f"/nhiem-vu/{mine}").data.decode()
     assert 'id="event-extend"' in page and 'for="f_until-extend">Gia hạn đến ngày' in page
     done = post_event(b, mine, "extend", reason="Chờ kết quả xét nghiệm bổ sung",
