@@ -338,3 +338,42 @@ def test_the_investigator_answers_the_revision_request_through_the_link_in_its_m
     assert (doc["sender_email"], doc["note"], doc["file"]["name"]) == (
         PI, "Đã bổ sung", "de-cuong-sua.pdf")
     assert site.app.engine.task_detail(mine, now=site.clock.now())["state"] == "proposed"
+
+
+def test_on_a_provincial_task_the_investigator_asks_for_an_extension_the_office_grants(
+        site: Site, tasks: dict[str, int]) -> None:
+    from sqlalchemy import select
+
+    from storage.outbox import OutboxMessage
+
+    e, now = site.app.engine, site.clock.now()
+    task = e.create_task(unit_code="BVDK", level="province", pi_email=PI, year=2025, now=now,
+                         title="Nghiên cứu mô hình quản lý đái tháo đường tại tuyến huyện")
+    e.fire(task, "approve_outline", actor_email=OFFICE, now=now)
+    e.fire(task, "start", actor_email=HEAD, now=now)
+    before = e.task_detail(task, now=now)
+    b = sign_in(site, PI)
+    page = b.get(f"/nhiem-vu/{task}").data.decode()
+    assert 'id="event-request_extension"' in page and 'id="event-extend"' not in page
+    bad = post_event(b, task, "request_extension", reason="Chờ số liệu", f_proposed_until="")
+    assert bad.status_code == 400 and "proposed_until" in error_beside(
+        bad.data, "f_proposed_until-request_extension")
+    done = post_event(b, task, "request_extension", reason="Chờ số liệu quý IV",
+                      f_proposed_until="30/06/2027")
+    assert done.status_code == 302, done.data.decode()
+    after = e.task_detail(task, now=site.clock.now())
+    # asked, not granted: the state, the deadline and its timers are as they were
+    assert (after["state"], after["deadlines"], after["extra"]) == (
+        before["state"], before["deadlines"], before["extra"])
+    last = after["history"][-1]
+    assert (last["event"], last["actor"], last["data"]) == (
+        "request_extension", PI, {"proposed_until": "2027-06-30"})
+    with site.app.sessions() as s:
+        kinds = list(s.scalars(select(OutboxMessage.kind).where(OutboxMessage.task_id == task)))
+    assert "extension_requested" in kinds
+    office = sign_in(site, OFFICE)
+    assert 'id="event-extend"' in office.get(f"/nhiem-vu/{task}").data.decode()
+    granted = post_event(office, task, "extend", reason="Đồng ý", f_until="30/06/2027")
+    assert granted.status_code == 302
+    assert [d["due_on"] for d in e.task_detail(task, now=site.clock.now())["deadlines"]
+            if d["open"]] == ["2027-06-30"]
