@@ -53,7 +53,7 @@ def unit_view(viewer: Viewer, code: str, status: int = 200,
                                       year=year)
     return page("unit.html", status, unit=unit, rows=rows, year=year, people=people,
                 levels=levels, sessions=sessions, errors=dict(errors or {}),
-                values=values or {"t_year": str(year)}, done=request.args.get("done"))
+                values={"t_year": str(year), **(values or {})}, done=request.args.get("done"))
 
 
 def _number(text: str, what: str, field: str) -> int | None:
