@@ -147,9 +147,14 @@ class Submissions:
 
     def attach(self, task_id: int, event: str, *, actor_email: str, upload: Upload,
                reason: str | None, data: dict[str, str], now: dt.datetime,
-               expected_version: int | None = None) -> Fired:
+               expected_version: int | None = None, recorded_by: str | None = None,
+               channel: str = "web") -> Fired:
         """Fire `event` as `actor_email` with a document attached; the engine decides whether
-        they may, exactly as without one. The reason is the document's note."""
+        they may, exactly as without one. The reason is the document's note. `recorded_by`:
+        the office enters it on the unit's behalf (it came on paper or by e-mail)."""
+        if channel not in CHANNELS:
+            raise InvalidData(f"channel '{inputs.printable(channel)}': expected one of "
+                              f"{', '.join(CHANNELS)}", field="channel")
         if any(ev.name == event and ev.milestone == MILESTONE
                for ev in self.engine.allowed_events(task_id, actor_email)):
             # A report's document goes with its number and date (`submit`), never without.
@@ -166,14 +171,16 @@ class Submissions:
                                 content_type=checked.content_type, uploaded_by=sender.id,
                                 uploaded_at=now)
             rows.add(s, stored)
+            recorder = self.engine.actor(s, recorded_by) if recorded_by else None
             rows.add(s, Submission(
                 task_id=task_id, history_id=fired.history_id, file_id=stored.id,
                 doc_number="", doc_date=now.astimezone(self.engine.tz).date(), note=note,
-                channel="web", submitted_by=sender.id, recorded_by=None, received_at=now))
+                channel=channel, submitted_by=sender.id,
+                recorded_by=recorder.id if recorder else None, received_at=now))
 
         return self.engine.fire(task_id, event, actor_email=actor_email, reason=reason,
                                 data=data, now=now, expected_version=expected_version,
-                                then=record)
+                                recorded_by=recorded_by, then=record)
 
     def minutes_file(self, upload: Upload) -> str:
         """A session's minutes, checked and stored: the path the session records."""

@@ -18,11 +18,15 @@ from workflows.errors import InputError, InvalidData
 from workflows.visibility import Viewer
 
 
-def fire_from_form(viewer: Viewer, task_id: int) -> Fired:
+def fire_from_form(viewer: Viewer, task_id: int, *, behalf: bool = False) -> Fired:
+    """Fire the posted event as the viewer; with `behalf` (the office only), as the task's
+    investigator, recorded by the viewer on the unit's behalf (a letter came on paper)."""
     s = shell()
-    s.views.task(viewer, task_id, now=g.now, lang=g.lang)  # not visible: NotFound, as if absent
+    detail = s.views.task(viewer, task_id, now=g.now, lang=g.lang)  # not visible: NotFound
     event = request.form.get("event", "")
-    known = {ev.name: ev for ev in s.views.events(viewer, task_id)}
+    actor = str(detail["pi"]["email"]) if behalf else viewer.email
+    recorded_by = viewer.email if behalf else None
+    known = {ev.name: ev for ev in s.engine.allowed_events(task_id, actor)}
     data: dict[str, str] = {}
     spec = known.get(event)
     if spec is not None:
@@ -43,10 +47,12 @@ def fire_from_form(viewer: Viewer, task_id: int) -> Fired:
     try:
         if found is not None and found.filename:
             return s.nckh.submissions.attach(
-                task_id, event, actor_email=viewer.email, reason=reason, data=data, now=g.now,
-                upload=Upload(found.filename, found.read()), expected_version=version)
-        return s.engine.fire(task_id, event, actor_email=viewer.email, reason=reason,
-                             data=data, now=g.now, expected_version=version)
+                task_id, event, actor_email=actor, reason=reason, data=data, now=g.now,
+                upload=Upload(found.filename, found.read()), expected_version=version,
+                recorded_by=recorded_by,
+                channel=request.form.get("channel", "paper") if behalf else "web")
+        return s.engine.fire(task_id, event, actor_email=actor, reason=reason, data=data,
+                             now=g.now, expected_version=version, recorded_by=recorded_by)
     except InvalidData as exc:
         # The engine names an event's field as the workflow does (`until`), the form by its
         # input (`f_until`): the message goes beside the input.

@@ -78,6 +78,12 @@ WORDS: dict[str, dict[str, str]] = {
     "doc_date": {"vi": "Ngày văn bản", "en": "Document date"},
     "note": {"vi": "Ghi chú", "en": "Note"},
     "file": {"vi": "Tệp đính kèm (PDF, DOCX hoặc XLSX)", "en": "File (PDF, DOCX or XLSX)"},
+    "behalf": {"vi": "Ghi nhận thay mặt đơn vị {unit} (chủ nhiệm: {who})",
+               "en": "Record for unit {unit} (investigator: {who})"},
+    "behalf_help": {"vi": "Khi đơn vị gửi văn bản giấy hoặc thư điện tử: thao tác được ghi nhận "
+                          "là của chủ nhiệm, do Quý vị ghi nhận thay mặt đơn vị.",
+                    "en": "When the unit wrote on paper or by e-mail: the step is the "
+                          "investigator's, recorded by you on the unit's behalf."},
     "file_optional": {"vi": "Tệp đính kèm, nếu có (PDF, DOCX hoặc XLSX)",
                       "en": "Attached file, if any (PDF, DOCX or XLSX)"},
     "submissions": {"vi": "Văn bản đã gửi", "en": "Documents sent"},

@@ -377,3 +377,52 @@ def test_on_a_provincial_task_the_investigator_asks_for_an_extension_the_office_
     assert granted.status_code == 302
     assert [d["due_on"] for d in e.task_detail(task, now=site.clock.now())["deadlines"]
             if d["open"]] == ["2027-06-30"]
+
+
+# --- the office, on a unit's behalf -----------------------------------------------------------
+def test_the_office_records_a_revised_outline_that_came_on_paper_on_the_units_behalf(
+        site: Site, tasks: dict[str, int]) -> None:
+    mine = tasks["mine"]
+    site.app.engine.fire(mine, "request_revision", actor_email=OFFICE, now=site.clock.now(),
+                         reason="Bổ sung cỡ mẫu")
+    b = sign_in(site, OFFICE)
+    page = b.get(f"/nhiem-vu/{mine}")
+    text = page.data.decode()
+    # the office may not resubmit itself: it is offered only as the unit's, recorded for it
+    assert 'id="event-resubmit"' not in text and 'id="behalf-resubmit"' in text
+    done = b.post(f"/nhiem-vu/{mine}/thay-mat", content_type="multipart/form-data", data={
+        "csrf_token": csrf(page.data), "event": "resubmit", "reason": "Đề cương sửa theo góp ý",
+        "channel": "paper", "file": (io.BytesIO(PDF), "de-cuong-scan.pdf")})
+    assert done.status_code == 302, done.data.decode()
+    detail = site.app.engine.task_detail(mine, now=site.clock.now())
+    last = detail["history"][-1]
+    assert (detail["state"], last["event"], last["actor"], last["recorded_by"]) == (
+        "proposed", "resubmit", PI, OFFICE)
+    [doc] = site.app.submissions.of_task(mine)
+    assert (doc["channel"], doc["sender_email"], doc["recorded_by"]) == (
+        "paper", PI, "Phòng Nghiệp vụ Y")
+    shown = b.get(f"/nhiem-vu/{mine}").data.decode()
+    assert "ghi nhận bởi pnvy@syt.example.vn (Phòng Nghiệp vụ Y) thay mặt đơn vị BVDK" in shown
+
+
+def test_only_the_office_records_on_a_units_behalf_and_a_refusal_changes_nothing(
+        site: Site, tasks: dict[str, int]) -> None:
+    mine = tasks["mine"]
+    site.app.engine.fire(mine, "request_revision", actor_email=OFFICE, now=site.clock.now(),
+                         reason="Bổ sung cỡ mẫu")
+    before = snapshot(site)
+    head = sign_in(site, HEAD)
+    page = head.get(f"/nhiem-vu/{mine}")
+    assert 'id="behalf-' not in page.data.decode()
+    assert head.post(f"/nhiem-vu/{mine}/thay-mat", data={
+        "csrf_token": csrf(page.data), "event": "resubmit"}).status_code == 404
+    office = sign_in(site, OFFICE)
+    page = office.get(f"/nhiem-vu/{mine}")
+    bad = office.post(f"/nhiem-vu/{mine}/thay-mat", content_type="multipart/form-data", data={
+        "csrf_token": csrf(page.data), "event": "resubmit", "channel": "fax",
+        "file": (io.BytesIO(PDF), "de-cuong.pdf")})
+    assert bad.status_code == 400
+    assert "channel 'fax'" in error_beside(bad.data, "channel-resubmit")
+    assert office.post(f"/nhiem-vu/{mine}/thay-mat", data={
+        "event": "resubmit"}).status_code == 400  # no CSRF token
+    assert snapshot(site) == before
