@@ -199,6 +199,14 @@ def test_registering_refuses_each_bad_input_beside_its_field_and_saves_nothing(
         assert message in error_beside(answer.data, field), change
         assert 'value="Đỗ Văn Tùng"' in answer.data.decode() or "t_pi_name" in change
     assert snapshot(site) == before
+    # a refusal (not a bad input): the engine's message at the top of the form, nothing saved
+    site.app.engine.deactivate_person(PI, reason="Nghỉ hưu", now=site.clock.now())
+    before = snapshot(site)
+    refused = b.post("/don-vi/BVDK/nhiem-vu", data={**good, "t_pi": PI})
+    assert refused.status_code == 403
+    assert f"{PI} is inactive and may not lead a new task" in refused.data.decode()
+    assert f'<option value="{PI}">' not in refused.data.decode()  # not offered either
+    assert snapshot(site) == before
 
 
 # --- 4. a science session ---------------------------------------------------------------------
