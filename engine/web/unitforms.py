@@ -12,7 +12,9 @@ their values and errors apart.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, g, redirect, request, url_for
@@ -30,6 +32,7 @@ bp = Blueprint("unitforms", __name__)
 
 # Who typed it, in the history and the directory's log: the web app (the person is the actor).
 WEB = "web"
+INTEGER = re.compile(r"^[+-]?[0-9]{1,9}$")
 # The engine's field names → the form's.
 TASK_FIELDS = {"title": "t_title", "level": "t_level", "year": "t_year", "pi_email": "t_pi_email",
                "pi_name": "t_pi_name"}
@@ -57,11 +60,12 @@ def unit_view(viewer: Viewer, code: str, status: int = 200,
 
 
 def _number(text: str, what: str, field: str) -> int | None:
-    """Digits typed in a box, as the CLI's `type=int` reads them; blank is None."""
+    """A whole number typed in a box, as the CLI's `type=int` reads it (a sign too: whether
+    it may be negative is the engine's rule); blank is None."""
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 9:
+    if not INTEGER.match(text):
         raise InvalidData(f"{what} '{inputs.printable(text)[:20]}': expected a whole number",
                           field=field)
     return int(text)
@@ -118,8 +122,6 @@ def record_session(code: str) -> Any:
         # or recorded whole (a stored file no row names is harmless, storage/filestore.py).
         minutes = upload()
         if minutes is not None:
-            from dataclasses import replace
-
             data = replace(data, minutes_path=s.nckh.submissions.minutes_file(minutes))
         s.engine.add_session(data, now=g.now, operator=Operator(WEB, viewer.email))
     except (InputError, Refused) as exc:

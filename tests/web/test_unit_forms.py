@@ -242,7 +242,8 @@ def test_a_session_refuses_each_bad_input_beside_its_field_and_saves_nothing(
         ({"s_date": "10/03/2025"}, "s_date", "is in the future"),
         ({"s_topic": ""}, "s_topic", "--topic is empty"),
         ({"s_presenter_email": "hoa"}, "s_presenter_email", "invalid --presenter-email"),
-        ({"s_attendance": "-3"}, "s_attendance", "expected a whole number"),
+        ({"s_attendance": "nhiều"}, "s_attendance", "expected a whole number"),
+        ({"s_attendance": "-3"}, "s_attendance", "--attendance -3: expected a whole number 0–"),
         ({"file": (io.BytesIO(EXE), "bien-ban.pdf")}, "s_file", "is not a PDF"),
     ]
     for change, field, message in cases:
