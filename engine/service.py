@@ -22,6 +22,7 @@ from engine import directory, queries
 from engine import directory_changes as changes
 from engine.directory_changes import check_operator
 from engine.directory_log import API, Operator
+from engine.publications import KeptFile, PublicationInput
 from engine.rules import Rules
 from engine.sessions import SessionInput
 from engine.unitcsv import parse_units_csv
@@ -46,6 +47,8 @@ from workflows.errors import (
 from workflows.model import RESEARCH_LEVELS, EventDef, TimerPolicy, Workflow
 from workflows.periods import SessionPlan
 from workflows.registry import Registry
+
+PUBLISHED = "published"  # the milestone whose URL enters the publications register
 
 
 @dataclass(frozen=True)
@@ -256,6 +259,8 @@ class Engine:
                 office = self._recorder(s, recorded_by) if recorded_by else None
                 fired = self._fire(s, task_id, event, actor_email, reason, dict(data or {}),
                                    at or now, now, expected_version, office, operator)
+                self._register_published(s, fired, dict(data or {}), at or now, now,
+                                         office or actor_email or "system")
                 if then is not None:
                     then(s, fired)
                 return fired
@@ -297,6 +302,24 @@ class Engine:
         h = step.history
         return Fired(task_id, h.event, str(h.from_state), h.to_state, view.version + 1,
                      entry_id)
+
+    def _register_published(self, s: Session, fired: Fired, data: Mapping[str, str],
+                            at: dt.datetime, now: dt.datetime, by: str) -> None:
+        """An event that reaches the `published` milestone with a URL also enters the
+        publications register, in the step's transaction (engine/publications.py
+        `from_publish`); one with only a citation does not: it names no venue kind nor day."""
+        url = data.get("url")
+        if not url:
+            return
+        task = s.get(Task, fired.task_id)
+        assert task is not None
+        spec = self.workflow_of(s, task).events.get(fired.event)
+        if spec is None or spec.milestone != PUBLISHED:
+            return
+        from engine import publications
+
+        publications.from_publish(s, task.id, url=url.strip(), on=at.astimezone(self.tz).date(),
+                                  now=now, recorded_by=by)
 
     def _backdate(self, day: dt.date | None, now: dt.datetime) -> dt.datetime | None:
         """The start of a backdated task's first working hour, `day` checked: not in the
@@ -396,6 +419,42 @@ class Engine:
 
         with self.transaction(read_only=True) as s:
             return sessions.listed(s, plan, unit_code=unit_code, year=year)
+
+    # --- publications (engine/publications.py) ----------------------------------------------
+    def add_publication(self, data: PublicationInput, *, now: dt.datetime,
+                        operator: Operator = API, kept: KeptFile | None = None) -> int:
+        """Record a publication of a unit (optionally of one of its tasks); its id. With
+        `operator.acting_as`, that person's scope applies (their own unit only). `kept`: its
+        file, already in the file store (`publications.keep_file`)."""
+        from engine import publications
+
+        with self.transaction() as s:
+            return publications.record(s, data, today=now.astimezone(self.tz).date(), now=now,
+                                       operator=operator, kept=kept).id
+
+    def list_publications(self, *, unit_code: str | None = None, year: int | None = None,
+                          viewer_email: str | None = None,
+                          lang: str = "vi") -> list[dict[str, Any]]:
+        """Publications, oldest first; with `viewer_email`, only that person's unit's (the
+        office: all)."""
+        from engine import publications
+
+        with self.transaction(read_only=True) as s:
+            return publications.listed(s, unit_code=unit_code, year=year,
+                                       viewer_email=viewer_email, lang=lang)
+
+    def publication_file(self, file_id: int, *, viewer_email: str) -> tuple[str, str, str]:
+        """(name, type, sha256) of a publication's file, for the office or the person's own
+        unit; else `NotFound`, as for no such file."""
+        from engine import publications
+        from storage import publications as pubrows
+
+        with self.transaction(read_only=True) as s:
+            found = pubrows.file_with_unit(s, inputs.check_id("file", file_id))
+            own = publications.viewer_unit(s, viewer_email)
+            if found is None or (own is not None and found[1] != own):
+                raise NotFound("file", file_id)
+            return found[0].name, found[0].content_type, found[0].sha256
 
     def void_states(self) -> frozenset[tuple[str, str]]:
         """(workflow, state) pairs where a task never counted (rejected, cancelled), as the

@@ -17,6 +17,7 @@ is found by `nckh mail check` and at daemon start, never at send time.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import traceback
 from collections.abc import Mapping, Sequence
@@ -164,11 +165,12 @@ class _Sandbox(_Environment, ImmutableSandboxedEnvironment):
     """The sandbox, with the same lookup of plain dict items."""
 
 
-class _CompiledTemplates(jinja2.BytecodeCache):
+class CompiledTemplates(jinja2.BytecodeCache):
     """Compiled templates kept for the life of the process. Jinja keys each by name and file
     and checks the source's checksum on load, so an edited or overriding template is compiled
     anew. Every `Renderer` compiled all ~100 templates again (its start-up check renders each
-    kind), about 1.5 s per app built: a test suite builds hundreds."""
+    kind), about 1.5 s per app built: a test suite builds hundreds. The web app's pages keep
+    theirs the same way (engine.web.app)."""
 
     def __init__(self) -> None:
         self._code: dict[str, bytes] = {}
@@ -183,7 +185,9 @@ class _CompiledTemplates(jinja2.BytecodeCache):
 
 
 # One per environment class: the sandbox compiles calls differently (`environment.call`).
-_COMPILED: dict[type[jinja2.Environment], _CompiledTemplates] = {}
+_COMPILED: dict[type[jinja2.Environment], CompiledTemplates] = {}
+# The problems of each template check made in this process, by fingerprint (Renderer.check).
+_CHECKED: dict[str, tuple[str, ...]] = {}
 
 
 class Renderer:
@@ -220,7 +224,7 @@ class Renderer:
             # Every template stays loaded (a few dozen files): a plain dict, where the default
             # LRU cache reorders a deque on each of the ~10 lookups a message makes.
             cache_size=-1,
-            bytecode_cache=_COMPILED.setdefault(kind, _CompiledTemplates()),
+            bytecode_cache=_COMPILED.setdefault(kind, CompiledTemplates()),
         )
         env.filters.update(ngay=vi_date, ngay_ngan=vi_short_date, en_date=en_date,
                            oneline=oneline, lowerfirst=lower_first, short=short,
@@ -255,7 +259,32 @@ class Renderer:
         return Rendered(subject, _tidy_text(out[1]), out[2])
 
     def check(self, samples: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
-        """Render every kind in every language against sample contexts; return the problems."""
+        """Render every kind in every language against sample contexts; return the problems.
+
+        The answer is kept for the process, keyed by everything it depends on (the kinds, the
+        samples, each template file's name, size and modification time): every app a process
+        builds (a test, the web app beside the daemon) checks at its first pass, and rendering
+        every kind twice costs about a second."""
+        key = self._fingerprint(samples)
+        if (known := _CHECKED.get(key)) is not None:
+            return list(known)
+        problems = self._check(samples)
+        _CHECKED[key] = tuple(problems)
+        return problems
+
+    def _fingerprint(self, samples: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+        digest = hashlib.sha256(repr((sorted(self.catalog.kinds.items()), self.catalog.words,
+                                      sorted(samples.items()))).encode())
+        for lang in LANGS:
+            for folder in (PACKAGED_TEMPLATES / lang, self._overrides(lang)):
+                if folder is None:
+                    continue
+                for path in sorted(folder.iterdir()):
+                    stat = path.stat()
+                    digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        return digest.hexdigest()
+
+    def _check(self, samples: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[str]:
         problems: list[str] = []
         for kind in sorted(self.catalog.kinds):
             for lang in LANGS:

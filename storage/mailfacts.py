@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, func, select
+from sqlalchemy import Connection, Select, Table, bindparam, func, select
 
 from storage.models import Deadline, HistoryEntry, Person, Task, Unit
 from storage.outbox import OutboxMessage
@@ -205,13 +205,24 @@ def latest_history(conn: Connection, task_id: int, events: list[str]) -> dict[st
 
 
 # --- people by role ------------------------------------------------------------------------------
-def _people(conn: Connection, *where: Any) -> list[PersonFacts]:
-    rows = conn.execute(select(_PEOPLE.c.id, _PEOPLE.c.email, _PEOPLE.c.name, _PEOPLE.c.title,
-                               _PEOPLE.c.role, _PEOPLE.c.active, _UNITS.c.name.label("unit"))
-                        .outerjoin(_UNITS, _UNITS.c.id == _PEOPLE.c.unit_id)
-                        .where(_PEOPLE.c.active.is_(True), *where).order_by(_PEOPLE.c.id))
+def _active_people() -> Select[Any]:
+    return (select(_PEOPLE.c.id, _PEOPLE.c.email, _PEOPLE.c.name, _PEOPLE.c.title,
+                   _PEOPLE.c.role, _PEOPLE.c.active, _UNITS.c.name.label("unit"))
+            .outerjoin(_UNITS, _UNITS.c.id == _PEOPLE.c.unit_id)
+            .where(_PEOPLE.c.active.is_(True)).order_by(_PEOPLE.c.id))
+
+
+# Built once: the dispatcher looks people up for every message it renders, and building a
+# statement (and its cache key) anew cost more than running it.
+_BY_ROLE = _active_people().where(_PEOPLE.c.role == bindparam("role"))
+_HEADS = _active_people().where(_PEOPLE.c.unit_id == bindparam("unit_id"),
+                                _PEOPLE.c.role == "unit_head")
+_BY_EMAIL = _active_people().where(_PEOPLE.c.email.in_(bindparam("emails", expanding=True)))
+
+
+def _people(conn: Connection, query: Select[Any], **params: Any) -> list[PersonFacts]:
     return [PersonFacts(r.id, r.email, r.name, r.title, r.role, r.unit or "", True)
-            for r in rows]
+            for r in conn.execute(query, params)]
 
 
 class People:
@@ -221,13 +232,13 @@ class People:
         self.conn = conn
 
     def heads(self, unit_id: int) -> list[PersonFacts]:
-        return _people(self.conn, _PEOPLE.c.unit_id == unit_id, _PEOPLE.c.role == "unit_head")
+        return _people(self.conn, _HEADS, unit_id=unit_id)
 
     def office(self) -> list[PersonFacts]:
-        return _people(self.conn, _PEOPLE.c.role == "office")
+        return _people(self.conn, _BY_ROLE, role="office")
 
     def council(self) -> list[PersonFacts]:
-        return _people(self.conn, _PEOPLE.c.role == "council")
+        return _people(self.conn, _BY_ROLE, role="council")
 
     def by_email(self, emails: list[str]) -> dict[str, PersonFacts]:
         """The active people registered under these addresses (lower-cased keys): an address a
@@ -235,7 +246,7 @@ class People:
         wanted = sorted({e.strip().lower() for e in emails if e})
         if not wanted:
             return {}
-        return {p.email.lower(): p for p in _people(self.conn, _PEOPLE.c.email.in_(wanted))}
+        return {p.email.lower(): p for p in _people(self.conn, _BY_EMAIL, emails=wanted)}
 
 
 # --- the office's digest -------------------------------------------------------------------------

@@ -86,6 +86,14 @@ class ObligationRow:
 
 
 @dataclass(frozen=True)
+class PublicationRow:
+    unit_id: int
+    venue_kind: str  # journal_domestic | journal_international | conference | unit_website | …
+    published_on: dt.date
+    task_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Dataset:
     year: int
     units: tuple[UnitRow, ...]
@@ -96,6 +104,8 @@ class Dataset:
     final_states: frozenset[tuple[str, str]] = frozenset()
     # (unit id, day) of every science session held in the year.
     sessions: tuple[tuple[int, dt.date], ...] = ()
+    # Every publication of the year (storage/publications.py): what the reports count.
+    publications: tuple[PublicationRow, ...] = ()
     # (workflow, state) pairs where a task never counted (rejected, cancelled: `void: true`).
     void_states: frozenset[tuple[str, str]] = frozenset()
     state_labels: Mapping[str, str] = field(default_factory=dict)

@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import sessions
+from storage import publications, sessions
 from storage.models import Deadline, HistoryEntry, Person, Task, Unit, WorkflowDefinition
 from storage.reportrows import (
     Dataset,
     DeadlineRow,
     EventRow,
     ObligationRow,
+    PublicationRow,
     TaskRow,
     UnitRow,
 )
@@ -62,6 +63,8 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
         UnitRow(u.id, u.code, u.name, u.kind, u.active, _local(u.created_at, tz))
         for u in session.scalars(select(Unit).order_by(Unit.code)))
     held = tuple(sessions.held_days(session, dt.date(year, 1, 1), dt.date(year, 12, 31)))
+    published = tuple(PublicationRow(*p) for p in publications.counted(
+        session, dt.date(year, 1, 1), dt.date(year, 12, 31)))
 
     obligation_rows = [
         (r.key, r.unit_id, r.period, r.task_id, r.due_on)
@@ -137,5 +140,6 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
                     cutoffs[m] = day
     return Dataset(year=year, units=units, tasks=tasks, deadlines=tuple(deadlines),
                    obligations=obligations, final_states=frozenset(final), sessions=held,
+                   publications=published,
                    void_states=frozenset(void), state_labels=labels,
                    cutoffs=cutoffs)

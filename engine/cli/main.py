@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "workflow": ("engine.cli.workflows", "workflow", "List, show, validate and draw workflows."),
     "session": ("engine.cli.sessions", "session", "Record and list the science sessions units "
                 "held (sinh hoạt khoa học)."),
+    "publication": ("engine.cli.publications", "publication", "Record and list the units' "
+                    "articles and other publications (công bố)."),
     # scheduling
     "daemon": ("engine.cli.scheduling", "daemon", "Run the scheduler until SIGTERM/SIGINT."),
     "tick": ("engine.cli.scheduling", "tick", "One pass of everything due as of now."),

@@ -60,7 +60,8 @@ def sample_load(ctx: Ctx, year: int | None, file: Path | None, as_json: bool) ->
                     operator=ctx.operator())
     counts = {"year": year, "units": done.units, "people": done.people, "tasks": done.tasks,
               "transitions": done.transitions, "already_loaded": done.skipped_tasks,
-              "steps_later_than_now": done.pending_steps}
+              "steps_later_than_now": done.pending_steps,
+              "publications": done.publications}
     if want_json(ctx, as_json):
         emit_json(counts)
         return

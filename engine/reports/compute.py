@@ -11,6 +11,10 @@ compliance (the year's obligations, as of `as_of`):
   30 April, accepted by 1 December, published, overdue deadlines, obligations submitted on time.
 progress (the 6-month view, by default as of 30 June): how far each unit's tasks have come —
   registered, outline approved, started, accepted, published, ended without a result, overdue.
+Both count the unit's publications of the year by the day (the register, not the tasks: the
+seeds count articles, several per topic): in domestic journals, in international journals, and
+all kinds (conferences, the unit's website and others included). "Published" stays the number of
+tasks that reached that step.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage.reportrows import Dataset, TaskRow, UnitRow
+from storage.reportrows import Dataset, PublicationRow, TaskRow, UnitRow
 from workflows.calendar import BusinessCalendar
 from workflows.model import RESEARCH_LEVELS, WorkingDays
 from workflows.periods import SessionPlan
@@ -64,6 +68,7 @@ class DetailRow:
     approved_on: dt.date | None
     accepted_on: dt.date | None
     published_on: dt.date | None
+    publications: int = 0  # in the register, linked to the task, by the report's day
 
 
 LEVEL_LABELS = {"unit": "Đề tài cấp cơ sở", "province": "Nhiệm vụ cấp tỉnh",
@@ -105,6 +110,15 @@ SESSIONS = (
     Column("sessions_missed", "Số kỳ không sinh hoạt khoa học", "Periods without a session",
            "int", 11, short="Kỳ thiếu"),
 )
+ARTICLES = (
+    Column("articles_domestic", "Bài báo đăng tạp chí trong nước",
+           "Articles in domestic journals", "int", 11, short="Bài TN"),
+    Column("articles_international", "Bài báo đăng tạp chí quốc tế",
+           "Articles in international journals", "int", 11, short="Bài QT"),
+    Column("articles_total", "Tổng số bài báo, công bố", "Publications, all kinds", "int", 11,
+           short="Tổng CB"),
+)
+DOMESTIC, INTERNATIONAL = "journal_domestic", "journal_international"
 OBLIGATIONS = (
     Column("obligations_due", "Báo cáo đến hạn", "Reports due", "int", 11, short="BC đến hạn"),
     Column("obligations_on_time", "Nộp đúng hạn", "Submitted on time", "int", 11,
@@ -121,7 +135,8 @@ COMPLIANCE_COLUMNS = (*HEAD,
            short="ĐC ≤30/4"),
     Column("accepted_by_deadline", "Nghiệm thu trước 01/12", "Accepted by 1 December",
            short="NT ≤1/12"),
-    Column("published", "Đã công bố kết quả", "Published", short="Công bố"),
+    Column("published", "Nhiệm vụ đã công bố kết quả", "Tasks published", short="NV c.bố"),
+    *ARTICLES,
     Column("overdue", "Hạn đã quá chưa xử lý", "Overdue items", short="Quá hạn"),
     *SESSIONS,
     *OBLIGATIONS,
@@ -131,7 +146,8 @@ PROGRESS_COLUMNS = (*HEAD,
     Column("approved", "Đề cương đã duyệt", "Outline approved", short="ĐC duyệt"),
     Column("started", "Đã triển khai", "Started", short="Triển khai"),
     Column("accepted", "Đã nghiệm thu", "Accepted", short="Nghiệm thu"),
-    Column("published", "Đã công bố kết quả", "Published", short="Công bố"),
+    Column("published", "Nhiệm vụ đã công bố kết quả", "Tasks published", short="NV c.bố"),
+    *ARTICLES,
     Column("ended", "Dừng / hủy / không đạt", "Ended without result", short="Dừng/hủy"),
     Column("overdue", "Hạn đã quá chưa xử lý", "Overdue items", short="Quá hạn"),
     *SESSIONS,
@@ -194,6 +210,15 @@ def session_figures(data: Dataset, unit: UnitRow, plan: SessionPlan,
     return len(days), missed
 
 
+def article_figures(rows: Sequence[PublicationRow], unit_id: int,
+                    as_of: dt.date) -> dict[str, int]:
+    """The unit's publications by the end of `as_of`: in domestic journals, in international
+    journals, and of every kind."""
+    kinds = Counter(p.venue_kind for p in rows if p.unit_id == unit_id and p.published_on <= as_of)
+    return {"articles_domestic": kinds[DOMESTIC], "articles_international": kinds[INTERNATIONAL],
+            "articles_total": sum(kinds.values())}
+
+
 def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[Column, ...],
            metrics: Metrics, rules: ReportRules) -> Report:
     by_unit: dict[int, list[TaskRow]] = {}
@@ -225,6 +250,7 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
             tasks = by_unit.get(unit.id, [])
             row: dict[str, Any] = {"stt": i, "code": unit.code, "name": unit.name,
                                    "kind": unit.kind, **metrics(unit, tasks, as_of)}
+            row.update(article_figures(data.publications, unit.id, as_of))
             row["overdue"] = overdue[unit.id]
             row["sessions_held"], row["sessions_missed"] = session_figures(
                 data, unit, rules.sessions, as_of)
@@ -251,6 +277,8 @@ def _details(data: Dataset, as_of: dt.date) -> tuple[DetailRow, ...]:
     tasks = sorted((t for t in valid_tasks(data, data.tasks, as_of)
                     if t.created_on <= as_of and t.unit_id in units),
                    key=lambda t: (order[t.unit_id], t.created_on, t.id))
+    linked = Counter(p.task_id for p in data.publications
+                     if p.task_id is not None and p.published_on <= as_of)
     out = []
     for i, t in enumerate(tasks, 1):
         unit = units[t.unit_id]
@@ -259,7 +287,7 @@ def _details(data: Dataset, as_of: dt.date) -> tuple[DetailRow, ...]:
             i, unit.code, unit.name, t.title, t.pi_name, LEVEL_LABELS.get(t.level, t.level),
             t.topic, data.state_labels.get(state, state), t.created_on,
             t.reached("outline_approved", until=as_of), t.reached("accepted", until=as_of),
-            t.reached("published", until=as_of)))
+            t.reached("published", until=as_of), linked[t.id]))
     return tuple(out)
 
 

@@ -45,7 +45,8 @@ DETAIL_COLUMNS = (  # (label, width, kind)
     ("STT", 5, "int"), ("Tên nhiệm vụ", 44, "text"), ("Đơn vị", 28, "text"),
     ("Chủ nhiệm / tác giả", 22, "text"), ("Cấp / loại", 16, "text"), ("Nhóm", 7, "int"),
     ("Trạng thái", 22, "text"), ("Ngày đăng ký", 12, "date"), ("Ngày duyệt đề cương", 12, "date"),
-    ("Ngày nghiệm thu", 12, "date"), ("Ngày công bố", 12, "date"))
+    ("Ngày nghiệm thu", 12, "date"), ("Ngày công bố", 12, "date"), ("Số bài báo, công bố", 10,
+                                                                     "int"))
 
 
 def _font(*, bold: bool = False, italic: bool = False, size: int = 12) -> Font:
@@ -204,6 +205,9 @@ def _rates(ws: Worksheet, report: Report, cols: list[Column], total_row: int, r:
                 rates.append((label, f"=IFERROR({part}/{registered},0)"))
     if (due := ref("obligations_due")) and (on_time := ref("obligations_on_time")):
         rates.append(("Tỷ lệ báo cáo định kỳ nộp đúng hạn", f"=IFERROR({on_time}/{due},0)"))
+    if (articles := ref("articles_total")) is not None and units:
+        rates.append(("Số bài báo, công bố bình quân mỗi đơn vị",
+                      f"=IFERROR({articles}/{units},0)"))
     if (missed := ref("sessions_missed")) is not None and units:
         rates.append(("Số kỳ không sinh hoạt khoa học bình quân mỗi đơn vị",
                       f"=IFERROR({missed}/{units},0)"))
@@ -264,7 +268,7 @@ def _detail_sheet(ws: Worksheet, report: Report, head: Letterhead) -> None:
     for d in report.details:
         _row(ws, r, [d.stt, d.title, f"{d.unit_name} ({d.unit_code})", d.pi_name, d.level,
                      d.topic, d.state, d.registered_on, d.approved_on, d.accepted_on,
-                     d.published_on], kinds)
+                     d.published_on, d.publications], kinds)
         r += 1
     _merged(ws, r, 1, 2, f"Tổng số: {len(report.details)} nhiệm vụ", _font(bold=True, size=11),
             align="left")

@@ -61,6 +61,22 @@ class Step:
 
 
 @dataclass(frozen=True)
+class SamplePublication:
+    """An article of a task, published on `on` ("MM-DD") of the plan year."""
+
+    title: str
+    kind: str
+    on: tuple[int, int]
+    venue: str | None = None
+    authors: str | None = None  # default: the task's investigator
+    url: str | None = None
+    doi: str | None = None
+
+    def at(self, year: int, tz: dt.tzinfo) -> dt.datetime:
+        return dt.datetime(year, *self.on, 10, 0, tzinfo=tz)
+
+
+@dataclass(frozen=True)
 class SampleTask:
     unit: str
     level: str
@@ -69,6 +85,7 @@ class SampleTask:
     pi: SamplePerson
     registered: tuple[int, int]
     steps: tuple[Step, ...]
+    publications: tuple[SamplePublication, ...] = ()
 
     def registered_at(self, year: int, tz: dt.tzinfo) -> dt.datetime:
         return dt.datetime(year, *self.registered, 8, 30, tzinfo=tz)
@@ -101,6 +118,13 @@ def _person(raw: Any, where: str) -> SamplePerson:
     return SamplePerson(str(raw["name"]), str(raw["email"]), raw.get("title"))
 
 
+def _publication(raw: Any, where: str) -> SamplePublication:
+    if not isinstance(raw, dict) or not raw.get("title") or not raw.get("kind"):
+        raise InputError(f"{where}: expected {{ title = …, kind = …, on = \"MM-DD\" }}")
+    return SamplePublication(str(raw["title"]), str(raw["kind"]), _month_day(raw.get("on"), where),
+                             raw.get("venue"), raw.get("authors"), raw.get("url"), raw.get("doi"))
+
+
 def parse(raw: Mapping[str, Any], file: str = "province.toml") -> Province:
     units = []
     for i, u in enumerate(raw.get("unit", []), 1):
@@ -126,9 +150,11 @@ def parse(raw: Mapping[str, Any], file: str = "province.toml") -> Province:
         days = [_month_day(t.get("registered"), where), *[s.on for s in steps]]
         if days != sorted(days):
             raise InputError(f"{where}: steps are not in date order")
+        publications = tuple(_publication(p, f"{where} publication #{n}")
+                             for n, p in enumerate(t.get("publications", []), 1))
         tasks.append(SampleTask(t["unit"], str(t.get("level", "unit")), str(t["title"]),
                                 t.get("topic"), _person(t.get("pi"), f"{where} pi"), days[0],
-                                steps))
+                                steps, publications))
     return Province(_person(raw.get("office"), f"{file}: office"),
                     tuple(_person(c, f"{file}: council") for c in raw.get("council", [])),
                     tuple(units), tuple(tasks))

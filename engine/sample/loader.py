@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from engine.directory import UnitInput
 from engine.directory_log import API, Operator
-from engine.sample.data import Province, SampleTask, Step
+from engine.publications import PublicationInput
+from engine.sample.data import Province, SamplePublication, SampleTask, Step
 from engine.service import Engine
 from workflows import inputs
 from workflows.errors import InputError
@@ -32,6 +33,7 @@ class Loaded:
     transitions: int = 0
     skipped_tasks: int = 0  # already loaded
     pending_steps: int = 0  # registrations and steps dated later than now
+    publications: int = 0  # articles of the tasks entered in the register
 
 
 def check_year(year: int, now: dt.datetime, tz: dt.tzinfo) -> None:
@@ -58,11 +60,13 @@ def _actor(engine: Engine, province: Province, task: SampleTask, step: Step) -> 
 
 @dataclass(frozen=True)
 class Action:
-    """One dated thing the sample does: register a task, or fire one of its steps."""
+    """One dated thing the sample does: register a task, fire one of its steps, or record one
+    of its publications."""
 
     at: dt.datetime
     task: SampleTask
     step: Step | None = None
+    publication: SamplePublication | None = None
 
 
 def script(province: Province, year: int, tz: dt.tzinfo) -> list[Action]:
@@ -71,6 +75,7 @@ def script(province: Province, year: int, tz: dt.tzinfo) -> list[Action]:
     for task in province.tasks:
         actions.append(Action(task.registered_at(year, tz), task))
         actions.extend(Action(step.at(year, tz), task, step) for step in task.steps)
+        actions.extend(Action(p.at(year, tz), task, publication=p) for p in task.publications)
     return sorted(actions, key=lambda a: a.at)
 
 
@@ -115,6 +120,15 @@ class Player:
         task, key, at = action.task, (action.task.unit, action.task.title), action.at
         if key in self.skipped:
             return
+        if action.publication is not None:
+            pub = action.publication
+            self.engine.add_publication(PublicationInput(
+                unit_code=task.unit, task_id=self.task_ids[key], title=pub.title,
+                authors=pub.authors or task.pi.name, venue_kind=pub.kind,
+                published_on=at.date(), venue_name=pub.venue, url=pub.url, doi=pub.doi),
+                now=at, operator=self.operator)
+            self.done.publications += 1
+            return
         if action.step is None:
             if task.pi.email not in self.emails:
                 self.engine.add_person(email=task.pi.email, name=task.pi.name, role="pi",
@@ -145,7 +159,8 @@ def load(engine: Engine, province: Province, year: int, *, now: dt.datetime,
         if on_action is not None:
             on_action(action)
         if action.at > now:
-            if (action.task.unit, action.task.title) not in player.skipped:
+            if (action.task.unit, action.task.title) not in player.skipped \
+                    and action.publication is None:  # a step or a registration waits
                 player.done.pending_steps += 1
             continue
         player.play(action)

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine.views import Views
 from engine.web.i18n import LANGS, dmy, word
+from notifications.render import CompiledTemplates
 from workflows.clock import Clock
 from workflows.errors import InputError, NckhError, NotFound, Refused
 from workflows.visibility import Viewer
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from engine.app import App
 
 MIB = 1024 * 1024
+_PAGES = CompiledTemplates()
 # No script at all, styles from our own file, forms post only to us, never framed. The
 # referrer is never sent: page addresses may hold a personal link's token.
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -79,6 +81,8 @@ def create_web(nckh: App, clock: Clock) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the browser session
         WTF_CSRF_SSL_STRICT=False,  # SameSite=Lax and the token: the Referer is never sent
     )
+    # Pages compiled once per process, not once per app built (see CompiledTemplates).
+    web.jinja_options = {**web.jinja_options, "bytecode_cache": _PAGES}
     CSRFProtect(web)
     web.extensions["nckh"] = Shell(nckh, clock)
     web.jinja_env.filters["dmy"] = dmy
@@ -94,6 +98,9 @@ def create_web(nckh: App, clock: Clock) -> Flask:
 
     for module in (auth, pages, links, units, unitforms, office, dashboard):
         web.register_blueprint(module.bp)
+    from engine.web import publications
+
+    web.register_blueprint(publications.bp)
     return web
 
 

@@ -626,3 +626,95 @@ SESSION_CASES: dict[str, Case] = {
                                   "1999 is not in the range 2000<=x<=2100"),
 }
 CASES.update(SESSION_CASES)
+
+
+def a_publication_recorded(url: str, data: Path) -> None:
+    """BVDK's article of 15/05/2025 in Tạp chí Y học Việt Nam, already in the register."""
+    import datetime as dt
+
+    from engine.app import build
+    from engine.publications import PublicationInput
+    from engine.settings import load_settings
+    from tests.conftest import local
+
+    app = build(load_settings(env={"NCKH_DATA_DIR": str(data), "NCKH_DATABASE_URL": url}))
+    app.engine.add_publication(
+        PublicationInput("BVDK", "Hiệu quả giảm đau sau mổ", "Lê Văn Bình", "journal_domestic",
+                         dt.date(2025, 5, 15), venue_name="Tạp chí Y học Việt Nam"),
+        now=local(2025, 5, 20))
+    app.close()
+
+
+PUBLICATION = ("publication", "add", "--unit", "BVDK", "--title", "Hiệu quả giảm đau sau mổ",
+               "--authors", "Lê Văn Bình", "--kind", "journal_domestic",
+               "--venue", "Tạp chí Y học Việt Nam", "--date", "15/05/2025")
+
+
+def publication(*drop: str, **change: str) -> tuple[str, ...]:
+    """`nckh publication add` for BVDK with options dropped, changed or added."""
+    args = list(PUBLICATION)
+    for option in drop:
+        i = args.index(option)
+        del args[i:i + 2]
+    for key, value in change.items():
+        option = "--" + key.replace("_", "-")
+        if option in args:
+            args[args.index(option) + 1] = value
+        else:
+            args += [option, value]
+    return tuple(args)
+
+
+PUBLICATION_CASES: dict[str, Case] = {
+    "publication-unknown-unit": Case(publication(unit="KHONG-CO"), "unknown unit: KHONG-CO"),
+    "publication-unknown-task": Case(publication(task="99"), "unknown task: 99"),
+    "publication-on-another-units-task": Case(
+        publication(unit="TTYT-DH", task=str(ACCEPTED)),
+        f"task {ACCEPTED} belongs to unit BVDK, not TTYT-DH", code=3),
+    "publication-neither-unit-nor-task": Case(publication("--unit"),
+                                              "give --unit CODE or --task ID"),
+    "publication-date-in-the-future": Case(publication(date="03/06/2025"),
+                                           "date 03/06/2025 is in the future: record a "
+                                           "publication once it has appeared (today is "
+                                           "02/06/2025)"),
+    "publication-date-not-a-day": Case(publication(date="31/04/2025"),
+                                       "invalid --date '31/04/2025': expected DD/MM/YYYY"),
+    "publication-empty-title": Case(publication(title=" "), "title is empty"),
+    "publication-empty-authors": Case(publication(authors="\u200b"),
+                                      "authors is empty (only invisible characters)"),
+    "publication-unknown-kind": Case(publication(kind="bao"),
+                                     "venue kind 'bao': expected one of journal_domestic, "
+                                     "journal_international, conference, unit_website, other"),
+    "publication-journal-without-venue": Case(publication("--venue"),
+                                              "venue: name the journal, conference or site"),
+    "publication-website-without-url": Case(
+        publication("--venue", kind="unit_website"),
+        "URL: a publication on the unit's website needs its address"),
+    "publication-bad-url": Case(publication(url="bvdk.example.vn/kq"),
+                                "URL 'bvdk.example.vn/kq' is not an http(s) address"),
+    "publication-bad-doi": Case(publication(doi="VMJ-540-1"),
+                                "DOI 'VMJ-540-1': expected 10.NNNN/…"),
+    "publication-recorded-for-another-unit": Case(
+        publication(**{"as": HEAD_B}),
+        f"{HEAD_B} is neither of the office nor of unit BVDK", code=3),
+    "publication-file-without-as": Case(publication(file="{dir}/bai-bao.pdf"),
+                                        "--file needs --as",
+                                        files={"bai-bao.pdf": b"%PDF-1.4\n%%EOF\n"}),
+    "publication-file-missing": Case(publication(file="{dir}/bai-bao.pdf", **{"as": OFFICE}),
+                                     "bai-bao.pdf: no such file"),
+    "publication-file-not-a-document": Case(
+        publication(file="{dir}/bai-bao.pdf", **{"as": OFFICE}),
+        "is not a PDF, DOCX or XLSX file (its content is exe)",
+        files={"bai-bao.pdf": b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
+               + b"\x00" * 200}),
+    "publication-twice": Case(PUBLICATION, "unit BVDK already has 'Hiệu quả giảm đau sau mổ' "
+                                           "in Tạp chí Y học Việt Nam on 15/05/2025", code=3,
+                              setup=a_publication_recorded),
+    "publication-list-unknown-unit": Case(("publication", "list", "--unit", "KHONG-CO"),
+                                          "unknown unit: KHONG-CO"),
+    "publication-list-bad-year": Case(("publication", "list", "--year", "1999"),
+                                      "1999 is not in the range 2000<=x<=2100"),
+    "publication-list-bad-delimiter": Case(("publication", "list", "--csv", "--delimiter", "|"),
+                                           "--delimiter: expected ';', ',' or 'tab'"),
+}
+CASES.update(PUBLICATION_CASES)

@@ -61,9 +61,11 @@ def test_the_table_is_printed_with_vietnamese_headers_and_totals(env: dict[str, 
     assert lines[1] == "Tính đến ngày 10/12/2025"
     assert lines[3].split()[:4] == ["STT", "Mã", "Đơn", "vị"]
     total = next(line for line in lines if "Tổng cộng toàn tỉnh" in line)
-    # …, overdue 2, sessions held 0 and periods missed 44 (no session recorded here), 7 due, 4.
-    assert total.split()[-13:] == ["6", "3", "1", "2", "2", "3", "1", "1", "2", "0", "44", "7",
-                                   "4"]
+    # …, 1 task published, whose URL is the one publication (on the unit's website: no journal
+    # article, domestic or international), overdue 2, sessions held 0 and periods missed 44 (no
+    # session recorded here), 7 due, 4.
+    assert total.split()[-16:] == ["6", "3", "1", "2", "2", "3", "1", "1", "0", "0", "1", "2",
+                                   "0", "44", "7", "4"]
     assert "CƠ SỞ Y TẾ NGOÀI CÔNG LẬP" in result.stdout
 
 

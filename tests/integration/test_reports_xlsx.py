@@ -76,10 +76,11 @@ def test_the_as_of_day_and_the_detail_dates_are_date_cells_shown_dd_mm_yyyy(
     detail = wb["Danh mục"]
     first = next(detail.iter_rows(min_row=8, max_row=8))
     assert first[1].value == "Đề tài BVDK unit"
-    dates = [c for c in first[7:] if c.value is not None]
+    dates = [c for c in first[7:11] if c.value is not None]
     assert [c.value for c in dates] == [dt.datetime(2025, 2, 10), dt.datetime(2025, 4, 25),
                                         dt.datetime(2025, 11, 20), dt.datetime(2025, 12, 5)]
     assert all(c.number_format == "DD/MM/YYYY" for c in dates)
+    assert first[11].value == 1  # the publication its `publish` URL entered in the register
 
 
 def test_totals_are_formulas_that_come_to_the_json_numbers(province: App) -> None:
@@ -102,7 +103,7 @@ def test_totals_are_formulas_that_come_to_the_json_numbers(province: App) -> Non
             assert str(cell.value).startswith(("=SUM(", "=COUNTIF(")), (name, key, cell.value)
             assert evaluate(ws, cell.coordinate) == expected[key], (name, key)
             checked += 1
-    assert checked == 3 * 13 - 1
+    assert checked == 3 * 16 - 1  # 16 figures (3 of them publications), 3 rows, one "–"
     # A unit figure corrected by hand re-sums: the subtotal is a formula over the unit rows.
     ws.cell(row=row_of(ws, "Bệnh viện Đa khoa tỉnh Vĩnh Phúc"), column=4, value=10)
     assert evaluate(ws, f"D{row_of(ws, 'Tổng cộng toàn tỉnh')}") == report.total["registered"] + 7

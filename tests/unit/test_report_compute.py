@@ -11,7 +11,7 @@ from engine.reports import compute
 from engine.reports.config import reports_config
 from engine.reports.render import to_table
 from storage.reportrows import Dataset as Rows
-from storage.reportrows import DeadlineRow, EventRow, TaskRow, UnitRow
+from storage.reportrows import DeadlineRow, EventRow, PublicationRow, TaskRow, UnitRow
 from workflows.errors import InputError
 from workflows.registry import Registry
 
@@ -140,3 +140,23 @@ def test_the_packaged_workflows_mark_rejected_and_cancelled_void() -> None:
         assert all(state.timers is None or state.timers.on_overdue is None
                    for state in wf.states.values()), name
         assert wf.timers is None or wf.timers.on_overdue is None
+
+
+def test_articles_are_counted_per_unit_by_kind_up_to_the_reports_day() -> None:
+    units = (UnitRow(1, "A", "Đơn vị A", "public"), UnitRow(2, "B", "Đơn vị B", "private"))
+    pubs = (PublicationRow(1, "journal_domestic", D(2025, 3, 1), task_id=1),
+            PublicationRow(1, "journal_domestic", D(2025, 5, 1), task_id=1),
+            PublicationRow(1, "journal_international", D(2025, 6, 30)),
+            PublicationRow(1, "unit_website", D(2025, 6, 2), task_id=1),
+            PublicationRow(1, "journal_international", D(2025, 7, 1)),  # after the day
+            PublicationRow(2, "conference", D(2025, 4, 1)))
+    data = Dataset(2025, units, (T,), publications=pubs)
+    report = compute.progress(data, D(2025, 6, 30))
+    keys = ("articles_domestic", "articles_international", "articles_total")
+    assert [report.unit("A")[k] for k in keys] == [2, 1, 4]
+    assert [report.unit("B")[k] for k in keys] == [0, 0, 1]
+    assert [report.total[k] for k in keys] == [2, 1, 5]
+    # The task's own publications, in the detail list (danh mục): three by 30/6.
+    assert [d.publications for d in report.details] == [3]
+    compliance = compute.compliance(data, D(2025, 12, 31))
+    assert [compliance.unit("A")[k] for k in keys] == [2, 2, 5]
