@@ -37,8 +37,8 @@ class UnitInput:
     kind: str = "public"
 
 
-def normalise_email(text: str, *, what: str = "e-mail") -> str:
-    return addresses.normalise(text, what=what)
+def normalise_email(text: str, *, what: str = "e-mail", field: str | None = None) -> str:
+    return addresses.normalise(text, what=what, field=field)
 
 
 def validate_unit(data: UnitInput) -> UnitInput:

@@ -35,7 +35,15 @@ from storage.timers import timers_of
 from workflows import inputs
 from workflows.clock import DEFAULT_TZ
 from workflows.decide import SYSTEM, Actor, allowed_events, check_registration
-from workflows.errors import Conflict, InputError, NckhError, NotAllowed, NotFound, Refused
+from workflows.errors import (
+    Conflict,
+    InputError,
+    InvalidData,
+    NckhError,
+    NotAllowed,
+    NotFound,
+    Refused,
+)
 from workflows.model import RESEARCH_LEVELS, EventDef, TimerPolicy, Workflow
 from workflows.periods import SessionPlan
 from workflows.registry import Registry
@@ -178,16 +186,18 @@ class Engine:
         still fall where its workflow puts them, with the grace period if already past. A
         refusal is recorded in `refusal` (event `create`, no task) and nothing else is
         written."""
+        # Each refusal of the input names its form field (`field`), for the web to show beside.
         if level not in RESEARCH_LEVELS:
-            raise InputError(f"invalid level '{level}': expected one of "
-                             f"{', '.join(RESEARCH_LEVELS)}")
-        title = inputs.clean_text(title, "task title", limit=inputs.LIMITS["task title"])
+            raise InvalidData(f"invalid level '{level}': expected one of "
+                              f"{', '.join(RESEARCH_LEVELS)}", field="level")
+        title = inputs.clean_text(title, "task title", limit=inputs.LIMITS["task title"],
+                                  field="title")
         since = self._backdate(backdate, now)
         began = (since or now).astimezone(self.tz)
-        year = inputs.check_year(began.year if year is None else year)
+        year = inputs.check_year(began.year if year is None else year, field="year")
         if topic is not None and not 1 <= topic <= 5:
             raise InputError(f"invalid topic group {topic}: expected 1–5 (seed 003, §2.3)")
-        email = directory.normalise_email(pi_email, what="--pi-email")
+        email = directory.normalise_email(pi_email, what="--pi-email", field="pi_email")
         wf = self.registry.for_level(level)
         try:
             with self.transaction() as s:
@@ -201,8 +211,10 @@ class Engine:
                 pi = rows.person_by_email(s, email)
                 if pi is None:
                     if not pi_name or not pi_name.strip():
-                        raise InputError(f"unknown person {email}: give --pi-name to register "
-                                         "them")
+                        raise InvalidData(f"unknown person {email}: give --pi-name to register "
+                                          "them", field="pi_name")
+                    pi_name = inputs.clean_text(pi_name, "person name", field="pi_name",
+                                                limit=inputs.LIMITS["person name"])
                     pi = directory.add_person(
                         s, email=email, name=pi_name, role="pi", unit_code=unit.code,
                         title=None, now=now,

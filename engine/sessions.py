@@ -26,7 +26,7 @@ from storage.db import Session
 from storage.sessions import ScienceSession
 from workflows import addresses, inputs
 from workflows.dates import shown
-from workflows.errors import Conflict, InputError, NotAllowed, Refused
+from workflows.errors import Conflict, InvalidData, NotAllowed, Refused
 from workflows.periods import SessionPlan, period_of
 
 TOPIC_LIMIT = 500
@@ -63,22 +63,26 @@ def record(session: Session, data: SessionInput, *, today: dt.date, now: dt.date
     unit = find_unit(session, data.unit_code)
     if not unit.active:
         raise Refused(f"unit {unit.code} is inactive: it records no new session")
-    day = inputs.check_date(data.held_on, "--date", shown=shown(data.held_on))
+    # Each refusal names the field of `SessionInput` it is about, for a form to show beside.
+    day = inputs.check_date(data.held_on, "--date", shown=shown(data.held_on), field="held_on")
     if day > today:
-        raise InputError(f"--date {shown(day)} is in the future: record a session once it is "
-                         f"held (today is {shown(today)})")
-    topic = inputs.clean_text(data.topic, "--topic", limit=TOPIC_LIMIT)
-    department = (inputs.clean_text(data.department, "--department", limit=DEPARTMENT_LIMIT)
+        raise InvalidData(f"--date {shown(day)} is in the future: record a session once it is "
+                          f"held (today is {shown(today)})", field="held_on")
+    topic = inputs.clean_text(data.topic, "--topic", limit=TOPIC_LIMIT, field="topic")
+    department = (inputs.clean_text(data.department, "--department", limit=DEPARTMENT_LIMIT,
+                                    field="department")
                   if data.department is not None else None)
     name = (inputs.clean_text(data.presenter_name, "--presenter-name",
-                              limit=inputs.LIMITS["person name"])
+                              limit=inputs.LIMITS["person name"], field="presenter_name")
             if data.presenter_name is not None else None)
-    minutes = (inputs.clean_text(data.minutes_path, "--file", limit=MINUTES_LIMIT)
+    minutes = (inputs.clean_text(data.minutes_path, "--file", limit=MINUTES_LIMIT,
+                                 field="minutes_path")
                if data.minutes_path is not None else None)
-    email = addresses.normalise(data.presenter_email, what="--presenter-email")
+    email = addresses.normalise(data.presenter_email, what="--presenter-email",
+                                field="presenter_email")
     if data.attendance is not None and not 0 <= data.attendance <= MAX_ATTENDANCE:
-        raise InputError(f"--attendance {data.attendance}: expected a whole number "
-                         f"0–{MAX_ATTENDANCE}")
+        raise InvalidData(f"--attendance {data.attendance}: expected a whole number "
+                          f"0–{MAX_ATTENDANCE}", field="attendance")
     _check_recorder(session, operator, unit.id)
     if rows.exists(session, unit.id, day, topic):
         raise Conflict(f"unit {unit.code} already has a session on {shown(day)} with this topic")

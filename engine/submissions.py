@@ -10,6 +10,12 @@ document again, and every version stays.
 Files: PDF, DOCX or XLSX, told by their content (`filetype`: magic bytes and, for the Office
 formats, the parts inside the zip), never by the name or the browser's type; at most the
 configured size; a name with a path in it is refused. Stored by SHA-256 (`storage.filestore`).
+
+Any other event may carry a document too (`attach`: the revised outline that answers a request
+for revision): the same file rules, the event's reason as the note, recorded with the event in
+one transaction. Such a document has no number or date of its own: it is dated the day it came.
+A science session's minutes (`minutes_file`) pass the same file rules and are stored the same
+way; the session keeps the stored file's path, as it keeps the path the CLI is given.
 """
 
 from __future__ import annotations
@@ -138,6 +144,49 @@ class Submissions:
         return self.engine.fire(task_id, event.name, actor_email=actor, data=data, now=now,
                                 expected_version=expected_version, recorded_by=recorded_by,
                                 then=record)
+
+    def attach(self, task_id: int, event: str, *, actor_email: str, upload: Upload,
+               reason: str | None, data: dict[str, str], now: dt.datetime,
+               expected_version: int | None = None, recorded_by: str | None = None,
+               channel: str = "web") -> Fired:
+        """Fire `event` as `actor_email` with a document attached; the engine decides whether
+        they may, exactly as without one. The reason is the document's note. `recorded_by`:
+        the office enters it on the unit's behalf (it came on paper or by e-mail)."""
+        if channel not in CHANNELS:
+            raise InvalidData(f"channel '{inputs.printable(channel)}': expected one of "
+                              f"{', '.join(CHANNELS)}", field="channel")
+        if any(ev.name == event and ev.milestone == MILESTONE
+               for ev in self.engine.allowed_events(task_id, actor_email)):
+            # A report's document goes with its number and date (`submit`), never without.
+            raise InvalidData(f"event '{event}' sends the unit's document: give its number and "
+                              "date on the document's own form", field="event")
+        checked = check_upload(upload, self.limit)
+        note = inputs.optional_text(reason, "reason", limit=inputs.LIMITS["reason"],
+                                    multiline=True, field="reason")
+        sha = filestore.put(self.files_dir, checked.content)
+
+        def record(s: Session, fired: Fired) -> None:
+            sender = self.engine.actor(s, actor_email)
+            stored = StoredFile(sha256=sha, name=checked.name, size=len(checked.content),
+                                content_type=checked.content_type, uploaded_by=sender.id,
+                                uploaded_at=now)
+            rows.add(s, stored)
+            recorder = self.engine.actor(s, recorded_by) if recorded_by else None
+            rows.add(s, Submission(
+                task_id=task_id, history_id=fired.history_id, file_id=stored.id,
+                doc_number="", doc_date=now.astimezone(self.engine.tz).date(), note=note,
+                channel=channel, submitted_by=sender.id,
+                recorded_by=recorder.id if recorder else None, received_at=now))
+
+        return self.engine.fire(task_id, event, actor_email=actor_email, reason=reason,
+                                data=data, now=now, expected_version=expected_version,
+                                recorded_by=recorded_by, then=record)
+
+    def minutes_file(self, upload: Upload) -> str:
+        """A session's minutes, checked and stored: the path the session records."""
+        checked = check_upload(upload, self.limit)
+        sha = filestore.put(self.files_dir, checked.content)
+        return str(filestore.path_of(self.files_dir, sha))
 
     def of_task(self, task_id: int) -> list[dict[str, Any]]:
         with self.engine.transaction(read_only=True) as s:

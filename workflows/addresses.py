@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from workflows.errors import InputError
+from workflows.errors import InvalidData
 
 MAX_LENGTH = 254  # RFC 5321 path limit (256) minus the angle brackets
 MAX_LOCAL = 64
@@ -75,10 +75,11 @@ def is_valid(text: str) -> bool:
     return problem(text) is None
 
 
-def normalise(text: str, *, what: str = "e-mail") -> str:
-    """The stored form of an address (trimmed, lower-cased), or `InputError` naming `what`."""
+def normalise(text: str, *, what: str = "e-mail", field: str | None = None) -> str:
+    """The stored form of an address (trimmed, lower-cased), or `InvalidData` (an `InputError`)
+    naming `what`; `field` is the form field it came from, for a form to show it beside."""
     address = text.strip().lower()
     reason = problem(address)
     if reason is not None:
-        raise InputError(f"invalid {what} '{text}': {reason}")
+        raise InvalidData(f"invalid {what} '{text}': {reason}", field=field)
     return address

@@ -195,7 +195,9 @@ def decide(
             new_deadline = NewDeadline(
                 to_state, due_on(rule, task.year, entered_on, working_days), rule.describe())
     close_outcome = None
-    if task.open_due_on is not None:
+    if ev.keeps_deadline:  # a request: the task stays, its deadline and timers run on
+        new_deadline = None
+    elif task.open_due_on is not None:
         close_outcome = ("extended" if extension else
                          "on_time" if entered_on <= task.open_due_on else "late")
     stored = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in values.items()}

@@ -118,9 +118,9 @@ def id_in_range(value: int) -> bool:
     return 1 <= value <= MAX_ID
 
 
-def check_year(year: int, what: str = "year") -> int:
+def check_year(year: int, what: str = "year", *, field: str | None = None) -> int:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise InputError(f"invalid {what} {year}: expected {YEARS}")
+        raise InvalidData(f"invalid {what} {year}: expected {YEARS}", field=field)
     return year
 
 

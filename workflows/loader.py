@@ -40,7 +40,7 @@ DURATION_RE = re.compile(r"^\s*(\d+)\s*(d|days?|wd|working[_ ]days?|mo|months?)\
 TOP_KEYS = {"name", "version", "level", "labels", "initial", "states", "events", "timers"}
 STATE_KEYS = {"labels", "final", "void", "deadline", "timers"}
 EVENT_KEYS = {"labels", "from", "to", "roles", "not_by", "reason", "fields", "one_of",
-              "deadline_from", "milestone"}
+              "deadline_from", "milestone", "keeps_deadline"}
 TIMER_KEYS = {"remind_before", "escalate", "on_overdue"}
 
 
@@ -245,6 +245,13 @@ class _Validator:
             if spec is None or spec.type != "date":
                 raise self.fail((*path, "deadline_from"),
                                 f"deadline_from '{deadline_from}' must name a date field")
+        keeps_deadline = raw.get("keeps_deadline", False)
+        if not isinstance(keeps_deadline, bool):
+            raise self.fail((*path, "keeps_deadline"), "keeps_deadline must be true or false")
+        if keeps_deadline and (set(sources) != {raw["to"]} or deadline_from is not None):
+            raise self.fail((*path, "keeps_deadline"),
+                            f"event '{name}' keeps the deadline: it must go from a state to "
+                            "that same state, without deadline_from")
         milestone = raw.get("milestone")
         if milestone is not None and milestone not in MILESTONES:
             raise self.fail((*path, "milestone"), f"unknown milestone {milestone!r}; milestones: "
@@ -254,7 +261,7 @@ class _Validator:
             sources=tuple(sources), dest=raw["to"], roles=frozenset(roles), not_by=not_by,
             reason=reason,
             fields=fields, one_of=tuple(one_of), deadline_from=deadline_from,
-            milestone=milestone,
+            milestone=milestone, keeps_deadline=keeps_deadline,
         )
 
     def not_by(self, raw: Any, path: Path_, event: str, allowed: set[str]) -> frozenset[str]:

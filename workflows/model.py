@@ -123,6 +123,9 @@ class EventDef:
     one_of: tuple[tuple[str, ...], ...] = ()
     deadline_from: str | None = None
     milestone: str | None = None
+    # A step that leaves the task where it is and its open deadline as it stands (a request
+    # the office answers with another event: an extension asked for, not yet granted).
+    keeps_deadline: bool = False
 
     def field(self, name: str) -> FieldSpec | None:
         for spec in self.fields:

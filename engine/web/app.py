@@ -94,9 +94,9 @@ def create_web(nckh: App, clock: Clock) -> Flask:
     web.register_error_handler(RequestEntityTooLarge, _too_large)
     web.register_error_handler(HTTPException, _http_error)
 
-    from engine.web import auth, dashboard, links, office, pages, search, units
+    from engine.web import auth, dashboard, links, office, pages, search, unitforms, units
 
-    for module in (auth, pages, links, units, office, dashboard, search):
+    for module in (auth, pages, links, units, unitforms, office, dashboard, search):
         web.register_blueprint(module.bp)
     from engine.web import publications
 

@@ -78,6 +78,14 @@ WORDS: dict[str, dict[str, str]] = {
     "doc_date": {"vi": "Ngày văn bản", "en": "Document date"},
     "note": {"vi": "Ghi chú", "en": "Note"},
     "file": {"vi": "Tệp đính kèm (PDF, DOCX hoặc XLSX)", "en": "File (PDF, DOCX or XLSX)"},
+    "behalf": {"vi": "Ghi nhận thay mặt đơn vị {unit} (chủ nhiệm: {who})",
+               "en": "Record for unit {unit} (investigator: {who})"},
+    "behalf_help": {"vi": "Khi đơn vị gửi văn bản giấy hoặc thư điện tử: thao tác được ghi nhận "
+                          "là của chủ nhiệm, do Quý vị ghi nhận thay mặt đơn vị.",
+                    "en": "When the unit wrote on paper or by e-mail: the step is the "
+                          "investigator's, recorded by you on the unit's behalf."},
+    "file_optional": {"vi": "Tệp đính kèm, nếu có (PDF, DOCX hoặc XLSX)",
+                      "en": "Attached file, if any (PDF, DOCX or XLSX)"},
     "submissions": {"vi": "Văn bản đã gửi", "en": "Documents sent"},
     "received": {"vi": "nhận ngày", "en": "received"},
     "register": {"vi": "Sổ tiếp nhận văn bản", "en": "Intake register"},
@@ -121,6 +129,36 @@ WORDS: dict[str, dict[str, str]] = {
     "search_first": {"vi": "Hiển thị {n} mục đầu; xin thêm từ để thu hẹp.",
                      "en": "The first {n} are shown; add words to narrow."},
     "decision_no": {"vi": "Số quyết định", "en": "Decision number"},
+    "sessions": {"vi": "Sinh hoạt khoa học", "en": "Science sessions"},
+    "no_sessions": {"vi": "Chưa ghi nhận buổi sinh hoạt khoa học nào.",
+                    "en": "No science session recorded."},
+    "record_session": {"vi": "Ghi nhận buổi sinh hoạt khoa học đã tổ chức",
+                       "en": "Record a science session held"},
+    "session_date": {"vi": "Ngày tổ chức", "en": "Date held"},
+    "department": {"vi": "Khoa/phòng", "en": "Department"},
+    "topic": {"vi": "Chủ đề", "en": "Topic"},
+    "presenter": {"vi": "Người trình bày", "en": "Presenter"},
+    "presenter_email": {"vi": "Thư điện tử của người trình bày", "en": "Presenter's e-mail"},
+    "presenter_name": {"vi": "Họ tên người trình bày", "en": "Presenter's name"},
+    "if_unregistered": {"vi": "(nếu chưa có trong hệ thống)", "en": "(if not registered)"},
+    "presenter_is_pi": {"vi": "Là chủ nhiệm đề tài đang thực hiện",
+                        "en": "Leads a current task"},
+    "presenter_is_pi_help": {"vi": "Hệ thống tự xác định người trình bày có là chủ nhiệm một "
+                                   "đề tài đang thực hiện của đơn vị hay không.",
+                             "en": "Whether the presenter leads a current task of the unit is "
+                                   "worked out from the register."},
+    "attendance": {"vi": "Số người tham dự", "en": "Attendance"},
+    "minutes_file": {"vi": "Biên bản, nếu có (PDF, DOCX hoặc XLSX)",
+                     "en": "Minutes, if any (PDF, DOCX or XLSX)"},
+    "yes": {"vi": "Có", "en": "Yes"},
+    "no": {"vi": "Không", "en": "No"},
+    "register_task": {"vi": "Đăng ký đề tài, sáng kiến mới", "en": "Register a new task or "
+                      "initiative"},
+    "level": {"vi": "Loại nhiệm vụ", "en": "Kind of task"},
+    "new_investigator": {"vi": "– Chủ nhiệm mới (nhập họ tên và thư điện tử dưới đây) –",
+                         "en": "– A new investigator (name and e-mail below) –"},
+    "new_pi_name": {"vi": "Họ tên chủ nhiệm mới", "en": "New investigator's name"},
+    "new_pi_email": {"vi": "Thư điện tử của chủ nhiệm mới", "en": "New investigator's e-mail"},
 }
 
 

@@ -1,4 +1,5 @@
-"""A unit's page, submitting a document (signed in or through a personal link), downloads."""
+"""A unit's page (built in `unitforms.py`, with its forms), submitting a document (signed in
+or through a personal link), downloads."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, g, redirect, request, url_for
 
 from engine.submissions import Document, Upload
-from engine.web.app import bad_link, browser, client, page, shell, signed_in
-from engine.web.pages import _year
+from engine.web.app import bad_link, browser, client, shell, signed_in
 from workflows.errors import InputError, NotAllowed
 from workflows.visibility import Viewer
 
@@ -17,12 +17,9 @@ bp = Blueprint("units", __name__)
 
 @bp.get("/don-vi/<code>")
 def unit_page(code: str) -> Any:
-    viewer = signed_in()
-    s = shell()
-    unit = s.views.unit(viewer, code)
-    year = _year()
-    rows = s.views.tasks(viewer, now=g.now, year=year, lang=g.lang, unit=unit["code"])
-    return page("unit.html", unit=unit, rows=rows, year=year)
+    from engine.web.unitforms import unit_view
+
+    return unit_view(signed_in(), code)
 
 
 def upload() -> Upload | None:

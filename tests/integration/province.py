@@ -161,6 +161,8 @@ class Expected:
         assert len(open_rows) <= 1
         day = effective.astimezone(self.tz).date()
         extension = ev.deadline_from is not None and ev.deadline_from in data
+        if ev.keeps_deadline:  # a request: the open deadline runs on, none opens
+            open_rows = []
         if open_rows:
             row = open_rows[0]
             row["closed_at"] = now
@@ -174,7 +176,7 @@ class Expected:
                               "due_on": dt.date.fromisoformat(until),
                               "rule": f"{ev.name} to {until}", "opened_at": now,
                               "closed_at": None, "outcome": None})
-        elif rule is not None:
+        elif rule is not None and not ev.keeps_deadline:
             deadlines.append({"id": None, "task_id": task["id"], "state": ev.dest,
                               "due_on": due_on(rule, task["year"], day), "rule": rule.describe(),
                               "opened_at": now, "closed_at": None, "outcome": None})

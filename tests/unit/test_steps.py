@@ -223,9 +223,10 @@ def test_every_event_from_every_state_does_what_its_definition_says(
     assert (s.history.seq, s.history.event, s.history.from_state, s.history.to_state) == (
         4, event, state, ev.dest)
     assert s.history.actor == actor.email and s.history.recorded_at == NOW
-    assert (s.close is not None) == (deadline is not None)
+    # a request (keeps_deadline) neither closes the open deadline nor opens one
+    assert (s.close is not None) == (deadline is not None and not ev.keeps_deadline)
     dest = wf.states[ev.dest]
-    opens = ev.deadline_from is not None or dest.deadline is not None
+    opens = not ev.keeps_deadline and (ev.deadline_from is not None or dest.deadline is not None)
     assert (s.open is not None) == opens
     if s.open is not None:
         assert s.open.state == ev.dest
