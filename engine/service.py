@@ -30,6 +30,7 @@ from storage import directory as rows
 from storage import readmodels
 from storage import tasks as stored
 from storage.db import Connection, DbEngine, Session, unit_of_work
+from storage.letters import task_mails
 from storage.models import Task, Unit
 from storage.timers import timers_of
 from workflows import inputs
@@ -382,8 +383,10 @@ class Engine:
         with self.transaction(read_only=True) as s:
             task = self._load_task(s, task_id)
             detail = queries.task_detail(s, task, self.workflow_of(s, task), now, self.tz, lang)
-            detail["extra"] = queries.timer_sections(timers_of(s.connection(), task.id),
-                                                     self.tz)
+            timers = timers_of(s.connection(), task.id)
+            detail["extra"] = queries.timer_sections(timers, self.tz)
+            detail["timers"] = queries.pending_timers(timers, self.tz)
+            detail["mails"] = queries.mail_rows(task_mails(s.connection(), task.id), self.tz)
             return detail
 
     def list_tasks(self, *, now: dt.datetime, unit: str | None = None, state: str | None = None,
