@@ -182,10 +182,10 @@ def latest_by_task(session: Session, task_ids: Sequence[int]
     for task_id, result, grade in session.execute(
             select(CouncilOutcome.task_id, CouncilOutcome.result, CouncilOutcome.grade)
             .where(CouncilOutcome.task_id.in_(task_ids)).order_by(CouncilOutcome.id)):
-        out[task_id] = (result, grade, None)
+        out[int(task_id)] = (result, grade, None)
     for task_id, day in session.execute(
             select(Recognition.task_id, Recognition.decided_on)
             .where(Recognition.task_id.in_(task_ids))):
-        result, grade, _ = out.get(task_id, (None, None, None))
-        out[task_id] = (result, grade, day)
+        last = out.get(int(task_id), (None, None, None))
+        out[int(task_id)] = (last[0], last[1], day)
     return out
