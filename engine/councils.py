@@ -42,6 +42,7 @@ from storage.db import Session
 from storage.models import Person, Task
 from storage.webmodels import StoredFile
 from workflows import inputs
+from workflows.councilterms import LABELS
 from workflows.dates import shown
 from workflows.errors import Conflict, InvalidData, NotAllowed, NotFound
 from workflows.model import RESEARCH_LEVELS, Workflow
@@ -67,34 +68,6 @@ ISSUER_NAMES = {"so": "department", "department": "department", "hoi-dong": "sec
                 "sector-council": "sector_council"}
 STAGE_NAMES = {"acceptance": "acceptance", "nghiem-thu": "acceptance", "outline": "outline",
                "de-cuong": "outline"}
-
-LABELS: dict[str, dict[str, dict[str, str]]] = {
-    "role": {"chair": {"vi": "Chủ tịch", "en": "Chair"},
-             "secretary": {"vi": "Thư ký", "en": "Secretary"},
-             "reviewer": {"vi": "Phản biện", "en": "Reviewer"},
-             "member": {"vi": "Ủy viên", "en": "Member"}},
-    "result": {"passed": {"vi": "Đạt", "en": "Passed"},
-               "revise": {"vi": "Đạt, phải chỉnh sửa, bổ sung", "en": "Passed with revisions"},
-               "failed": {"vi": "Không đạt", "en": "Failed"}},
-    "grade": {"excellent": {"vi": "Xuất sắc", "en": "Excellent"},
-              "good": {"vi": "Khá", "en": "Good"},
-              "pass": {"vi": "Đạt", "en": "Pass"}},
-    "issuer": {"department": {"vi": "Sở Y tế", "en": "Department of Health"},
-               "sector_council": {"vi": "Hội đồng KHCN ngành", "en": "Sector science council"}},
-    "stage": {"outline": {"vi": "Hội đồng xét duyệt đề cương", "en": "Outline review council"},
-              "acceptance": {"vi": "Hội đồng nghiệm thu", "en": "Acceptance council"}},
-    "word": {"council": {"vi": "Hội đồng", "en": "Councils"},
-             "decision": {"vi": "Quyết định thành lập", "en": "Established by"},
-             "members": {"vi": "Thành viên", "en": "Members"},
-             "outcome": {"vi": "Kết quả", "en": "Outcome"},
-             "grade": {"vi": "Xếp loại", "en": "Grade"},
-             "score": {"vi": "Điểm", "en": "Score"},
-             "held_on": {"vi": "Ngày họp", "en": "Meeting day"},
-             "minutes": {"vi": "Biên bản", "en": "Minutes"},
-             "recognition": {"vi": "Công nhận kết quả", "en": "Recognition"},
-             "none": {"vi": "Chưa có", "en": "None yet"}},
-}
-
 
 @dataclass(frozen=True)
 class MemberInput:

@@ -173,19 +173,20 @@ def add(session: Session, row: CouncilOutcome | Recognition | StoredFile) -> Non
     session.flush()
 
 
-def latest_by_task(session: Session, task_ids: Sequence[int]
-                   ) -> dict[int, tuple[str | None, str | None, dt.date | None]]:
-    """(last acceptance result, its grade, recognition day) per task, for the reports."""
-    out: dict[int, tuple[str | None, str | None, dt.date | None]] = {}
-    if not task_ids:
-        return out
-    for task_id, result, grade in session.execute(
-            select(CouncilOutcome.task_id, CouncilOutcome.result, CouncilOutcome.grade)
-            .where(CouncilOutcome.task_id.in_(task_ids)).order_by(CouncilOutcome.id)):
-        out[int(task_id)] = (result, grade, None)
-    for task_id, day in session.execute(
+def report_rows(session: Session, task_ids: Sequence[int]
+                ) -> tuple[list[tuple[int, dt.date, str, str | None]], dict[int, dt.date]]:
+    """(task, meeting day, result, grade) of every outcome, oldest first, and each recognised
+    task's decision day: what the reports' detail list shows."""
+    outcomes: list[tuple[int, dt.date, str, str | None]] = []
+    recognised: dict[int, dt.date] = {}
+    ids = list(task_ids)
+    for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+        chunk = ids[start:start + 500]
+        outcomes += [(int(t), d, r, g) for t, d, r, g in session.execute(
+            select(CouncilOutcome.task_id, CouncilOutcome.held_on, CouncilOutcome.result,
+                   CouncilOutcome.grade)
+            .where(CouncilOutcome.task_id.in_(chunk)).order_by(CouncilOutcome.id))]
+        recognised.update((int(t), d) for t, d in session.execute(
             select(Recognition.task_id, Recognition.decided_on)
-            .where(Recognition.task_id.in_(task_ids))):
-        last = out.get(int(task_id), (None, None, None))
-        out[int(task_id)] = (last[0], last[1], day)
-    return out
+            .where(Recognition.task_id.in_(chunk))))
+    return outcomes, recognised

@@ -274,3 +274,34 @@ def test_the_cli_sets_the_council_records_the_outcome_and_the_recognition(
         assert (ran.returncode, ran.stdout) == (code, "")
         assert ran.stderr.count("\n") == 1 and message in ran.stderr
     assert counts(capp) == before
+
+
+def test_the_detail_list_grades_and_dates_the_recognition_as_of_the_reports_day(
+        capp: App) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from engine.reports.build import make_report, render
+
+    task = in_progress(capp)
+    set_council(capp, task)
+    capp.engine.record_outcome(OutcomeInput(task, "passed", grade="kha",
+                                            held_on=dt.date(2025, 11, 20)),
+                               actor_email=OFFICE, now=local(2025, 11, 20, 15))
+    capp.engine.recognise(RecognitionInput(task, "88/QĐ-SYT", dt.date(2025, 12, 10)),
+                          now=local(2025, 12, 10))
+
+    def detail_row(day: dt.date) -> list[object]:
+        report = make_report(capp.engine, "compliance", 2025, today=day,
+                             rules=capp.report_rules())
+        [row] = report.details
+        wb = load_workbook(io.BytesIO(render(report, "xlsx")))
+        sheet = wb["Danh mục"]
+        cells = [c.value for c in next(sheet.iter_rows(min_row=8, max_row=8))]
+        assert cells[12] == row.grade
+        return [row.grade, row.recognised_on]
+
+    assert detail_row(dt.date(2025, 11, 19)) == [None, None]
+    assert detail_row(dt.date(2025, 12, 1)) == ["Khá", None]
+    assert detail_row(dt.date(2025, 12, 31)) == ["Khá", dt.date(2025, 12, 10)]
