@@ -37,6 +37,7 @@ from typing import Any
 from engine.directory import find_person
 from engine.directory_log import Operator
 from storage import councils as rows
+from storage import directory as people
 from storage.councils import Council, CouncilMember, CouncilOutcome, Recognition
 from storage.db import Session
 from storage.models import Person, Task
@@ -225,8 +226,6 @@ def check_recorder(session: Session, operator: Operator, task: Task) -> None:
 
 def _member(session: Session, m: MemberInput, task: Task) -> Person:
     key = inputs.lookup_key(m.email)
-    from storage import directory as people
-
     person = people.person_by_email(session, key) if key is not None else None
     if person is None:
         raise InvalidData(f"member {inputs.printable(m.email)[:80]} is not a registered person: "
@@ -247,7 +246,7 @@ def set_council(session: Session, wf: Workflow, data: CouncilInput, *, today: dt
     if not data.members:
         raise InvalidData("name the council's members (--member EMAIL:ROLE)", field="members")
     check_members(data.members)
-    people = [(_member(session, m, task), m.role) for m in data.members]
+    seated = [(_member(session, m, task), m.role) for m in data.members]
     check_recorder(session, operator, task)
     sources = {s for name in STAGE_EVENTS[stage] if name in wf.events
                for s in wf.events[name].sources}
@@ -259,7 +258,7 @@ def set_council(session: Session, wf: Workflow, data: CouncilInput, *, today: dt
     council.decision_no, council.decided_on = number, day
     council.recorded_at, council.recorded_by = now, operator.login[:320]
     council.acting_as = operator.acting_as
-    members = [CouncilMember(person_id=p.id, role=role) for p, role in people]
+    members = [CouncilMember(person_id=p.id, role=role) for p, role in seated]
     return rows.save_council(session, council, members)
 
 
