@@ -353,6 +353,7 @@ def detail(session: Session, task_id: int, lang: str = "vi") -> dict[str, Any]:
             "outcome": None if o is None else {
                 "result": o.result, "result_label": label("result", o.result),
                 "grade": o.grade, "grade_label": label("grade", o.grade), "score": o.score,
+                "score_text": None if o.score is None else f"{o.score:g}".replace(".", ","),
                 "held_on": shown(o.held_on), "event": o.history.event,
                 "minutes": None if o.minutes is None else {"id": o.minutes.id,
                                                            "name": o.minutes.name}},
@@ -373,7 +374,7 @@ def lines(d: dict[str, Any]) -> list[str]:
         o = c["outcome"]
         if o is not None:
             extra = "".join((f", xếp loại {o['grade_label']}" if o["grade"] else "",
-                             f", điểm {o['score']:g}" if o["score"] is not None else "",
+                             f", điểm {o['score_text']}" if o["score"] is not None else "",
                              f", biên bản {o['minutes']['name']}" if o["minutes"] else ""))
             out.append(f"  kết quả ngày {o['held_on']}: {o['result_label']}{extra} "
                        f"({o['event']})")

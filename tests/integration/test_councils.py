@@ -85,6 +85,7 @@ def test_a_passed_outcome_fires_accept_with_its_grade_and_is_shown_with_the_coun
         "result": "passed", "grade_label": "Khá", "score": 8.5, "held_on": "20/11/2025",
         "event": "accept"}
     assert council["outcome"]["minutes"]["name"] == "bien-ban.pdf"
+    assert council["outcome"]["score_text"] == "8,5"  # a decimal comma, as the office writes
     capp.engine.recognise(RecognitionInput(task, "88/QĐ-SYT", dt.date(2025, 12, 10)),
                           now=local(2025, 12, 11), operator=Operator("thu", OFFICE))
     shown = capp.engine.task_detail(task, now=local(2025, 12, 11))
