@@ -254,6 +254,7 @@ def set_council(session: Session, wf: Workflow, data: CouncilInput, *, today: dt
         raise InvalidData(f"task {task.id} is '{task.state}': its "
                           f"{LABELS['stage'][stage]['en'].lower()} is set while it is "
                           f"{' or '.join(sorted(sources)) or 'never'}", field="stage")
+    rows.lock_task(session, task.id)
     council = rows.awaiting(session, task.id, stage) or Council(task_id=task.id, stage=stage)
     council.decision_no, council.decided_on = number, day
     council.recorded_at, council.recorded_by = now, operator.login[:320]

@@ -150,6 +150,13 @@ def awaiting(session: Session, task_id: int, stage: str) -> Council | None:
         .order_by(Council.id.desc()).limit(1))
 
 
+def lock_task(session: Session, task_id: int) -> None:
+    """Hold the task's row until commit, so that two `council set` at once are one after the
+    other: the second finds the first's council awaiting its outcome and corrects it instead of
+    adding a second (PostgreSQL: FOR UPDATE; SQLite: its one writer at a time already)."""
+    session.execute(select(Task.id).where(Task.id == task_id).with_for_update())
+
+
 def recognition_of(session: Session, task_id: int) -> Recognition | None:
     return session.scalar(select(Recognition).where(Recognition.task_id == task_id))
 

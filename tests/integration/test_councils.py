@@ -128,6 +128,39 @@ def test_setting_the_council_again_before_its_outcome_corrects_it(capp: App) -> 
     assert council["decision_no"] == "513/QĐ-BVA" and len(council["members"]) == 2
 
 
+def test_two_council_decisions_entered_at_once_leave_one_council_awaiting(capp: App) -> None:
+    """Each side waits, once, just before inserting its council, for the other to get there
+    too: without the task's row held, both have found no council awaiting and both insert. With
+    it the second is still waiting for the row, the first goes on after 2 s, and the second then
+    finds the first's council and corrects it."""
+    import contextlib
+    import threading
+
+    from sqlalchemy import event
+
+    from tests.integration.races import race
+
+    task = in_progress(capp)
+    barrier, waited = threading.Barrier(2, timeout=2), set()
+
+    def before_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO COUNCIL ") and (
+                threading.get_ident() not in waited):
+            waited.add(threading.get_ident())
+            # Broken after 2 s: the other side is held on the task's row, so go on alone.
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()
+
+    event.listen(capp.db, "before_cursor_execute", before_execute)
+    try:
+        results = race([lambda: set_council(capp, task, number="512/QĐ-BVA"),
+                        lambda: set_council(capp, task, number="513/QĐ-BVA")])
+    finally:
+        event.remove(capp.db, "before_cursor_execute", before_execute)
+    assert all(isinstance(r, int | Conflict) for r in results), results
+    assert counts(capp)["council"] == 1
+
+
 def bad_council(**change: Any) -> CouncilInput:
     values: dict[str, Any] = {"decision_no": "512/QĐ-BVA", "decided_on": dt.date(2025, 11, 3),
                               "members": COUNCIL, **change}
