@@ -86,6 +86,16 @@ class ObligationRow:
 
 
 @dataclass(frozen=True)
+class OutcomeRow:
+    """An acceptance council's outcome (storage/councils.py): what the detail list grades."""
+
+    task_id: int
+    held_on: dt.date
+    result: str  # passed | revise | failed
+    grade: str | None  # excellent | good | pass
+
+
+@dataclass(frozen=True)
 class PublicationRow:
     unit_id: int
     venue_kind: str  # journal_domestic | journal_international | conference | unit_website | …
@@ -106,6 +116,9 @@ class Dataset:
     sessions: tuple[tuple[int, dt.date], ...] = ()
     # Every publication of the year (storage/publications.py): what the reports count.
     publications: tuple[PublicationRow, ...] = ()
+    # The acceptance outcomes and recognition days of the year's tasks (storage/councils.py).
+    outcomes: tuple[OutcomeRow, ...] = ()
+    recognitions: Mapping[int, dt.date] = field(default_factory=dict)
     # (workflow, state) pairs where a task never counted (rejected, cancelled: `void: true`).
     void_states: frozenset[tuple[str, str]] = frozenset()
     state_labels: Mapping[str, str] = field(default_factory=dict)

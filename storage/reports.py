@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterable, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import publications, sessions
+from storage import councils, publications, sessions
 from storage.models import Deadline, HistoryEntry, Person, Task, Unit, WorkflowDefinition
 from storage.reportrows import (
     Dataset,
     DeadlineRow,
     EventRow,
     ObligationRow,
+    OutcomeRow,
     PublicationRow,
     TaskRow,
     UnitRow,
@@ -138,8 +139,10 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
             for m in ("outline_approved", "accepted"):
                 if m not in cutoffs and (day := wf.cutoff(m)) is not None:
                     cutoffs[m] = day
+    outcomes, recognised = councils.report_rows(session, ids)
     return Dataset(year=year, units=units, tasks=tasks, deadlines=tuple(deadlines),
                    obligations=obligations, final_states=frozenset(final), sessions=held,
                    publications=published,
+                   outcomes=tuple(OutcomeRow(*o) for o in outcomes), recognitions=recognised,
                    void_states=frozenset(void), state_labels=labels,
                    cutoffs=cutoffs)

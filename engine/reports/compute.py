@@ -28,6 +28,7 @@ from typing import Any
 
 from storage.reportrows import Dataset, PublicationRow, TaskRow, UnitRow
 from workflows.calendar import BusinessCalendar
+from workflows.councilterms import verdict
 from workflows.model import RESEARCH_LEVELS, WorkingDays
 from workflows.periods import SessionPlan
 
@@ -69,6 +70,8 @@ class DetailRow:
     accepted_on: dt.date | None
     published_on: dt.date | None
     publications: int = 0  # in the register, linked to the task, by the report's day
+    grade: str | None = None  # the last acceptance outcome by the day (xếp loại), its label
+    recognised_on: dt.date | None = None  # the recognition decision's day, if by the day
 
 
 LEVEL_LABELS = {"unit": "Đề tài cấp cơ sở", "province": "Nhiệm vụ cấp tỉnh",
@@ -279,15 +282,19 @@ def _details(data: Dataset, as_of: dt.date) -> tuple[DetailRow, ...]:
                    key=lambda t: (order[t.unit_id], t.created_on, t.id))
     linked = Counter(p.task_id for p in data.publications
                      if p.task_id is not None and p.published_on <= as_of)
+    graded = {o.task_id: verdict(o.result, o.grade) for o in data.outcomes
+              if o.held_on <= as_of}  # oldest first: the last outcome by the day stays
     out = []
     for i, t in enumerate(tasks, 1):
         unit = units[t.unit_id]
+        recognised = data.recognitions.get(t.id)
         state = t.state_on(as_of) or ""
         out.append(DetailRow(
             i, unit.code, unit.name, t.title, t.pi_name, LEVEL_LABELS.get(t.level, t.level),
             t.topic, data.state_labels.get(state, state), t.created_on,
             t.reached("outline_approved", until=as_of), t.reached("accepted", until=as_of),
-            t.reached("published", until=as_of), linked[t.id]))
+            t.reached("published", until=as_of), linked[t.id], graded.get(t.id),
+            recognised if recognised is not None and recognised <= as_of else None))
     return tuple(out)
 
 

@@ -46,7 +46,8 @@ DETAIL_COLUMNS = (  # (label, width, kind)
     ("Chủ nhiệm / tác giả", 22, "text"), ("Cấp / loại", 16, "text"), ("Nhóm", 7, "int"),
     ("Trạng thái", 22, "text"), ("Ngày đăng ký", 12, "date"), ("Ngày duyệt đề cương", 12, "date"),
     ("Ngày nghiệm thu", 12, "date"), ("Ngày công bố", 12, "date"), ("Số bài báo, công bố", 10,
-                                                                     "int"))
+                                                                     "int"),
+    ("Xếp loại nghiệm thu", 14, "text"), ("Ngày công nhận", 12, "date"))
 
 
 def _font(*, bold: bool = False, italic: bool = False, size: int = 12) -> Font:
@@ -268,7 +269,7 @@ def _detail_sheet(ws: Worksheet, report: Report, head: Letterhead) -> None:
     for d in report.details:
         _row(ws, r, [d.stt, d.title, f"{d.unit_name} ({d.unit_code})", d.pi_name, d.level,
                      d.topic, d.state, d.registered_on, d.approved_on, d.accepted_on,
-                     d.published_on, d.publications], kinds)
+                     d.published_on, d.publications, d.grade, d.recognised_on], kinds)
         r += 1
     _merged(ws, r, 1, 2, f"Tổng số: {len(report.details)} nhiệm vụ", _font(bold=True, size=11),
             align="left")
