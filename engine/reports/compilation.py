@@ -27,13 +27,13 @@ from engine.reports.compute import (
     ARTICLES,
     HEAD,
     LEVEL_LABELS,
-    SECTION_TITLES,
     Column,
     Report,
     ReportRules,
     assemble,
     detail_tasks,
     linked_publications,
+    quota_note,
     valid_tasks,
 )
 from storage.reportrows import Dataset, EventRow, TaskRow, UnitRow
@@ -172,10 +172,8 @@ def compilation(data: Dataset, as_of: dt.date, rules: ReportRules | None = None)
     linked = linked_publications(data, as_of)
     entries = tuple(_entry(i, units[t.unit_id], t, as_of, linked[t.id])
                     for i, t in enumerate(detail_tasks(data, as_of), 1))
-    note = ("Chỉ tiêu (ít nhất 01 nhiệm vụ hợp lệ/năm) áp dụng cho các đơn vị "
-            + ", ".join(SECTION_TITLES[k].lower() for k in rules.quota_kinds if k in SECTION_TITLES)
-            + "; nhiệm vụ không được phê duyệt hoặc đã hủy không được tính. Kế hoạch, quy chế: "
-            "đơn vị đã gửi và Phòng Nghiệp vụ Y đã tiếp nhận.")
+    note = (f"{quota_note(rules.quota_kinds)} Kế hoạch, quy chế: đơn vị đã gửi và Phòng "
+            "Nghiệp vụ Y đã tiếp nhận (được miễn không tính là có).")
     return Compilation(dataclasses.replace(summary, details=(), notes=(note,)), rates, entries)
 
 

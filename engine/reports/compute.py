@@ -344,11 +344,15 @@ def compliance(data: Dataset, as_of: dt.date, rules: ReportRules | None = None) 
 
     title = f"Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN năm {year}"
     report = assemble(data, "compliance", title, as_of, COMPLIANCE_COLUMNS, metrics, rules)
+    return dataclasses.replace(report, notes=(*report.notes, quota_note(quota_kinds)))
+
+
+def quota_note(quota_kinds: Sequence[str]) -> str:
+    """The note under a report that judges the quota: whom it binds, which tasks count."""
     bound = "đơn vị công lập trực thuộc Sở" if tuple(quota_kinds) == QUOTA_KINDS else \
         "các loại đơn vị " + ", ".join(SECTION_TITLES[k].lower() for k in quota_kinds)
-    note = (f"Chỉ tiêu (ít nhất 01 nhiệm vụ/năm) áp dụng cho {bound}; nhiệm vụ không được phê "
+    return (f"Chỉ tiêu (ít nhất 01 nhiệm vụ/năm) áp dụng cho {bound}; nhiệm vụ không được phê "
             "duyệt hoặc đã hủy không được tính.")
-    return dataclasses.replace(report, notes=(*report.notes, note))
 
 
 def progress(data: Dataset, as_of: dt.date | None = None,
