@@ -12,6 +12,7 @@ publications is summed by a formula.
 from __future__ import annotations
 
 import io
+import math
 from typing import Any
 
 from openpyxl import Workbook
@@ -50,6 +51,16 @@ NOTE = ("Ngày phê duyệt, ngày nghiệm thu: ngày ghi trên quyết định
         "ghi nhận.")
 
 
+def _fit_height(ws: Worksheet, r: int, values: list[Any], widths: list[int],
+                base: float = 15.0) -> None:
+    """A row tall enough for its wrapped text: LibreOffice (and Excel, for merged cells) do not
+    size rows on opening, and a title over two lines would print over the next row."""
+    lines = max((math.ceil(len(v) / max(1.0, w * 1.15)) for v, w in zip(values, widths,
+                                                                        strict=True)
+                 if isinstance(v, str) and not v.startswith("=")), default=1)
+    ws.row_dimensions[r].height = base * max(1, lines)
+
+
 def _summary_sheet(ws: Worksheet, compiled: Compilation, head: Letterhead) -> None:
     report = compiled.summary
     cols = [c.key for c in report.columns]
@@ -63,9 +74,11 @@ def _summary_sheet(ws: Worksheet, compiled: Compilation, head: Letterhead) -> No
                           f"{rate.whole if isinstance(rate.whole, int) else cell(rate.whole)},0)",
               RATE_FORMAT) for rate in compiled.rates]
     r = rate_block(ws, total_row + 1, rates)
+    widths = [c.width for c in report.columns]
     for note in report.notes:
         r += 1
         merged(ws, r, 1, n, f"Ghi chú: {note}", font(italic=True, size=11), align="left")
+        _fit_height(ws, r, [f"Ghi chú: {note}"], [sum(widths)])
     signature_blocks(ws, head, r + 2, n)
     setup_print(ws, n, landscape=False)
 
@@ -79,11 +92,13 @@ def _detail_sheet(ws: Worksheet, compiled: Compilation, head: Letterhead) -> Non
                     report.as_of, report.made_on or report.as_of)
     header_row(ws, labels, [w for _, w, _ in DETAIL_COLUMNS])
     r = HEADER_ROW + 1
+    widths = [w for _, w, _ in DETAIL_COLUMNS]
     for e in compiled.entries:
-        table_row(ws, r, [e.stt, e.title, e.pi_name, f"{e.unit_name} ({e.unit_code})", e.level,
-                          e.topic, e.approval_no, e.approval_on, e.acceptance_no,
-                          e.acceptance_on, e.grade, e.recognition, e.publications,
-                          e.application], kinds)
+        values = [e.stt, e.title, e.pi_name, f"{e.unit_name} ({e.unit_code})", e.level,
+                  e.topic, e.approval_no, e.approval_on, e.acceptance_no, e.acceptance_on,
+                  e.grade, e.recognition, e.publications, e.application]
+        table_row(ws, r, values, kinds)
+        _fit_height(ws, r, values, widths)
         r += 1
     letter = get_column_letter(PUBLICATIONS_COLUMN)
     total: list[Any] = [None] * n
@@ -92,6 +107,7 @@ def _detail_sheet(ws: Worksheet, compiled: Compilation, head: Letterhead) -> Non
                                       if compiled.entries else 0)
     table_row(ws, r, total, kinds, bold=True, fill=TOTAL_FILL)
     merged(ws, r + 1, 1, n, f"Ghi chú: {NOTE}", font(italic=True, size=11), align="left")
+    _fit_height(ws, r + 1, [f"Ghi chú: {NOTE}"], [sum(widths)])
     signature_blocks(ws, head, r + 3, n)
     setup_print(ws, n, landscape=True)
 
