@@ -40,7 +40,7 @@ def compiled(app: App) -> tuple[Compilation, dict[str, Any], Any]:
 
 
 def row_of(ws: Worksheet, name: str) -> int:
-    return next(c.row for c in ws["C"] if c.value == name)
+    return int(next(c.row for c in ws["C"] if c.value == name))
 
 
 def texts(ws: Worksheet) -> list[str]:
