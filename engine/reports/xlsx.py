@@ -11,6 +11,9 @@ are numbers; subtotals and the total are formulas (=SUM over the rows above, =CO
 for a flag), so a figure corrected by hand re-sums. Rates follow as formulas shown as
 percentages. Sheet 2 ("Danh mục") lists the valid tasks, one a row, with real date cells shown
 dd/mm/yyyy. Sheet 3 breaks the tasks down by state.
+
+The blocks and the table (`letterhead_rows`, `report_table`, `rate_block`, `signature_blocks`,
+`setup_print`, …) are public: the year's compilation (`compilation_xlsx.py`) prints with them.
 """
 
 from __future__ import annotations
