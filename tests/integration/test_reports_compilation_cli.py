@@ -14,10 +14,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from sqlalchemy import func, select
+
 from engine.app import build
+from storage.db import make_engine
+from storage.schema import metadata
+from tests.acceptance.cli import Ran, nckh_in_process
 from tests.conftest import make_settings
 from tests.integration.compilation_province import DECIDED, build_compilation_province
-from tests.integration.test_reports_cli import counts, nckh
 
 
 @pytest.fixture
@@ -27,6 +31,20 @@ def env(sqlite_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     app.close()
     yield {**os.environ, "NCKH_DATABASE_URL": sqlite_url, "NCKH_DATA_DIR": str(tmp_path),
            "NCKH_NOW": "2025-12-10T09:00"}
+
+
+def nckh(env: dict[str, str], *args: str) -> Ran:
+    return nckh_in_process(env, *args)
+
+
+def counts(url: str) -> dict[str, int]:
+    """Rows per table: a refused command leaves every one as it was."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found = {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                 for t in metadata.sorted_tables}
+    engine.dispose()
+    return found
 
 
 def test_the_table_shows_the_indicators_the_rates_and_the_detail(env: dict[str, str]) -> None:
