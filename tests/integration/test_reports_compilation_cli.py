@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-
 from sqlalchemy import func, select
 
 from engine.app import build
