@@ -545,14 +545,24 @@ class Engine:
                          for st in wf.states.values() if st.void)
 
     def _known_state(self, s: Session, state: str) -> str:
-        """A state name as `--state` takes it (the name, not its label); an unknown one is
-        refused with the states of the workflows in force (and any still held by a task)."""
-        states = {name for wf in map(self.registry.get, self.registry.names())
-                  for name in wf.states}
+        """A state as `--state` takes it: its name, or its label as the tables show it
+        ("Đang thực hiện", with or without marks, any case); an unknown one is refused with the
+        states of the workflows in force (and any still held by a task)."""
+        from engine.search import fold
+
+        workflows = [self.registry.get(n) for n in self.registry.names()]
+        states = {name for wf in workflows for name in wf.states}
         states.update(readmodels.states_in_use(s))
-        if state not in states:
-            raise InputError(f"unknown state '{state}'; states: {', '.join(sorted(states))}")
-        return state
+        if state in states:
+            return state
+        named = {name for wf in workflows for name, st in wf.states.items()
+                 for label in (st.labels.vi, st.labels.en) if fold(label) == fold(state)}
+        if len(named) == 1:
+            return named.pop()
+        if named:
+            raise InputError(f"the state label '{state}' names several states "
+                             f"({', '.join(sorted(named))}): give its name")
+        raise InputError(f"unknown state '{state}'; states: {', '.join(sorted(states))}")
 
 
 __all__: Sequence[str] = ("Engine", "Fired")
