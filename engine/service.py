@@ -397,7 +397,21 @@ class Engine:
                 state = self._known_state(s, state)
             return queries.list_tasks(
                 s, now=now, tz=self.tz, unit_id=unit_row.id if unit_row else None, state=state,
-                year=year, overdue=overdue, lang=lang, workflow_of=self.workflow_of)
+                year=year, overdue=overdue, lang=lang,
+                workflow=lambda definition: self.workflow(s.connection(), definition))
+
+    def unit_page(self, unit_code: str, *, year: int, now: dt.datetime, lang: str,
+                  plan: SessionPlan) -> dict[str, Any]:
+        """A unit's page in one read (engine/unitpage.py): the unit, its tasks, the people a
+        task may be registered for, its science sessions; of `year`."""
+        from engine import unitpage
+
+        inputs.check_year(year)
+        with self.transaction(read_only=True) as s:
+            return unitpage.read(s, unit_code, year=year, now=now, tz=self.tz, lang=lang,
+                                 plan=plan,
+                                 workflow=lambda definition: self.workflow(s.connection(),
+                                                                           definition))
 
     def search_tasks(self, query: str, *, now: dt.datetime, unit: str | None = None,
                      pi_email: str | None = None, lang: str = "vi") -> dict[str, Any]:

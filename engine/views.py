@@ -12,10 +12,12 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from engine.queries import urgent_first
 from engine.service import Engine
 from workflows import inputs
 from workflows.errors import InputError, NotFound
 from workflows.model import EventDef
+from workflows.periods import SessionPlan
 from workflows.visibility import Viewer, may_see, may_see_unit
 
 
@@ -55,8 +57,7 @@ class Views:
             rows = [r for r in rows if self.engine.allowed_events(int(r["id"]), viewer.email)]
         elif viewer.role not in ("office", "unit_head"):
             rows = []
-        return sorted(rows, key=lambda r: (not r["overdue"], r["due_on"] is None,
-                                           r["due_on"] or "", r["id"]))
+        return urgent_first(rows)
 
     def search(self, viewer: Viewer, query: str, *, now: dt.datetime,
                lang: str) -> dict[str, Any]:
@@ -107,3 +108,15 @@ class Views:
         if not may_see_unit(viewer, str(detail["code"])):
             raise NotFound("unit", unit_code)
         return detail
+
+    def unit_page(self, viewer: Viewer, unit_code: str, *, year: int, now: dt.datetime,
+                  lang: str, plan: SessionPlan) -> dict[str, Any]:
+        """A unit's page (`Engine.unit_page`) for the office and the unit's head; `NotFound`
+        for anyone else, as for no such unit. The office and a head see all the unit's tasks,
+        as `tasks` gives them."""
+        if not may_see_unit(viewer, unit_code):
+            raise NotFound("unit", unit_code)
+        found = self.engine.unit_page(unit_code, year=year, now=now, lang=lang, plan=plan)
+        if not may_see_unit(viewer, str(found["unit"]["code"])):
+            raise NotFound("unit", unit_code)
+        return found
