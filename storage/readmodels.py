@@ -46,17 +46,21 @@ class TaskRow(NamedTuple):
     due_on: dt.date | None
 
 
+def _listed() -> Select[Any]:
+    return (select(Task.id, Task.definition_id, Unit.code, Task.level, Task.year, Task.state,
+                   Task.title, Person.email, Deadline.due_on)
+            .join(Unit, Unit.id == Task.unit_id).join(Person, Person.id == Task.pi_id)
+            .outerjoin(Deadline, and_(Deadline.task_id == Task.id,
+                                      Deadline.closed_at.is_(None)))
+            .order_by(Task.id))
+
+
 @functools.cache
 def _task_rows(unit: bool, state: bool, year: bool, overdue: bool) -> Select[Any]:
     """The listing's statement for one combination of filters, built once per process: composing
     it cost more than running it on a unit's page (bench/web.py). The open deadline is joined
     (a task has one at most: its state's), so the page needs no second read."""
-    query: Select[Any] = (
-        select(Task.id, Task.definition_id, Unit.code, Task.level, Task.year, Task.state,
-               Task.title, Person.email, Deadline.due_on)
-        .join(Unit, Unit.id == Task.unit_id).join(Person, Person.id == Task.pi_id)
-        .outerjoin(Deadline, and_(Deadline.task_id == Task.id, Deadline.closed_at.is_(None)))
-        .order_by(Task.id))
+    query = _listed()
     if unit:
         query = query.where(Task.unit_id == bindparam("unit_id"))
     if state:
