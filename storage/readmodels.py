@@ -32,6 +32,9 @@ def states_in_use(session: Session) -> set[str]:
     return set(session.scalars(select(Task.state).distinct()))
 
 
+Listing = Select[*tuple[Any, ...]]  # a statement of any columns
+
+
 class TaskRow(NamedTuple):
     """A task as listings show it: plain columns, with its open deadline's day if any."""
 
@@ -46,7 +49,7 @@ class TaskRow(NamedTuple):
     due_on: dt.date | None
 
 
-def _listed() -> Select[Any]:
+def _listed() -> Listing:
     return (select(Task.id, Task.definition_id, Unit.code, Task.level, Task.year, Task.state,
                    Task.title, Person.email, Deadline.due_on)
             .join(Unit, Unit.id == Task.unit_id).join(Person, Person.id == Task.pi_id)
@@ -56,7 +59,7 @@ def _listed() -> Select[Any]:
 
 
 @functools.cache
-def _task_rows(unit: bool, state: bool, year: bool, overdue: bool) -> Select[Any]:
+def _task_rows(unit: bool, state: bool, year: bool, overdue: bool) -> Listing:
     """The listing's statement for one combination of filters, built once per process: composing
     it cost more than running it on a unit's page (bench/web.py). The open deadline is joined
     (a task has one at most: its state's), so the page needs no second read."""
