@@ -400,8 +400,8 @@ class Engine:
                 year=year, overdue=overdue, lang=lang,
                 workflow=lambda definition: self.workflow(s.connection(), definition))
 
-    def unit_page(self, unit_code: str, *, year: int, now: dt.datetime, lang: str,
-                  plan: SessionPlan) -> dict[str, Any]:
+    def unit_page(self, unit_code: str, *, year: int, now: dt.datetime,
+                  lang: str) -> dict[str, Any]:
         """A unit's page in one read (engine/unitpage.py): the unit, its tasks, the people a
         task may be registered for, its science sessions; of `year`."""
         from engine import unitpage
@@ -409,7 +409,6 @@ class Engine:
         inputs.check_year(year)
         with self.transaction(read_only=True) as s:
             return unitpage.read(s, unit_code, year=year, now=now, tz=self.tz, lang=lang,
-                                 plan=plan,
                                  workflow=lambda definition: self.workflow(s.connection(),
                                                                            definition))
 

@@ -15,30 +15,35 @@ from collections.abc import Callable
 from typing import Any
 
 from engine import queries
-from engine.directory import find_unit
-from engine.sessions import row as session_row
-from storage import directory as people
-from storage import sessions as held
+from storage import directory, sessions
 from storage.db import Session
+from workflows import inputs
+from workflows.errors import NotFound
 from workflows.model import Workflow
-from workflows.periods import SessionPlan
 
 
 def read(s: Session, code: str, *, year: int, now: dt.datetime, tz: dt.tzinfo, lang: str,
-         plan: SessionPlan, workflow: Callable[[int], Workflow]) -> dict[str, Any]:
+         workflow: Callable[[int], Workflow]) -> dict[str, Any]:
     """{unit: {code, name}, rows: its tasks of `year` as `task list` shows them, overdue first
-    then by deadline; people: [{email, name}] by address; sessions: as `session list`}. An
-    unknown unit is `NotFound`."""
-    unit = find_unit(s, code)
+    then by deadline; people: [{email, name}] by address; sessions: [{held_on (ISO), department,
+    topic, presenter_email, presenter_name, presenter_is_pi, attendance}] oldest first}. An
+    unknown unit is `NotFound`, as `find_unit` says it. Plain rows throughout: the page only
+    reads them, and ORM objects cost more than the statements (bench/web.py)."""
+    conn = s.connection()
+    key = inputs.lookup_key(code)
+    unit = directory.unit_named(conn, key) if key is not None else None
+    if unit is None:
+        raise NotFound("unit", code)
+    unit_id, unit_code, name = unit
     rows = queries.urgent_first(queries.list_tasks(
-        s, now=now, tz=tz, unit_id=unit.id, state=None, year=year, overdue=False, lang=lang,
+        s, now=now, tz=tz, unit_id=unit_id, state=None, year=year, overdue=False, lang=lang,
         workflow=workflow))
     return {
-        "unit": {"code": unit.code, "name": unit.name},
+        "unit": {"code": unit_code, "name": name},
         "rows": rows,
-        "people": [{"email": email, "name": name}
-                   for email, name in people.registrable_people(s, unit.id)],
-        # the unit is in the session's identity map already: a session's unit is not read again
-        "sessions": [session_row(x, plan) for x in held.listed(
-            s, unit_id=unit.id, start=dt.date(year, 1, 1), end=dt.date(year, 12, 31))],
+        "people": [{"email": email, "name": person}
+                   for email, person in directory.registrable_people(conn, unit_id)],
+        "sessions": [{**held._asdict(), "held_on": held.held_on.isoformat()}
+                     for held in sessions.held_rows(conn, unit_id, dt.date(year, 1, 1),
+                                                    dt.date(year, 12, 31))],
     }

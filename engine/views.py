@@ -17,7 +17,6 @@ from engine.service import Engine
 from workflows import inputs
 from workflows.errors import InputError, NotFound
 from workflows.model import EventDef
-from workflows.periods import SessionPlan
 from workflows.visibility import Viewer, may_see, may_see_unit
 
 
@@ -110,13 +109,13 @@ class Views:
         return detail
 
     def unit_page(self, viewer: Viewer, unit_code: str, *, year: int, now: dt.datetime,
-                  lang: str, plan: SessionPlan) -> dict[str, Any]:
+                  lang: str) -> dict[str, Any]:
         """A unit's page (`Engine.unit_page`) for the office and the unit's head; `NotFound`
         for anyone else, as for no such unit. The office and a head see all the unit's tasks,
         as `tasks` gives them."""
         if not may_see_unit(viewer, unit_code):
             raise NotFound("unit", unit_code)
-        found = self.engine.unit_page(unit_code, year=year, now=now, lang=lang, plan=plan)
+        found = self.engine.unit_page(unit_code, year=year, now=now, lang=lang)
         if not may_see_unit(viewer, str(found["unit"]["code"])):
             raise NotFound("unit", unit_code)
         return found

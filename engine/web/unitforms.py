@@ -46,8 +46,7 @@ def unit_view(viewer: Viewer, code: str, status: int = 200,
               values: Mapping[str, str] | None = None) -> Any:
     s = shell()
     year = _year()
-    found = s.views.unit_page(viewer, code, year=year, now=g.now, lang=g.lang,
-                              plan=s.nckh.config.scheduler.sessions)
+    found = s.views.unit_page(viewer, code, year=year, now=g.now, lang=g.lang)
     registry = s.engine.registry
     levels = [(level, registry.for_level(level).labels.get(g.lang)) for level in RESEARCH_LEVELS]
     return page("unit.html", status, unit=found["unit"], rows=found["rows"], year=year,
