@@ -29,7 +29,7 @@ from engine.unitcsv import parse_units_csv
 from storage import directory as rows
 from storage import readmodels
 from storage import tasks as stored
-from storage.db import Connection, DbEngine, Session, unit_of_work
+from storage.db import Connection, DbEngine, Session, read, unit_of_work
 from storage.models import Task, Unit
 from storage.timers import timers_of
 from workflows import inputs
@@ -79,6 +79,11 @@ class Engine:
         """One unit of work; storage failures surface as `StorageError`/`Conflict`.
         `read_only` for work that never writes: no write lock to wait for on SQLite."""
         return unit_of_work(self.db, read_only_=read_only)
+
+    def plain_read(self) -> AbstractContextManager[Connection]:
+        """A read-only transaction on a Core connection, for a hot read of plain rows (the
+        dashboard): no ORM session to set up and commit."""
+        return read(self.db)
 
     def workflow(self, conn: Connection, definition: int) -> Workflow:
         """The workflow a task runs on: its stored snapshot, parsed once per process."""

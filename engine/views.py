@@ -80,9 +80,8 @@ class Views:
                   legal_end: Callable[[dt.date], dt.date], labels: Mapping[str, str],
                   unit_kind: str | None = None) -> dict[str, Any]:
         """The province dashboard (the office's only)."""
-        from engine.reports.dashboard import dashboard
+        from engine.reports.dashboard import Loaded, dashboard
         from storage import dashboard as rows
-        from storage.reportrows import Dataset
 
         if not viewer.is_office:
             raise NotFound("page", "dashboard")
@@ -93,10 +92,10 @@ class Views:
         submit_events = sorted({ev.name for name in registry.names()
                                 for ev in registry.get(name).events.values()
                                 if ev.milestone == "submitted"})
-        with self.engine.transaction(read_only=True) as s:
-            units, obligations, research = rows.load(s, year, submit_events=submit_events,
+        with self.engine.plain_read() as conn:
+            units, obligations, research = rows.load(conn, year, submit_events=submit_events,
                                                      today=today, tz=self.engine.tz)
-        data = Dataset(year=year, units=tuple(units), tasks=(), obligations=tuple(obligations))
+        data = Loaded(year=year, units=units, obligations=obligations)
         return dashboard(data, today, legal_end, labels, unit_kind=unit_kind,
                          research_counts=research)
 
