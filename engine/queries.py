@@ -78,6 +78,7 @@ def task_detail(s: Session, task: Task, wf: Workflow, now: dt.datetime, tz: dt.t
 def list_tasks(
     s: Session, *, now: dt.datetime, tz: dt.tzinfo, unit_id: int | None, state: str | None,
     year: int | None, overdue: bool, lang: str, workflow: Callable[[int], Workflow],
+    pi_email: str | None = None,
 ) -> list[dict[str, Any]]:
     """`workflow`: a task's workflow by its definition's id (the engine's, parsed once)."""
     today = now.astimezone(tz).date()
@@ -86,7 +87,8 @@ def list_tasks(
     # many tasks in a few states of a few definitions.
     words: dict[tuple[int, str], tuple[str, str | None]] = {}
     for task in readmodels.task_rows(s, unit_id=unit_id, state=state, year=year,
-                                     overdue_on=today if overdue else None):
+                                     overdue_on=today if overdue else None,
+                                     pi_email=pi_email):
         key = (task.definition_id, task.state)
         said = words.get(key)
         if said is None:

@@ -392,8 +392,9 @@ class Engine:
             return detail
 
     def list_tasks(self, *, now: dt.datetime, unit: str | None = None, state: str | None = None,
-                   year: int | None = None, overdue: bool = False,
-                   lang: str = "vi") -> list[dict[str, Any]]:
+                   year: int | None = None, overdue: bool = False, lang: str = "vi",
+                   pi_email: str | None = None) -> list[dict[str, Any]]:
+        """Tasks as `task list` shows them, filtered; `pi_email`: those that person leads."""
         if year is not None:
             inputs.check_year(year)
         with self.transaction(read_only=True) as s:
@@ -402,7 +403,7 @@ class Engine:
                 state = self._known_state(s, state)
             return queries.list_tasks(
                 s, now=now, tz=self.tz, unit_id=unit_row.id if unit_row else None, state=state,
-                year=year, overdue=overdue, lang=lang,
+                year=year, overdue=overdue, lang=lang, pi_email=pi_email,
                 workflow=lambda definition: self.workflow(s.connection(), definition))
 
     def unit_page(self, unit_code: str, *, year: int, now: dt.datetime,

@@ -49,12 +49,12 @@ class Views:
             unit = viewer.unit_code
         elif viewer.role != "office":
             unit = None
-        rows = self.engine.list_tasks(now=now, unit=unit, year=year, lang=lang)
-        if viewer.role == "pi":
-            rows = [r for r in rows if r["pi"] == viewer.email]
-        elif viewer.role == "council":
+        # an investigator's own tasks are read as such, not the province's kept in Python
+        rows = self.engine.list_tasks(now=now, unit=unit, year=year, lang=lang,
+                                      pi_email=viewer.email if viewer.role == "pi" else None)
+        if viewer.role == "council":
             rows = [r for r in rows if self.engine.allowed_events(int(r["id"]), viewer.email)]
-        elif viewer.role not in ("office", "unit_head"):
+        elif viewer.role not in ("office", "unit_head", "pi"):
             rows = []
         return urgent_first(rows)
 

@@ -59,7 +59,7 @@ def _listed() -> Listing:
 
 
 @functools.cache
-def _task_rows(unit: bool, state: bool, year: bool, overdue: bool) -> Listing:
+def _task_rows(unit: bool, state: bool, year: bool, overdue: bool, pi: bool) -> Listing:
     """The listing's statement for one combination of filters, built once per process: composing
     it cost more than running it on a unit's page (bench/web.py). The open deadline is joined
     (a task has one at most: its state's), so the page needs no second read."""
@@ -72,16 +72,20 @@ def _task_rows(unit: bool, state: bool, year: bool, overdue: bool) -> Listing:
         query = query.where(Task.year == bindparam("year"))
     if overdue:
         query = query.where(Deadline.due_on < bindparam("overdue_on"))
+    if pi:
+        query = query.where(Person.email == bindparam("pi_email"))
     return query
 
 
 def task_rows(session: Session, *, unit_id: int | None, state: str | None, year: int | None,
-              overdue_on: dt.date | None) -> list[TaskRow]:
+              overdue_on: dt.date | None, pi_email: str | None = None) -> list[TaskRow]:
     """Tasks by id, filtered, as plain rows (no ORM objects: the rows are only read);
-    `overdue_on`: only those with an open deadline due before it."""
+    `overdue_on`: only those with an open deadline due before it; `pi_email`: only those that
+    person leads."""
     query = _task_rows(unit_id is not None, state is not None, year is not None,
-                       overdue_on is not None)
-    params = {"unit_id": unit_id, "state": state, "year": year, "overdue_on": overdue_on}
+                       overdue_on is not None, pi_email is not None)
+    params = {"unit_id": unit_id, "state": state, "year": year, "overdue_on": overdue_on,
+              "pi_email": pi_email}
     found: dict[int, TaskRow] = {}
     for row in session.connection().execute(
             query, {k: v for k, v in params.items() if v is not None}):
