@@ -7,7 +7,7 @@ version it runs under. A deadline is overdue once its day has ended in the confi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from storage import readmodels
@@ -111,6 +111,27 @@ def urgent_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Listed rows overdue first, then by deadline (none last), then by id."""
     return sorted(rows, key=lambda r: (not r["overdue"], r["due_on"] is None,
                                        r["due_on"] or "", r["id"]))
+
+
+def pending_timers(timers: Sequence[Timer], tz: dt.tzinfo) -> list[dict[str, Any]]:
+    """The timers still to fire, as data (an item page says them in its reader's language)."""
+    return [{"at": iso(t.fire_at, tz), "kind": t.kind, "due_on": iso(t.due_on),
+             "days": t.days, "to_role": t.to_role, "event": t.event, "state": t.state}
+            for t in timers if t.done_at is None]
+
+
+def mail_rows(rows: Sequence[Mapping[str, Any]], tz: dt.tzinfo) -> list[dict[str, Any]]:
+    """The notices about a task (storage.letters.task_mails): kind, state, subject, readers,
+    when queued and when they reached their readers (alone, or in a letter or the digest)."""
+    out = []
+    for r in rows:
+        readers = r["recipients"] or {}
+        out.append({"id": r["id"], "kind": r["kind"], "state": r["state"],
+                    "subject": r["subject"], "queued_at": iso(r["created_at"], tz),
+                    "sent_at": iso(r["sent_at"], tz),
+                    "to": [x.get("email", "") for x in readers.get("to", [])],
+                    "cc": [x.get("email", "") for x in readers.get("cc", [])]})
+    return out
 
 
 def timer_sections(timers: Sequence[Timer], tz: dt.tzinfo) -> dict[str, list[str]]:

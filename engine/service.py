@@ -18,8 +18,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from engine import directory, queries
+from engine import councils, directory, queries
 from engine import directory_changes as changes
+from engine.councils import CouncilInput, OutcomeInput, RecognitionInput
 from engine.directory_changes import check_operator
 from engine.directory_log import API, Operator
 from engine.publications import KeptFile, PublicationInput
@@ -30,8 +31,10 @@ from storage import directory as rows
 from storage import readmodels
 from storage import tasks as stored
 from storage.db import Connection, DbEngine, Session, read, unit_of_work
+from storage.letters import task_mails
 from storage.models import Task, Unit
 from storage.timers import timers_of
+from storage.webmodels import StoredFile
 from workflows import inputs
 from workflows.clock import DEFAULT_TZ
 from workflows.decide import SYSTEM, Actor, allowed_events, check_registration
@@ -387,8 +390,13 @@ class Engine:
         with self.transaction(read_only=True) as s:
             task = self._load_task(s, task_id)
             detail = queries.task_detail(s, task, self.workflow_of(s, task), now, self.tz, lang)
-            detail["extra"] = queries.timer_sections(timers_of(s.connection(), task.id),
-                                                     self.tz)
+            timers = timers_of(s.connection(), task.id)
+            detail["extra"] = queries.timer_sections(timers, self.tz)
+            detail["timers"] = queries.pending_timers(timers, self.tz)
+            detail["mails"] = queries.mail_rows(task_mails(s.connection(), task.id), self.tz)
+            detail["council"] = councils.detail(s, task.id, lang)
+            if shown := councils.lines(detail["council"]):
+                detail["extra"]["Councils and recognition"] = shown
             return detail
 
     def list_tasks(self, *, now: dt.datetime, unit: str | None = None, state: str | None = None,
@@ -497,6 +505,57 @@ class Engine:
             if found is None or (own is not None and found[1] != own):
                 raise NotFound("file", file_id)
             return found[0].name, found[0].content_type, found[0].sha256
+
+    # --- councils, acceptance outcomes, recognition (engine/councils.py) ------------------
+    def set_council(self, data: CouncilInput, *, now: dt.datetime,
+                    operator: Operator = API) -> int:
+        """Record the council of a task's outline review or acceptance (its decision and
+        members); a council still awaiting its outcome is corrected in place. Its id."""
+        with self.transaction() as s:
+            task = councils.research_task(s, data.task_id)
+            return councils.set_council(s, self.workflow_of(s, task), data,
+                                        today=now.astimezone(self.tz).date(), now=now,
+                                        operator=operator).id
+
+    def record_outcome(self, data: OutcomeInput, *, actor_email: str, now: dt.datetime,
+                       operator: Operator = API, kept: KeptFile | None = None) -> Fired:
+        """The acceptance council's verdict: fires the workflow's event for it (`accept` with
+        the grade, or the failing event the state allows) as `actor_email`, and records the
+        outcome beside that history entry, in one transaction. Refused as `fire` refuses (and
+        audited the same way); nothing is written on any refusal."""
+        event = "council_outcome"
+        try:
+            with self.transaction() as s:
+                task = councils.research_task(s, data.task_id)
+                plan = councils.plan_outcome(s, self.workflow_of(s, task), data,
+                                             today=now.astimezone(self.tz).date())
+                event = plan.event
+                fired = self._fire(s, task.id, plan.event, actor_email, plan.reason, plan.data,
+                                   now, now, None, operator=operator.login)
+                minutes = None if kept is None else StoredFile(
+                    sha256=kept.sha256, name=kept.name, content_type=kept.content_type,
+                    size=kept.size, uploaded_by=directory.find_person(s, actor_email).id,
+                    uploaded_at=now)
+                councils.write_outcome(s, plan, task_id=task.id, history_id=fired.history_id,
+                                       now=now, operator=operator, minutes=minutes)
+                return fired
+        except Refused as refusal:
+            if not isinstance(refusal, Conflict):
+                self._record_refusal(data.task_id, event, actor_email, refusal, now)
+            raise
+        except NotFound as unknown:
+            if unknown.kind == "person":
+                self._record_refusal(data.task_id, event, actor_email, unknown, now)
+            raise
+
+    def recognise(self, data: RecognitionInput, *, now: dt.datetime,
+                  operator: Operator = API) -> int:
+        """Record the recognition decision (công nhận) of an accepted task; its id."""
+        with self.transaction() as s:
+            task = councils.research_task(s, data.task_id)
+            return councils.recognise(s, self.workflow_of(s, task), data,
+                                      today=now.astimezone(self.tz).date(), now=now,
+                                      tz=self.tz, operator=operator).id
 
     def void_states(self) -> frozenset[tuple[str, str]]:
         """(workflow, state) pairs where a task never counted (rejected, cancelled), as the

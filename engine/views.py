@@ -30,6 +30,10 @@ class Views:
         detail = self.engine.task_detail(task_id, now=now, lang=lang)
         if not self._sees(viewer, detail):
             raise NotFound("task", task_id)
+        if viewer.role != "office":
+            # Who was written what, and when, is the office's record: a unit sees its own
+            # mailbox, not the copies to the office or to the other people of the item.
+            detail["mails"] = []
         return detail
 
     def events(self, viewer: Viewer, task_id: int) -> list[EventDef]:

@@ -185,3 +185,21 @@ def carried_kinds(conn: Connection, letter_ids: Sequence[int]) -> dict[int, list
     for letter_id, _, kind in rows:
         out.setdefault(letter_id, []).append(kind)
     return out
+
+
+def task_mails(conn: Connection, task_id: int) -> list[dict[str, Any]]:
+    """The notices queued about a task (an item page's "e-mails"), oldest first: kind, when
+    queued, state, readers as first rendered, and subject and sending time — its own, else
+    those of the first letter or digest that carried it."""
+    ob, ln = _outbox(), _lines()
+    first = (select(ln.c.item_id, func.min(ln.c.letter_id).label("letter_id"))
+             .where(ln.c.letter_id.is_not(None)).group_by(ln.c.item_id).subquery())
+    carrier = ob.alias("carrier")
+    rows = conn.execute(
+        select(ob.c.id, ob.c.kind, ob.c.state, ob.c.created_at, ob.c.recipients,
+               func.coalesce(ob.c.subject, carrier.c.subject).label("subject"),
+               func.coalesce(ob.c.sent_at, carrier.c.sent_at).label("sent_at"))
+        .outerjoin(first, first.c.item_id == ob.c.id)
+        .outerjoin(carrier, carrier.c.id == first.c.letter_id)
+        .where(ob.c.task_id == task_id).order_by(ob.c.created_at, ob.c.id))
+    return [dict(r._mapping) for r in rows]

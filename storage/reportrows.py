@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ class EventRow:
     to_state: str
     on: dt.date
     milestone: str | None = None  # what the event reached (`milestone:` in its definition)
+    # The fields fired with it (`--set decision_no=…`): the decisions the compilation lists.
+    data: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,14 @@ class TaskRow:
 
     def reached(self, milestone: str, *, until: dt.date) -> dt.date | None:
         """The day the task first reached `milestone`, if it did on or before `until`."""
+        first = self.reaching(milestone, until=until)
+        return first.on if first else None
+
+    def reaching(self, milestone: str, *, until: dt.date) -> EventRow | None:
+        """The event by which the task first reached `milestone`, on or before `until`."""
         for ev in self.events:
             if ev.milestone == milestone and ev.on <= until:
-                return ev.on
+                return ev
         return None
 
 
@@ -83,6 +91,19 @@ class ObligationRow:
     due_on: dt.date
     submitted_on: dt.date | None
     task_id: int | None = None  # the unit_report task it is (the dashboard links each cell)
+    # The day the office closed it straight after the unit's submission (acknowledged: a final
+    # state entered from the submitted one), a waiver never counting as accepted.
+    accepted_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    """An acceptance council's outcome (storage/councils.py): what the detail list grades."""
+
+    task_id: int
+    held_on: dt.date
+    result: str  # passed | revise | failed
+    grade: str | None  # excellent | good | pass
 
 
 @dataclass(frozen=True)
@@ -106,6 +127,9 @@ class Dataset:
     sessions: tuple[tuple[int, dt.date], ...] = ()
     # Every publication of the year (storage/publications.py): what the reports count.
     publications: tuple[PublicationRow, ...] = ()
+    # The acceptance outcomes and recognition days of the year's tasks (storage/councils.py).
+    outcomes: tuple[OutcomeRow, ...] = ()
+    recognitions: Mapping[int, dt.date] = field(default_factory=dict)
     # (workflow, state) pairs where a task never counted (rejected, cancelled: `void: true`).
     void_states: frozenset[tuple[str, str]] = frozenset()
     state_labels: Mapping[str, str] = field(default_factory=dict)

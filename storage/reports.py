@@ -12,17 +12,19 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from itertools import pairwise
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import publications, sessions
+from storage import councils, publications, sessions
 from storage.models import Deadline, HistoryEntry, Person, Task, Unit, WorkflowDefinition
 from storage.reportrows import (
     Dataset,
     DeadlineRow,
     EventRow,
     ObligationRow,
+    OutcomeRow,
     PublicationRow,
     TaskRow,
     UnitRow,
@@ -45,12 +47,12 @@ def _history(session: Session, task_ids: Iterable[int], tz: dt.tzinfo,
     for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
         chunk = ids[start:start + 500]
         query = (select(HistoryEntry.task_id, HistoryEntry.event, HistoryEntry.to_state,
-                        HistoryEntry.effective_at)
+                        HistoryEntry.effective_at, HistoryEntry.data)
                  .where(HistoryEntry.task_id.in_(chunk))
                  .order_by(HistoryEntry.task_id, HistoryEntry.seq))
-        for task_id, event, to_state, at in session.execute(query):
+        for task_id, event, to_state, at, data in session.execute(query):
             found[task_id].append(EventRow(event, to_state, _local(at, tz),
-                                           milestone(task_id, event)))
+                                           milestone(task_id, event), dict(data or {})))
     return found
 
 
@@ -114,10 +116,24 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
                 _local(d.closed_at, tz) if d.closed_at is not None else None))
 
     submits = _history(session, obligation_tasks, tz, milestone)
+
+    def accepted_on(task_id: int) -> dt.date | None:
+        """The day a final state was entered straight from a submission (the office's
+        acknowledgement), read from the definition's flags, never from a state's name."""
+        events = submits.get(task_id, [])
+        if not events:
+            return None
+        wf = workflows[definitions[task_id]]
+        for before, ev in pairwise(events):
+            state = wf.states.get(ev.to_state)
+            if before.milestone == "submitted" and state is not None and state.final:
+                return ev.on
+        return None
+
     obligations = tuple(
         ObligationRow(unit_id, key, period, due_on, next(
             (ev.on for ev in submits.get(task_id, []) if ev.milestone == "submitted"), None),
-            task_id)
+            task_id, accepted_on(task_id))
         for key, unit_id, period, task_id, due_on in obligation_rows)
 
     final: set[tuple[str, str]] = set()
@@ -138,8 +154,10 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
             for m in ("outline_approved", "accepted"):
                 if m not in cutoffs and (day := wf.cutoff(m)) is not None:
                     cutoffs[m] = day
+    outcomes, recognised = councils.report_rows(session, ids)
     return Dataset(year=year, units=units, tasks=tasks, deadlines=tuple(deadlines),
                    obligations=obligations, final_states=frozenset(final), sessions=held,
                    publications=published,
+                   outcomes=tuple(OutcomeRow(*o) for o in outcomes), recognitions=recognised,
                    void_states=frozenset(void), state_labels=labels,
                    cutoffs=cutoffs)

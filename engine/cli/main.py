@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                 "held (sinh hoạt khoa học)."),
     "publication": ("engine.cli.publications", "publication", "Record and list the units' "
                     "articles and other publications (công bố)."),
+    "council": ("engine.cli.councils", "council", "Record a task's councils (hội đồng) and "
+                "the acceptance outcome: grade, score, minutes."),
     # scheduling
     "daemon": ("engine.cli.scheduling", "daemon", "Run the scheduler until SIGTERM/SIGINT."),
     "tick": ("engine.cli.scheduling", "tick", "One pass of everything due as of now."),

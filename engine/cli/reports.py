@@ -1,4 +1,5 @@
-"""`nckh report compliance|progress`: the office's compilations, printed or written to a file.
+"""`nckh report compliance|progress|compilation`: the office's reports, printed or written to a
+file.
 
 Only click is imported at module top; the report code loads when a report runs. An output path
 that cannot be written is refused before the database is read, and nothing is ever written to it
@@ -74,7 +75,7 @@ def _write(data: bytes, output: Path | None) -> None:
 
 def _run(ctx: Ctx, kind: str, year: int, as_of_text: str | None, fmt: str,
          output: Path | None, delimiter: str | None) -> None:
-    from engine.reports.build import make_report, render
+    from engine.reports.build import make_compilation, make_report, render
     from engine.reports.config import csv_delimiter
     from workflows.clock import parse_date
     from workflows.inputs import check_year
@@ -85,8 +86,10 @@ def _run(ctx: Ctx, kind: str, year: int, as_of_text: str | None, fmt: str,
     _check_output(output, fmt)
     app = ctx.app()
     today = ctx.now().astimezone(app.settings.tz).date()
-    result = make_report(app.engine, kind, year, today=today, as_of=as_of,
-                         rules=app.report_rules())
+    result = (make_compilation(app.engine, year, today=today, as_of=as_of,
+                               rules=app.report_rules()) if kind == "compilation" else
+              make_report(app.engine, kind, year, today=today, as_of=as_of,
+                          rules=app.report_rules()))
     _write(render(result, fmt, delimiter=sep or app.config.reports.csv_delimiter,
                   letterhead=app.config.reports.letterhead), output)
 
@@ -118,3 +121,19 @@ def progress(ctx: Ctx, year: int, as_of: str | None, fmt: str, delimiter: str | 
     """The 6-month view: registered, outline approved, started, accepted, published, ended,
     overdue; as of 30 June by default."""
     _run(ctx, "progress", year, as_of, fmt, output, delimiter)
+
+
+@report.command("compilation")
+@YEAR
+@AS_OF
+@FORMAT
+@DELIMITER
+@OUTPUT
+@pass_ctx
+def compilation(ctx: Ctx, year: int, as_of: str | None, fmt: str, delimiter: str | None,
+                output: Path | None) -> None:
+    """The year's compilation the Sở sends up: "Tổng hợp" (per unit and for the province: plan
+    and rules accepted, at least one valid task, tasks accepted, science sessions,
+    publications, with rates) and "Danh mục" (each valid task with its approval and acceptance
+    decisions, grade, publications). As of today by default."""
+    _run(ctx, "compilation", year, as_of, fmt, output, delimiter)

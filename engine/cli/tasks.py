@@ -217,3 +217,29 @@ def task_fire(ctx: Ctx, task_id: int, event: str, actor: str, reason: str | None
                    "to": fired.to_state, "version": fired.version})
     else:
         click.echo(f"task {fired.task_id}: {fired.event}: {fired.from_state} → {fired.to_state}")
+
+
+@task.command("recognise")
+@click.argument("task_id", type=int)
+@click.option("--decision-no", required=True, help="Number of the recognition decision.")
+@click.option("--date", "date_text", required=True, metavar="DD/MM/YYYY",
+              help="Day of the decision (not in the future, not before the acceptance).")
+@click.option("--by", "issuer", default="so", show_default=True, metavar="WHO",
+              help="so (the Department of Health) or hoi-dong (the sector science council).")
+@click.option("--as", "acting_as", metavar="EMAIL",
+              help="The person this is recorded for: the office or the unit's head.")
+@json_option
+@pass_ctx
+def task_recognise(ctx: Ctx, task_id: int, decision_no: str, date_text: str, issuer: str,
+                   acting_as: str | None, as_json: bool) -> None:
+    """Record the recognition (công nhận) of an accepted task's results."""
+    from engine.councils import RecognitionInput
+
+    day = parse_date(date_text, what="--date")
+    recognition_id = ctx.app().engine.recognise(
+        RecognitionInput(task_id, decision_no, day, issuer=issuer), now=ctx.now(),
+        operator=ctx.operator(acting_as))
+    if want_json(ctx, as_json):
+        emit_json({"id": recognition_id, "task": task_id})
+    else:
+        click.echo(f"task {task_id}: recognised ({recognition_id})")

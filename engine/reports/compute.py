@@ -28,6 +28,7 @@ from typing import Any
 
 from storage.reportrows import Dataset, PublicationRow, TaskRow, UnitRow
 from workflows.calendar import BusinessCalendar
+from workflows.councilterms import verdict
 from workflows.model import RESEARCH_LEVELS, WorkingDays
 from workflows.periods import SessionPlan
 
@@ -39,9 +40,19 @@ class Column:
     key: str
     label: str  # Vietnamese header, as printed
     en: str
-    kind: str = "int"  # text | int | flag
+    kind: str = "int"  # text | int | flag | rate
     width: int = 11
     short: str = ""  # header of the terminal table (the full label is too wide there)
+    of: tuple[str, str] = ("", "")  # a rate's (part, whole) keys, on the same row
+
+
+def ratio(row: dict[str, Any], col: Column) -> float | None:
+    """A rate column's value on a row: part / whole, 0 when the whole is 0 (the workbook's
+    IFERROR(…, 0) says the same), None when either figure does not apply."""
+    part, whole = (row.get(key) for key in col.of)
+    if part is None or whole is None:
+        return None
+    return part / whole if whole else 0.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,8 @@ class DetailRow:
     accepted_on: dt.date | None
     published_on: dt.date | None
     publications: int = 0  # in the register, linked to the task, by the report's day
+    grade: str | None = None  # the last acceptance outcome by the day (xếp loại), its label
+    recognised_on: dt.date | None = None  # the recognition decision's day, if by the day
 
 
 LEVEL_LABELS = {"unit": "Đề tài cấp cơ sở", "province": "Nhiệm vụ cấp tỉnh",
@@ -192,6 +205,9 @@ def _sum(rows: Iterable[dict[str, Any]], columns: Sequence[Column], name: str) -
         elif col.kind == "flag":  # units with the flag set, among those it applies to
             flags = [r[col.key] for r in rows if r[col.key] is not None]
             total[col.key] = sum(1 for f in flags if f) if flags or not rows else None
+    for col in columns:
+        if col.kind == "rate":
+            total[col.key] = ratio(total, col)
     for r in rows:
         total["by_state"].update(r["by_state"])
     total["by_state"] = dict(total["by_state"])
@@ -219,7 +235,7 @@ def article_figures(rows: Sequence[PublicationRow], unit_id: int,
             "articles_total": sum(kinds.values())}
 
 
-def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[Column, ...],
+def assemble(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[Column, ...],
            metrics: Metrics, rules: ReportRules) -> Report:
     by_unit: dict[int, list[TaskRow]] = {}
     for task in data.tasks:
@@ -257,6 +273,7 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
             row["obligations_due"] = due[unit.id]
             row["obligations_on_time"] = on_time[unit.id]
             row["by_state"] = dict(Counter(s for t in tasks if (s := t.state_on(as_of))))
+            row.update({c.key: ratio(row, c) for c in columns if c.kind == "rate"})
             rows.append(row)
         sections.append(Section(unit_kind, SECTION_TITLES[unit_kind], tuple(rows),
                                 _sum(rows, columns, SUBTOTAL_NAMES[unit_kind])))
@@ -269,25 +286,38 @@ def _build(data: Dataset, kind: str, title: str, as_of: dt.date, columns: tuple[
                   details=_details(data, as_of))
 
 
-def _details(data: Dataset, as_of: dt.date) -> tuple[DetailRow, ...]:
-    """The danh mục: every valid task registered by `as_of` (not rejected or cancelled), in
-    the order of the units' sections, then of registration."""
+def detail_tasks(data: Dataset, as_of: dt.date) -> list[TaskRow]:
+    """The danh mục's tasks: every valid task registered by `as_of` (not rejected or
+    cancelled), in the order of the units' sections, then of registration."""
     units = {u.id: u for u in _listed_units(data)}
     order = {u.id: (0 if u.kind == "public" else 1, u.code) for u in units.values()}
-    tasks = sorted((t for t in valid_tasks(data, data.tasks, as_of)
-                    if t.created_on <= as_of and t.unit_id in units),
-                   key=lambda t: (order[t.unit_id], t.created_on, t.id))
-    linked = Counter(p.task_id for p in data.publications
-                     if p.task_id is not None and p.published_on <= as_of)
+    return sorted((t for t in valid_tasks(data, data.tasks, as_of)
+                   if t.created_on <= as_of and t.unit_id in units),
+                  key=lambda t: (order[t.unit_id], t.created_on, t.id))
+
+
+def linked_publications(data: Dataset, as_of: dt.date) -> Counter[int]:
+    """Per task, its publications in the register by the end of `as_of`."""
+    return Counter(p.task_id for p in data.publications
+                   if p.task_id is not None and p.published_on <= as_of)
+
+
+def _details(data: Dataset, as_of: dt.date) -> tuple[DetailRow, ...]:
+    units = {u.id: u for u in data.units}
+    linked = linked_publications(data, as_of)
+    graded = {o.task_id: verdict(o.result, o.grade) for o in data.outcomes
+              if o.held_on <= as_of}  # oldest first: the last outcome by the day stays
     out = []
-    for i, t in enumerate(tasks, 1):
+    for i, t in enumerate(detail_tasks(data, as_of), 1):
         unit = units[t.unit_id]
+        recognised = data.recognitions.get(t.id)
         state = t.state_on(as_of) or ""
         out.append(DetailRow(
             i, unit.code, unit.name, t.title, t.pi_name, LEVEL_LABELS.get(t.level, t.level),
             t.topic, data.state_labels.get(state, state), t.created_on,
             t.reached("outline_approved", until=as_of), t.reached("accepted", until=as_of),
-            t.reached("published", until=as_of), linked[t.id]))
+            t.reached("published", until=as_of), linked[t.id], graded.get(t.id),
+            recognised if recognised is not None and recognised <= as_of else None))
     return tuple(out)
 
 
@@ -320,12 +350,16 @@ def compliance(data: Dataset, as_of: dt.date, rules: ReportRules | None = None) 
         }
 
     title = f"Báo cáo tổng hợp tình hình thực hiện nhiệm vụ KHCN năm {year}"
-    report = _build(data, "compliance", title, as_of, COMPLIANCE_COLUMNS, metrics, rules)
+    report = assemble(data, "compliance", title, as_of, COMPLIANCE_COLUMNS, metrics, rules)
+    return dataclasses.replace(report, notes=(*report.notes, quota_note(quota_kinds)))
+
+
+def quota_note(quota_kinds: Sequence[str]) -> str:
+    """The note under a report that judges the quota: whom it binds, which tasks count."""
     bound = "đơn vị công lập trực thuộc Sở" if tuple(quota_kinds) == QUOTA_KINDS else \
         "các loại đơn vị " + ", ".join(SECTION_TITLES[k].lower() for k in quota_kinds)
-    note = (f"Chỉ tiêu (ít nhất 01 nhiệm vụ/năm) áp dụng cho {bound}; nhiệm vụ không được phê "
+    return (f"Chỉ tiêu (ít nhất 01 nhiệm vụ/năm) áp dụng cho {bound}; nhiệm vụ không được phê "
             "duyệt hoặc đã hủy không được tính.")
-    return dataclasses.replace(report, notes=(*report.notes, note))
 
 
 def progress(data: Dataset, as_of: dt.date | None = None,
@@ -348,4 +382,4 @@ def progress(data: Dataset, as_of: dt.date | None = None,
         }
 
     title = f"Báo cáo tiến độ thực hiện nhiệm vụ KHCN năm {data.year} (sơ kết 6 tháng)"
-    return _build(data, "progress", title, day, PROGRESS_COLUMNS, metrics, rules or ReportRules())
+    return assemble(data, "progress", title, day, PROGRESS_COLUMNS, metrics, rules or ReportRules())

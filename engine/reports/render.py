@@ -29,7 +29,14 @@ def cell(col: Column, row: dict[str, Any], *, total: bool) -> str:
         return "" if col.kind not in ("int", "flag") or col.key == "stt" else "–"
     if col.kind == "flag" and not total:
         return YES if value else NO
+    if col.kind == "rate":
+        return percent(value)
     return str(value)
+
+
+def percent(value: float) -> str:
+    """"66,7%": one decimal, a decimal comma, as Excel with Vietnamese settings reads it."""
+    return f"{value * 100:.1f}%".replace(".", ",")
 
 
 def rows_with_kinds(report: Report) -> list[tuple[str, str, dict[str, Any]]]:

@@ -11,6 +11,9 @@ are numbers; subtotals and the total are formulas (=SUM over the rows above, =CO
 for a flag), so a figure corrected by hand re-sums. Rates follow as formulas shown as
 percentages. Sheet 2 ("Danh mục") lists the valid tasks, one a row, with real date cells shown
 dd/mm/yyyy. Sheet 3 breaks the tasks down by state.
+
+The blocks and the table (`letterhead_rows`, `report_table`, `rate_block`, `signature_blocks`,
+`setup_print`, …) are public: the year's compilation (`compilation_xlsx.py`) prints with them.
 """
 
 from __future__ import annotations
@@ -46,14 +49,15 @@ DETAIL_COLUMNS = (  # (label, width, kind)
     ("Chủ nhiệm / tác giả", 22, "text"), ("Cấp / loại", 16, "text"), ("Nhóm", 7, "int"),
     ("Trạng thái", 22, "text"), ("Ngày đăng ký", 12, "date"), ("Ngày duyệt đề cương", 12, "date"),
     ("Ngày nghiệm thu", 12, "date"), ("Ngày công bố", 12, "date"), ("Số bài báo, công bố", 10,
-                                                                     "int"))
+                                                                     "int"),
+    ("Xếp loại nghiệm thu", 14, "text"), ("Ngày công nhận", 12, "date"))
 
 
-def _font(*, bold: bool = False, italic: bool = False, size: int = 12) -> Font:
+def font(*, bold: bool = False, italic: bool = False, size: int = 12) -> Font:
     return Font(name=FONT, bold=bold, italic=italic, size=size)
 
 
-def _merged(ws: Worksheet, row: int, first: int, last: int, value: Any, font: Font,
+def merged(ws: Worksheet, row: int, first: int, last: int, value: Any, font: Font,
             align: str = "center") -> None:
     cell = ws.cell(row=row, column=first, value=value)
     cell.font = font
@@ -68,49 +72,49 @@ def vi_long_date(day: dt.date) -> str:
     return f"ngày {day.day:02d} tháng {month} năm {day.year}"
 
 
-def _letterhead(ws: Worksheet, head: Letterhead, ncols: int, title: str, as_of: dt.date,
+def letterhead_rows(ws: Worksheet, head: Letterhead, ncols: int, title: str, as_of: dt.date,
                 made_on: dt.date) -> None:
     """Rows 1–5: the issuing body and agency (left), the motto (right), place and date, the
     title, and the day the figures stand at (a date cell)."""
     left_end = max(2, ncols // 3)
     right_start = left_end + 1
-    _merged(ws, 1, 1, left_end, head.issuer, _font(size=12))
-    _merged(ws, 2, 1, left_end, head.agency, _font(bold=True, size=12))
-    _merged(ws, 1, right_start, ncols, MOTTO[0], _font(bold=True, size=12))
-    _merged(ws, 2, right_start, ncols, MOTTO[1], _font(bold=True, size=13))
+    merged(ws, 1, 1, left_end, head.issuer, font(size=12))
+    merged(ws, 2, 1, left_end, head.agency, font(bold=True, size=12))
+    merged(ws, 1, right_start, ncols, MOTTO[0], font(bold=True, size=12))
+    merged(ws, 2, right_start, ncols, MOTTO[1], font(bold=True, size=13))
     place = f"{head.place}, " if head.place else ""
-    _merged(ws, 3, right_start, ncols, f"{place}{vi_long_date(made_on)}",
-            _font(italic=True, size=12))
-    _merged(ws, 4, 1, ncols, title, _font(bold=True, size=14))
+    merged(ws, 3, right_start, ncols, f"{place}{vi_long_date(made_on)}",
+            font(italic=True, size=12))
+    merged(ws, 4, 1, ncols, title, font(bold=True, size=14))
     label = ws.cell(row=5, column=1, value="Tính đến ngày")
-    label.font = _font(italic=True)
+    label.font = font(italic=True)
     label.alignment = Alignment(horizontal="right")
     ws.merge_cells(start_row=5, start_column=1, end_row=5, end_column=2)
     day = ws.cell(row=5, column=3, value=as_of)
     day.number_format = DATE_FORMAT
-    day.font = _font(italic=True)
+    day.font = font(italic=True)
     day.alignment = Alignment(horizontal="left")
     ws.row_dimensions[4].height = 36
 
 
-def _signatures(ws: Worksheet, head: Letterhead, first_row: int, ncols: int) -> int:
+def signature_blocks(ws: Worksheet, head: Letterhead, first_row: int, ncols: int) -> int:
     """The signature blocks side by side from `first_row`; the last row used."""
     n = len(head.signers)
     span = max(1, ncols // n)
     for i, signer in enumerate(head.signers):
         first = 1 + i * span
         last = ncols if i == n - 1 else first + span - 1
-        _merged(ws, first_row, first, last, signer.title, _font(bold=True))
+        merged(ws, first_row, first, last, signer.title, font(bold=True))
         if signer.subtitle:
-            _merged(ws, first_row + 1, first, last, signer.subtitle, _font(bold=True))
-        _merged(ws, first_row + 2, first, last, "(Ký, ghi rõ họ tên)", _font(italic=True,
+            merged(ws, first_row + 1, first, last, signer.subtitle, font(bold=True))
+        merged(ws, first_row + 2, first, last, "(Ký, ghi rõ họ tên)", font(italic=True,
                                                                            size=11))
         if signer.name:
-            _merged(ws, first_row + 7, first, last, signer.name, _font(bold=True))
+            merged(ws, first_row + 7, first, last, signer.name, font(bold=True))
     return first_row + 7
 
 
-def _setup_print(ws: Worksheet, last_col: int, *, landscape: bool = True) -> None:
+def setup_print(ws: Worksheet, last_col: int, *, landscape: bool = True) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = (ws.ORIENTATION_LANDSCAPE if landscape
                                  else ws.ORIENTATION_PORTRAIT)
@@ -126,10 +130,10 @@ def _setup_print(ws: Worksheet, last_col: int, *, landscape: bool = True) -> Non
     ws.print_area = f"A1:{get_column_letter(last_col)}{ws.max_row}"
 
 
-def _header(ws: Worksheet, labels: Sequence[str], widths: Sequence[int]) -> None:
+def header_row(ws: Worksheet, labels: Sequence[str], widths: Sequence[int]) -> None:
     for i, (label, width) in enumerate(zip(labels, widths, strict=True), 1):
         c = ws.cell(row=HEADER_ROW, column=i, value=label)
-        c.font = _font(bold=True, size=11)
+        c.font = font(bold=True, size=11)
         c.fill = HEADER_FILL
         c.border = BOX
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -137,11 +141,11 @@ def _header(ws: Worksheet, labels: Sequence[str], widths: Sequence[int]) -> None
     ws.row_dimensions[HEADER_ROW].height = 48
 
 
-def _row(ws: Worksheet, r: int, values: Sequence[Any], kinds: Sequence[str], *,
+def table_row(ws: Worksheet, r: int, values: Sequence[Any], kinds: Sequence[str], *,
          bold: bool = False, fill: PatternFill | None = None) -> None:
     for i, (value, kind) in enumerate(zip(values, kinds, strict=True), 1):
         c = ws.cell(row=r, column=i, value=value)
-        c.font = _font(bold=bold, size=11)
+        c.font = font(bold=bold, size=11)
         c.border = BOX
         c.alignment = Alignment(horizontal="left" if kind == "text" else "center",
                                 vertical="center", wrap_text=kind == "text")
@@ -151,6 +155,13 @@ def _row(ws: Worksheet, r: int, values: Sequence[Any], kinds: Sequence[str], *,
             c.number_format = RATE_FORMAT
         if fill is not None:
             c.fill = fill
+
+
+def _rate_formula(cols: Sequence[Column], col: Column, r: int) -> str:
+    """A rate column on row `r`: its part over its whole, both on the same row."""
+    keys = [c.key for c in cols]
+    part, whole = (f"{get_column_letter(keys.index(k) + 1)}{r}" for k in col.of)
+    return f"=IFERROR({part}/{whole},0)"
 
 
 def _unit_value(col: Column, row: dict[str, Any]) -> Any:
@@ -170,6 +181,8 @@ def _total_values(cols: Sequence[Column], row: dict[str, Any],
         value = row.get(col.key)
         if col.key == "name":
             out.append(value)
+        elif col.kind == "rate":
+            out.append(None if value is None else "")  # filled in by `report_table`
         elif col.kind not in ("int", "flag") or col.key == "stt":
             out.append(None)
         elif value is None:
@@ -211,69 +224,88 @@ def _rates(ws: Worksheet, report: Report, cols: list[Column], total_row: int, r:
     if (missed := ref("sessions_missed")) is not None and units:
         rates.append(("Số kỳ không sinh hoạt khoa học bình quân mỗi đơn vị",
                       f"=IFERROR({missed}/{units},0)"))
+    return rate_block(ws, r, [(label, formula, "0.00" if "bình quân" in label else RATE_FORMAT)
+                              for label, formula in rates])
+
+
+def rate_block(ws: Worksheet, r: int, rates: Sequence[tuple[str, str, str]]) -> int:
+    """Rates under a table from row `r` + 1: (label, formula, number format); the last row."""
     if not rates:
         return r
     r += 1
-    ws.cell(row=r, column=1, value="Tỷ lệ").font = _font(bold=True, italic=True)
-    for label, formula in rates:
+    ws.cell(row=r, column=1, value="Tỷ lệ").font = font(bold=True, italic=True)
+    for label, formula, number_format in rates:
         r += 1
-        _merged(ws, r, 1, 3, label, _font(size=11), align="left")
+        merged(ws, r, 1, 3, label, font(size=11), align="left")
         cell = ws.cell(row=r, column=4, value=formula)
-        cell.font = _font(bold=True, size=11)
-        cell.number_format = "0.00" if "bình quân" in label else RATE_FORMAT
+        cell.font = font(bold=True, size=11)
+        cell.number_format = number_format
+    return r
+
+
+def report_table(ws: Worksheet, report: Report, head: Letterhead) -> int:
+    """The letterhead, the header row, a titled block per section closed by its subtotal, and
+    the province total; the total's row. Rate columns are formulas on their own row."""
+    cols = list(report.columns)
+    n = len(cols)
+    kinds = [c.kind for c in cols]
+    letterhead_rows(ws, head, n, report.title, report.as_of, report.made_on or report.as_of)
+    header_row(ws, [c.label for c in cols], [c.width for c in cols])
+    r = HEADER_ROW + 1
+    subtotals: list[int] = []
+
+    def put(r: int, values: list[Any], **style: Any) -> None:
+        values = [_rate_formula(cols, c, r) if c.kind == "rate" and v is not None else v
+                  for c, v in zip(cols, values, strict=True)]
+        table_row(ws, r, values, kinds, **style)
+
+    for number, section in zip(ROMAN, report.sections, strict=False):
+        merged(ws, r, 1, n, f"{number}. {section.title}", font(bold=True, italic=True, size=11),
+               align="left")
+        r += 1
+        first = r
+        for row in section.rows:
+            put(r, [_unit_value(c, row) for c in cols])
+            r += 1
+        span = f"{{c}}{first}:{{c}}{r - 1}" if section.rows else f"{{c}}{r}"
+        put(r, _total_values(cols, section.subtotal, [span]) if section.rows else
+            [section.subtotal.get("name") if c.key == "name" else None for c in cols],
+            bold=True)
+        subtotals.append(r)
+        r += 1
+    put(r, _total_values(cols, report.total, [f"{{c}}{s}" for s in subtotals]), bold=True,
+        fill=TOTAL_FILL)
     return r
 
 
 def _report_sheet(ws: Worksheet, report: Report, head: Letterhead) -> None:
-    cols = list(report.columns)
-    n = len(cols)
-    kinds = [c.kind for c in cols]
-    _letterhead(ws, head, n, report.title, report.as_of, report.made_on or report.as_of)
-    _header(ws, [c.label for c in cols], [c.width for c in cols])
-    r = HEADER_ROW + 1
-    subtotals: list[int] = []
-    for number, section in zip(ROMAN, report.sections, strict=False):
-        _merged(ws, r, 1, n, f"{number}. {section.title}", _font(bold=True, italic=True, size=11),
-                align="left")
-        r += 1
-        first = r
-        for row in section.rows:
-            _row(ws, r, [_unit_value(c, row) for c in cols], kinds)
-            r += 1
-        span = f"{{c}}{first}:{{c}}{r - 1}" if section.rows else f"{{c}}{r}"
-        _row(ws, r, _total_values(cols, section.subtotal, [span]) if section.rows else
-             [section.subtotal.get("name") if c.key == "name" else None for c in cols],
-             kinds, bold=True)
-        subtotals.append(r)
-        r += 1
-    _row(ws, r, _total_values(cols, report.total, [f"{{c}}{s}" for s in subtotals]), kinds,
-         bold=True, fill=TOTAL_FILL)
-    total_row = r
-    r = _rates(ws, report, cols, total_row, r + 1)
+    n = len(report.columns)
+    total_row = report_table(ws, report, head)
+    r = _rates(ws, report, list(report.columns), total_row, total_row + 1)
     for note in report.notes:
         r += 1
-        _merged(ws, r, 1, n, f"Ghi chú: {note}", _font(italic=True, size=11), align="left")
-    _signatures(ws, head, r + 2, n)
-    _setup_print(ws, n)
+        merged(ws, r, 1, n, f"Ghi chú: {note}", font(italic=True, size=11), align="left")
+    signature_blocks(ws, head, r + 2, n)
+    setup_print(ws, n)
 
 
 def _detail_sheet(ws: Worksheet, report: Report, head: Letterhead) -> None:
     labels = [label for label, _, _ in DETAIL_COLUMNS]
     kinds = [kind for _, _, kind in DETAIL_COLUMNS]
     n = len(labels)
-    _letterhead(ws, head, n, f"Danh mục nhiệm vụ khoa học và công nghệ năm {report.year}",
+    letterhead_rows(ws, head, n, f"Danh mục nhiệm vụ khoa học và công nghệ năm {report.year}",
                 report.as_of, report.made_on or report.as_of)
-    _header(ws, labels, [w for _, w, _ in DETAIL_COLUMNS])
+    header_row(ws, labels, [w for _, w, _ in DETAIL_COLUMNS])
     r = HEADER_ROW + 1
     for d in report.details:
-        _row(ws, r, [d.stt, d.title, f"{d.unit_name} ({d.unit_code})", d.pi_name, d.level,
+        table_row(ws, r, [d.stt, d.title, f"{d.unit_name} ({d.unit_code})", d.pi_name, d.level,
                      d.topic, d.state, d.registered_on, d.approved_on, d.accepted_on,
-                     d.published_on, d.publications], kinds)
+                     d.published_on, d.publications, d.grade, d.recognised_on], kinds)
         r += 1
-    _merged(ws, r, 1, 2, f"Tổng số: {len(report.details)} nhiệm vụ", _font(bold=True, size=11),
+    merged(ws, r, 1, 2, f"Tổng số: {len(report.details)} nhiệm vụ", font(bold=True, size=11),
             align="left")
-    _signatures(ws, head, r + 2, n)
-    _setup_print(ws, n)
+    signature_blocks(ws, head, r + 2, n)
+    setup_print(ws, n)
 
 
 def _state_sheet(ws: Worksheet, report: Report, head: Letterhead) -> None:
@@ -281,9 +313,9 @@ def _state_sheet(ws: Worksheet, report: Report, head: Letterhead) -> None:
     labels = [c.label for c in first] + [label for _, label in report.states] + ["Tổng"]
     widths = [c.width for c in first] + [14] * (len(report.states) + 1)
     kinds = [c.kind for c in first] + ["int"] * (len(report.states) + 1)
-    _letterhead(ws, head, len(labels), f"{report.title}: số nhiệm vụ theo trạng thái",
+    letterhead_rows(ws, head, len(labels), f"{report.title}: số nhiệm vụ theo trạng thái",
                 report.as_of, report.made_on or report.as_of)
-    _header(ws, labels, widths)
+    header_row(ws, labels, widths)
     r = HEADER_ROW + 1
 
     def values(row: dict[str, Any]) -> list[Any]:
@@ -292,12 +324,12 @@ def _state_sheet(ws: Worksheet, report: Report, head: Letterhead) -> None:
 
     for section in report.sections:
         for row in section.rows:
-            _row(ws, r, values(row), kinds)
+            table_row(ws, r, values(row), kinds)
             r += 1
-        _row(ws, r, values(section.subtotal), kinds, bold=True)
+        table_row(ws, r, values(section.subtotal), kinds, bold=True)
         r += 1
-    _row(ws, r, values(report.total), kinds, bold=True, fill=TOTAL_FILL)
-    _setup_print(ws, len(labels))
+    table_row(ws, r, values(report.total), kinds, bold=True, fill=TOTAL_FILL)
+    setup_print(ws, len(labels))
 
 
 def to_xlsx(report: Report, letterhead: Letterhead | None = None) -> bytes:

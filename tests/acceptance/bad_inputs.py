@@ -718,3 +718,95 @@ PUBLICATION_CASES: dict[str, Case] = {
                                            "--delimiter: expected ';', ',' or 'tab'"),
 }
 CASES.update(PUBLICATION_CASES)
+
+
+def a_council_set(url: str, data: Path) -> None:
+    """Task 2 (in progress) has its acceptance council: the council's person chairs it, the
+    office's is its secretary."""
+    import datetime as dt
+
+    from engine.app import build
+    from engine.councils import CouncilInput, MemberInput
+    from engine.settings import load_settings
+    from tests.conftest import local
+
+    app = build(load_settings(env={"NCKH_DATA_DIR": str(data), "NCKH_DATABASE_URL": url}))
+    app.engine.set_council(CouncilInput(IN_PROGRESS, "512/QĐ-BVĐK", dt.date(2025, 5, 20),
+                                        (MemberInput(COUNCIL, "chair"),
+                                         MemberInput(OFFICE, "secretary"))),
+                           now=local(2025, 5, 21))
+    app.close()
+
+
+def council(task: int = IN_PROGRESS, *extra: str, date: str = "20/05/2025",
+            members: tuple[str, ...] = (f"{COUNCIL}:chu-tich", f"{OFFICE}:thu-ky")
+            ) -> tuple[str, ...]:
+    """`nckh council set TASK` with a chair and a secretary, and more options."""
+    args = ["council", "set", str(task), "--decision-no", "512/QĐ-BVĐK", "--decision-date",
+            date]
+    for member in members:
+        args += ["--member", member]
+    return (*args, *extra)
+
+
+def outcome(task: int = IN_PROGRESS, *extra: str) -> tuple[str, ...]:
+    return ("council", "outcome", str(task), "--as", OFFICE, *extra)
+
+
+def recognise(task: int = ACCEPTED, date: str = "01/06/2025") -> tuple[str, ...]:
+    return ("task", "recognise", str(task), "--decision-no", "88/QĐ-SYT", "--date", date)
+
+
+COUNCIL_CASES: dict[str, Case] = {
+    "council-unknown-task": Case(council(99), "unknown task: 99"),
+    "council-member-not-registered": Case(
+        council(members=(f"{COUNCIL}:chair", "ai.do@syt.example.vn:secretary")),
+        "member ai.do@syt.example.vn is not a registered person"),
+    "council-member-bad-role": Case(council(members=(f"{COUNCIL}:chair", f"{OFFICE}:boss")),
+                                   "member role 'boss': expected one of"),
+    "council-member-without-role": Case(council(members=(COUNCIL,)),
+                                        f"--member '{COUNCIL}': expected EMAIL:ROLE"),
+    "council-two-chairs": Case(council(members=(f"{COUNCIL}:chair", f"{OFFICE}:chair")),
+                               "a council has exactly one chair"),
+    "council-investigator-on-the-council": Case(
+        council(members=(f"{COUNCIL}:chair", f"{OFFICE}:secretary", f"{PI}:member")),
+        f"{PI} leads task {IN_PROGRESS} and may not sit on its council", code=3),
+    "council-decision-date-in-the-future": Case(
+        council(date="03/06/2025"),
+        "decision date 03/06/2025 is in the future (today is 02/06/2025)"),
+    "council-acceptance-of-a-proposed-task": Case(council(PROPOSED),
+                                                  f"task {PROPOSED} is 'proposed'"),
+    "council-recorded-by-another-units-head": Case(
+        council(IN_PROGRESS, "--as", HEAD_B),
+        f"{HEAD_B} is neither of the office nor the head of unit BVDK", code=3),
+    "outcome-unknown-task": Case(outcome(99, "--result", "failed"), "unknown task: 99"),
+    "outcome-grade-with-failed": Case(outcome(IN_PROGRESS, "--result", "failed", "--grade",
+                                              "kha"), "a failed acceptance has no grade"),
+    "outcome-passed-without-grade": Case(outcome(IN_PROGRESS, "--result", "passed"),
+                                         "a passed acceptance needs its grade"),
+    "outcome-bad-score": Case(outcome(IN_PROGRESS, "--result", "revise", "--score", "mười"),
+                              "score 'mười': expected a number 0–100"),
+    "outcome-without-council": Case(outcome(IN_PROGRESS, "--result", "passed", "--grade", "dat"),
+                                    f"task {IN_PROGRESS} has no acceptance council awaiting"),
+    "outcome-meeting-in-the-future": Case(
+        outcome(IN_PROGRESS, "--result", "failed", "--date", "03/06/2025"),
+        "meeting date 03/06/2025 is in the future", setup=a_council_set),
+    "outcome-by-the-investigator": Case(
+        ("council", "outcome", str(IN_PROGRESS), "--result", "passed", "--grade", "dat",
+         "--as", PI),
+        f"{PI} (role pi) may not fire 'accept' on task {IN_PROGRESS}", code=3, refusal=True,
+        setup=a_council_set),
+    "recognise-before-acceptance": Case(
+        recognise(IN_PROGRESS),
+        f"task {IN_PROGRESS} is not accepted yet ('in_progress'): a recognition (công nhận) "
+        "follows the acceptance (nghiệm thu)"),
+    "recognise-unknown-task": Case(recognise(99), "unknown task: 99"),
+    "recognise-date-in-the-future": Case(recognise(date="03/06/2025"),
+                                         "recognition date 03/06/2025 is in the future"),
+    "recognise-before-the-acceptance-day": Case(
+        recognise(date="01/03/2025"),
+        "recognition date 01/03/2025 is before the acceptance (03/03/2025)"),
+    "recognise-date-not-a-day": Case(recognise(date="31/04/2025"),
+                                     "invalid --date '31/04/2025': expected DD/MM/YYYY"),
+}
+CASES.update(COUNCIL_CASES)

@@ -1,0 +1,44 @@
+"""An item's page: the reminders and follow-ups still to go out, in the reader's language, and,
+for the office only, the e-mails sent about the item (alone, or in a letter or the digest)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from tests.web.webfixtures import HEAD, OFFICE, PI, Site, sign_in
+
+
+def _section(page: str, anchor: str) -> str:
+    found = re.search(rf'id="{anchor}">(.*?)</(ul|table)>', page, re.S)
+    assert found, f"no #{anchor} on the page"
+    return re.sub(r"<[^>]+>", " ", found.group(1))
+
+
+def test_the_office_sees_the_timers_to_come_and_the_mails_sent_about_the_item(
+        site: Site, tasks: dict[str, int]) -> None:
+    office = sign_in(site, OFFICE)  # its sign-in link is sent with the registrations' mail
+    page = office.get(f"/nhiem-vu/{tasks['mine']}").data.decode()
+    timers = " ".join(_section(page, "timers").split())
+    # The outline-review result is due 30/4/2025: its first reminder, then the notice.
+    assert "15/04/2025 08:00 – Nhắc hạn, 14 ngày trước hạn 30/04/2025" in timers
+    assert "Thông báo quá hạn (hạn 30/04/2025)" in timers
+    mails = " ".join(_section(page, "mails").split())
+    assert PI in mails  # the registration, to its investigator, sent at once
+    assert "03/03/2025" in mails and "chờ gửi" not in mails
+
+
+def test_a_unit_head_sees_the_timers_but_not_who_was_written_what(
+        site: Site, tasks: dict[str, int]) -> None:
+    head = sign_in(site, HEAD)
+    page = head.get(f"/nhiem-vu/{tasks['mine']}").data.decode()
+    assert "Nhắc hạn, 14 ngày trước hạn 30/04/2025" in page
+    assert 'id="mails"' not in page and PI + "," not in page
+
+
+def test_when_nothing_is_left_to_fire_the_page_says_so(site: Site, tasks: dict[str, int]) -> None:
+    site.app.engine.fire(tasks["mine"], "reject", actor_email=OFFICE, reason="Trùng lặp",
+                         now=site.clock.now() + dt.timedelta(hours=1))
+    office = sign_in(site, OFFICE)
+    page = office.get(f"/nhiem-vu/{tasks['mine']}").data.decode()
+    assert "Không còn thư nhắc hạn, đôn đốc nào chờ gửi." in page
