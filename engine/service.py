@@ -414,6 +414,14 @@ class Engine:
                 year=year, overdue=overdue, lang=lang, pi_email=pi_email,
                 workflow=lambda definition: self.workflow(s.connection(), definition))
 
+    def unit_named(self, unit_code: str) -> dict[str, Any]:
+        """{code, name} of the unit of that code (any case); `NotFound` as `find_unit` says."""
+        from engine import unitpage
+
+        with self.plain_read() as conn:
+            _, code, name = unitpage.named(conn, unit_code)
+        return {"code": code, "name": name}
+
     def unit_page(self, unit_code: str, *, year: int, now: dt.datetime,
                   lang: str) -> dict[str, Any]:
         """A unit's page in one read (engine/unitpage.py): the unit, its tasks, the people a

@@ -16,10 +16,19 @@ from typing import Any
 
 from engine import queries
 from storage import directory, sessions
-from storage.db import Session
+from storage.db import Connection, Session
 from workflows import inputs
 from workflows.errors import NotFound
 from workflows.model import Workflow
+
+
+def named(conn: Connection, code: str) -> tuple[int, str, str]:
+    """(id, code, name) of the unit of that code (any case); `NotFound` as `find_unit` says."""
+    key = inputs.lookup_key(code)
+    unit = directory.unit_named(conn, key) if key is not None else None
+    if unit is None:
+        raise NotFound("unit", code)
+    return unit
 
 
 def read(s: Session, code: str, *, year: int, now: dt.datetime, tz: dt.tzinfo, lang: str,
@@ -30,11 +39,7 @@ def read(s: Session, code: str, *, year: int, now: dt.datetime, tz: dt.tzinfo, l
     unknown unit is `NotFound`, as `find_unit` says it. Plain rows throughout: the page only
     reads them, and ORM objects cost more than the statements (bench/web.py)."""
     conn = s.connection()
-    key = inputs.lookup_key(code)
-    unit = directory.unit_named(conn, key) if key is not None else None
-    if unit is None:
-        raise NotFound("unit", code)
-    unit_id, unit_code, name = unit
+    unit_id, unit_code, name = named(conn, code)
     rows = queries.urgent_first(queries.list_tasks(
         s, now=now, tz=tz, unit_id=unit_id, state=None, year=year, overdue=False, lang=lang,
         workflow=workflow))

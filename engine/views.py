@@ -104,12 +104,15 @@ class Views:
                          research_counts=research)
 
     def unit(self, viewer: Viewer, unit_code: str) -> dict[str, Any]:
+        """The unit's {code, name} (`Engine.unit_named`) for the office and the unit's head;
+        `NotFound` for anyone else, as for no such unit. What a unit's form needs to act on it:
+        not its record (`unit_detail`), which is read in a write transaction."""
         if not may_see_unit(viewer, unit_code):
             raise NotFound("unit", unit_code)
-        detail = self.engine.unit_detail(unit_code)
-        if not may_see_unit(viewer, str(detail["code"])):
+        found = self.engine.unit_named(unit_code)
+        if not may_see_unit(viewer, str(found["code"])):
             raise NotFound("unit", unit_code)
-        return detail
+        return found
 
     def unit_page(self, viewer: Viewer, unit_code: str, *, year: int, now: dt.datetime,
                   lang: str) -> dict[str, Any]:
