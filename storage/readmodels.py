@@ -1,7 +1,9 @@
 """Reads for the shells' listings: tasks with what `task show` and `task list` print.
 
-Rows come back with everything the formatting reads loaded up front (unit, investigator,
-deadlines, history), so nothing is fetched lazily from wherever they are read.
+`task show`'s task comes back with everything the formatting reads loaded up front (unit,
+investigator, deadlines, history), so nothing is fetched lazily from wherever it is read.
+`task list`'s rows (also the home page's and a unit page's) are plain columns in one statement
+(`task_rows`): they are only read, and ORM objects for them cost more than the statement.
 """
 
 from __future__ import annotations
