@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from engine.views import Views
-from engine.web.i18n import LANGS, dmy, word
+from engine.web.i18n import LANGS, dmy, percent, word
 from notifications.render import CompiledTemplates
 from workflows.clock import Clock
 from workflows.errors import InputError, NckhError, NotFound, Refused
@@ -86,6 +86,7 @@ def create_web(nckh: App, clock: Clock) -> Flask:
     CSRFProtect(web)
     web.extensions["nckh"] = Shell(nckh, clock)
     web.jinja_env.filters["dmy"] = dmy
+    web.jinja_env.filters["percent"] = lambda value: percent(value, g.get("lang", "vi"))
     web.jinja_env.globals["_"] = say
     web.before_request(_before)
     web.after_request(_headers)

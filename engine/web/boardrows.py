@@ -17,11 +17,11 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from engine.web.i18n import dmy
+from engine.web.i18n import dmy, percent
 
 
 def board_rows(rows: list[dict[str, Any]], *, names: Mapping[str, str], unit_base: str,
-               item_base: str, overdue: str) -> Markup:
+               item_base: str, overdue: str, lang: str = "vi") -> Markup:
     """The `<tr>`s of `engine.reports.dashboard`'s rows. `names`: each cell state's words,
     `overdue`: the research column's word (both as shown, unescaped); `unit_base`,
     `item_base`: a unit's and an item's address without its last part."""
@@ -45,7 +45,7 @@ def board_rows(rows: list[dict[str, Any]], *, names: Mapping[str, str], unit_bas
             else:
                 out.append("<td></td>\n  ")
         due = counts["done"] + counts["late"] + counts["overdue"]
-        rate = f' ({r["rate"]}%)' if r["rate"] is not None else ""
+        rate = f' ({percent(r["rate"], lang)})' if r["rate"] is not None else ""
         research = (f' – <strong class="badge">{r["research_overdue"]} {late}</strong>'
                     if r["research_overdue"] else "")
         out.append(f'\n  <td>{counts["done"]}/{due}{rate}</td>\n'

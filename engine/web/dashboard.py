@@ -27,5 +27,5 @@ def board() -> Any:
     names = {state: say(f"cell_{state}") for state in COLOURS}
     body = board_rows(data["rows"], names=names, overdue=say("overdue").lower(),
                       unit_base=url_for("units.unit_page", code="X")[:-1],
-                      item_base=url_for("pages.item", task_id=1)[:-1])
+                      item_base=url_for("pages.item", task_id=1)[:-1], lang=g.lang)
     return page("dashboard.html", board=data, kind=kind or "", body=body)

@@ -191,6 +191,12 @@ def word(key: str, lang: str) -> str:
     return entry.get(lang) or entry["vi"]
 
 
+def percent(value: float, lang: str) -> str:
+    """A rate as the reader writes it: "66,7%" in Vietnamese, "66.7%" in English."""
+    text = f"{value:.1f}%"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
 def dmy(value: object) -> str:
     """dd/mm/yyyy (and HH:MM for a time) for people; ISO strings are accepted."""
     if value is None or value == "":

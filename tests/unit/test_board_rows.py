@@ -38,7 +38,11 @@ def test_a_cell_links_to_its_item_with_its_state_and_the_day_it_was_sent() -> No
 def test_the_counts_the_rate_and_the_overdue_research_tasks_are_shown() -> None:
     text = html(row(counts={"done": 1, "late": 1, "overdue": 2, "open": 5}, rate=25.0,
                     research_overdue=2))
-    assert "<td>1/4 (25.0%)</td>" in text
+    assert "<td>1/4 (25,0%)</td>" in text  # a decimal comma, as the office writes it
+    english = board_rows([row(counts={"done": 1, "late": 1, "overdue": 2, "open": 5},
+                              rate=25.0)], names=NAMES, overdue="overdue", unit_base="/don-vi/",
+                         item_base="/nhiem-vu/", lang="en")
+    assert "<td>1/4 (25.0%)</td>" in str(english)
     assert '<td>3 – <strong class="badge">2 quá hạn</strong></td>' in text
 
 
