@@ -34,10 +34,12 @@ from storage import directory as people
 from storage import taskextras as rows
 from storage.db import Connection, Session
 from storage.models import Person, Task
-from storage.taskextras import FUNDING_SOURCES as FUNDING_SOURCES  # the shells' list
 from workflows import inputs
 from workflows.dates import parse_day, shown
 from workflows.errors import InvalidData, NotAllowed, NotFound
+from workflows.funding import FUNDING_SOURCES as FUNDING_SOURCES  # the shells' list
+from workflows.funding import LABELS as LABELS
+from workflows.funding import shown_amount
 from workflows.model import RESEARCH_LEVELS, add_months
 
 MAX_YEARS = 5
@@ -49,12 +51,6 @@ SOURCE_NAMES = {"recurrent": "recurrent", "ngan-sach-su-nghiep": "recurrent",
                 "provincial_fund": "provincial_fund", "provincial-fund": "provincial_fund",
                 "quy-khcn-tinh": "provincial_fund", "unit": "unit", "don-vi": "unit",
                 "don-vi-tu-chu": "unit", "other": "other", "khac": "other"}
-LABELS = {
-    "recurrent": {"vi": "Ngân sách sự nghiệp", "en": "Recurrent budget"},
-    "provincial_fund": {"vi": "Quỹ KH&CN tỉnh", "en": "Provincial S&T fund"},
-    "unit": {"vi": "Đơn vị tự chủ", "en": "The unit's own funds"},
-    "other": {"vi": "Khác", "en": "Other"},
-}
 _AMOUNT = re.compile(r"\d{1,3}(?:\.\d{3})+|\d+")
 _MEMBER = re.compile(r"(?P<name>[^<>:]+?)\s*(?:<(?P<email>[^<>]*)>)?\s*:\s*(?P<role>[^:]+)")
 MEMBER_FORM = "expected 'Name <e-mail>:role' or 'Name:role'"
@@ -105,11 +101,6 @@ def parse_amount(text: str) -> int:
         raise InvalidData(f"funding amount {shown_amount(amount)} is more than "
                           f"{shown_amount(MAX_AMOUNT)}", field="funding_amount")
     return amount
-
-
-def shown_amount(amount: int) -> str:
-    """150000000 -> "150.000.000 đ"."""
-    return f"{amount:,}".replace(",", ".") + " đ"
 
 
 def parse_source(text: str) -> str:

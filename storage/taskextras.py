@@ -32,9 +32,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.base import Base
 from storage.models import Task
 
-# The funding sources, as stored; their labels live with the rules (engine/taskextras.py).
-FUNDING_SOURCES = ("recurrent", "provincial_fund", "unit", "other")
-
 
 class TaskMember(Base):
     __tablename__ = "task_member"

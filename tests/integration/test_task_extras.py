@@ -5,14 +5,17 @@ and every bad input refused in one line with nothing written."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from engine.app import App, build
 from engine.directory_log import Operator
+from engine.reports.build import make_compilation, render
 from engine.taskextras import ExtrasInput
 from storage.models import Task
 from storage.taskextras import TaskMember
@@ -147,3 +150,16 @@ def test_the_cli_records_and_refuses_extras_in_one_line_with_nothing_written(
     assert snapshot(xapp) == before
     with xapp.sessions() as s:
         assert s.scalar(select(func.count()).select_from(Task)) == 1
+
+
+def test_the_compilations_detail_carries_the_funding_in_its_last_column(xapp: App) -> None:
+    new_task(xapp, ExtrasInput(funding_source="ngan-sach-su-nghiep",
+                               funding_amount="150.000.000"))
+    new_task(xapp)
+    result = make_compilation(xapp.engine, 2025, today=dt.date(2025, 12, 10),
+                              rules=xapp.report_rules())
+    assert [e.funding for e in result.entries] == ["150.000.000 đ (Ngân sách sự nghiệp)", ""]
+    ws = load_workbook(io.BytesIO(render(result, "xlsx")))["Danh mục"]
+    header = [c.value for c in ws[7]]
+    assert header[-1] == "Kinh phí (nguồn)"
+    assert ws.cell(row=8, column=len(header)).value == "150.000.000 đ (Ngân sách sự nghiệp)"
