@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import html
 
-from tests.web.test_unit_forms import error_beside, snapshot
-from tests.web.webfixtures import HEAD, OTHER_HEAD, Site, csrf, sign_in
+from tests.web.webfixtures import HEAD, OTHER_HEAD, Site, csrf, error_beside, sign_in, snapshot
 
 
 def test_a_unit_head_registers_a_task_with_its_extras_and_its_page_shows_them(
