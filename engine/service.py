@@ -233,7 +233,8 @@ class Engine:
                 conn = s.connection()
                 task_id = stored.write_registration(conn, reg, self._definition(conn, wf, now))
                 if checked is not None:
-                    taskextras.write(s, task_id, checked)
+                    taskextras.write(s, task_id, checked, now=now, operator=Operator(
+                        operator.login, actor.email if actor else operator.acting_as))
                 return task_id
         except Refused as refusal:
             if not isinstance(refusal, Conflict):
@@ -398,18 +399,18 @@ class Engine:
             detail["council"] = councils.detail(s, task.id, lang)
             if shown := councils.lines(detail["council"]):
                 detail["extra"]["Councils and recognition"] = shown
-            detail["extras"] = taskextras.detail(s.connection(), task.id, lang)
+            detail["extras"] = taskextras.detail(s.connection(), task.id, self.tz, lang)
             if shown := taskextras.lines(detail["extras"]):
                 detail["extra"]["Dates, funding and team"] = shown
             return detail
 
-    def set_extras(self, task_id: int, data: ExtrasInput, *,
+    def set_extras(self, task_id: int, data: ExtrasInput, *, now: dt.datetime,
                    operator: Operator = API) -> None:
         """Change a research task's dates, funding or team (engine/taskextras.py), as
         `operator.acting_as` when named."""
         with self.transaction() as s:
-            taskextras.set_extras(s, taskextras.research_task(s, task_id), data,
-                                  acting_as=operator.acting_as)
+            taskextras.set_extras(s, taskextras.research_task(s, task_id), data, now=now,
+                                  operator=operator)
 
     def list_tasks(self, *, now: dt.datetime, unit: str | None = None, state: str | None = None,
                    year: int | None = None, overdue: bool = False,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.directory import find_person, normalise_email
+from engine.directory_log import Operator
 from storage import directory as people
 from storage import taskextras as rows
 from storage.db import Connection, Session
@@ -171,9 +172,13 @@ def check(data: ExtrasInput, *, year: int, starts_on: dt.date | None = None,
     return Extras(fields, members)
 
 
-def write(session: Session, task_id: int, extras: Extras) -> None:
+def write(session: Session, task_id: int, extras: Extras, *, now: dt.datetime,
+          operator: Operator) -> None:
+    """Write the checked extras, with who set them (the login, the person named) and when."""
     conn = session.connection()
-    rows.set_fields(conn, task_id, extras.fields)
+    rows.set_fields(conn, task_id, {**extras.fields, "extras_at": now,
+                                    "extras_by": operator.login[:120],
+                                    "extras_acting_as": operator.acting_as})
     if extras.members is not None:
         linked = []
         for m in extras.members:
@@ -198,30 +203,39 @@ def may_edit(person: Person, task: Task) -> bool:
             or (person.role == "unit_head" and person.unit_id == task.unit_id))
 
 
-def set_extras(session: Session, task: Task, data: ExtrasInput, *,
-               acting_as: str | None) -> None:
+def set_extras(session: Session, task: Task, data: ExtrasInput, *, now: dt.datetime,
+               operator: Operator) -> None:
     """Change a task's extras; checked against what it holds. With `acting_as`, that person
     must be allowed (`may_edit`); without, it is an administrator's change."""
     if not data.given():
         raise InvalidData("nothing to change: give --starts, --ends, --funding-source, "
                           "--funding-amount, --member or --no-members")
-    starts_on, ends_on, source, _amount = rows.fields_of(session.connection(), task.id)
-    extras = check(data, year=task.year, starts_on=starts_on, ends_on=ends_on,
-                   funding_source=source)
-    if acting_as is not None:
-        person = find_person(session, acting_as)
+    held = rows.fields_of(session.connection(), task.id)
+    extras = check(data, year=task.year, starts_on=held.starts_on, ends_on=held.ends_on,
+                   funding_source=held.funding_source)
+    if operator.acting_as is not None:
+        person = find_person(session, operator.acting_as)
         if not person.active:
             raise NotAllowed(f"{person.email} is inactive")
         if not may_edit(person, task):
             raise NotAllowed(f"{person.email} is neither of the office, the head of unit "
                              f"{task.unit.code} nor the investigator of task {task.id}")
-    write(session, task.id, extras)
+    write(session, task.id, extras, now=now, operator=operator)
 
 
-def detail(conn: Connection, task_id: int, lang: str = "vi") -> dict[str, Any]:
+def detail(conn: Connection, task_id: int, tz: dt.tzinfo,
+           lang: str = "vi") -> dict[str, Any]:
     """What the item page, `task show` and the JSON say about the extras."""
-    starts_on, ends_on, source, amount = rows.fields_of(conn, task_id)
+    held = rows.fields_of(conn, task_id)
+    starts_on, ends_on, source, amount = (held.starts_on, held.ends_on, held.funding_source,
+                                          held.funding_amount)
+    at = held.extras_at
+    if at is not None and at.tzinfo is None:  # SQLite hands back naive UTC
+        at = at.replace(tzinfo=dt.UTC)
     return {
+        "recorded_at": at.astimezone(tz).isoformat() if at else None,
+        "recorded_on": shown(at.astimezone(tz).date()) if at else None,
+        "recorded_by": held.extras_by, "acting_as": held.extras_acting_as,
         "starts_on": shown(starts_on) if starts_on else None,
         "ends_on": shown(ends_on) if ends_on else None,
         "funding_source": source,
@@ -244,4 +258,7 @@ def lines(d: dict[str, Any]) -> list[str]:
     for m in d["members"]:
         email = f" <{m['email']}>" if m["email"] else ""
         out.append(f"member: {m['name']}{email} — {m['role']}")
+    if out and d["recorded_on"]:
+        who = d["recorded_by"] + (f" for {d['acting_as']}" if d["acting_as"] else "")
+        out.append(f"recorded: {d['recorded_on']} by {who}")
     return out

@@ -112,6 +112,11 @@ class Task(Base):
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     funding_source: Mapped[str | None] = mapped_column(String(24))
     funding_amount: Mapped[int | None] = mapped_column(BigInteger)
+    # Who last set them and when: the OS login (or "web"), and the person named (`--as`, the
+    # web's signed-in person).
+    extras_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    extras_by: Mapped[str | None] = mapped_column(String(120))
+    extras_acting_as: Mapped[str | None] = mapped_column(String(320))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy's own hook)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import (
@@ -54,8 +55,9 @@ _MEMBERS = cast(Table, TaskMember.__table__)
 
 
 def set_fields(conn: Connection, task_id: int, values: dict[str, object]) -> None:
-    """Set some of starts_on, ends_on, funding_source, funding_amount on the task. The task's
-    version is left alone: these are records beside the workflow, not a step of it."""
+    """Set some of starts_on, ends_on, funding_source, funding_amount on the task, with who set
+    them (extras_at, extras_by, extras_acting_as). The task's version is left alone: these are
+    records beside the workflow, not a step of it."""
     if values:
         conn.execute(update(_TASKS).where(_TASKS.c.id == task_id).values(**values))
 
@@ -70,11 +72,24 @@ def replace_members(conn: Connection, task_id: int,
              "role": role} for i, (name, email, pid, role) in enumerate(members, start=1)])
 
 
-def fields_of(conn: Connection, task_id: int
-              ) -> tuple[dt.date | None, dt.date | None, str | None, int | None]:
-    row = conn.execute(select(_TASKS.c.starts_on, _TASKS.c.ends_on, _TASKS.c.funding_source,
-                              _TASKS.c.funding_amount).where(_TASKS.c.id == task_id)).one()
-    return row.starts_on, row.ends_on, row.funding_source, row.funding_amount
+@dataclass(frozen=True)
+class Held:
+    """What a task holds of its extras, and who set them when."""
+
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    funding_source: str | None
+    funding_amount: int | None
+    extras_at: dt.datetime | None
+    extras_by: str | None
+    extras_acting_as: str | None
+
+
+def fields_of(conn: Connection, task_id: int) -> Held:
+    return Held(*conn.execute(select(
+        _TASKS.c.starts_on, _TASKS.c.ends_on, _TASKS.c.funding_source, _TASKS.c.funding_amount,
+        _TASKS.c.extras_at, _TASKS.c.extras_by, _TASKS.c.extras_acting_as)
+        .where(_TASKS.c.id == task_id)).one())
 
 
 def members_of(conn: Connection, task_id: int) -> list[tuple[str, str | None, int | None, str]]:

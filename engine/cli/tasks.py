@@ -103,7 +103,7 @@ def task_edit_extras(ctx: Ctx, task_id: int, starts: str | None, ends: str | Non
         raise InputError("--no-members and --member exclude each other")
     ctx.app().engine.set_extras(
         task_id, extras_input(starts, ends, funding_source, funding_amount, members,
-                              no_members), operator=ctx.operator(acting_as))
+                              no_members), now=ctx.now(), operator=ctx.operator(acting_as))
     click.echo(f"task {task_id}: extras recorded")
 
 

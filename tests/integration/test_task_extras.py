@@ -93,16 +93,24 @@ def test_extras_are_changed_later_by_the_units_head_but_not_by_another_units(
         xapp: App) -> None:
     task = new_task(xapp, ExtrasInput(starts="01/03/2025", members=(MEMBER,)))
     xapp.engine.set_extras(task, ExtrasInput(ends="31/12/2026", funding_source="don-vi",
-                                             funding_amount="0"),
+                                             funding_amount="0"), now=local(2025, 3, 4),
                            operator=Operator("thu", head_email("A")))
     before = snapshot(xapp)
     assert before[0] == [(task, 1, dt.date(2025, 3, 1), dt.date(2026, 12, 31), "unit", 0)]
     assert len(before[1]) == 1  # the team was left as it was
     with pytest.raises(NotAllowed, match=f"{head_email('B')} is neither of the office"):
-        xapp.engine.set_extras(task, ExtrasInput(funding_amount="1"),
+        xapp.engine.set_extras(task, ExtrasInput(funding_amount="1"), now=local(2025, 3, 5),
                                operator=Operator("thu", head_email("B")))
-    xapp.engine.set_extras(task, ExtrasInput(members=()), operator=Operator("thu", OFFICE))
+    assert snapshot(xapp) == before
+    extras = xapp.engine.task_detail(task, now=local(2025, 3, 5))["extras"]
+    assert (extras["recorded_on"], extras["recorded_by"], extras["acting_as"]) == (
+        "04/03/2025", "thu", head_email("A"))
+    xapp.engine.set_extras(task, ExtrasInput(members=()), now=local(2025, 3, 6),
+                           operator=Operator("lan", OFFICE))
     assert snapshot(xapp)[1] == []
+    extras = xapp.engine.task_detail(task, now=local(2025, 3, 6))["extras"]
+    assert (extras["recorded_on"], extras["recorded_by"], extras["acting_as"]) == (
+        "06/03/2025", "lan", OFFICE)
 
 
 def test_the_cli_records_and_refuses_extras_in_one_line_with_nothing_written(
@@ -119,6 +127,7 @@ def test_the_cli_records_and_refuses_extras_in_one_line_with_nothing_written(
     assert "dates: 01/03/2025 – 30/06/2027" in shown
     assert "funding: Ngân sách sự nghiệp, 150.000.000 đ" in shown
     assert "member: Lê Thị Hoa <hoa.lt@syt.example.vn> — thư ký khoa học" in shown
+    assert "recorded: 03/02/2025 by " in shown
     before = snapshot(xapp)
     edit = ("task", "edit-extras", task, "--as", OFFICE)
     for args, message in (

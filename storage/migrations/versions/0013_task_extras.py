@@ -1,5 +1,5 @@
-"""task extras: a task's contract start and end dates, its funding source and amount, and its
-co-investigators (thành viên tham gia)
+"""task extras: a task's contract start and end dates, its funding source and amount (with who
+last set them, and when), and its co-investigators (thành viên tham gia)
 
 The four columns are nullable and nothing is back-filled: a task registered before knows none
 of them, and a made-up value would be a claim nobody made. The funding source's and dates'
@@ -15,6 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+import storage.base
+
 revision = "0013"
 down_revision = "0012"
 branch_labels = None
@@ -26,6 +28,9 @@ def upgrade() -> None:
     op.add_column("task", sa.Column("ends_on", sa.Date(), nullable=True))
     op.add_column("task", sa.Column("funding_source", sa.String(length=24), nullable=True))
     op.add_column("task", sa.Column("funding_amount", sa.BigInteger(), nullable=True))
+    op.add_column("task", sa.Column("extras_at", storage.base.UTCDateTime(), nullable=True))
+    op.add_column("task", sa.Column("extras_by", sa.String(length=120), nullable=True))
+    op.add_column("task", sa.Column("extras_acting_as", sa.String(length=320), nullable=True))
     op.create_table(
         "task_member",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -50,6 +55,9 @@ def downgrade() -> None:
     op.drop_index("ix_task_member_task_id", "task_member")
     op.drop_table("task_member")
     with op.batch_alter_table("task") as batch:
+        batch.drop_column("extras_acting_as")
+        batch.drop_column("extras_by")
+        batch.drop_column("extras_at")
         batch.drop_column("funding_amount")
         batch.drop_column("funding_source")
         batch.drop_column("ends_on")
