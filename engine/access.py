@@ -28,7 +28,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from engine import directory
 from notifications.links import Links, digest
 from storage import access as rows
-from storage.db import DbEngine, Session, unit_of_work
+from storage.db import DbEngine, Session, read, unit_of_work
 from storage.models import Person
 from storage.webmodels import ActionLink, ActionLinkUse, SigninToken, WebPassword, WebSession
 from workflows import inputs
@@ -207,8 +207,8 @@ class Access:
         write lock, which the daemon may hold) and writes only when there is something to
         write: the end of a session, or its last-seen time once it is `SEEN_EVERY` old. Idle
         expiry is therefore exact to that much."""
-        with unit_of_work(self.db, read_only_=True) as s:
-            seen = rows.session_seen(s, digest(token))
+        with read(self.db) as conn:  # plain rows: no ORM session for the hottest read
+            seen = rows.session_seen(conn, digest(token))
         if seen is None or seen.ended_at is not None:
             return None
         idle = now - seen.last_seen_at > self.idle

@@ -16,8 +16,6 @@ from storage.models import Deadline, Task
 from storage.timers import Timer
 from workflows.model import Workflow
 
-WorkflowOf = Callable[[Session, Task], Workflow]
-
 
 def iso(value: dt.datetime | dt.date | None, tz: dt.tzinfo | None = None) -> str | None:
     if value is None:
@@ -79,27 +77,40 @@ def task_detail(s: Session, task: Task, wf: Workflow, now: dt.datetime, tz: dt.t
 
 def list_tasks(
     s: Session, *, now: dt.datetime, tz: dt.tzinfo, unit_id: int | None, state: str | None,
-    year: int | None, overdue: bool, lang: str, workflow_of: WorkflowOf,
+    year: int | None, overdue: bool, lang: str, workflow: Callable[[int], Workflow],
+    pi_email: str | None = None,
 ) -> list[dict[str, Any]]:
+    """`workflow`: a task's workflow by its definition's id (the engine's, parsed once)."""
     today = now.astimezone(tz).date()
     rows = []
-    open_due = readmodels.open_due_dates(s, unit_id)
-    tasks = readmodels.tasks_for_list(s, unit_id=unit_id, state=state, year=year,
-                                      overdue_on=today if overdue else None)
-    for task in tasks:
-        wf = workflow_of(s, task)
-        due = open_due.get(task.id)
-        rows.append({
-            "id": task.id, "unit": task.unit.code, "level": task.level, "year": task.year,
-            "state": task.state, "state_label": wf.states[task.state].labels.get(lang),
-            "title": task.title, "pi": task.pi.email,
+    # A state's words are looked up once per listing, not once per task: a unit's page lists
+    # many tasks in a few states of a few definitions.
+    words: dict[tuple[int, str], tuple[str, str | None]] = {}
+    for task in readmodels.task_rows(s, unit_id=unit_id, state=state, year=year,
+                                     overdue_on=today if overdue else None,
+                                     pi_email=pi_email):
+        key = (task.definition_id, task.state)
+        said = words.get(key)
+        if said is None:
+            wf = workflow(task.definition_id)
             # what is expected next: the state's deadline, or the step that leads on (never a
             # cancel or a withdrawal, which the unit may fire but nobody expects)
-            "next": wf.expected_next(task.state, lang),
-            "due_on": due.isoformat() if due else None,
+            said = words[key] = (wf.states[task.state].labels.get(lang),
+                                 wf.expected_next(task.state, lang))
+        due = task.due_on
+        rows.append({
+            "id": task.id, "unit": task.unit, "level": task.level, "year": task.year,
+            "state": task.state, "state_label": said[0], "title": task.title, "pi": task.pi,
+            "next": said[1], "due_on": due.isoformat() if due else None,
             "overdue": due is not None and due < today,
         })
     return rows
+
+
+def urgent_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Listed rows overdue first, then by deadline (none last), then by id."""
+    return sorted(rows, key=lambda r: (not r["overdue"], r["due_on"] is None,
+                                       r["due_on"] or "", r["id"]))
 
 
 def pending_timers(timers: Sequence[Timer], tz: dt.tzinfo) -> list[dict[str, Any]]:

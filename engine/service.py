@@ -31,7 +31,7 @@ from engine.unitcsv import parse_units_csv
 from storage import directory as rows
 from storage import readmodels
 from storage import tasks as stored
-from storage.db import Connection, DbEngine, Session, unit_of_work
+from storage.db import Connection, DbEngine, Session, read, unit_of_work
 from storage.letters import task_mails
 from storage.models import Task, Unit
 from storage.timers import timers_of
@@ -83,6 +83,11 @@ class Engine:
         """One unit of work; storage failures surface as `StorageError`/`Conflict`.
         `read_only` for work that never writes: no write lock to wait for on SQLite."""
         return unit_of_work(self.db, read_only_=read_only)
+
+    def plain_read(self) -> AbstractContextManager[Connection]:
+        """A read-only transaction on a Core connection, for a hot read of plain rows (the
+        dashboard): no ORM session to set up and commit."""
+        return read(self.db)
 
     def workflow(self, conn: Connection, definition: int) -> Workflow:
         """The workflow a task runs on: its stored snapshot, parsed once per process."""
@@ -413,8 +418,9 @@ class Engine:
                                   operator=operator)
 
     def list_tasks(self, *, now: dt.datetime, unit: str | None = None, state: str | None = None,
-                   year: int | None = None, overdue: bool = False,
-                   lang: str = "vi") -> list[dict[str, Any]]:
+                   year: int | None = None, overdue: bool = False, lang: str = "vi",
+                   pi_email: str | None = None) -> list[dict[str, Any]]:
+        """Tasks as `task list` shows them, filtered; `pi_email`: those that person leads."""
         if year is not None:
             inputs.check_year(year)
         with self.transaction(read_only=True) as s:
@@ -423,7 +429,28 @@ class Engine:
                 state = self._known_state(s, state)
             return queries.list_tasks(
                 s, now=now, tz=self.tz, unit_id=unit_row.id if unit_row else None, state=state,
-                year=year, overdue=overdue, lang=lang, workflow_of=self.workflow_of)
+                year=year, overdue=overdue, lang=lang, pi_email=pi_email,
+                workflow=lambda definition: self.workflow(s.connection(), definition))
+
+    def unit_named(self, unit_code: str) -> dict[str, Any]:
+        """{code, name} of the unit of that code (any case); `NotFound` as `find_unit` says."""
+        from engine import unitpage
+
+        with self.plain_read() as conn:
+            _, code, name = unitpage.named(conn, unit_code)
+        return {"code": code, "name": name}
+
+    def unit_page(self, unit_code: str, *, year: int, now: dt.datetime,
+                  lang: str) -> dict[str, Any]:
+        """A unit's page in one read (engine/unitpage.py): the unit, its tasks, the people a
+        task may be registered for, its science sessions; of `year`."""
+        from engine import unitpage
+
+        inputs.check_year(year)
+        with self.transaction(read_only=True) as s:
+            return unitpage.read(s, unit_code, year=year, now=now, tz=self.tz, lang=lang,
+                                 workflow=lambda definition: self.workflow(s.connection(),
+                                                                           definition))
 
     def search_tasks(self, query: str, *, now: dt.datetime, unit: str | None = None,
                      pi_email: str | None = None, lang: str = "vi") -> dict[str, Any]:
@@ -563,14 +590,24 @@ class Engine:
                          for st in wf.states.values() if st.void)
 
     def _known_state(self, s: Session, state: str) -> str:
-        """A state name as `--state` takes it (the name, not its label); an unknown one is
-        refused with the states of the workflows in force (and any still held by a task)."""
-        states = {name for wf in map(self.registry.get, self.registry.names())
-                  for name in wf.states}
+        """A state as `--state` takes it: its name, or its label as the tables show it
+        ("Đang thực hiện", with or without marks, any case); an unknown one is refused with the
+        states of the workflows in force (and any still held by a task)."""
+        from engine.search import fold
+
+        workflows = [self.registry.get(n) for n in self.registry.names()]
+        states = {name for wf in workflows for name in wf.states}
         states.update(readmodels.states_in_use(s))
-        if state not in states:
-            raise InputError(f"unknown state '{state}'; states: {', '.join(sorted(states))}")
-        return state
+        if state in states:
+            return state
+        named = {name for wf in workflows for name, st in wf.states.items()
+                 for label in (st.labels.vi, st.labels.en) if fold(label) == fold(state)}
+        if len(named) == 1:
+            return named.pop()
+        if named:
+            raise InputError(f"the state label '{state}' names several states "
+                             f"({', '.join(sorted(named))}): give its name")
+        raise InputError(f"unknown state '{state}'; states: {', '.join(sorted(states))}")
 
 
 __all__: Sequence[str] = ("Engine", "Fired")

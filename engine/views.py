@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from engine.queries import urgent_first
 from engine.service import Engine
 from workflows import inputs
 from workflows.errors import InputError, NotFound
@@ -52,15 +53,14 @@ class Views:
             unit = viewer.unit_code
         elif viewer.role != "office":
             unit = None
-        rows = self.engine.list_tasks(now=now, unit=unit, year=year, lang=lang)
-        if viewer.role == "pi":
-            rows = [r for r in rows if r["pi"] == viewer.email]
-        elif viewer.role == "council":
+        # an investigator's own tasks are read as such, not the province's kept in Python
+        rows = self.engine.list_tasks(now=now, unit=unit, year=year, lang=lang,
+                                      pi_email=viewer.email if viewer.role == "pi" else None)
+        if viewer.role == "council":
             rows = [r for r in rows if self.engine.allowed_events(int(r["id"]), viewer.email)]
-        elif viewer.role not in ("office", "unit_head"):
+        elif viewer.role not in ("office", "unit_head", "pi"):
             rows = []
-        return sorted(rows, key=lambda r: (not r["overdue"], r["due_on"] is None,
-                                           r["due_on"] or "", r["id"]))
+        return urgent_first(rows)
 
     def search(self, viewer: Viewer, query: str, *, now: dt.datetime,
                lang: str) -> dict[str, Any]:
@@ -84,9 +84,8 @@ class Views:
                   legal_end: Callable[[dt.date], dt.date], labels: Mapping[str, str],
                   unit_kind: str | None = None) -> dict[str, Any]:
         """The province dashboard (the office's only)."""
-        from engine.reports.dashboard import dashboard
+        from engine.reports.dashboard import Loaded, dashboard
         from storage import dashboard as rows
-        from storage.reportrows import Dataset
 
         if not viewer.is_office:
             raise NotFound("page", "dashboard")
@@ -97,17 +96,32 @@ class Views:
         submit_events = sorted({ev.name for name in registry.names()
                                 for ev in registry.get(name).events.values()
                                 if ev.milestone == "submitted"})
-        with self.engine.transaction(read_only=True) as s:
-            units, obligations, research = rows.load(s, year, submit_events=submit_events,
+        with self.engine.plain_read() as conn:
+            units, obligations, research = rows.load(conn, year, submit_events=submit_events,
                                                      today=today, tz=self.engine.tz)
-        data = Dataset(year=year, units=tuple(units), tasks=(), obligations=tuple(obligations))
+        data = Loaded(year=year, units=units, obligations=obligations)
         return dashboard(data, today, legal_end, labels, unit_kind=unit_kind,
                          research_counts=research)
 
     def unit(self, viewer: Viewer, unit_code: str) -> dict[str, Any]:
+        """The unit's {code, name} (`Engine.unit_named`) for the office and the unit's head;
+        `NotFound` for anyone else, as for no such unit. What a unit's form needs to act on it:
+        not its record (`unit_detail`), which is read in a write transaction."""
         if not may_see_unit(viewer, unit_code):
             raise NotFound("unit", unit_code)
-        detail = self.engine.unit_detail(unit_code)
-        if not may_see_unit(viewer, str(detail["code"])):
+        found = self.engine.unit_named(unit_code)
+        if not may_see_unit(viewer, str(found["code"])):
             raise NotFound("unit", unit_code)
-        return detail
+        return found
+
+    def unit_page(self, viewer: Viewer, unit_code: str, *, year: int, now: dt.datetime,
+                  lang: str) -> dict[str, Any]:
+        """A unit's page (`Engine.unit_page`) for the office and the unit's head; `NotFound`
+        for anyone else, as for no such unit. The office and a head see all the unit's tasks,
+        as `tasks` gives them."""
+        if not may_see_unit(viewer, unit_code):
+            raise NotFound("unit", unit_code)
+        found = self.engine.unit_page(unit_code, year=year, now=now, lang=lang)
+        if not may_see_unit(viewer, str(found["unit"]["code"])):
+            raise NotFound("unit", unit_code)
+        return found

@@ -86,8 +86,8 @@ _SESSION_SEEN = (select(WebSession.id, WebSession.ended_at, WebSession.last_seen
                  .where(WebSession.token_hash == bindparam("token_hash")))
 
 
-def session_seen(session: Session, token_hash: str) -> SessionSeen | None:
-    row = session.connection().execute(_SESSION_SEEN, {"token_hash": token_hash}).first()
+def session_seen(conn: Connection, token_hash: str) -> SessionSeen | None:
+    row = conn.execute(_SESSION_SEEN, {"token_hash": token_hash}).first()
     if row is None:
         return None
     id_, ended_at, last_seen_at, person_id, email, name, role, unit_id, active, code = row

@@ -6,23 +6,45 @@ first submitted (a correlated `min` over the task's history, by the submit event
 the history's (task_id, seq) key answers by index). Dates come back as local dates, like
 `storage.reports`.
 
-Why plain column selects on the session's connection and not ORM entities: the page is the
-office's daily view over every unit; building ORM objects (and the ORM's per-statement
-bookkeeping) for rows that are only read cost more than the statements themselves (bench/web.py).
+Why plain column selects on a Core connection, into named tuples, and not ORM entities or the
+reports' frozen dataclasses: the page is the office's daily view over every unit; building ORM
+objects (and an ORM session's bookkeeping), or even a frozen dataclass per row, for rows that are
+only read cost more than the statements themselves (bench/web.py, issue 14).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from sqlalchemy import String, and_, bindparam, case, func, select, type_coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, String, and_, bindparam, case, func, select, type_coerce
 
 from storage.models import Deadline, HistoryEntry, Task, Unit
-from storage.reportrows import ObligationRow, UnitRow
 from storage.timers import Obligation
 from workflows.model import RESEARCH_LEVELS
+
+
+class UnitLine(NamedTuple):
+    """A unit as the dashboard reads it (the fields of `reportrows.UnitRow` it needs)."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+    active: bool
+
+
+class DueLine(NamedTuple):
+    """An obligation as the dashboard reads it (the fields of `reportrows.ObligationRow`).
+    Plain tuples: a frozen dataclass per row cost more than reading the row (bench/web.py)."""
+
+    unit_id: int
+    key: str
+    period: int
+    due_on: dt.date
+    submitted_on: dt.date | None
+    task_id: int | None
 
 
 def _local(value: dt.datetime | str | None, tz: dt.tzinfo) -> dt.date | None:
@@ -58,16 +80,15 @@ OBLIGATIONS = (select(Obligation.key, Obligation.unit_id, Obligation.period,
                .order_by(Obligation.due_on, Obligation.unit_id))
 
 
-def load(session: Session, year: int, *, submit_events: Sequence[str], today: dt.date,
-         tz: dt.tzinfo) -> tuple[list[UnitRow], list[ObligationRow], dict[int, tuple[int, int]]]:
+def load(conn: Connection, year: int, *, submit_events: Sequence[str], today: dt.date,
+         tz: dt.tzinfo) -> tuple[list[UnitLine], list[DueLine], dict[int, tuple[int, int]]]:
     """(units by code, the year's obligations by due date and unit, and per unit that has any
     (research tasks, of which overdue))."""
-    conn = session.connection()
-    units: list[UnitRow] = []
+    units: list[UnitLine] = []
     counts: dict[int, tuple[int, int]] = {}
     for id_, code, name, kind, active, tasks, overdue in conn.execute(
             UNITS, {"year": year, "today": today}).all():
-        units.append(UnitRow(id_, code, name, kind, bool(active)))
+        units.append(UnitLine(id_, code, name, kind, bool(active)))
         if tasks is not None:
             counts[id_] = (int(tasks), int(overdue))
     days: dict[object, dt.date] = {}
@@ -77,5 +98,6 @@ def load(session: Session, year: int, *, submit_events: Sequence[str], today: dt
         due_on = days.get(due)
         if due_on is None:  # PostgreSQL's driver hands a date already
             due_on = days[due] = due if isinstance(due, dt.date) else dt.date.fromisoformat(due)
-        obligations.append(ObligationRow(unit_id, key, period, due_on, _local(at, tz), task_id))
+        obligations.append(DueLine(unit_id, key, period, due_on,
+                                   None if at is None else _local(at, tz), task_id))
     return units, obligations, counts

@@ -148,11 +148,32 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+_READER = "_nckh_read_only"  # where an engine keeps its read-only twin
+
+
 def read_only(engine: Engine) -> Engine:
-    """The same engine (same pool) for reads: no write lock on SQLite, READ ONLY on PostgreSQL."""
+    """The same engine (same pool) for reads: no write lock on SQLite, READ ONLY on PostgreSQL.
+    Made once per engine and kept on it: every signed-in page reads through it, and making it
+    cost as much as the session check's statement."""
+    found = engine.__dict__.get(_READER)
+    if isinstance(found, Engine):
+        return found
+    options: dict[str, Any] = {READ_ONLY: True}
     if engine.dialect.name == "postgresql":
-        return engine.execution_options(**{READ_ONLY: True, "postgresql_readonly": True})
-    return engine.execution_options(**{READ_ONLY: True})
+        options["postgresql_readonly"] = True
+    found = engine.__dict__[_READER] = engine.execution_options(**options)
+    return found
+
+
+@contextmanager
+def read(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction on a Core connection, rolled back: for a hot read of plain rows,
+    without an ORM session's bookkeeping (the session check of every signed-in page)."""
+    try:
+        with read_only(engine).connect() as conn:
+            yield conn
+    except OperationalError as exc:
+        raise database_error(exc) from None
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -10,14 +10,36 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from storage.models import DirectoryChange, Person, Task, Unit
 
+# Built once: every unit page looks its unit up.
+_UNIT_BY_CODE = select(Unit).where(func.lower(Unit.code) == bindparam("code"))
+_UNIT_NAMED = (select(Unit.id, Unit.code, Unit.name)
+               .where(func.lower(Unit.code) == bindparam("code")))
+_REGISTRABLE = (select(Person.email, Person.name)
+                .where(Person.unit_id == bindparam("unit_id"), Person.active.is_(True),
+                       Person.role.in_(("pi", "unit_head")))
+                .order_by(Person.email))
+
 
 def unit_by_code(session: Session, code: str) -> Unit | None:
-    return session.scalar(select(Unit).where(func.lower(Unit.code) == code.lower()))
+    return session.scalar(_UNIT_BY_CODE, {"code": code.lower()})
+
+
+def unit_named(conn: Connection, code: str) -> tuple[int, str, str] | None:
+    """(id, code, name) of the unit of that code (any case), as plain columns."""
+    row = conn.execute(_UNIT_NAMED, {"code": code.lower()}).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+def registrable_people(conn: Connection, unit_id: int) -> list[tuple[str, str]]:
+    """(e-mail, name) of the unit's active investigators and head, by address: whom a task of
+    the unit may be registered for."""
+    return [(email, name) for email, name in
+            conn.execute(_REGISTRABLE, {"unit_id": unit_id})]
 
 
 def person_by_email(session: Session, email: str) -> Person | None:

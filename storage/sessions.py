@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from sqlalchemy import (
     CheckConstraint,
+    Connection,
     Date,
     ForeignKey,
     Index,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     select,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -91,6 +94,35 @@ def listed(session: Session, *, unit_id: int | None = None, start: dt.date | Non
     if end is not None:
         query = query.where(ScienceSession.held_on <= end)
     return session.scalars(query).all()
+
+
+class HeldRow(NamedTuple):
+    """A session as a unit's page lists it."""
+
+    held_on: dt.date
+    department: str | None
+    topic: str
+    presenter_email: str
+    presenter_name: str | None
+    presenter_is_pi: bool
+    attendance: int | None
+
+
+# Built once: every unit page lists its sessions of the year.
+_HELD = (select(ScienceSession.held_on, ScienceSession.department, ScienceSession.topic,
+                ScienceSession.presenter_email, ScienceSession.presenter_name,
+                ScienceSession.presenter_task_id.is_not(None), ScienceSession.attendance)
+         .where(ScienceSession.unit_id == bindparam("unit_id"),
+                ScienceSession.held_on >= bindparam("start"),
+                ScienceSession.held_on <= bindparam("end"))
+         .order_by(ScienceSession.held_on, ScienceSession.id))
+
+
+def held_rows(conn: Connection, unit_id: int, start: dt.date, end: dt.date) -> list[HeldRow]:
+    """The unit's sessions held within [start, end], oldest first, as plain rows."""
+    return [HeldRow(held_on, department, topic, email, name, bool(is_pi), attendance)
+            for held_on, department, topic, email, name, is_pi, attendance in conn.execute(
+                _HELD, {"unit_id": unit_id, "start": start, "end": end})]
 
 
 def held_days(session: Session, start: dt.date, end: dt.date) -> list[tuple[int, dt.date]]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from engine.app import App, build
 from engine.settings import Settings, load_settings
@@ -72,18 +72,27 @@ def worker_id(request: pytest.FixtureRequest) -> str:
     return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
 
 
+_EMPTYING: dict[str, tuple[Engine, str]] = {}  # per database: a pooled engine, its one script
+
+
 def _empty_pg(url: str) -> None:
     # DELETE children first and restart the id sequences: on tables this small it is ~5x faster
-    # than TRUNCATE (which rewrites every table's files), and leaves the same empty state.
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        for table in reversed(metadata.sorted_tables):
-            conn.execute(text(f'DELETE FROM "{table.name}"'))
-        for seq in conn.execute(text(
+    # than TRUNCATE (which rewrites every table's files), and leaves the same empty state. All
+    # of it is one script sent in one round trip, on an engine kept for the session: a new
+    # engine and one statement per table cost 0.14 s a test, on every PostgreSQL test.
+    if url not in _EMPTYING:
+        engine = make_engine(url)
+        with engine.connect() as conn:
+            sequences = conn.execute(text(
                 "SELECT sequence_name FROM information_schema.sequences "
-                "WHERE sequence_schema = current_schema()")).scalars():
-            conn.execute(text(f'ALTER SEQUENCE "{seq}" RESTART'))
-    engine.dispose()
+                "WHERE sequence_schema = current_schema() ORDER BY sequence_name")).scalars()
+            script = "".join(
+                [f'DELETE FROM "{t.name}";' for t in reversed(metadata.sorted_tables)]
+                + [f'ALTER SEQUENCE "{seq}" RESTART;' for seq in sequences])
+        _EMPTYING[url] = (engine, script)
+    engine, script = _EMPTYING[url]
+    with engine.begin() as conn:
+        conn.exec_driver_sql(script)
 
 
 @pytest.fixture(scope="session")

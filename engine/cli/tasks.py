@@ -109,7 +109,8 @@ def task_edit_extras(ctx: Ctx, task_id: int, starts: str | None, ends: str | Non
 
 @task.command("list")
 @click.option("--unit", "unit_code")
-@click.option("--state")
+@click.option("--state", help="A state's name (in_progress) or its label as the table shows "
+              "it (\"Đang thực hiện\", marks optional).")
 @click.option("--year", type=int)
 @click.option("--overdue", is_flag=True, help="Only tasks with an open deadline that has passed.")
 @LANG

@@ -1,6 +1,7 @@
 """The province dashboard: units × this year's obligations, each cell coloured, with counts and
 rates per unit and for the province. Pure: computed from the report `Dataset` (loaded by
-`storage.reports.load_year` in a fixed number of statements, whatever the number of units).
+`storage.reports.load_year` in a fixed number of statements, whatever the number of units) or,
+for the web page, from `Loaded` (`storage.dashboard.load`, two statements).
 
 A cell is `done` (submitted by the legal end of its due date), `late` (submitted after it),
 `overdue` (not submitted, the legal end passed) or `open` (not yet due). "Late" means after
@@ -11,15 +12,77 @@ cells due (those submitted, and those whose legal end has passed).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from storage.reportrows import Dataset, ObligationRow
+from storage.reportrows import DeadlineRow, TaskRow
 
 COLOURS = ("done", "late", "overdue", "open")
 
 
-def cell_state(ob: ObligationRow, today: dt.date, legal_end: Callable[[dt.date], dt.date]) -> str:
+class Due(Protocol):
+    """An obligation as the dashboard reads it: `storage.reportrows.ObligationRow` (the reports'
+    dataset) or the plain row `storage.dashboard` reads for the web page."""
+
+    @property
+    def unit_id(self) -> int: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def period(self) -> int: ...
+    @property
+    def due_on(self) -> dt.date: ...
+    @property
+    def submitted_on(self) -> dt.date | None: ...
+    @property
+    def task_id(self) -> int | None: ...
+
+
+class Row(Protocol):
+    """A unit as the dashboard reads it (`UnitRow`, or `storage.dashboard`'s plain row)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def active(self) -> bool: ...
+
+
+class Board(Protocol):
+    """What the dashboard is computed from: the reports' `Dataset`, or `Loaded`."""
+
+    @property
+    def year(self) -> int: ...
+    @property
+    def units(self) -> Sequence[Row]: ...
+    @property
+    def obligations(self) -> Sequence[Due]: ...
+    @property
+    def tasks(self) -> Sequence[TaskRow]: ...
+    @property
+    def deadlines(self) -> Sequence[DeadlineRow]: ...
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The web page's rows (`storage.dashboard.load`): plain tuples, because building a frozen
+    dataclass per obligation cost more than reading it (bench/web.py); its research counts come
+    counted, so no tasks or deadlines."""
+
+    year: int
+    units: Sequence[Row]
+    obligations: Sequence[Due]
+    tasks: Sequence[TaskRow] = ()
+    deadlines: Sequence[DeadlineRow] = ()
+
+
+def cell_state(ob: Due, today: dt.date, legal_end: Callable[[dt.date], dt.date]) -> str:
     end = legal_end(ob.due_on)
     submitted = ob.submitted_on if ob.submitted_on and ob.submitted_on <= today else None
     if submitted is not None:
@@ -27,7 +90,7 @@ def cell_state(ob: ObligationRow, today: dt.date, legal_end: Callable[[dt.date],
     return "overdue" if today > end else "open"
 
 
-def dashboard(data: Dataset, today: dt.date, legal_end: Callable[[dt.date], dt.date],
+def dashboard(data: Board, today: dt.date, legal_end: Callable[[dt.date], dt.date],
               labels: Mapping[str, str], *, unit_kind: str | None = None,
               research_counts: Mapping[int, tuple[int, int]] | None = None) -> dict[str, Any]:
     """`research_counts`: per unit (tasks, overdue) when read already counted (the web app's
@@ -42,7 +105,7 @@ def dashboard(data: Dataset, today: dt.date, legal_end: Callable[[dt.date], dt.d
 
     columns = sorted({(ob.due_on, ob.key, ob.period) for ob in data.obligations})
     keys = [(key, period) for _, key, period in columns]
-    cells: dict[tuple[int, str, int], ObligationRow] = {
+    cells: dict[tuple[int, str, int], Due] = {
         (ob.unit_id, ob.key, ob.period): ob for ob in data.obligations}
     overdue_tasks: dict[int, int] = {}
     task_unit = {t.id: t.unit_id for t in data.tasks}

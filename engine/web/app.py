@@ -86,7 +86,7 @@ def create_web(nckh: App, clock: Clock) -> Flask:
     CSRFProtect(web)
     web.extensions["nckh"] = Shell(nckh, clock)
     web.jinja_env.filters["dmy"] = dmy
-    web.jinja_env.globals["_"] = lambda key, **kw: word(key, g.get("lang", "vi")).format(**kw)
+    web.jinja_env.globals["_"] = say
     web.before_request(_before)
     web.after_request(_headers)
     web.register_error_handler(NckhError, _engine_error)
@@ -102,6 +102,12 @@ def create_web(nckh: App, clock: Clock) -> Flask:
 
     web.register_blueprint(publications.bp)
     return web
+
+
+def say(key: str, **values: Any) -> str:
+    """A page's word in the request's language: `_` in the templates (a page asks dozens)."""
+    text = word(key, g.get("lang", "vi"))
+    return text.format(**values) if values else text
 
 
 def _before() -> None:

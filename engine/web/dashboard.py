@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g, request, url_for
 
-from engine.web.app import page, shell, signed_in
+from engine.reports.dashboard import COLOURS
+from engine.web.app import page, say, shell, signed_in
+from engine.web.boardrows import board_rows
 from engine.web.pages import _year
 
 bp = Blueprint("dashboard", __name__)
@@ -22,4 +24,8 @@ def board() -> Any:
     calendar = s.nckh.config.scheduler.calendar
     data = s.views.dashboard(viewer, year=_year(), today=g.now.astimezone(s.engine.tz).date(),
                              legal_end=calendar.legal_end, labels=labels, unit_kind=kind)
-    return page("dashboard.html", board=data, kind=kind or "")
+    names = {state: say(f"cell_{state}") for state in COLOURS}
+    body = board_rows(data["rows"], names=names, overdue=say("overdue").lower(),
+                      unit_base=url_for("units.unit_page", code="X")[:-1],
+                      item_base=url_for("pages.item", task_id=1)[:-1])
+    return page("dashboard.html", board=data, kind=kind or "", body=body)

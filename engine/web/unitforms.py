@@ -49,19 +49,14 @@ def unit_view(viewer: Viewer, code: str, status: int = 200,
               errors: Mapping[str, str] | None = None,
               values: Mapping[str, str] | None = None) -> Any:
     s = shell()
-    unit = s.views.unit(viewer, code)
     year = _year()
-    rows = s.views.tasks(viewer, now=g.now, year=year, lang=g.lang, unit=unit["code"])
-    people = [p for p in s.engine.list_people()
-              if p["unit"] == unit["code"] and p["active"] and p["role"] in ("pi", "unit_head")]
+    found = s.views.unit_page(viewer, code, year=year, now=g.now, lang=g.lang)
     registry = s.engine.registry
     levels = [(level, registry.for_level(level).labels.get(g.lang)) for level in RESEARCH_LEVELS]
-    sessions = s.engine.list_sessions(s.nckh.config.scheduler.sessions, unit_code=unit["code"],
-                                      year=year)
     sources = [(key, taskextras.LABELS[key][g.lang]) for key in taskextras.FUNDING_SOURCES]
-    return page("unit.html", status, unit=unit, rows=rows, year=year, people=people,
-                levels=levels, sessions=sessions, funding_sources=sources,
-                errors=dict(errors or {}),
+    return page("unit.html", status, unit=found["unit"], rows=found["rows"], year=year,
+                people=found["people"], levels=levels, sessions=found["sessions"],
+                funding_sources=sources, errors=dict(errors or {}),
                 values={"t_year": str(year), **(values or {})}, done=request.args.get("done"))
 
 

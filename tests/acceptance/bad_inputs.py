@@ -415,8 +415,8 @@ NEW_CASES: dict[str, Case] = {
     # listing by state
     "state-typo": Case(("task", "list", "--state", "in-progress"),
                        "unknown state 'in-progress'; states: acceptance_failed, accepted, "),
-    "state-label-instead-of-name": Case(("task", "list", "--state", "Đang thực hiện"),
-                                        "unknown state 'Đang thực hiện'; states: "),
+    "state-label-unknown": Case(("task", "list", "--state", "Đang làm"),
+                                "unknown state 'Đang làm'; states: "),
     # unit CSVs as the office's Excel writes them (';', BOM, CRLF) and ones nobody can read
     "csv-semicolon-duplicate-code": Case(("unit", "import", "{dir}/units.csv"),
                                          "units.csv:3: unit bv-an already on line 2",

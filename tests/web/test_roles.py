@@ -21,6 +21,16 @@ def test_an_investigator_sees_the_tasks_they_lead_and_no_other(site: Site,
     assert b.get("/don-vi/BVDK").status_code == 404  # a unit's page is its head's
 
 
+def test_an_investigators_tasks_are_read_as_theirs_the_same_rows_as_the_provinces_kept(
+        site: Site, tasks: dict[str, int]) -> None:
+    e, now = site.app.engine, site.clock.now()
+    everything = e.list_tasks(now=now)
+    theirs = e.list_tasks(now=now, pi_email=PI)
+    assert [r["id"] for r in theirs] == [tasks["mine"]]
+    assert theirs == [r for r in everything if r["pi"] == PI]
+    assert e.list_tasks(now=now, pi_email="nobody@example.vn") == []
+
+
 def test_the_council_sees_what_it_must_act_on_and_the_office_everything(
         site: Site, tasks: dict[str, int]) -> None:
     site.app.engine.add_person(email=COUNCIL, name="Lê Thị Lan", role="council",

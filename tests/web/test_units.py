@@ -55,6 +55,52 @@ def test_the_unit_page_lists_this_years_items_overdue_first_with_dates_and_what_
     assert "Hủy đề tài" not in text
 
 
+def test_the_unit_page_offers_only_the_units_active_investigators_and_head(
+        site: Site, tasks: dict[str, int]) -> None:
+    e, now = site.app.engine, site.clock.now()
+    e.add_person(email="cu@bvdk.example.vn", name="Đã nghỉ", role="pi", unit_code="BVDK",
+                 now=now)
+    e.deactivate_person("cu@bvdk.example.vn", reason="Nghỉ hưu", now=now)
+    for who in (HEAD, OFFICE):
+        text = sign_in(site, who).get("/don-vi/bvdk").data.decode()
+        offered = re.findall(r'<option value="([^"]+@[^"]+)"', text)
+        assert offered == sorted([HEAD, "hoa@bvdk.example.vn"]), (who, offered)
+
+
+def test_a_unit_page_runs_as_many_statements_for_two_units_as_for_twelve(
+        site: Site, tasks: dict[str, int]) -> None:
+    from sqlalchemy import event
+
+    from engine.directory import UnitInput
+
+    b = sign_in(site, OFFICE)
+    b.get("/don-vi/BVDK")  # the first reads the workflow definitions, once per process
+    run: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        run.append(statement)
+
+    def statements() -> int:
+        run.clear()
+        event.listen(site.app.db, "before_cursor_execute", count)
+        try:
+            assert b.get("/don-vi/BVDK").status_code == 200
+        finally:
+            event.remove(site.app.db, "before_cursor_execute", count)
+        return len(run)
+
+    two = statements()
+    e, now = site.app.engine, site.clock.now()
+    for i in range(10):
+        e.add_unit(UnitInput(code=f"DV{i}", name=f"Đơn vị {i}", head_name=f"Giám đốc {i}",
+                             head_email=f"gd{i}@dv{i}.example.vn"), now=now)
+        e.add_person(email=f"cn{i}@bvdk.example.vn", name=f"Chủ nhiệm {i}", role="pi",
+                     unit_code="BVDK", now=now)
+        e.create_task(unit_code="BVDK", level="unit", pi_email=f"cn{i}@bvdk.example.vn",
+                      year=2025, now=now, title=f"Đề tài {i}")
+    assert statements() == two
+
+
 def test_a_unit_head_submits_a_report_with_its_pdf_and_may_download_it(
         site: Site, tasks: dict[str, int]) -> None:
     report = obligation(site, "BVDK", HEAD, dt.date(2025, 7, 7))
