@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from engine import councils, directory, queries
+from engine import councils, directory, queries, taskextras
 from engine import directory_changes as changes
 from engine.councils import CouncilInput, OutcomeInput, RecognitionInput
 from engine.directory_changes import check_operator
@@ -26,6 +26,7 @@ from engine.directory_log import API, Operator
 from engine.publications import KeptFile, PublicationInput
 from engine.rules import Rules
 from engine.sessions import SessionInput
+from engine.taskextras import ExtrasInput
 from engine.unitcsv import parse_units_csv
 from storage import directory as rows
 from storage import readmodels
@@ -185,13 +186,14 @@ class Engine:
         self, *, unit_code: str, level: str, title: str, pi_email: str,
         pi_name: str | None = None, year: int | None = None, topic: int | None = None,
         actor_email: str | None = None, now: dt.datetime, operator: Operator = API,
-        backdate: dt.date | None = None,
+        backdate: dt.date | None = None, extras: ExtrasInput | None = None,
     ) -> int:
         """Register a task. With `actor_email` the person's registration scope applies (see
         `check_registration`); without, it is an administrator's registration. `backdate`: the
         task really began that day (a province going live mid-year records what is already
         under way): it is recorded as of then and nothing of its past is mailed; its deadlines
-        still fall where its workflow puts them, with the grace period if already past. A
+        still fall where its workflow puts them, with the grace period if already past.
+        `extras`: its dates, funding and team (engine/taskextras.py), written with it. A
         refusal is recorded in `refusal` (event `create`, no task) and nothing else is
         written."""
         # Each refusal of the input names its form field (`field`), for the web to show beside.
@@ -206,6 +208,7 @@ class Engine:
         if topic is not None and not 1 <= topic <= 5:
             raise InputError(f"invalid topic group {topic}: expected 1–5 (seed 003, §2.3)")
         email = directory.normalise_email(pi_email, what="--pi-email", field="pi_email")
+        checked = taskextras.check(extras, year=year) if extras is not None else None
         wf = self.registry.for_level(level)
         try:
             with self.transaction() as s:
@@ -233,7 +236,11 @@ class Engine:
                                           topic=topic, title=title, actor=actor,
                                           creator="admin", now=now, since=since)
                 conn = s.connection()
-                return stored.write_registration(conn, reg, self._definition(conn, wf, now))
+                task_id = stored.write_registration(conn, reg, self._definition(conn, wf, now))
+                if checked is not None:
+                    taskextras.write(s, task_id, checked, now=now, operator=Operator(
+                        operator.login, actor.email if actor else operator.acting_as))
+                return task_id
         except Refused as refusal:
             if not isinstance(refusal, Conflict):
                 self._record_refusal(None, "create", actor_email or "admin", refusal, now)
@@ -397,7 +404,18 @@ class Engine:
             detail["council"] = councils.detail(s, task.id, lang)
             if shown := councils.lines(detail["council"]):
                 detail["extra"]["Councils and recognition"] = shown
+            detail["extras"] = taskextras.detail(s.connection(), task.id, self.tz, lang)
+            if shown := taskextras.lines(detail["extras"]):
+                detail["extra"]["Dates, funding and team"] = shown
             return detail
+
+    def set_extras(self, task_id: int, data: ExtrasInput, *, now: dt.datetime,
+                   operator: Operator = API) -> None:
+        """Change a research task's dates, funding or team (engine/taskextras.py), as
+        `operator.acting_as` when named."""
+        with self.transaction() as s:
+            taskextras.set_extras(s, taskextras.research_task(s, task_id), data, now=now,
+                                  operator=operator)
 
     def list_tasks(self, *, now: dt.datetime, unit: str | None = None, state: str | None = None,
                    year: int | None = None, overdue: bool = False, lang: str = "vi",

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -103,6 +104,19 @@ class Task(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Optional, set with the task or later (migration 0013; rules in engine/taskextras.py): the
+    # contract's start and end (a multi-year task ends after its registration year; the
+    # acceptance deadline of a workflow that says `or_task_end` falls on `ends_on`), and where
+    # its money comes from and how much, in whole đồng.
+    starts_on: Mapped[dt.date | None] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    funding_source: Mapped[str | None] = mapped_column(String(24))
+    funding_amount: Mapped[int | None] = mapped_column(BigInteger)
+    # Who last set them and when: the OS login (or "web"), and the person named (`--as`, the
+    # web's signed-in person).
+    extras_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    extras_by: Mapped[str | None] = mapped_column(String(120))
+    extras_acting_as: Mapped[str | None] = mapped_column(String(320))
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012  (SQLAlchemy's own hook)
 

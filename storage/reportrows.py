@@ -43,6 +43,8 @@ class TaskRow:
     title: str = ""
     pi_name: str = ""
     topic: int | None = None
+    funding_source: str | None = None  # the task's extras (migration 0013), when recorded
+    funding_amount: int | None = None
 
     @property
     def created_on(self) -> dt.date:

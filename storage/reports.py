@@ -80,7 +80,8 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
     task_rows = [
         t for t in session.execute(
             select(Task.id, Task.unit_id, Task.level, Task.workflow, Task.definition_id,
-                   Task.title, Task.topic, Person.name.label("pi_name"))
+                   Task.title, Task.topic, Person.name.label("pi_name"),
+                   Task.funding_source, Task.funding_amount)
             .join(Person, Person.id == Task.pi_id)
             .where(Task.year == year, Task.level.in_(RESEARCH_LEVELS)).order_by(Task.id))
         if t.id not in obligation_tasks]
@@ -102,7 +103,7 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
 
     history = _history(session, [t.id for t in task_rows], tz, milestone)
     tasks = tuple(TaskRow(t.id, t.unit_id, t.level, t.workflow, tuple(history[t.id]),
-                          t.title, t.pi_name, t.topic)
+                          t.title, t.pi_name, t.topic, t.funding_source, t.funding_amount)
                   for t in task_rows if history[t.id])
 
     deadlines: list[DeadlineRow] = []

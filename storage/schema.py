@@ -9,6 +9,7 @@ from storage import (  # noqa: F401  (each module registers its tables)
     outbox,
     publications,
     sessions,
+    taskextras,
     timers,
     webmodels,
 )

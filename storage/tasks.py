@@ -33,7 +33,8 @@ _UNITS = cast(Table, Unit.__table__)
 
 _LOAD_TASK = (select(_TASKS.c.id, _TASKS.c.state, _TASKS.c.unit_id, _UNITS.c.code,
                      _TASKS.c.pi_id, _TASKS.c.year, _TASKS.c.version,
-                     _TASKS.c.state_entered_at, _TASKS.c.level, _TASKS.c.definition_id)
+                     _TASKS.c.state_entered_at, _TASKS.c.level, _TASKS.c.definition_id,
+                     _TASKS.c.ends_on)
               .join(_UNITS, _UNITS.c.id == _TASKS.c.unit_id)
               .where(_TASKS.c.id == bindparam("tid")))
 _OPEN_DEADLINE_OF = (select(_DEADLINES.c.id, _DEADLINES.c.state, _DEADLINES.c.due_on)
@@ -73,7 +74,7 @@ def load_view(conn: Connection, task_id: int) -> tuple[TaskView, int]:
         state_entered_at=_utc(row.state_entered_at),
         open_deadline_id=deadline.id if deadline else None,
         open_deadline_state=deadline.state if deadline else None,
-        last_seq=int(last_seq or 0), level=row.level)
+        last_seq=int(last_seq or 0), level=row.level, ends_on=row.ends_on)
     return view, int(row.definition_id)
 
 

@@ -64,6 +64,7 @@ class TaskView:
     open_deadline_state: str | None = None
     last_seq: int = 0
     level: str = ""
+    ends_on: dt.date | None = None  # the end date the task declares, if any (its extras)
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,10 @@ def decide(
         new_deadline = NewDeadline(to_state, until, f"{ev.name} to {until.isoformat()}")
     else:
         rule = wf.states[to_state].deadline
-        if rule is not None:
+        if rule is not None and rule.or_task_end and task.ends_on is not None:
+            new_deadline = NewDeadline(to_state, task.ends_on,
+                                       f"task ends {task.ends_on.isoformat()}")
+        elif rule is not None:
             new_deadline = NewDeadline(
                 to_state, due_on(rule, task.year, entered_on, working_days), rule.describe())
     close_outcome = None

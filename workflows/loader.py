@@ -169,14 +169,18 @@ class _Validator:
 
     def deadline(self, raw: Any, path: Path_) -> DeadlineRule:
         raw = self.mapping(raw, path, "deadline")
-        self.keys(raw, {"before", "within", "labels"}, path, "deadline")
+        self.keys(raw, {"before", "within", "labels", "or_task_end"}, path, "deadline")
         if ("before" in raw) == ("within" in raw):
             raise self.fail(path, "deadline needs exactly one of 'before' (MM-DD) or 'within'")
         labels = self.labels(raw["labels"], (*path, "labels")) if "labels" in raw else None
+        task_end = raw.get("or_task_end", False)
+        if not isinstance(task_end, bool):
+            raise self.fail((*path, "or_task_end"), "or_task_end must be true or false")
         if "before" in raw:
             return DeadlineRule(before=self.month_day(raw["before"], (*path, "before")),
-                                label=labels)
-        return DeadlineRule(within=self.duration(raw["within"], (*path, "within")), label=labels)
+                                label=labels, or_task_end=task_end)
+        return DeadlineRule(within=self.duration(raw["within"], (*path, "within")), label=labels,
+                            or_task_end=task_end)
 
     def month_day(self, value: Any, path: Path_) -> tuple[int, int]:
         try:

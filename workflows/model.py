@@ -58,6 +58,9 @@ class DeadlineRule:
     before: tuple[int, int] | None = None  # (month, day)
     within: Duration | None = None
     label: Labels | None = None
+    # `or_task_end: true`: a task that declares its own end date (a multi-year task's contract,
+    # `nckh task new --ends`) is due then instead.
+    or_task_end: bool = False
 
     def describe(self) -> str:
         if self.before is not None:

@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from engine.cli.context import Ctx, emit_json, json_option, pass_ctx, table, want_json
 from workflows.clock import parse_date
 from workflows.model import RESEARCH_LEVELS
+
+if TYPE_CHECKING:
+    from engine.taskextras import ExtrasInput
+
+def extras_options(f: Any) -> Any:
+    """The options of a task's extras (engine/taskextras.py), shared by `new` and `edit-extras`."""
+    for option in reversed((
+        click.option("--starts", metavar="DD/MM/YYYY", help="Start date (multi-year task)."),
+        click.option("--ends", metavar="DD/MM/YYYY",
+                     help="End date: the acceptance deadline falls on it once work starts."),
+        click.option("--funding-source", metavar="SOURCE",
+                     help="ngan-sach-su-nghiep, quy-khcn-tinh, don-vi or khac (or recurrent, "
+                          "provincial-fund, unit, other)."),
+        click.option("--funding-amount", metavar="VND", help="Amount in đồng: 150.000.000."),
+        click.option("--member", "members", multiple=True, metavar="'NAME <EMAIL>:ROLE'",
+                     help="A co-investigator (e-mail optional); repeatable."),
+    )):
+        f = option(f)
+    return f
+
+
+def extras_input(starts: str | None, ends: str | None, funding_source: str | None,
+                 funding_amount: str | None, members: tuple[str, ...],
+                 no_members: bool = False) -> ExtrasInput:
+    from engine.taskextras import ExtrasInput
+
+    return ExtrasInput(starts, ends, funding_source, funding_amount,
+                       () if no_members else (members or None))
+
 
 LANG = click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
                     help="Language of state and event labels.")
@@ -33,21 +62,49 @@ def task() -> None:
 @click.option("--backdate", metavar="DATE",
               help="The task really began on DATE (it was under way before nckh): recorded as "
                    "of that day, and none of its past is mailed.")
+@extras_options
 @json_option
 @pass_ctx
 def task_new(ctx: Ctx, unit_code: str, level: str, title: str, pi_email: str,
              pi_name: str | None, year: int | None, topic: int | None, actor: str | None,
-             backdate: str | None, as_json: bool) -> None:
+             backdate: str | None, starts: str | None, ends: str | None,
+             funding_source: str | None, funding_amount: str | None, members: tuple[str, ...],
+             as_json: bool) -> None:
     """Register a task; prints its id."""
     began = parse_date(backdate, what="--backdate") if backdate is not None else None
+    extras = extras_input(starts, ends, funding_source, funding_amount, members)
     task_id = ctx.app().engine.create_task(
         unit_code=unit_code, level=level, title=title, pi_email=pi_email, pi_name=pi_name,
         year=year, topic=topic, actor_email=actor, now=ctx.now(), operator=ctx.operator(),
-        backdate=began)
+        backdate=began, extras=extras if extras.given() else None)
     if want_json(ctx, as_json):
         emit_json({"id": task_id})
     else:
         click.echo(task_id)
+
+
+@task.command("edit-extras")
+@click.argument("task_id", type=int)
+@extras_options
+@click.option("--no-members", is_flag=True, help="Remove every co-investigator.")
+@click.option("--as", "acting_as", metavar="EMAIL",
+              help="The person this is changed for: the office, the unit's head or the "
+                   "task's investigator.")
+@pass_ctx
+def task_edit_extras(ctx: Ctx, task_id: int, starts: str | None, ends: str | None,
+                     funding_source: str | None, funding_amount: str | None,
+                     members: tuple[str, ...], no_members: bool,
+                     acting_as: str | None) -> None:
+    """Set a task's start and end dates, funding or co-investigators (--member replaces the
+    whole team). The open deadline does not move: fire `extend` for that."""
+    from workflows.errors import InputError
+
+    if no_members and members:
+        raise InputError("--no-members and --member exclude each other")
+    ctx.app().engine.set_extras(
+        task_id, extras_input(starts, ends, funding_source, funding_amount, members,
+                              no_members), now=ctx.now(), operator=ctx.operator(acting_as))
+    click.echo(f"task {task_id}: extras recorded")
 
 
 @task.command("list")

@@ -13,8 +13,9 @@ Two parts, as the plans ask for them:
     with `accept`). A decision's date is the one recorded with it, else the day the step took
     effect in nckh. The grade is the acceptance council's outcome when one is recorded
     (`nckh council outcome`), and recognition the day of its decision (`nckh task recognise`).
-    The application of results is not recorded yet: its column is kept, blank, so the annex
-    keeps its shape.
+    Its funding (source and amount) is the task's own record (`nckh task new --funding-…`,
+    `task edit-extras`), blank when none. The application of results is not recorded yet:
+    its column is kept, blank, so the annex keeps its shape.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from engine.reports.compute import (
 )
 from storage.reportrows import Dataset, EventRow, TaskRow, UnitRow
 from workflows.councilterms import verdict
+from workflows.funding import funding_text
 
 PLAN_KEY = "unit_plan"  # the [scheduler.obligations] key of the unit's plan and rules
 
@@ -91,6 +93,7 @@ class Entry:
     recognition: str  # the recognition decision's day (dd/mm/yyyy), blank when none
     publications: int
     application: str  # not recorded by the workflows yet: blank
+    funding: str = ""  # "150.000.000 đ (Quỹ KH&CN tỉnh)" from the task's extras, when recorded
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ def _entry(stt: int, unit: UnitRow, task: TaskRow, as_of: dt.date, linked: int,
         _decided_on(acceptance) if acceptance else None,
         grade,
         f"{recognised.day:02d}/{recognised.month:02d}/{recognised.year}" if recognised else "",
-        linked, "")
+        linked, "", funding_text(task.funding_source, task.funding_amount))
 
 
 def compilation(data: Dataset, as_of: dt.date, rules: ReportRules | None = None) -> Compilation:

@@ -26,9 +26,10 @@ from engine.reports.render import (
 )
 
 ENTRY_LABELS = ("STT", "Tên nhiệm vụ", "Chủ nhiệm / tác giả", "Mã đơn vị", "Đơn vị",
-                "Cấp / loại", "Nhóm lĩnh vực", "Số quyết định phê duyệt", "Ngày phê duyệt",
-                "Số quyết định / biên bản nghiệm thu", "Ngày nghiệm thu", "Xếp loại",
-                "Công nhận kết quả", "Số bài báo, công bố", "Ứng dụng kết quả")
+                "Cấp / loại", "Nhóm lĩnh vực", "Số quyết định phê duyệt",
+                "Ngày phê duyệt", "Số quyết định / biên bản nghiệm thu", "Ngày nghiệm thu",
+                "Xếp loại", "Công nhận kết quả", "Số bài báo, công bố", "Ứng dụng kết quả",
+                "Kinh phí (nguồn)")
 
 
 def _entry_cells(e: Entry) -> list[str]:
@@ -38,7 +39,7 @@ def _entry_cells(e: Entry) -> list[str]:
     return [str(e.stt), e.title, e.pi_name, e.unit_code, e.unit_name, e.level,
             "" if e.topic is None else str(e.topic), e.approval_no, day(e.approval_on),
             e.acceptance_no, day(e.acceptance_on), e.grade, e.recognition, str(e.publications),
-            e.application]
+            e.application, e.funding]
 
 
 def to_csv(compiled: Compilation, delimiter: str = ";") -> str:

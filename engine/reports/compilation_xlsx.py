@@ -44,8 +44,9 @@ DETAIL_COLUMNS = (  # (label, width, kind)
     ("Số quyết định / biên bản nghiệm thu", 14, "text"), ("Ngày nghiệm thu", 12, "date"),
     ("Xếp loại", 10, "text"), ("Công nhận kết quả", 12, "text"),
     ("Số bài báo, công bố", 9, "int"), ("Ứng dụng kết quả", 16, "text"),
+    ("Kinh phí (nguồn)", 18, "text"),  # last: the annex's own columns keep their places
 )
-PUBLICATIONS_COLUMN = 13
+PUBLICATIONS_COLUMN = [label for label, _, _ in DETAIL_COLUMNS].index("Số bài báo, công bố") + 1
 NOTE = ("Ngày phê duyệt, ngày nghiệm thu: ngày ghi trên quyết định nếu đã nhập, nếu không là "
         "ngày ghi nhận trên hệ thống. Công nhận kết quả và ứng dụng kết quả: để trống khi chưa "
         "ghi nhận.")
@@ -95,8 +96,9 @@ def _detail_sheet(ws: Worksheet, compiled: Compilation, head: Letterhead) -> Non
     widths = [w for _, w, _ in DETAIL_COLUMNS]
     for e in compiled.entries:
         values = [e.stt, e.title, e.pi_name, f"{e.unit_name} ({e.unit_code})", e.level,
-                  e.topic, e.approval_no, e.approval_on, e.acceptance_no, e.acceptance_on,
-                  e.grade, e.recognition, e.publications, e.application]
+                  e.topic, e.approval_no, e.approval_on, e.acceptance_no,
+                  e.acceptance_on, e.grade, e.recognition, e.publications, e.application,
+                  e.funding or None]
         table_row(ws, r, values, kinds)
         _fit_height(ws, r, values, widths)
         r += 1

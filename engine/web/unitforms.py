@@ -19,8 +19,10 @@ from typing import Any
 
 from flask import Blueprint, g, redirect, request, url_for
 
+from engine import taskextras
 from engine.directory_log import Operator
 from engine.sessions import SessionInput
+from engine.taskextras import ExtrasInput
 from engine.web.app import page, shell, signed_in
 from engine.web.pages import _year
 from workflows import inputs
@@ -35,7 +37,9 @@ WEB = "web"
 INTEGER = re.compile(r"^[+-]?[0-9]{1,9}$")
 # The engine's field names → the form's.
 TASK_FIELDS = {"title": "t_title", "level": "t_level", "year": "t_year", "pi_email": "t_pi_email",
-               "pi_name": "t_pi_name"}
+               "pi_name": "t_pi_name", "starts": "t_starts", "ends": "t_ends",
+               "funding_source": "t_funding_source", "funding_amount": "t_funding_amount",
+               "members": "t_members"}
 SESSION_FIELDS = {"held_on": "s_date", "topic": "s_topic", "department": "s_department",
                   "presenter_email": "s_presenter_email", "presenter_name": "s_presenter_name",
                   "attendance": "s_attendance", "minutes_path": "s_file", "file": "s_file"}
@@ -49,10 +53,11 @@ def unit_view(viewer: Viewer, code: str, status: int = 200,
     found = s.views.unit_page(viewer, code, year=year, now=g.now, lang=g.lang)
     registry = s.engine.registry
     levels = [(level, registry.for_level(level).labels.get(g.lang)) for level in RESEARCH_LEVELS]
+    sources = [(key, taskextras.LABELS[key][g.lang]) for key in taskextras.FUNDING_SOURCES]
     return page("unit.html", status, unit=found["unit"], rows=found["rows"], year=year,
                 people=found["people"], levels=levels, sessions=found["sessions"],
-                errors=dict(errors or {}), values={"t_year": str(year), **(values or {})},
-                done=request.args.get("done"))
+                funding_sources=sources, errors=dict(errors or {}),
+                values={"t_year": str(year), **(values or {})}, done=request.args.get("done"))
 
 
 def _number(text: str, what: str, field: str) -> int | None:
@@ -65,6 +70,17 @@ def _number(text: str, what: str, field: str) -> int | None:
         raise InvalidData(f"{what} '{inputs.printable(text)[:20]}': expected a whole number",
                           field=field)
     return int(text)
+
+
+def _extras(form: Mapping[str, str]) -> ExtrasInput | None:
+    """The optional extras as typed (blank boxes: not given); members one per line."""
+    def box(key: str) -> str | None:
+        return form.get(key, "").strip() or None
+
+    lines = tuple(line for line in form.get("t_members", "").splitlines() if line.strip())
+    extras = ExtrasInput(box("t_starts"), box("t_ends"), box("t_funding_source"),
+                         box("t_funding_amount"), lines or None)
+    return extras if extras.given() else None
 
 
 def _failed(viewer: Viewer, code: str, exc: Exception, fields: Mapping[str, str]) -> Any:
@@ -91,7 +107,8 @@ def register_task(code: str) -> Any:
             unit_code=unit["code"], level=form.get("t_level", ""), title=form.get("t_title", ""),
             pi_email=chosen or form.get("t_pi_email", ""),
             pi_name=None if chosen else form.get("t_pi_name") or None, year=year,
-            actor_email=viewer.email, now=g.now, operator=Operator(WEB))
+            actor_email=viewer.email, now=g.now, operator=Operator(WEB),
+            extras=_extras(form))
     except (InputError, Refused) as exc:
         return _failed(viewer, unit["code"], exc, TASK_FIELDS)
     return redirect(url_for("pages.item", task_id=task_id, done=1))

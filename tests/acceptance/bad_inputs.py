@@ -810,3 +810,45 @@ COUNCIL_CASES: dict[str, Case] = {
                                      "invalid --date '31/04/2025': expected DD/MM/YYYY"),
 }
 CASES.update(COUNCIL_CASES)
+
+
+def edit_extras(task: int = PROPOSED, *extra: str) -> tuple[str, ...]:
+    return ("task", "edit-extras", str(task), "--as", OFFICE, *extra)
+
+
+NEW_TASK = ("task", "new", "--unit", "BVDK", "--level", "unit", "--title", "Đề tài ba năm",
+            "--pi-email", PI)
+EXTRAS_CASES: dict[str, Case] = {
+    "extras-end-before-start": Case(
+        (*NEW_TASK, "--starts", "01/03/2025", "--ends", "28/02/2025"),
+        "end date 28/02/2025 is before the start date 01/03/2025"),
+    "extras-end-too-far": Case(edit_extras(PROPOSED, "--ends", "02/01/2031"),
+                               "end date 02/01/2031 is more than 5 years after 01/01/2025"),
+    "extras-end-not-a-day": Case(edit_extras(PROPOSED, "--ends", "31/06/2026"),
+                                 "end date '31/06/2026': expected DD/MM/YYYY"),
+    "extras-amount-negative": Case(
+        edit_extras(PROPOSED, "--funding-source", "khac", "--funding-amount", "-150.000"),
+        "funding amount '-150.000': expected a whole number of đồng, 0 or more"),
+    "extras-amount-not-a-number": Case(
+        (*NEW_TASK, "--funding-source", "don-vi", "--funding-amount", "một trăm triệu"),
+        "funding amount 'một trăm triệu': expected a whole number of đồng"),
+    "extras-amount-without-source": Case(edit_extras(PROPOSED, "--funding-amount", "100"),
+                                         "funding amount needs its source"),
+    "extras-unknown-funding-source": Case(
+        edit_extras(PROPOSED, "--funding-source", "ngan-hang"),
+        "funding source 'ngan-hang': expected one of recurrent, provincial_fund, unit, other"),
+    "extras-member-malformed": Case(
+        edit_extras(PROPOSED, "--member", "Lê Thị Hoa hoa@bvdk.example.vn"),
+        "member 'Lê Thị Hoa hoa@bvdk.example.vn': expected 'Name <e-mail>:role'"),
+    "extras-member-twice": Case(
+        edit_extras(PROPOSED, "--member", "Hoa <hoa@bvdk.example.vn>:thư ký", "--member",
+                    "Hoa <HOA@bvdk.example.vn>:thành viên"),
+        "member hoa@bvdk.example.vn is listed twice"),
+    "extras-by-another-units-head": Case(
+        ("task", "edit-extras", str(PROPOSED), "--ends", "01/12/2026", "--as", HEAD_B),
+        f"{HEAD_B} is neither of the office, the head of unit BVDK nor the investigator",
+        code=3),
+    "extras-unknown-task": Case(
+        edit_extras(99, "--ends", "01/12/2026"), "unknown task: 99"),
+}
+CASES.update(EXTRAS_CASES)

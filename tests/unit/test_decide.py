@@ -274,6 +274,22 @@ def test_a_deadline_from_a_field_on_a_state_change_is_not_an_extension() -> None
     assert (d.new_deadline.state, d.new_deadline.due_on) == ("in_progress", dt.date(2026, 12, 31))
 
 
+def test_a_task_with_its_own_end_date_is_due_then_instead_of_the_plans_day() -> None:
+    ends = dt.date(2027, 6, 30)
+    unit = fire(task("outline_approved", ends_on=ends), "start", OFFICE)
+    assert unit.new_deadline is not None
+    assert (unit.new_deadline.due_on, unit.new_deadline.rule) == (ends, "task ends 2027-06-30")
+    plain = fire(task("outline_approved"), "start", OFFICE).new_deadline
+    assert plain is not None and plain.due_on == dt.date(2025, 12, 1)
+    # the contract's end date typed with `start` still wins over the declared one
+    typed = fire(task("outline_approved", ends_on=ends), "start", OFFICE, wf=PROVINCE,
+                 data={"end_date": "2026-12-31"}).new_deadline
+    assert typed is not None and typed.due_on == dt.date(2026, 12, 31)
+    # a state whose deadline does not say `or_task_end` ignores it
+    approved = fire(task(ends_on=ends), "approve_outline", OFFICE).new_deadline
+    assert approved is not None and approved.due_on == dt.date(2025, 4, 9)
+
+
 def test_leaving_a_state_on_its_due_day_is_on_time_and_the_day_after_is_late() -> None:
     due = dt.date(2025, 3, 10)
     assert fire(task(open_due_on=due), "approve_outline", OFFICE).close_outcome == "on_time"

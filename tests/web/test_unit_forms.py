@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
-import re
 from pathlib import Path
 from typing import Any
 
@@ -23,28 +22,10 @@ from tests.web.webfixtures import (
     PI,
     Site,
     csrf,
+    error_beside,
     sign_in,
+    snapshot,
 )
-
-
-def snapshot(site: Site) -> tuple[Any, ...]:
-    """Everything these forms could write: tasks (with versions), people, sessions, documents."""
-    e, now = site.app.engine, site.clock.now()
-    tasks = [(t["id"], t["state"]) for t in e.list_tasks(now=now)]
-    versions = [e.task_detail(i, now=now)["version"] for i, _ in tasks]
-    sessions = e.list_sessions(site.app.config.scheduler.sessions)
-    docs = [site.app.submissions.of_task(i) for i, _ in tasks]
-    return tasks, versions, len(e.list_people()), len(sessions), docs
-
-
-def error_beside(page: bytes, field: str) -> str:
-    """The message shown beside the field of id `field`, linked from the summary at the top."""
-    text = page.decode()
-    assert f'<a href="#{field}">' in text, text
-    found = re.search(rf'<label for="{field}">.*?</label>\s*<p class="field-error">'
-                      r"([^<]*)</p>", text, re.S)
-    assert found, f"no error beside {field}"
-    return html.unescape(found.group(1))
 
 
 def in_progress(site: Site, task_id: int) -> None:

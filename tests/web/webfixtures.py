@@ -11,9 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import html
 import re
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -148,3 +150,24 @@ def submission_form(page: bytes, number: str = "45/BC-BVĐK", date: str = "28/06
 
     return {"csrf_token": csrf(page), "doc_number": number, "doc_date": date, "note": note,
             "file": (io.BytesIO(content), name)}
+
+
+# The units' forms' checks (tests/web/test_unit_forms.py, test_task_extras.py).
+def snapshot(site: Site) -> tuple[Any, ...]:
+    """Everything these forms could write: tasks (with versions), people, sessions, documents."""
+    e, now = site.app.engine, site.clock.now()
+    tasks = [(t["id"], t["state"]) for t in e.list_tasks(now=now)]
+    versions = [e.task_detail(i, now=now)["version"] for i, _ in tasks]
+    sessions = e.list_sessions(site.app.config.scheduler.sessions)
+    docs = [site.app.submissions.of_task(i) for i, _ in tasks]
+    return tasks, versions, len(e.list_people()), len(sessions), docs
+
+
+def error_beside(page: bytes, field: str) -> str:
+    """The message shown beside the field of id `field`, linked from the summary at the top."""
+    text = page.decode()
+    assert f'<a href="#{field}">' in text, text
+    found = re.search(rf'<label for="{field}">.*?</label>\s*<p class="field-error">'
+                      r"([^<]*)</p>", text, re.S)
+    assert found, f"no error beside {field}"
+    return html.unescape(found.group(1))
