@@ -4,7 +4,7 @@ and cooperation agreements (table `result_application`)
 Nothing is back-filled: no application was recorded before this revision.
 
 Revision ID: 0014
-Revises: 0012
+Revises: see down_revision (the one line to change when re-chained)
 """
 
 from __future__ import annotations
