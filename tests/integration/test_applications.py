@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -51,9 +52,11 @@ def count(app: App) -> int:
 
 
 def add(app: App, task: int, kind: str, where: str, receiver: str, day: int = 20,
-        as_: str | None = None, **more: object) -> int:
+        as_: str | None = None, doc_no: str | None = None, doc_date: dt.date | None = None,
+        note: str | None = None) -> int:
     return app.engine.add_application(
-        ApplicationInput(task, kind, where, receiver, dt.date(2025, 11, day), **more),  # type: ignore[arg-type]
+        ApplicationInput(task, kind, where, receiver, dt.date(2025, 11, day), doc_no=doc_no,
+                         doc_date=doc_date, note=note),
         now=local(2025, 11, 25), operator=Operator("thu", as_))
 
 
@@ -111,11 +114,11 @@ def test_applications_after_the_acceptance_are_listed_shown_and_summed_up_in_the
 def test_a_bad_application_is_refused_in_one_line_and_nothing_is_written(
         aapp: App, change: dict[str, object], error: type[Exception], message: str) -> None:
     task = task_of(aapp)
-    args: dict[str, object] = {"task": task, "kind": "applied", "where": "Trạm Y tế xã An",
-                               "receiver": "lower_level", **change}
+    args: dict[str, Any] = {"task": task, "kind": "applied", "where": "Trạm Y tế xã An",
+                            "receiver": "lower_level", **change}
     with pytest.raises(error, match=re.escape(message)) as raised:
-        add(aapp, args.pop("task"), args.pop("kind"), args.pop("where"),  # type: ignore[arg-type]
-            args.pop("receiver"), **args)  # type: ignore[arg-type]
+        add(aapp, args.pop("task"), args.pop("kind"), args.pop("where"), args.pop("receiver"),
+            **args)
     assert "\n" not in str(raised.value)
     assert count(aapp) == 0
 
