@@ -18,8 +18,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from engine import councils, directory, queries, taskextras
+from engine import applications, councils, directory, queries, taskextras
 from engine import directory_changes as changes
+from engine.applications import ApplicationInput
 from engine.councils import CouncilInput, OutcomeInput, RecognitionInput
 from engine.directory_changes import check_operator
 from engine.directory_log import API, Operator
@@ -407,6 +408,9 @@ class Engine:
             detail["extras"] = taskextras.detail(s.connection(), task.id, self.tz, lang)
             if shown := taskextras.lines(detail["extras"]):
                 detail["extra"]["Dates, funding and team"] = shown
+            detail["applications"] = applications.of_task(s, task.id, lang)
+            if shown := applications.lines(detail["applications"]):
+                detail["extra"]["Application of results"] = shown
             return detail
 
     def set_extras(self, task_id: int, data: ExtrasInput, *, now: dt.datetime,
@@ -582,6 +586,26 @@ class Engine:
             return councils.recognise(s, self.workflow_of(s, task), data,
                                       today=now.astimezone(self.tz).date(), now=now,
                                       tz=self.tz, operator=operator).id
+
+    # --- application of accepted results (engine/applications.py) -------------------------
+    def add_application(self, data: ApplicationInput, *, now: dt.datetime,
+                        operator: Operator = API) -> int:
+        """Record where an accepted task's result is applied, transferred or shared under an
+        agreement, and since when; its id."""
+        with self.transaction() as s:
+            task = councils.research_task(s, data.task_id)
+            return applications.record(s, self.workflow_of(s, task), data,
+                                       today=now.astimezone(self.tz).date(), now=now,
+                                       tz=self.tz, operator=operator).id
+
+    def list_applications(self, *, unit_code: str | None = None, year: int | None = None,
+                          viewer_email: str | None = None,
+                          lang: str = "vi") -> list[dict[str, Any]]:
+        """Applications, oldest first, of one unit's tasks or all (`year`: applied since
+        that year); with `viewer_email`, only that person's unit's (the office: all)."""
+        with self.transaction(read_only=True) as s:
+            return applications.listed(s, unit_code=unit_code, year=year,
+                                       viewer_email=viewer_email, lang=lang)
 
     def void_states(self) -> frozenset[tuple[str, str]]:
         """(workflow, state) pairs where a task never counted (rejected, cancelled), as the

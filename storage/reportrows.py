@@ -109,6 +109,16 @@ class OutcomeRow:
 
 
 @dataclass(frozen=True)
+class ApplicationRow:
+    """Where a task's result is applied from a day on (storage/applications.py)."""
+
+    task_id: int
+    kind: str  # applied | transfer | cooperation
+    place: str
+    since: dt.date
+
+
+@dataclass(frozen=True)
 class PublicationRow:
     unit_id: int
     venue_kind: str  # journal_domestic | journal_international | conference | unit_website | …
@@ -132,6 +142,8 @@ class Dataset:
     # The acceptance outcomes and recognition days of the year's tasks (storage/councils.py).
     outcomes: tuple[OutcomeRow, ...] = ()
     recognitions: Mapping[int, dt.date] = field(default_factory=dict)
+    # The applications of the year's tasks' results (storage/applications.py).
+    applications: tuple[ApplicationRow, ...] = ()
     # (workflow, state) pairs where a task never counted (rejected, cancelled: `void: true`).
     void_states: frozenset[tuple[str, str]] = frozenset()
     state_labels: Mapping[str, str] = field(default_factory=dict)

@@ -17,9 +17,10 @@ from itertools import pairwise
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import councils, publications, sessions
+from storage import applications, councils, publications, sessions
 from storage.models import Deadline, HistoryEntry, Person, Task, Unit, WorkflowDefinition
 from storage.reportrows import (
+    ApplicationRow,
     Dataset,
     DeadlineRow,
     EventRow,
@@ -160,5 +161,7 @@ def load_year(session: Session, year: int, tz: dt.tzinfo,
                    obligations=obligations, final_states=frozenset(final), sessions=held,
                    publications=published,
                    outcomes=tuple(OutcomeRow(*o) for o in outcomes), recognitions=recognised,
+                   applications=tuple(ApplicationRow(*a)
+                                      for a in applications.report_rows(session, ids)),
                    void_states=frozenset(void), state_labels=labels,
                    cutoffs=cutoffs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from storage import (  # noqa: F401  (each module registers its tables)
+    applications,
     councils,
     letters,
     models,

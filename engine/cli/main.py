@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                     "articles and other publications (công bố)."),
     "council": ("engine.cli.councils", "council", "Record a task's councils (hội đồng) and "
                 "the acceptance outcome: grade, score, minutes."),
+    "application": ("engine.cli.applications", "application", "Record and list where accepted "
+                    "results are applied, transferred or shared (ứng dụng kết quả)."),
     # scheduling
     "daemon": ("engine.cli.scheduling", "daemon", "Run the scheduler until SIGTERM/SIGINT."),
     "tick": ("engine.cli.scheduling", "tick", "One pass of everything due as of now."),

@@ -14,15 +14,16 @@ Two parts, as the plans ask for them:
     effect in nckh. The grade is the acceptance council's outcome when one is recorded
     (`nckh council outcome`), and recognition the day of its decision (`nckh task recognise`).
     Its funding (source and amount) is the task's own record (`nckh task new --funding-…`,
-    `task edit-extras`), blank when none. The application of results is not recorded yet:
-    its column is kept, blank, so the annex keeps its shape.
+    `task edit-extras`), blank when none. The application of results sums up, as of the day,
+    where the result is applied, transferred or shared under an agreement (`nckh application
+    add`): "Áp dụng tại 2 đơn vị; chuyển giao 1".
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,7 +93,7 @@ class Entry:
     grade: str
     recognition: str  # the recognition decision's day (dd/mm/yyyy), blank when none
     publications: int
-    application: str  # not recorded by the workflows yet: blank
+    application: str  # "Áp dụng tại 2 đơn vị; chuyển giao 1"; blank when none recorded
     funding: str = ""  # "150.000.000 đ (Quỹ KH&CN tỉnh)" from the task's extras, when recorded
 
 
@@ -129,8 +130,21 @@ def _decided_on(event: EventRow) -> dt.date:
     return event.on
 
 
+def application_summary(found: Iterable[tuple[str, str]]) -> str:
+    """(kind, place) pairs said in a few words: "Áp dụng tại 2 đơn vị; chuyển giao 1; hợp tác
+    1", each place counted once per kind (letter case aside); blank when none."""
+    places: dict[str, set[str]] = {"applied": set(), "transfer": set(), "cooperation": set()}
+    for kind, place in found:
+        places.setdefault(kind, set()).add(place.casefold())
+    parts = [f"{word} {len(places[kind])}{unit}" for kind, word, unit in (
+        ("applied", "áp dụng tại", " đơn vị"), ("transfer", "chuyển giao", ""),
+        ("cooperation", "hợp tác", "")) if places[kind]]
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:]
+
+
 def _entry(stt: int, unit: UnitRow, task: TaskRow, as_of: dt.date, linked: int,
-           graded: str | None, recognised: dt.date | None) -> Entry:
+           graded: str | None, recognised: dt.date | None, applied: str) -> Entry:
     approval = task.reaching("outline_approved", until=as_of)
     acceptance = task.reaching("accepted", until=as_of)
     grade = graded or (_text(acceptance.data, "grade") if acceptance else "")
@@ -143,7 +157,7 @@ def _entry(stt: int, unit: UnitRow, task: TaskRow, as_of: dt.date, linked: int,
         _decided_on(acceptance) if acceptance else None,
         grade,
         f"{recognised.day:02d}/{recognised.month:02d}/{recognised.year}" if recognised else "",
-        linked, "", funding_text(task.funding_source, task.funding_amount))
+        linked, applied, funding_text(task.funding_source, task.funding_amount))
 
 
 def compilation(data: Dataset, as_of: dt.date, rules: ReportRules | None = None) -> Compilation:
@@ -183,8 +197,12 @@ def compilation(data: Dataset, as_of: dt.date, rules: ReportRules | None = None)
     graded = {o.task_id: verdict(o.result, o.grade) for o in data.outcomes
               if o.held_on <= as_of}  # oldest first: the last outcome by the day stays
     recognised = {k: v for k, v in data.recognitions.items() if v <= as_of}
+    applied: dict[int, list[tuple[str, str]]] = {}
+    for a in data.applications:
+        if a.since <= as_of:
+            applied.setdefault(a.task_id, []).append((a.kind, a.place))
     entries = tuple(_entry(i, units[t.unit_id], t, as_of, linked[t.id], graded.get(t.id),
-                           recognised.get(t.id))
+                           recognised.get(t.id), application_summary(applied.get(t.id, ())))
                     for i, t in enumerate(detail_tasks(data, as_of), 1))
     note = (f"{quota_note(rules.quota_kinds)} Kế hoạch, quy chế: đơn vị đã gửi và Phòng "
             "Nghiệp vụ Y đã tiếp nhận (được miễn không tính là có).")

@@ -191,6 +191,13 @@ WORDS: dict[str, dict[str, str]] = {
     "mail_dead": {"vi": "không gửi được", "en": "could not be sent"},
     "mail_to": {"vi": "Người nhận", "en": "To"},
     "mail_in_letter": {"vi": "(trong thư chung của ngày)", "en": "(in that day's letter)"},
+    "applications": {"vi": "Ứng dụng kết quả, chuyển giao, hợp tác",
+                     "en": "Application of results, transfers, agreements"},
+    "app_kind": {"vi": "Hình thức", "en": "Kind"},
+    "app_place": {"vi": "Nơi áp dụng / nhận", "en": "Where"},
+    "app_receiver": {"vi": "Loại nơi nhận", "en": "Receiver"},
+    "app_since": {"vi": "Từ ngày", "en": "Since"},
+    "app_doc": {"vi": "Hợp đồng / thỏa thuận", "en": "Contract / agreement"},
 }
 
 

@@ -852,3 +852,42 @@ EXTRAS_CASES: dict[str, Case] = {
         edit_extras(99, "--ends", "01/12/2026"), "unknown task: 99"),
 }
 CASES.update(EXTRAS_CASES)
+
+
+def application(task: int = ACCEPTED, *extra: str, kind: str = "transfer",
+                since: str = "01/06/2025") -> tuple[str, ...]:
+    """`nckh application add TASK`: a technology transfer to a private hospital."""
+    return ("application", "add", str(task), "--kind", kind, "--where",
+            "Bệnh viện tư nhân An Phú", "--receiver-kind", "private_hospital", "--since", since,
+            *extra)
+
+
+APPLICATION_CASES: dict[str, Case] = {
+    "application-unknown-task": Case(application(99), "unknown task: 99"),
+    "application-before-acceptance": Case(
+        application(IN_PROGRESS),
+        f"task {IN_PROGRESS} is not accepted yet ('in_progress'): a result is applied after "
+        "its acceptance (nghiệm thu)"),
+    "application-since-in-the-future": Case(application(since="03/06/2025"),
+                                            "since 03/06/2025 is in the future (today is "
+                                            "02/06/2025)"),
+    "application-since-before-the-acceptance-day": Case(
+        application(since="01/03/2025"), "since 01/03/2025 is before the acceptance (03/03/2025)"),
+    "application-since-not-a-day": Case(application(since="31/04/2025"),
+                                        "invalid --since '31/04/2025': expected DD/MM/YYYY"),
+    "application-bad-kind": Case(application(kind="ban"),
+                                 "kind 'ban': expected one of applied, transfer, cooperation"),
+    "application-bad-receiver-kind": Case(
+        ("application", "add", str(ACCEPTED), "--kind", "applied", "--where", "BVDK",
+         "--receiver-kind", "xa", "--since", "01/06/2025"),
+        "receiver kind 'xa': expected one of same_unit"),
+    "application-recorded-by-another-units-head": Case(
+        application(ACCEPTED, "--as", HEAD_B),
+        f"{HEAD_B} is neither of the office, the head of unit BVDK nor task {ACCEPTED}'s "
+        "investigator", code=3),
+    "application-list-unknown-unit": Case(("application", "list", "--unit", "KHONG-CO"),
+                                          "unknown unit: KHONG-CO"),
+    "application-list-another-unit-for-its-head": Case(
+        ("application", "list", "--unit", "BVDK", "--as", HEAD_B), "unknown unit: BVDK"),
+}
+CASES.update(APPLICATION_CASES)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine.reports.compilation import compilation
+from engine.reports.compilation import application_summary, compilation
 from engine.reports.compute import ReportRules
 from storage.reportrows import Dataset, EventRow, ObligationRow, TaskRow, UnitRow
 from workflows.registry import Registry
@@ -77,6 +77,14 @@ def test_the_detail_lists_valid_tasks_with_the_decisions_recorded() -> None:
     assert (first.acceptance_no, first.acceptance_on, first.grade) == ("9/BB", D(2025, 11, 25),
                                                                      "Đạt")
     assert (first.recognition, first.application) == ("", "")
+
+
+def test_the_application_column_counts_each_place_once_per_kind() -> None:
+    assert application_summary([]) == ""
+    assert application_summary([("applied", "BV A"), ("applied", "bv a"), ("applied", "TYT B"),
+                                ("transfer", "BV tư nhân C"), ("cooperation", "BV Chợ Rẫy")]) \
+        == "Áp dụng tại 2 đơn vị; chuyển giao 1; hợp tác 1"
+    assert application_summary([("transfer", "BV tư nhân C")]) == "Chuyển giao 1"
 
 
 def test_a_decision_not_reached_by_the_day_is_blank() -> None:
