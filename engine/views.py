@@ -15,8 +15,8 @@ from typing import Any
 from engine.queries import urgent_first
 from engine.service import Engine
 from workflows import inputs
-from workflows.errors import InputError, NotFound
-from workflows.model import EventDef
+from workflows.errors import InputError, InvalidData, NotFound
+from workflows.model import RESEARCH_LEVELS, EventDef
 from workflows.visibility import Viewer, may_see, may_see_unit
 
 
@@ -82,8 +82,9 @@ class Views:
 
     def dashboard(self, viewer: Viewer, *, year: int, today: dt.date,
                   legal_end: Callable[[dt.date], dt.date], labels: Mapping[str, str],
-                  unit_kind: str | None = None) -> dict[str, Any]:
-        """The province dashboard (the office's only)."""
+                  unit_kind: str | None = None, level: str | None = None) -> dict[str, Any]:
+        """The province dashboard (the office's only); `level` narrows its research column to
+        one kind of task (unit-level topics, provincial tasks, initiatives)."""
         from engine.reports.dashboard import Loaded, dashboard
         from storage import dashboard as rows
 
@@ -91,14 +92,18 @@ class Views:
             raise NotFound("page", "dashboard")
         if unit_kind not in (None, "public", "private"):
             raise InputError(f"unit kind '{unit_kind}': expected public or private")
+        if level is not None and level not in RESEARCH_LEVELS:
+            raise InvalidData(f"kind of task '{level}': expected one of "
+                              f"{', '.join(sorted(RESEARCH_LEVELS))}", field="level")
         inputs.check_year(year)
         registry = self.engine.registry
         submit_events = sorted({ev.name for name in registry.names()
                                 for ev in registry.get(name).events.values()
                                 if ev.milestone == "submitted"})
         with self.engine.plain_read() as conn:
-            units, obligations, research = rows.load(conn, year, submit_events=submit_events,
-                                                     today=today, tz=self.engine.tz)
+            units, obligations, research = rows.load(
+                conn, year, submit_events=submit_events, today=today, tz=self.engine.tz,
+                levels=[level] if level else sorted(RESEARCH_LEVELS))
         data = Loaded(year=year, units=units, obligations=obligations)
         return dashboard(data, today, legal_end, labels, unit_kind=unit_kind,
                          research_counts=research)

@@ -62,7 +62,8 @@ _RESEARCH = (select(Task.unit_id,
                     func.count(func.distinct(Task.id)).label("tasks"),
                     func.count(func.distinct(case((_LATE, Task.id)))).label("late"))
              .outerjoin(Deadline, Deadline.task_id == Task.id)
-             .where(Task.year == bindparam("year"), Task.level.in_(sorted(RESEARCH_LEVELS)))
+             .where(Task.year == bindparam("year"),
+                    Task.level.in_(bindparam("levels", expanding=True)))
              .group_by(Task.unit_id).subquery())
 # Built once: composing these statements costs more than running them.
 UNITS = (select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.active,
@@ -81,13 +82,14 @@ OBLIGATIONS = (select(Obligation.key, Obligation.unit_id, Obligation.period,
 
 
 def load(conn: Connection, year: int, *, submit_events: Sequence[str], today: dt.date,
-         tz: dt.tzinfo) -> tuple[list[UnitLine], list[DueLine], dict[int, tuple[int, int]]]:
+         tz: dt.tzinfo, levels: Sequence[str] = tuple(sorted(RESEARCH_LEVELS)),
+         ) -> tuple[list[UnitLine], list[DueLine], dict[int, tuple[int, int]]]:
     """(units by code, the year's obligations by due date and unit, and per unit that has any
-    (research tasks, of which overdue))."""
+    (research tasks of `levels`, of which overdue))."""
     units: list[UnitLine] = []
     counts: dict[int, tuple[int, int]] = {}
     for id_, code, name, kind, active, tasks, overdue in conn.execute(
-            UNITS, {"year": year, "today": today}).all():
+            UNITS, {"year": year, "today": today, "levels": list(levels)}).all():
         units.append(UnitLine(id_, code, name, kind, bool(active)))
         if tasks is not None:
             counts[id_] = (int(tasks), int(overdue))

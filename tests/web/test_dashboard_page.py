@@ -42,3 +42,29 @@ def test_a_report_sent_on_time_turns_its_cell_green_with_the_day_it_was_sent(
     text = board(site)
     assert re.search(rf'<td class="cell-done" id="cell-BVDK-{column}"><a href="/nhiem-vu/'
                      rf'{found.group(1)}">Đúng hạn</a><br><small>02/07/2025</small></td>', text)
+
+
+def _research(text: str, unit: str) -> str:
+    """The research column of a unit's row: its last cell."""
+    row = re.search(rf'<a href="/don-vi/{unit}">{unit}</a>.*?</tr>', text, re.S)
+    assert row, f"no row for {unit}"
+    return re.findall(r"<td>([^<]*)", row.group(0))[-1].strip()
+
+
+def test_the_research_column_can_be_narrowed_to_one_kind_of_task(
+        site: Site, tasks: dict[str, int]) -> None:
+    site.app.engine.create_task(unit_code="BVDK", level="initiative",
+                                pi_email="hoa@bvdk.example.vn", year=2025, now=site.clock.now(),
+                                title="Cải tiến quy trình tiếp đón người bệnh")
+    office = sign_in(site, OFFICE)
+    every = office.get("/bang-dieu-khien").data.decode()
+    assert _research(every, "BVDK") == "2"  # a topic and an initiative
+    initiatives = office.get("/bang-dieu-khien?level=initiative").data.decode()
+    assert _research(initiatives, "BVDK") == "1" and _research(initiatives, "TTYT") == "0"
+    assert '<option value="initiative" selected>' in initiatives
+    provincial = office.get("/bang-dieu-khien?level=province").data.decode()
+    assert _research(provincial, "BVDK") == "0"
+    bad = office.get("/bang-dieu-khien?level=xyz")
+    assert bad.status_code == 400
+    assert "kind of task &#39;xyz&#39;: expected one of initiative, province, unit" in (
+        bad.data.decode())
