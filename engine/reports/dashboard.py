@@ -195,7 +195,9 @@ def dashboard(data: Board, today: dt.date, legal_end: Callable[[dt.date], dt.dat
         research = {u: n for u, (n, _) in research_counts.items()}
         overdue_tasks = {u: late for u, (_, late) in research_counts.items()}
 
-    research_columns, research_cells = milestones(milestone_rows, today, end_of, label_of, void)
+    shown = {u.id for u in units}  # a column only for milestones of the units shown
+    research_columns, research_cells = milestones(
+        [m for m in milestone_rows if m.unit_id in shown], today, end_of, label_of, void)
     rows = []
     total = dict.fromkeys(COLOURS, 0)
     for unit in units:

@@ -84,3 +84,6 @@ def test_the_research_columns_follow_the_obligations_and_stay_out_of_the_rate() 
                            "submitted_on": None, "column": 1}]
     assert b["cells"] == [None]
     assert a["counts"]["overdue"] == 0 and a["rate"] is None and board["rate"] is None
+    private = dashboard(data, TODAY, legal_end, {}, unit_kind="private",
+                        milestone_rows=[m(1, 7, D(2025, 4, 30), None)], label_of=label_of)
+    assert private["milestones"] == []  # no unit shown has one: no column
