@@ -21,8 +21,10 @@ Full size: 3 years and 10 research tasks per unit and year (3,000 tasks at 100 u
 
 How fair the bare queries are (issue 14). Each bare query fetches the rows its page shows, no
 fewer, no more, in the same number of statements the page needs for them:
-  - the dashboard's: every obligation of the year with its unit and first submission, and each
-    unit's research counts (two statements);
+  - the dashboard's: every obligation of the year with its unit and first submission, each
+    unit's research counts, and every deadline of the year's research tasks with its task's
+    unit, workflow and state (the research milestones' columns) (three statements; until the
+    milestones' columns the page read, and the bare query fetched, the first two only);
   - the unit page's: the unit's row (its name), its tasks of the year with their open deadline
     and investigator, the people a task may be registered for (the form's choices) and its
     science sessions of the year (four statements). Until issue 14 it read the tasks only,
@@ -70,6 +72,11 @@ BARE_RESEARCH = text("""
 SELECT t.unit_id, count(*), sum(CASE WHEN d.due_on < :today THEN 1 ELSE 0 END)
   FROM task t LEFT JOIN deadline d ON d.task_id = t.id AND d.closed_at IS NULL
  WHERE t.year = :year AND t.level != 'obligation' GROUP BY t.unit_id""")
+BARE_MILESTONES = text("""
+SELECT t.unit_id, t.id, t.workflow, t.state, d.state, d.due_on, d.closed_at
+  FROM deadline d JOIN task t ON t.id = d.task_id
+ WHERE t.year = :year AND t.level != 'obligation'
+   AND (d.outcome IS NULL OR d.outcome != 'extended') ORDER BY d.due_on, t.id""")
 BARE_UNIT = text("""
 SELECT t.id, t.title, t.state, t.level, d.due_on, p.email
   FROM task t JOIN unit u ON u.id = t.unit_id JOIN person p ON p.id = t.pi_id
@@ -190,7 +197,8 @@ def measure(units: int, years: tuple[int, ...], per_unit: int, runs: int) -> dic
      result["unit_page_ms"], result["bare_unit_query_ms"]) = median_ms(
         dashboard,
         bare((BARE_DASHBOARD, {"year": year}),
-             (BARE_RESEARCH, {"year": year, "today": now.date()})),
+             (BARE_RESEARCH, {"year": year, "today": now.date()}),
+             (BARE_MILESTONES, {"year": year})),
         page("/tim-kiem"), unit_page,
         bare((BARE_UNIT_ROW, unit), (BARE_UNIT, {**unit, "year": year}),
              (BARE_UNIT_PEOPLE, unit), (BARE_UNIT_SESSIONS, {**unit, **days})), runs=runs)

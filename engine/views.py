@@ -82,9 +82,12 @@ class Views:
 
     def dashboard(self, viewer: Viewer, *, year: int, today: dt.date,
                   legal_end: Callable[[dt.date], dt.date], labels: Mapping[str, str],
-                  unit_kind: str | None = None, level: str | None = None) -> dict[str, Any]:
-        """The province dashboard (the office's only); `level` narrows its research column to
-        one kind of task (unit-level topics, provincial tasks, initiatives)."""
+                  unit_kind: str | None = None, level: str | None = None,
+                  lang: str = "vi") -> dict[str, Any]:
+        """The province dashboard (the office's only); `level` narrows its research columns
+        (the milestones and the count) to one kind of task (unit-level topics, provincial
+        tasks, initiatives). A milestone is named as the workflow in force names its deadline
+        (a workflow no longer in force: by its state's name)."""
         from engine.reports.dashboard import Loaded, dashboard
         from storage import dashboard as rows
 
@@ -101,12 +104,19 @@ class Views:
                                 for ev in registry.get(name).events.values()
                                 if ev.milestone == "submitted"})
         with self.engine.plain_read() as conn:
-            units, obligations, research = rows.load(
+            units, obligations, research, milestones = rows.load(
                 conn, year, submit_events=submit_events, today=today, tz=self.engine.tz,
                 levels=[level] if level else sorted(RESEARCH_LEVELS))
         data = Loaded(year=year, units=units, obligations=obligations)
+        workflows = registry.current()
+
+        def label_of(workflow: str, state: str) -> str:
+            found = workflows.get(workflow)
+            return found.deadline_label(state, lang) if found else state
+
         return dashboard(data, today, legal_end, labels, unit_kind=unit_kind,
-                         research_counts=research)
+                         research_counts=research, milestone_rows=milestones,
+                         label_of=label_of, void=self.engine.void_states())
 
     def unit(self, viewer: Viewer, unit_code: str) -> dict[str, Any]:
         """The unit's {code, name} (`Engine.unit_named`) for the office and the unit's head;

@@ -1,10 +1,11 @@
-"""The dashboard's rows in two statements, whatever the number of units or tasks.
+"""The dashboard's rows in three statements, whatever the number of units or tasks.
 
 The units, each with its count of the year's research tasks and of those with an open deadline
-already behind (one aggregate, joined); and the year's obligations, each with the day it was
+already behind (one aggregate, joined); the year's obligations, each with the day it was
 first submitted (a correlated `min` over the task's history, by the submit events' names, which
-the history's (task_id, seq) key answers by index). Dates come back as local dates, like
-`storage.reports`.
+the history's (task_id, seq) key answers by index); and the deadlines of the year's research
+tasks (the research milestones' columns), but those closed by an extension, which the deadline
+that replaced them stands for. Dates come back as local dates, like `storage.reports`.
 
 Why plain column selects on a Core connection, into named tuples, and not ORM entities or the
 reports' frozen dataclasses: the page is the office's daily view over every unit; building ORM
@@ -18,7 +19,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Connection, String, and_, bindparam, case, func, select, type_coerce
+from sqlalchemy import Connection, String, and_, bindparam, case, func, or_, select, type_coerce
 
 from storage.models import Deadline, HistoryEntry, Task, Unit
 from storage.timers import Obligation
@@ -45,6 +46,20 @@ class DueLine(NamedTuple):
     due_on: dt.date
     submitted_on: dt.date | None
     task_id: int | None
+
+
+class MilestoneLine(NamedTuple):
+    """A deadline of one of the year's research tasks, as the dashboard reads it: with its
+    task's unit, workflow and state (a void task's deadlines are left out by the caller, which
+    knows the workflows' void states), and the local day it was closed."""
+
+    unit_id: int
+    task_id: int
+    workflow: str
+    task_state: str
+    state: str
+    due_on: dt.date
+    closed_on: dt.date | None
 
 
 def _local(value: dt.datetime | str | None, tz: dt.tzinfo) -> dt.date | None:
@@ -80,12 +95,32 @@ OBLIGATIONS = (select(Obligation.key, Obligation.unit_id, Obligation.period,
                .where(Obligation.year == bindparam("year"))
                .order_by(Obligation.due_on, Obligation.unit_id))
 
+# An extended deadline is closed with "extended" and replaced by a later one for the same state:
+# the later one says whether the milestone was met.
+MILESTONES = (select(Task.unit_id, Task.id, Task.workflow, Task.state, Deadline.state,
+                     type_coerce(Deadline.due_on, String), Deadline.closed_at)
+              .join(Task, Task.id == Deadline.task_id)
+              .where(Task.year == bindparam("year"),
+                     Task.level.in_(bindparam("levels", expanding=True)),
+                     or_(Deadline.outcome.is_(None), Deadline.outcome != "extended"))
+              .order_by(Deadline.due_on, Task.id))
+
+
+def _day(due: object, days: dict[object, dt.date]) -> dt.date:
+    found = days.get(due)
+    if found is None:  # PostgreSQL's driver hands a date already
+        found = days[due] = (due if isinstance(due, dt.date)
+                             else dt.date.fromisoformat(str(due)))
+    return found
+
 
 def load(conn: Connection, year: int, *, submit_events: Sequence[str], today: dt.date,
          tz: dt.tzinfo, levels: Sequence[str] = tuple(sorted(RESEARCH_LEVELS)),
-         ) -> tuple[list[UnitLine], list[DueLine], dict[int, tuple[int, int]]]:
-    """(units by code, the year's obligations by due date and unit, and per unit that has any
-    (research tasks of `levels`, of which overdue))."""
+         ) -> tuple[list[UnitLine], list[DueLine], dict[int, tuple[int, int]],
+                    list[MilestoneLine]]:
+    """(units by code, the year's obligations by due date and unit, per unit that has any
+    (research tasks of `levels`, of which overdue), and the deadlines of the year's research
+    tasks of `levels` by due date)."""
     units: list[UnitLine] = []
     counts: dict[int, tuple[int, int]] = {}
     for id_, code, name, kind, active, tasks, overdue in conn.execute(
@@ -97,9 +132,10 @@ def load(conn: Connection, year: int, *, submit_events: Sequence[str], today: dt
     obligations = []
     for key, unit_id, period, due, task_id, at in conn.execute(
             OBLIGATIONS, {"year": year, "submit_events": list(submit_events)}).all():
-        due_on = days.get(due)
-        if due_on is None:  # PostgreSQL's driver hands a date already
-            due_on = days[due] = due if isinstance(due, dt.date) else dt.date.fromisoformat(due)
-        obligations.append(DueLine(unit_id, key, period, due_on,
+        obligations.append(DueLine(unit_id, key, period, _day(due, days),
                                    None if at is None else _local(at, tz), task_id))
-    return units, obligations, counts
+    milestones = [MilestoneLine(unit_id, task_id, workflow, task_state, state, _day(due, days),
+                                _local(closed, tz))
+                  for unit_id, task_id, workflow, task_state, state, due, closed in conn.execute(
+                      MILESTONES, {"year": year, "levels": list(levels)}).all()]
+    return units, obligations, counts, milestones

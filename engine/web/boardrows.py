@@ -1,5 +1,6 @@
 """The dashboard's table body as HTML, written in Python: one row per unit, one cell per
-obligation of the year.
+obligation and per research milestone of the year (both written alike: a state, a link to the
+item that decides it, the day it was sent or closed).
 
 Why not in the template: the office's daily view has a cell per unit and obligation (thousands
 in a province), and Jinja spends a function call on every subscript, filter and piece written.

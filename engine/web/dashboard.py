@@ -26,7 +26,7 @@ def board() -> Any:
     calendar = s.nckh.config.scheduler.calendar
     data = s.views.dashboard(viewer, year=_year(), today=g.now.astimezone(s.engine.tz).date(),
                              legal_end=calendar.legal_end, labels=labels, unit_kind=kind,
-                             level=level)
+                             level=level, lang=g.lang)
     names = {state: say(f"cell_{state}") for state in COLOURS}
     body = board_rows(data["rows"], names=names, overdue=say("overdue").lower(),
                       unit_base=url_for("units.unit_page", code="X")[:-1],

@@ -55,3 +55,16 @@ def test_what_a_unit_typed_is_escaped() -> None:
     text = html(row(code='A"&<', name="<b>x</b>"))
     assert "<b>x</b>" not in text and "&lt;b&gt;x&lt;/b&gt;" in text
     assert 'href="/don-vi/A&#34;&amp;&lt;"' in text and 'id="cell-A&#34;&amp;&lt;-1"' in text
+
+
+def test_a_research_milestones_cell_is_written_as_an_obligations() -> None:
+    # the cells after the obligations' (engine.reports.dashboard.milestones): an overdue
+    # milestone has no day sent, a met one the day its deadline was closed
+    text = html(row(cells=[None, {"state": "overdue", "column": 2, "task_id": 9,
+                                  "due_on": dt.date(2025, 4, 30), "submitted_on": None},
+                           {"state": "late", "column": 3, "task_id": 4,
+                            "due_on": dt.date(2025, 4, 30),
+                            "submitted_on": dt.date(2025, 5, 12)}]))
+    assert ('<td></td>\n  <td class="cell-overdue" id="cell-BVDK-2"><a href="/nhiem-vu/9">'
+            'Quá hạn</a></td>\n  <td class="cell-late" id="cell-BVDK-3"><a href="/nhiem-vu/4">'
+            'Trễ</a><br><small>12/05/2025</small></td>') in text

@@ -68,3 +68,72 @@ def test_the_research_column_can_be_narrowed_to_one_kind_of_task(
     assert bad.status_code == 400
     assert "kind of task &#39;xyz&#39;: expected one of initiative, province, unit" in (
         bad.data.decode())
+
+
+OUTLINE = "Báo cáo kết quả xét duyệt đề cương"
+DECISION = {"decision_no": "125/QĐ-SYT", "decided_on": "2025-04-10"}
+
+
+def _milestone_cell(text: str, unit: str, task: int) -> tuple[str, int, str] | None:
+    """(state, column, what follows the link) of the unit's cell linking to the task."""
+    found = re.search(rf'<td class="cell-(\w+)" id="cell-{unit}-(\d+)"><a href="/nhiem-vu/'
+                      rf'{task}">[^<]*</a>(.*?)</td>', text)
+    return (found.group(1), int(found.group(2)), found.group(3)) if found else None
+
+
+def _headers(text: str) -> list[str]:
+    head = re.search(r"<thead>(.*?)</thead>", text, re.S)
+    assert head
+    return re.findall(r"<th[^>]*>([^<]*)", head.group(1))
+
+
+def test_a_research_milestone_has_its_column_after_the_obligations_in_each_colour(
+        site: Site, tasks: dict[str, int]) -> None:
+    e, mine, theirs = site.app.engine, tasks["mine"], tasks["theirs"]
+    text = board(site)  # signed in anew each time: weeks pass between the pages
+    column = _headers(text).index(OUTLINE)  # the unit's header is column 0
+    assert "<small>30/04/2025</small></th>" in text.split(OUTLINE, 1)[1][:40]
+    assert _milestone_cell(text, "BVDK", mine) == ("open", column, "")
+    site.clock.set(dt.datetime(2025, 4, 10, 9, 0, tzinfo=DEFAULT_TZ))
+    e.fire(mine, "approve_outline", actor_email=OFFICE, now=site.clock.now(), data=DECISION)
+    site.clock.set(dt.datetime(2025, 5, 10, 9, 0, tzinfo=DEFAULT_TZ))
+    text = board(site)
+    assert _milestone_cell(text, "BVDK", mine) == ("done", column, "<br><small>10/04/2025</small>")
+    assert _milestone_cell(text, "TTYT", theirs) == ("overdue", column, "")
+    assert "Triển khai thực hiện đề tài" in _headers(text)  # the next milestone, open
+    site.clock.set(dt.datetime(2025, 5, 12, 9, 0, tzinfo=DEFAULT_TZ))
+    e.fire(theirs, "approve_outline", actor_email=OFFICE, now=site.clock.now(), data=DECISION)
+    site.clock.set(dt.datetime(2025, 6, 30, 9, 0, tzinfo=DEFAULT_TZ))
+    site.app.tick(site.clock.now())  # the year's obligations, as the daemon makes them
+    text = board(site)
+    headers = _headers(text)
+    column = headers.index(OUTLINE)
+    assert column > 1  # after the obligations' columns, before the counts
+    assert headers[-2:] == ["Tỷ lệ đúng hạn", "Đề tài, sáng kiến"]
+    late = _milestone_cell(text, "TTYT", theirs)
+    assert late == ("late", column, "<br><small>12/05/2025</small>")
+    assert f'colspan="{len(headers) - 3}"' in text  # the province's totals span both kinds
+
+
+def test_a_rejected_tasks_milestones_are_left_out(site: Site, tasks: dict[str, int]) -> None:
+    site.app.engine.fire(tasks["theirs"], "reject", actor_email=OFFICE, now=site.clock.now(),
+                         reason="Trùng với đề tài năm trước")
+    text = sign_in(site, OFFICE).get("/bang-dieu-khien").data.decode()
+    assert _milestone_cell(text, "BVDK", tasks["mine"]) is not None
+    assert _milestone_cell(text, "TTYT", tasks["theirs"]) is None
+    row = re.search(r'<a href="/don-vi/TTYT">TTYT</a>.*?</tr>', text, re.S)
+    assert row and "cell-" not in row.group(0)  # an empty cell, not a coloured one
+
+
+def test_the_level_filter_narrows_the_milestone_columns(site: Site,
+                                                       tasks: dict[str, int]) -> None:
+    initiative = site.app.engine.create_task(
+        unit_code="BVDK", level="initiative", pi_email="hoa@bvdk.example.vn", year=2025,
+        now=site.clock.now(), title="Cải tiến quy trình tiếp đón người bệnh")
+    office = sign_in(site, OFFICE)
+    every = office.get("/bang-dieu-khien").data.decode()
+    assert OUTLINE in _headers(every) and "Xem xét tính hợp lệ của đơn" in _headers(every)
+    only = office.get("/bang-dieu-khien?level=initiative").data.decode()
+    assert OUTLINE not in _headers(only) and "Xem xét tính hợp lệ của đơn" in _headers(only)
+    assert _milestone_cell(only, "BVDK", initiative) is not None
+    assert _milestone_cell(only, "BVDK", tasks["mine"]) is None
