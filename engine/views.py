@@ -106,7 +106,8 @@ class Views:
         with self.engine.plain_read() as conn:
             units, obligations, research, milestones = rows.load(
                 conn, year, submit_events=submit_events, today=today, tz=self.engine.tz,
-                levels=[level] if level else sorted(RESEARCH_LEVELS))
+                levels=[level] if level else sorted(RESEARCH_LEVELS),
+                void=sorted(self.engine.void_states()))
         data = Loaded(year=year, units=units, obligations=obligations)
         workflows = registry.current()
 

@@ -78,7 +78,10 @@ _RESEARCH = (select(Task.unit_id,
                     func.count(func.distinct(case((_LATE, Task.id)))).label("late"))
              .outerjoin(Deadline, Deadline.task_id == Task.id)
              .where(Task.year == bindparam("year"),
-                    Task.level.in_(bindparam("levels", expanding=True)))
+                    Task.level.in_(bindparam("levels", expanding=True)),
+                    # a rejected or cancelled task is no research task of the unit's (as for
+                    # the quota): "workflow:state" pairs, the workflows' `void: true` states
+                    (Task.workflow + ":" + Task.state).not_in(bindparam("void", expanding=True)))
              .group_by(Task.unit_id).subquery())
 # Built once: composing these statements costs more than running them.
 UNITS = (select(Unit.id, Unit.code, Unit.name, Unit.kind, Unit.active,
@@ -116,15 +119,17 @@ def _day(due: object, days: dict[object, dt.date]) -> dt.date:
 
 def load(conn: Connection, year: int, *, submit_events: Sequence[str], today: dt.date,
          tz: dt.tzinfo, levels: Sequence[str] = tuple(sorted(RESEARCH_LEVELS)),
+         void: Sequence[tuple[str, str]] = (),
          ) -> tuple[list[UnitLine], list[DueLine], dict[int, tuple[int, int]],
                     list[MilestoneLine]]:
     """(units by code, the year's obligations by due date and unit, per unit that has any
-    (research tasks of `levels`, of which overdue), and the deadlines of the year's research
+    (research tasks of `levels` not in a `void` state, of which overdue), and the deadlines of the year's research
     tasks of `levels` by due date)."""
     units: list[UnitLine] = []
     counts: dict[int, tuple[int, int]] = {}
     for id_, code, name, kind, active, tasks, overdue in conn.execute(
-            UNITS, {"year": year, "today": today, "levels": list(levels)}).all():
+            UNITS, {"year": year, "today": today, "levels": list(levels),
+                    "void": [f"{workflow}:{state}" for workflow, state in void]}).all():
         units.append(UnitLine(id_, code, name, kind, bool(active)))
         if tasks is not None:
             counts[id_] = (int(tasks), int(overdue))

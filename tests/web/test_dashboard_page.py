@@ -64,6 +64,10 @@ def test_the_research_column_can_be_narrowed_to_one_kind_of_task(
     assert '<option value="initiative" selected>' in initiatives
     provincial = office.get("/bang-dieu-khien?level=province").data.decode()
     assert _research(provincial, "BVDK") == "0"
+    # A rejected task is no research task of the unit's, as for the quota.
+    site.app.engine.fire(tasks["theirs"], "reject", actor_email=OFFICE, reason="Trùng lặp",
+                         now=site.clock.now())
+    assert _research(office.get("/bang-dieu-khien").data.decode(), "TTYT") == "0"
     bad = office.get("/bang-dieu-khien?level=xyz")
     assert bad.status_code == 400
     assert "kind of task &#39;xyz&#39;: expected one of initiative, province, unit" in (
