@@ -123,8 +123,8 @@ def load(conn: Connection, year: int, *, submit_events: Sequence[str], today: dt
          ) -> tuple[list[UnitLine], list[DueLine], dict[int, tuple[int, int]],
                     list[MilestoneLine]]:
     """(units by code, the year's obligations by due date and unit, per unit that has any
-    (research tasks of `levels` not in a `void` state, of which overdue), and the deadlines of the year's research
-    tasks of `levels` by due date)."""
+    (research tasks of `levels` not in a `void` state, of which overdue), and the deadlines of
+    the year's research tasks of `levels` by due date)."""
     units: list[UnitLine] = []
     counts: dict[int, tuple[int, int]] = {}
     for id_, code, name, kind, active, tasks, overdue in conn.execute(
