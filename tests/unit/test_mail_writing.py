@@ -418,3 +418,26 @@ def test_an_obligation_is_named_as_its_task_in_vietnamese_and_by_the_catalog_in_
     assert out.subject == "[Sở Y tế] V/v gửi biên bản sinh hoạt khoa học tháng 03/2025"
     assert "gửi biên bản sinh hoạt khoa học tháng 03/2025 về Sở Y tế" in out.text
     assert f"Tên: {title}" in out.text
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_the_year_end_quota_review_says_so_and_keeps_its_paragraphs(lang: str) -> None:
+    ctx = base("quota_not_met", lang, False)
+    first = RENDERER.render("quota_not_met", lang, {**ctx, "quota": {"year": 2025}})
+    recheck = RENDERER.render("quota_not_met", lang,
+                              {**ctx, "quota": {"year": 2025, "recheck": True}})
+    review = {"vi": "rà soát cuối năm", "en": "year-end review"}[lang]
+    assert review not in first.subject and review in recheck.subject
+    assert review in recheck.text and review not in first.text
+    # The review's sentence ends the first paragraph; the request still stands apart.
+    assert recheck.text.count("\n\n") == first.text.count("\n\n")
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_digest_carrying_a_report_does_not_say_nothing_is_new(lang: str) -> None:
+    ctx = base("digest", lang, False)
+    ctx["digest"] = {**ctx["digest"], "entries": []}
+    nothing = {"vi": "Không có nội dung mới", "en": "Nothing new"}[lang]
+    assert nothing not in RENDERER.render("digest", lang, ctx).text
+    ctx["digest"] = {k: v for k, v in ctx["digest"].items() if k != "reports"}  # queued before
+    assert nothing in RENDERER.render("digest", lang, ctx).text
