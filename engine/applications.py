@@ -24,17 +24,16 @@ Rules, each refused in one line with the database unchanged:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from engine import registers
 from engine.councils import accepted_on, research_task
-from engine.directory import find_person, find_unit
+from engine.directory import find_person
 from engine.directory_log import Operator
-from engine.publications import viewer_unit
+from engine.registers import listing_scope
 from storage import applications as rows
 from storage import directory as units
 from storage.applications import KINDS as KINDS
@@ -44,7 +43,7 @@ from storage.db import Session
 from storage.models import Task
 from workflows import inputs
 from workflows.dates import shown
-from workflows.errors import Conflict, InputError, InvalidData, NotAllowed, NotFound
+from workflows.errors import Conflict, InvalidData, NotAllowed
 from workflows.model import Workflow
 
 PLACE_LIMIT = 300
@@ -190,29 +189,11 @@ def lines(found: Sequence[dict[str, Any]]) -> list[str]:
 
 def listed(session: Session, *, unit_code: str | None, year: int | None,
            viewer_email: str | None = None, lang: str = "vi") -> list[dict[str, Any]]:
-    """Oldest first. With `viewer_email`, only what that person may see: the office all, anyone
-    else their own unit's (another unit asked for is "unknown", as if it did not exist)."""
-    unit_id = find_unit(session, unit_code).id if unit_code is not None else None
-    if viewer_email is not None:
-        own = viewer_unit(session, viewer_email)
-        if own is not None:
-            if unit_id is not None and unit_id != own:
-                raise NotFound("unit", unit_code or "")
-            unit_id = own
-    if year is not None:
-        inputs.check_year(year)
-    start, end = (dt.date(year, 1, 1), dt.date(year, 12, 31)) if year else (None, None)
+    """Oldest first; with `viewer_email`, what that person may see (engine.registers)."""
+    unit_id, start, end = listing_scope(session, unit_code=unit_code, year=year,
+                                        viewer_email=viewer_email)
     return [row(a, lang) for a in rows.listed(session, unit_id=unit_id, start=start, end=end)]
 
 
 def to_csv(found: Sequence[dict[str, Any]], delimiter: str = ";") -> str:
-    """With a BOM and ';' by default, as the publications register and the reports."""
-    if delimiter not in (";", ",", "\t"):
-        raise InputError(f"delimiter {delimiter!r}: expected ';', ',' or a tab")
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow([label for _, label in CSV_COLUMNS])
-    for r in found:
-        writer.writerow(["" if r[key] is None else r[key] for key, _ in CSV_COLUMNS])
-    return buf.getvalue()
+    return registers.to_csv(found, CSV_COLUMNS, delimiter)

@@ -24,17 +24,17 @@ website: seed 003 asks units to publish recognised results on their own portal).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine import registers
 from engine.directory import find_person, find_unit
 from engine.directory_log import Operator
+from engine.registers import listing_scope
 from storage import filestore
 from storage import publications as rows
 from storage.db import Session
@@ -44,7 +44,7 @@ from storage.publications import Publication
 from storage.webmodels import StoredFile
 from workflows import inputs
 from workflows.dates import shown
-from workflows.errors import Conflict, InputError, InvalidData, NotAllowed, NotFound, Refused
+from workflows.errors import Conflict, InvalidData, NotAllowed, NotFound, Refused
 from workflows.model import RESEARCH_LEVELS
 
 TITLE_LIMIT = 1000
@@ -248,19 +248,6 @@ def from_publish(session: Session, task_id: int, *, url: str, on: dt.date, now: 
         fingerprint=rows.fingerprint(task.unit_id, task.title, task.unit.name, on)))
 
 
-def viewer_unit(session: Session, email: str) -> int | None:
-    """The unit whose publications a person may see: None for the office (all units); the unit
-    they are registered in. Anyone else (the council, someone inactive) is refused."""
-    person = find_person(session, email)
-    if person.role == "office":
-        return None
-    if not person.active:
-        raise NotAllowed(f"{person.email} is inactive")
-    if person.unit_id is None:
-        raise NotAllowed(f"{person.email} belongs to no unit")
-    return person.unit_id
-
-
 def row(p: Publication, lang: str = "vi") -> dict[str, Any]:
     return {
         "id": p.id, "unit": p.unit.code, "unit_name": p.unit.name, "date": shown(p.published_on),
@@ -276,30 +263,11 @@ def row(p: Publication, lang: str = "vi") -> dict[str, Any]:
 
 def listed(session: Session, *, unit_code: str | None, year: int | None,
            viewer_email: str | None = None, lang: str = "vi") -> list[dict[str, Any]]:
-    """Oldest first. With `viewer_email`, only what that person may see: the office all, anyone
-    else their own unit's (another unit asked for is "unknown", as if it did not exist)."""
-    unit_id = find_unit(session, unit_code).id if unit_code is not None else None
-    if viewer_email is not None:
-        own = viewer_unit(session, viewer_email)
-        if own is not None:
-            if unit_id is not None and unit_id != own:
-                raise NotFound("unit", unit_code or "")
-            unit_id = own
-    if year is not None:
-        inputs.check_year(year)
-    start, end = (dt.date(year, 1, 1), dt.date(year, 12, 31)) if year else (None, None)
+    """Oldest first; with `viewer_email`, what that person may see (engine.registers)."""
+    unit_id, start, end = listing_scope(session, unit_code=unit_code, year=year,
+                                        viewer_email=viewer_email)
     return [row(p, lang) for p in rows.listed(session, unit_id=unit_id, start=start, end=end)]
 
 
 def to_csv(found: Sequence[dict[str, Any]], delimiter: str = ";") -> str:
-    """With a BOM and ';' by default: Excel with Vietnamese regional settings opens it as
-    UTF-8 and splits on it (as the reports' CSV)."""
-    if delimiter not in (";", ",", "\t"):
-        raise InputError(f"delimiter {delimiter!r}: expected ';', ',' or a tab")
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow([label for _, label in CSV_COLUMNS])
-    for r in found:
-        writer.writerow(["" if r[key] is None else r[key] for key, _ in CSV_COLUMNS])
-    return buf.getvalue()
+    return registers.to_csv(found, CSV_COLUMNS, delimiter)

@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from engine import applications, councils, directory, queries, taskextras
+from engine import applications, councils, directory, queries, registers, taskextras
 from engine import directory_changes as changes
 from engine.applications import ApplicationInput
 from engine.councils import CouncilInput, OutcomeInput, RecognitionInput
@@ -526,12 +526,11 @@ class Engine:
     def publication_file(self, file_id: int, *, viewer_email: str) -> tuple[str, str, str]:
         """(name, type, sha256) of a publication's file, for the office or the person's own
         unit; else `NotFound`, as for no such file."""
-        from engine import publications
         from storage import publications as pubrows
 
         with self.transaction(read_only=True) as s:
             found = pubrows.file_with_unit(s, inputs.check_id("file", file_id))
-            own = publications.viewer_unit(s, viewer_email)
+            own = registers.viewer_unit(s, viewer_email)
             if found is None or (own is not None and found[1] != own):
                 raise NotFound("file", file_id)
             return found[0].name, found[0].content_type, found[0].sha256
