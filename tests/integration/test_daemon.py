@@ -161,15 +161,20 @@ def test_three_daemons_fire_10000_timers_exactly_once_even_when_one_is_killed(
     assert sum(logged.values()) >= 10_000 - by[victim_id]
 
 
+SIGTERM_TIMERS = 12_000
+
+
 def test_sigterm_exits_0_and_a_restart_continues_where_it_stopped(
         sqlite_url: str, tmp_path: Path, spawn: Callable[..., Daemons]) -> None:
     app = build_scheduling_app(make_settings(sqlite_url, tmp_path))
     small_province(app, local(2025, 1, 2))
-    # Enough that the first daemon is still busy when SIGTERM comes: it fires thousands a second.
-    seed_timers(app, 6_000, local(2025, 4, 15, 8), local(2025, 1, 2), per_task=500)
+    # Enough that the first daemon is still busy when SIGTERM comes: it fires thousands a second,
+    # so the signal goes at its first committed firings (waiting for 200 of 6,000 let a fast
+    # daemon finish them all before the signal, once in CI).
+    seed_timers(app, SIGTERM_TIMERS, local(2025, 4, 15, 8), local(2025, 1, 2), per_task=500)
     daemons = spawn(sqlite_url, tmp_path)
     first = daemons.start()
-    wait_until(lambda: count(app, Timer.status == "fired") >= 200, "the first firings")
+    wait_until(lambda: count(app, Timer.status == "fired") >= 1, "the first firings")
     first.send_signal(signal.SIGTERM)
     assert first.wait(timeout=60) == 0
     left = count(app, Timer.done_at.is_(None))
@@ -178,7 +183,7 @@ def test_sigterm_exits_0_and_a_restart_continues_where_it_stopped(
     daemons.start()
     wait_until(lambda: count(app, Timer.done_at.is_(None)) == 0, "the rest to fire")
     assert daemons.stop_all() == [0, 0]
-    assert count(app, Timer.status == "fired") == 6_000
+    assert count(app, Timer.status == "fired") == SIGTERM_TIMERS
     assert [tid for tid, n in daemons.fired_ids().items() if n > 1] == []
     with app.sessions() as s:
         beats = s.scalars(select(DaemonHeartbeat).order_by(DaemonHeartbeat.started_at)).all()
