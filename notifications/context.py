@@ -25,6 +25,7 @@ from storage import mailfacts
 from storage.db import Connection
 from storage.mailfacts import DeadlineFacts, TaskFacts, UnitFacts
 from storage.tasks import workflow_of
+from workflows.concerns import TopicLine, concerned
 from workflows.model import OBLIGATION_LEVEL, Workflow
 
 KEYS = ("office", "lang", "kind", "to", "cc", "task", "unit", "event", "deadline", "obligation",
@@ -55,11 +56,24 @@ class Subject:
     unit: UnitFacts | None
     deadline: DeadlineFacts | None
     obligation: Mapping[str, Any] | None
+    topics: list[TopicLine] | None = None  # a unit report's topics, as they stand today
 
 
-def gather(conn: Connection, task_id: int | None, facts: Mapping[str, Any]) -> Subject:
+def gather(conn: Connection, task_id: int | None, facts: Mapping[str, Any],
+           tz: dt.tzinfo) -> Subject:
     """What the mail speaks of: as it stood when the mail was queued (`as_of`, stored with
-    it), else — a row queued before snapshots were kept, a preview — as it stands now."""
+    it), else — a row queued before snapshots were kept, a preview — as it stands now. A unit
+    report's topics are read as they stand when the mail is written: the day it is dated."""
+    found = _gather(conn, task_id, facts)
+    ob = found.obligation
+    if ob is None or not ob.get("concerns") or found.unit is None:
+        return found
+    topics = concerned(mailfacts.unit_topics(conn, found.unit.id, tz), str(ob["concerns"]),
+                       int(ob["year"]))
+    return Subject(found.task, found.workflow, found.unit, found.deadline, ob, topics)
+
+
+def _gather(conn: Connection, task_id: int | None, facts: Mapping[str, Any]) -> Subject:
     snap = facts.get("as_of")
     if snap:
         then, deadline, obligation = mailfacts.subject_of(snap)
@@ -137,8 +151,18 @@ def obligation_context(row: Mapping[str, Any] | None, catalog: Catalog, lang: st
         month = row.get("period")
         if period is not None and re.search(rf"tháng\s*0?{month}\b", title, re.IGNORECASE):
             period = None
-    return {"key": key, "label": label, "period": period,
+    return {"key": key, "label": label, "period": period, "topics": None,
             "year": row.get("year"), "due_on": due if isinstance(due, dt.date) else None}
+
+
+def topic_context(line: TopicLine, catalog: Catalog, lang: str) -> dict[str, Any]:
+    """One topic of a unit report: while it awaits its result, the state it is in (and by
+    when); else the step that is its result, on its day, with the decision and grade."""
+    return {"id": line.id, "title": line.title, "pi_name": line.pi_name,
+            "noun": _word(catalog, "nouns", line.level, lang),
+            "awaiting": line.awaiting, "reached": line.reached,
+            "result": line.result_label(lang), "on": line.on, "due_on": line.due_on,
+            "decision_no": line.decision_no, "grade": line.grade}
 
 
 def _period(period: Any, lang: str) -> str | None:
@@ -215,10 +239,13 @@ def build_context(subject: Subject, *, kind: str, lang: str, facts: Mapping[str,
     if task is not None and wf is not None:
         ctx["task"] = task_context(task, wf, catalog, lang)
         ctx["obligation"] = obligation_context(subject.obligation, catalog, lang, task.title)
+        if ctx["obligation"] is not None and subject.topics is not None:
+            ctx["obligation"]["topics"] = [topic_context(t, catalog, lang)
+                                           for t in subject.topics]
         if ctx["obligation"] is None and kind.startswith("obligation_"):
             # A `unit_report` task whose obligation row is gone: its title says what it is.
             ctx["obligation"] = {"key": "", "label": lower_first(task.title), "period": None,
-                                 "year": task.year, "due_on": None}
+                                 "year": task.year, "due_on": None, "topics": None}
         # A mail planned with its deadline (a timer's, or a registration's as it stood that
         # day) says that one; others say the deadline open when they are written.
         ctx["deadline"] = deadline_context(wf, subject.deadline, facts if (

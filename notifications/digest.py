@@ -22,7 +22,7 @@ from typing import Any
 
 from notifications.catalog import Catalog
 from notifications.config import MailConfig
-from notifications.context import obligation_context
+from notifications.context import obligation_context, topic_context
 from notifications.outbox import enqueue
 from notifications.recipients import office_recipients
 from storage import mailfacts
@@ -30,11 +30,12 @@ from storage.db import Connection
 from storage.letters import WaitingLine, attach, last_digest_at, notice_files, waiting_lines
 from storage.mailfacts import People
 from storage.tasks import workflow_of
+from workflows.concerns import concerned
 from workflows.model import OBLIGATION_LEVEL, WorkingDays
 
 MAX_ROWS = 20
 # What the office must act on (first in the digest, most overdue first); the rest is news.
-ACT = ("escalation_office", "quota_not_met", "outline_resubmitted")
+ACT = ("escalation_office", "quota_not_met", "outline_resubmitted", "report_submitted")
 
 
 def last_slot(now: dt.datetime, tz: dt.tzinfo, weekday: int, hour: int) -> dt.datetime:
@@ -106,6 +107,7 @@ def item_facts(conn: Connection, line: WaitingLine, *, today: dt.date, tz: dt.tz
         "unit_name": unit.get("name") or "",
         "happened_on": line.created_at.astimezone(tz).date(),
         "label": None, "due_on": None, "days_overdue": None, "obligation": None,
+        "reference": None, "topics": None,
     }
     wf = workflow_of(conn, int(task["definition_id"])) if task.get("definition_id") else None
     if facts.get("due_on"):
@@ -124,6 +126,14 @@ def item_facts(conn: Connection, line: WaitingLine, *, today: dt.date, tz: dt.tz
         # Named as in the unit's own mails, with its month for a monthly item.
         item["obligation"] = named["label"] + (f" ({named['period']})" if named["period"]
                                                else "")
+    if line.kind == "report_submitted":
+        item["reference"] = (facts.get("data") or {}).get("reference") or None
+        if ob and ob.get("concerns") and unit.get("id"):
+            # The unit's report of results, as one document: its topics as they stand the day
+            # the digest is written (the day it is dated).
+            item["topics"] = [topic_context(t, catalog, lang) for t in concerned(
+                mailfacts.unit_topics(conn, int(unit["id"]), tz), str(ob["concerns"]),
+                int(ob["year"]))]
     if line.kind == "quota_not_met" and facts.get("unit_id"):
         found = mailfacts.unit_facts(conn, int(facts["unit_id"]))
         item["unit_name"] = found.name if found else ""

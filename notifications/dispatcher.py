@@ -221,7 +221,7 @@ class Dispatcher:
         spec = self.catalog.kind(row.kind)
         if spec.send == "single":
             return self._render(conn, row), None, None
-        subject = gather(conn, row.task_id, row.context)
+        subject = gather(conn, row.task_id, row.context, self.tz)
         recipients = self._recipients(conn, spec, subject, row)
         direct, fanned = split(spec, recipients, row.context,
                                subject.task.level if subject.task else None, self.cfg)
@@ -247,7 +247,7 @@ class Dispatcher:
         """The message as it will be sent every time: recipients, subject, bodies, calendar
         file and Message-ID, from the row's facts (as of its event) and the directory now."""
         spec = self.catalog.kind(row.kind)
-        subject = subject or gather(conn, row.task_id, row.context)
+        subject = subject or gather(conn, row.task_id, row.context, self.tz)
         if recipients is None:
             recipients = self._recipients(conn, spec, subject, row)
         today = row.created_at.astimezone(self.tz).date()
@@ -310,7 +310,7 @@ class Dispatcher:
                 continue
             kind = str(notice["kind"])
             spec = self.catalog.kind(kind)
-            subject = gather(conn, notice["task_id"], notice["context"])
+            subject = gather(conn, notice["task_id"], notice["context"], self.tz)
             context = build_context(
                 subject, kind=kind, lang=row.lang, facts=notice["context"],
                 recipients=recipients, cfg=self.cfg, catalog=self.catalog, today=day, tz=self.tz)

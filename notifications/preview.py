@@ -77,7 +77,7 @@ def preview(d: Dispatcher, kind: str, task_id: int, lang: str,
         except NoRecipients as exc:
             warning, recipients = str(exc), {"to": [], "cc": []}
         facts = preview_facts(conn, d, kind, task, now)
-        ctx = build_context(gather(conn, task.id, facts), kind=kind, lang=lang, facts=facts,
+        ctx = build_context(gather(conn, task.id, facts, d.tz), kind=kind, lang=lang, facts=facts,
                             recipients=recipients, cfg=d.cfg, catalog=d.catalog,
                             today=now.astimezone(d.tz).date(), tz=d.tz)
         return recipients, warning, d.renderer.render(kind, lang, ctx)

@@ -44,9 +44,20 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
                     "actor_role": "office", "effective_on": today,
                     "fields": [{"label": "Số quyết định", "value": "(số quyết định)"}]}
     if obligation:
-        ctx["obligation"] = {"key": "six_month_report", "label": words.get("obligations", {})
-                             .get("six_month_report", {}).get(lang, "six_month_report"),
-                             "period": None, "year": 2025, "due_on": dt.date(2025, 7, 5)}
+        # A report that lists the unit's topics: one with its result, one still awaiting it.
+        noun = ctx["task"]["noun"]
+        ctx["obligation"] = {
+            "key": "outline_review_report", "label": words.get("obligations", {})
+            .get("outline_review_report", {}).get(lang, "outline_review_report"),
+            "period": None, "year": 2025, "due_on": dt.date(2025, 4, 30), "topics": [
+                {"id": 12, "title": ctx["task"]["title"], "pi_name": "ThS.BS Nguyễn Thị Hoa",
+                 "noun": noun, "awaiting": False, "reached": True,
+                 "result": "Phê duyệt đề cương", "on": dt.date(2025, 4, 10),
+                 "decision_no": "15/QĐ-BVDK", "grade": None, "due_on": None},
+                {"id": 13, "title": "Khảo sát tuân thủ vệ sinh tay", "pi_name": "CN Lê Văn An",
+                 "noun": noun, "awaiting": True, "reached": False,
+                 "result": "Đang chỉnh sửa đề cương theo yêu cầu", "on": None,
+                 "decision_no": None, "grade": None, "due_on": dt.date(2025, 4, 30)}]}
     ctx["quota"] = {"year": 2025, "recheck": True}
     ctx["signin"] = {"url": "https://nckh.example/dang-nhap/1/mau", "minutes": 15}
     ctx["action_url"] = "https://nckh.example/lien-ket/1-12/mau"
@@ -67,24 +78,38 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
     ctx["digest"]["entries"] = [
         {"kind": "escalation_office", "act": True, "task_id": 3, "title": "Đề tài A",
          "unit_name": unit["name"], "happened_on": today, "label": "Báo cáo kết quả xét duyệt "
-         "đề cương", "due_on": dt.date(2025, 4, 2), "days_overdue": 14, "obligation": None},
+         "đề cương", "due_on": dt.date(2025, 4, 2), "days_overdue": 14, "obligation": None,
+         "reference": None, "topics": None},
         {"kind": "escalation_office", "act": True, "task_id": 4, "title": "Kế hoạch 2025",
          "unit_name": unit["name"], "happened_on": today, "label": "Hạn gửi báo cáo",
-         "due_on": dt.date(2025, 3, 31), "days_overdue": 1, "obligation": "kế hoạch"},
+         "due_on": dt.date(2025, 3, 31), "days_overdue": 1, "obligation": "kế hoạch",
+         "reference": None, "topics": None},
         {"kind": "quota_not_met", "act": True, "task_id": None, "title": "",
          "unit_name": unit["name"], "happened_on": today, "label": None, "due_on": None,
-         "days_overdue": None, "obligation": None, "year": 2025},
+         "days_overdue": None, "obligation": None, "year": 2025,
+         "reference": None, "topics": None},
         {"kind": "outline_resubmitted", "act": True, "task_id": 5, "title": "Đề tài B",
          "unit_name": unit["name"], "happened_on": today, "label": None, "due_on": None,
-         "days_overdue": None, "obligation": None},
+         "days_overdue": None, "obligation": None,
+         "reference": None, "topics": None},
         {"kind": "task_registered", "act": False, "task_id": 6, "title": "Đề tài C",
          "unit_name": unit["name"], "happened_on": today, "label": None, "due_on": None,
-         "days_overdue": None, "obligation": None},
+         "days_overdue": None, "obligation": None,
+         "reference": None, "topics": None},
         {"kind": "accepted", "act": False, "task_id": 7, "title": "Đề tài D",
          "unit_name": unit["name"], "happened_on": today, "label": "Nghiệm thu",
-         "due_on": None, "days_overdue": None, "obligation": None},
+         "due_on": None, "days_overdue": None, "obligation": None,
+         "reference": None, "topics": None},
+        {"kind": "report_submitted", "act": True, "task_id": 8, "title": "Báo cáo 2025",
+         "unit_name": unit["name"], "happened_on": today, "label": None, "due_on": None,
+         "days_overdue": None, "obligation": "báo cáo kết quả xét duyệt đề cương năm 2025",
+         "reference": "25/BC-BVDK", "topics": [
+             {"id": 12, "title": "Đề tài A", "pi_name": "ThS.BS Nguyễn Thị Hoa",
+              "noun": "đề tài", "awaiting": False, "reached": True,
+              "result": "Phê duyệt đề cương", "on": dt.date(2025, 4, 10),
+              "decision_no": "15/QĐ-BVDK", "grade": None, "due_on": None}]},
     ]
-    ctx["digest"]["acts"] = 4
+    ctx["digest"]["acts"] = 5
     ctx["letter"] = {"day": today, "count": 2, "sections": [
         {"kind": "reminder", "heading": "V/v nhắc hạn (mẫu)", "text": "Nội dung thứ nhất.\n",
          "html": "<p>Nội dung thứ nhất.</p>", "role": "to"},

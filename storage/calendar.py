@@ -78,9 +78,10 @@ def unit_head(session: Session, unit_id: int) -> Person | None:
 
 
 def add_obligation(session: Session, *, key: str, unit_id: int, year: int, period: int,
-                   task_id: int, due_on: dt.date, at: dt.datetime) -> None:
+                   task_id: int, due_on: dt.date, at: dt.datetime,
+                   concerns: str | None = None) -> None:
     session.add(Obligation(key=key, unit_id=unit_id, year=year, period=period,
-                           task_id=task_id, due_on=due_on, created_at=at))
+                           task_id=task_id, due_on=due_on, created_at=at, concerns=concerns))
     session.flush()
 
 

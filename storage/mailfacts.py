@@ -17,9 +17,12 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Select, Table, bindparam, func, select
 
-from storage.models import Deadline, HistoryEntry, Person, Task, Unit
+from storage.models import Deadline, HistoryEntry, Person, Task, Unit, WorkflowDefinition
 from storage.outbox import OutboxMessage
 from storage.timers import Obligation
+from workflows.concerns import Step, Topic
+from workflows.model import RESEARCH_LEVELS
+from workflows.registry import from_snapshot
 
 _TASKS = cast(Table, Task.__table__)
 _UNITS = cast(Table, Unit.__table__)
@@ -113,7 +116,8 @@ def _snapshot_query() -> Any:
     return (_task_query(
         d.c.id.label("d_id"), d.c.state.label("d_state"), d.c.due_on.label("d_due"),
         d.c.rule.label("d_rule"), ob.c.key.label("o_key"), ob.c.year.label("o_year"),
-        ob.c.period.label("o_period"), ob.c.due_on.label("o_due"))
+        ob.c.period.label("o_period"), ob.c.due_on.label("o_due"),
+        ob.c.concerns.label("o_concerns"))
         .outerjoin(d, d.c.id == open_deadline).outerjoin(ob, ob.c.task_id == _TASKS.c.id))
 
 
@@ -138,7 +142,8 @@ def snapshot(conn: Connection, task_id: int) -> dict[str, Any] | None:
         "deadline": None if row.d_id is None else {
             "id": row.d_id, "state": row.d_state, "due_on": row.d_due, "rule": row.d_rule},
         "obligation": None if row.o_key is None else {
-            "key": row.o_key, "year": row.o_year, "period": row.o_period, "due_on": row.o_due},
+            "key": row.o_key, "year": row.o_year, "period": row.o_period, "due_on": row.o_due,
+            "concerns": row.o_concerns},
     }
 
 
@@ -189,9 +194,41 @@ def latest_deadline_facts(conn: Connection, task_id: int) -> DeadlineFacts | Non
 def obligation_row(conn: Connection, task_id: int) -> dict[str, Any] | None:
     """The calendar obligation a `unit_report` task stands for: key, year, period, due date."""
     t = cast(Table, Obligation.__table__)
-    row = conn.execute(select(t.c.key, t.c.year, t.c.period, t.c.due_on)
+    row = conn.execute(select(t.c.key, t.c.year, t.c.period, t.c.due_on, t.c.concerns)
                        .where(t.c.task_id == task_id)).mappings().first()
     return dict(row) if row else None
+
+
+def unit_topics(conn: Connection, unit_id: int, tz: dt.tzinfo) -> list[Topic]:
+    """The unit's research topics with their open deadline and their steps: what a unit report
+    places against its milestone (`workflows.concerns`). Two queries, whatever the count."""
+    history = cast(Table, HistoryEntry.__table__)
+    definitions = cast(Table, WorkflowDefinition.__table__)
+    open_due = (select(func.min(_DEADLINES.c.due_on)).where(
+        _DEADLINES.c.task_id == _TASKS.c.id, _DEADLINES.c.closed_at.is_(None))
+        .scalar_subquery())
+    tasks = conn.execute(
+        select(_TASKS.c.id, _TASKS.c.title, _TASKS.c.level, _TASKS.c.state,
+               _PEOPLE.c.name, _PEOPLE.c.title.label("pi_title"), open_due.label("due_on"),
+               definitions.c.source, definitions.c.source_path)
+        .join(_PEOPLE, _PEOPLE.c.id == _TASKS.c.pi_id)
+        .join(definitions, definitions.c.id == _TASKS.c.definition_id)
+        .where(_TASKS.c.unit_id == unit_id, _TASKS.c.level.in_(RESEARCH_LEVELS))).all()
+    steps: dict[int, list[Step]] = {}
+    if tasks:
+        for h in conn.execute(
+                select(history.c.task_id, history.c.event, history.c.from_state,
+                       history.c.to_state, history.c.effective_at, history.c.data)
+                .where(history.c.task_id.in_([t.id for t in tasks]))
+                .order_by(history.c.task_id, history.c.seq)):
+            steps.setdefault(h.task_id, []).append(Step(
+                h.event, h.from_state, h.to_state, h.effective_at.astimezone(tz).date(),
+                h.data or {}))
+    return [Topic(t.id, " ".join(t.title.split()), t.level, t.state,
+                  " ".join(f"{t.pi_title or ''} {t.name}".split()),
+                  from_snapshot(str(t.source), str(t.source_path)),
+                  _date(t.due_on) if t.due_on else None, tuple(steps.get(t.id, ())))
+            for t in tasks]
 
 
 def latest_history(conn: Connection, task_id: int, events: list[str]) -> dict[str, Any] | None:

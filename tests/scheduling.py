@@ -20,6 +20,22 @@ from storage.timers import Timer
 
 OFFICE = "office@syt.example.vn"
 
+# The research topic's own ladder before 30/4 and 1/12 as unit_task v5 had it: reminders to the
+# investigator, then the head weekly. The packaged topic (v6) leaves those dates to the unit's
+# report; the tests of the timer machinery set the ladder back in their config, which keeps
+# the ladder they check and exercises the config's per-state override on the way.
+TOPIC_LADDER_TOML = """
+[scheduler.timers."unit_task.proposed"]
+remind_before = [14, 3]
+escalate = [{after = 7, to = "unit_head", repeat_every = 7, repeat = 3}, {after = 7, to = "office"}]
+[scheduler.timers."unit_task.outline_revision"]
+remind_before = [14, 3]
+escalate = [{after = 7, to = "unit_head", repeat_every = 7, repeat = 3}, {after = 7, to = "office"}]
+[scheduler.timers."unit_task.in_progress"]
+remind_before = [30, 14, 3]
+escalate = [{after = 7, to = "unit_head", repeat_every = 7, repeat = 3}, {after = 7, to = "office"}]
+"""
+
 
 def build_scheduling_app(settings: Settings) -> App:
     """An app with the scheduling component only (the notification component left out)."""

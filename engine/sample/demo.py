@@ -87,7 +87,7 @@ def _answer_obligations(app: App, province: Province, year: int, day: dt.date) -
                   if unit.reports == "on_time" else due_on + dt.timedelta(days=LATE_DAYS))
         if target <= day:
             app.engine.fire(task_id, submit.name, actor_email=unit.head.email, at=at, now=at,
-                            data={"reference": f"Báo cáo của {unit.name}"})
+                            data={"reference": f"{task_id}/BC-{unit.code}"})
             done += 1
     return done
 

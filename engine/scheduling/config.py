@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from workflows.calendar import BusinessCalendar, parse_days
 from workflows.errors import InputError
 from workflows.inputs import LIMITS, MAX_YEAR, check_keys, clean_text
-from workflows.model import UNIT_KINDS, TimerPolicy, Workflow, month_day
+from workflows.model import UNIT_KINDS, EscalationStep, TimerPolicy, Workflow, month_day
 from workflows.periods import PERIOD_KINDS, SessionPlan
 from workflows.timerpolicy import parse_timer_policy
 
@@ -35,13 +35,37 @@ class ObligationSpec:
     due_day: int = 0  # monthly: day of the month it is due; 0 = the last day
     announce: bool = True  # the unit is asked by mail when it is created
     timers: TimerPolicy | None = None  # its reminders and escalations (else the workflow's)
+    # A unit report that lists the unit's topics: the milestone it reports on (see
+    # workflows/concerns.py). The 30/4 report lists the outline reviews, the 1/12 one the
+    # acceptances; its mails list them, as they stand on the day each is written.
+    concerns: str | None = None
 
+
+# The unit reports of results: a reminder a week before, the head's notice the day after, and a
+# week on the head once more and the office's digest; no weekly series (the unit report asks
+# for what each topic's own investigator already had a notice of).
+UNIT_REPORT_TIMERS = TimerPolicy(remind_before_days=(7,), escalate=(
+    EscalationStep(7, "unit_head"), EscalationStep(7, "office")))
+# The acceptance report's reminder falls 3 days before 1/12: on 28/11, the day of the annual
+# report's (7 days before 5/12), so the head reads both in one letter.
+ACCEPTANCE_REPORT_TIMERS = replace(UNIT_REPORT_TIMERS, remind_before_days=(3,))
 
 DEFAULT_OBLIGATIONS = (
     ObligationSpec("unit_plan", "Kế hoạch và quy chế nghiên cứu khoa học năm {year}",
                    request=(1, 2), due=(3, 31)),
+    # The plans' two reports of results, each listing the unit's topics: the outline reviews
+    # before 30/4 and the acceptances before 1/12. They replace the reminders each topic's
+    # investigator had before those dates (the unit reports, not each investigator).
+    ObligationSpec("outline_review_report",
+                   "Báo cáo kết quả xét duyệt đề cương nghiên cứu khoa học năm {year}",
+                   request=(4, 1), due=(4, 30), concerns="outline_approved",
+                   timers=UNIT_REPORT_TIMERS),
     ObligationSpec("six_month_report", "Báo cáo sơ kết 6 tháng đầu năm {year}",
                    request=(6, 1), due=(7, 5)),
+    ObligationSpec("acceptance_report",
+                   "Báo cáo kết quả nghiệm thu nhiệm vụ nghiên cứu khoa học năm {year}",
+                   request=(11, 1), due=(12, 1), concerns="accepted",
+                   timers=ACCEPTANCE_REPORT_TIMERS),
     ObligationSpec("annual_report", "Báo cáo tổng kết hoạt động khoa học năm {year}",
                    request=(11, 1), due=(12, 5)),
     # A unit *holds* a science session every month (or quarter); it is not a letter to the Sở.
@@ -156,7 +180,9 @@ def _title(value: Any, key: str) -> str:
 
 
 OBLIGATION_KEYS = ("key", "title", "every", "request", "due", "request_day", "due_day", "announce",
-                   "timers")
+                   "timers", "concerns")
+# What a unit report may list the unit's topics against: the milestones of the research workflows.
+CONCERNS = ("outline_approved", "accepted")
 
 
 def _obligation(raw: Any, i: int) -> ObligationSpec:
@@ -174,6 +200,11 @@ def _obligation(raw: Any, i: int) -> ObligationSpec:
     if not isinstance(announce, bool):
         raise _fail(f"{key}.announce", f"expected true or false, not {announce!r}")
     timers = _policy(raw["timers"], f"{key}.timers") if "timers" in raw else None
+    concerns = raw.get("concerns")
+    if concerns is not None and concerns not in CONCERNS:
+        raise _fail(f"{key}.concerns", f"expected one of {', '.join(CONCERNS)}, not {concerns!r}")
+    if concerns is not None and every != "year":
+        raise _fail(f"{key}.concerns", "only a yearly report lists the unit's topics")
     if every == "month":
         due_raw = raw.get("due_day", "last")
         return ObligationSpec(
@@ -185,7 +216,7 @@ def _obligation(raw: Any, i: int) -> ObligationSpec:
     return ObligationSpec(raw["key"], title, "year",
                           request=_month_day(raw.get("request", "01-02"), f"{key}.request"),
                           due=_month_day(raw["due"], f"{key}.due"), announce=announce,
-                          timers=timers)
+                          timers=timers, concerns=concerns)
 
 
 def _report_date(name: str, raw: Any) -> ReportDate:

@@ -212,6 +212,7 @@ class CalendarJobs:
                 rule=f"{spec.key} before {due.day:02d}/{due.month:02d}", policy=spec.timers,
                 announce=spec.announce)
             rows.add_obligation(s, key=spec.key, unit_id=unit.id, year=occ.year,
-                                period=occ.period, task_id=task_id, due_on=due, at=now)
+                                period=occ.period, task_id=task_id, due_on=due, at=now,
+                                concerns=spec.concerns)
             created += 1
         return {"created": created, "units_without_head": no_head}

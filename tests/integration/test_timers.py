@@ -20,6 +20,7 @@ from storage.timers import Timer
 from tests.conftest import _empty_pg, local, make_settings
 from tests.scheduling import (
     OFFICE,
+    TOPIC_LADDER_TOML,
     Recorder,
     build_scheduling_app,
     seed_timers,
@@ -33,7 +34,8 @@ PI = "pi.a@syt.example.vn"
 @pytest.fixture
 def sapp(db_url: str, tmp_path: Path) -> Iterator[App]:
     config = tmp_path / "nckh.toml"
-    config.write_text("[scheduler]\nobligations = []\nreports = {}\nquota_check = \"off\"\n")
+    config.write_text("[scheduler]\nobligations = []\nreports = {}\nquota_check = \"off\"\n"
+                      + TOPIC_LADDER_TOML)
     app = build_scheduling_app(make_settings(db_url, tmp_path, NCKH_CONFIG=str(config)))
     small_province(app, local(2025, 1, 2))
     yield app

@@ -50,6 +50,7 @@ from storage.models import Person, Task, Unit
 from storage.outbox import OutboxMessage
 from storage.timers import Obligation, Timer
 from tests.conftest import local, make_settings
+from tests.scheduling import TOPIC_LADDER_TOML
 
 D = dt.date
 OFFICE = "office@syt.example.vn"
@@ -82,7 +83,7 @@ title = "Biên bản sinh hoạt khoa học tháng {month}/{year}"
 every = "month"
 announce = false
 timers = {remind_before = [5], overdue_notice = false}
-"""
+""" + TOPIC_LADDER_TOML
 
 SHORT = {"unit_plan": "plan", "six_month_report": "6mo", "annual_report": "annual",
          "science_session": "session"}

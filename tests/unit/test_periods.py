@@ -68,4 +68,5 @@ def test_a_bad_sessions_section_is_one_line(sessions: dict[str, object], message
 
 def test_the_monthly_minutes_obligation_is_gone_from_the_defaults() -> None:
     keys = [o.key for o in load_config({}, {}).obligations]
-    assert keys == ["unit_plan", "six_month_report", "annual_report"]
+    assert keys == ["unit_plan", "outline_review_report", "six_month_report",
+                    "acceptance_report", "annual_report"]
