@@ -25,13 +25,17 @@ from storage.outbox import LIFECYCLE, OutboxMessage
 from storage.timers import TIMER_LIFECYCLE, Timer
 from tests.conftest import make_settings
 from tests.integration.mailfixtures import T0, province
+from tests.scheduling import TOPIC_LADDER_TOML
 
 MINUTE = dt.timedelta(minutes=1)
 
 
 @pytest.fixture
 def lapp(db_url: str, tmp_path: Path) -> Iterator[App]:
-    application = build(make_settings(db_url, tmp_path), jobs=())
+    # The topic's own ladder before 30/4 (reminders, then the head): enough timers to walk.
+    config = tmp_path / "nckh.toml"
+    config.write_text(TOPIC_LADDER_TOML, encoding="utf-8")
+    application = build(make_settings(db_url, tmp_path, NCKH_CONFIG=str(config)), jobs=())
     yield application
     application.close()
 

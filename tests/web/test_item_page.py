@@ -20,9 +20,11 @@ def test_the_office_sees_the_timers_to_come_and_the_mails_sent_about_the_item(
     office = sign_in(site, OFFICE)  # its sign-in link is sent with the registrations' mail
     page = office.get(f"/nhiem-vu/{tasks['mine']}").data.decode()
     timers = " ".join(_section(page, "timers").split())
-    # The outline-review result is due 30/4/2025: its first reminder, then the notice.
-    assert "15/04/2025 08:00 – Nhắc hạn, 14 ngày trước hạn 30/04/2025" in timers
-    assert "Thông báo quá hạn (hạn 30/04/2025)" in timers
+    # The outline-review result is due 30/4/2025 (the unit's report reminds the head before
+    # it): the investigator's notice after it, then the office's digest line.
+    assert "06/05/2025 08:00 – Thông báo quá hạn (hạn 30/04/2025)" in timers
+    assert ("12/05/2025 08:00 – Đôn đốc: Phòng Nghiệp vụ Y (trong bản tổng hợp) "
+            "(hạn 30/04/2025)") in timers
     mails = " ".join(_section(page, "mails").split())
     assert PI in mails  # the registration, to its investigator, sent at once
     assert "03/03/2025" in mails and "chờ gửi" not in mails
@@ -32,7 +34,7 @@ def test_a_unit_head_sees_the_timers_but_not_who_was_written_what(
         site: Site, tasks: dict[str, int]) -> None:
     head = sign_in(site, HEAD)
     page = head.get(f"/nhiem-vu/{tasks['mine']}").data.decode()
-    assert "Nhắc hạn, 14 ngày trước hạn 30/04/2025" in page
+    assert "Thông báo quá hạn (hạn 30/04/2025)" in page
     assert 'id="mails"' not in page and PI + "," not in page
 
 
