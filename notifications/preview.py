@@ -52,6 +52,11 @@ def preview_facts(conn: Connection, d: Dispatcher, kind: str, task: TaskFacts,
             "period": period.label("vi"), "period_en": period.label("en"),
             "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
             "kind": period.kind}}
+    if kind == "council_appointed":  # sample facts: the preview names no council member
+        return {"council": {"stage": "acceptance", "role": "member",
+                            "decision_no": "(số quyết định / decision no.)",
+                            "decided_on": today.isoformat(), "meeting_on": None,
+                            "review_on": None, "review_from": None, "documents": []}}
     if kind == "digest":
         return {"digest": digest_facts(conn, start=now - dt.timedelta(days=7), end=now, tz=d.tz,
                                        lang=d.cfg.lang)}

@@ -2,7 +2,7 @@
 and every statement on them.
 
 - `council`: the council of one stage of a task (its outline review or its acceptance),
-  established by a decision (number, day). A council without an outcome may be set again (a
+  established by a decision (number, day), with the day it is to meet if one was given. A council without an outcome may be set again (a
   corrected decision): its row is updated and its members replaced. One with an outcome is
   history: a re-evaluation after a fail has a council of its own.
 - `council_member`: who sits on it, each once, with their role (chair, secretary, reviewer,
@@ -61,6 +61,7 @@ class Council(Base):
     stage: Mapped[str] = mapped_column(String(16))
     decision_no: Mapped[str] = mapped_column(String(100))
     decided_on: Mapped[dt.date] = mapped_column(Date)
+    meeting_on: Mapped[dt.date | None] = mapped_column(Date)  # 0015; the members' review date
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[str] = mapped_column(String(320))
     acting_as: Mapped[str | None] = mapped_column(String(320))
@@ -172,6 +173,7 @@ def save_council(session: Session, council: Council, members: Sequence[CouncilMe
         member.council_id = council.id
         session.add(member)
     session.flush()
+    session.expire(council, ["members"])  # read back as written, with their persons
     return council
 
 
