@@ -281,9 +281,9 @@ def notices(session: Session, plan: MailPlan, council: Council) -> tuple[Mail, .
     """Each member's notice of a council just set: the task, their role, the decision, what to
     review (the task's latest document on file, if any) and by when — the meeting day, else
     the task's deadline open now, else (neither) the meeting the office will announce."""
-    if council.meeting_on is not None:
-        review_on, review_from = council.meeting_on, "meeting"
-    else:
+    review_on: dt.date | None = council.meeting_on
+    review_from: str | None = "meeting"
+    if review_on is None:
         open_deadline = mailfacts.open_deadline_facts(session.connection(), council.task_id)
         review_on = open_deadline.due_on if open_deadline is not None else None
         review_from = "deadline" if open_deadline is not None else None

@@ -2,7 +2,8 @@
 and every statement on them.
 
 - `council`: the council of one stage of a task (its outline review or its acceptance),
-  established by a decision (number, day), with the day it is to meet if one was given. A council without an outcome may be set again (a
+  established by a decision (number, day), with the day it is to meet if one was
+  given. A council without an outcome may be set again (a
   corrected decision): its row is updated and its members replaced. One with an outcome is
   history: a re-evaluation after a fail has a council of its own.
 - `council_member`: who sits on it, each once, with their role (chair, secretary, reviewer,

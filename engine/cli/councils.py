@@ -1,7 +1,8 @@
 """`nckh council set|outcome`: a task's councils and the acceptance council's verdict.
 
 A thin shell over `Engine.set_council` / `record_outcome`: it parses the days as people write
-them (dd/mm/yyyy; `--meeting`, the day a council meets, which its members' notices give), splits `--member EMAIL:ROLE`, hands a `--minutes` file to the file store (as
+them (dd/mm/yyyy; `--meeting`, the day a council meets, which its members' notices
+give), splits `--member EMAIL:ROLE`, hands a `--minutes` file to the file store (as
 `publication add --file` does), and prints what the engine returns or refuses. Recording the
 outcome fires the workflow's own event (`accept`, `fail_acceptance`, `fail_reevaluation`), so the
 task moves exactly as `nckh task fire` would move it.

@@ -1,8 +1,9 @@
 """Reading and validating the sample province file into frozen values.
 
 The file is data (`province.toml`): units, their heads and contacts, the office and council
-people, and tasks with dated steps ("MM-DD" of the plan year), their councils (decision,
-members, meeting day), the acceptance council's outcome as a step, and a recognition. A bad entry is an `InputError`
+people, and tasks with dated steps ("MM-DD" of the plan year), their councils
+(decision, members, meeting day), the acceptance council's outcome as a step, and a
+recognition. A bad entry is an `InputError`
 that names it; nothing is loaded from a file that does not validate.
 """
 

@@ -85,7 +85,8 @@ def test_the_sample_year_leaves_every_unit_and_tasks_in_varied_states(env: dict[
     verdicts = {t: nckh(env, "task", "show", str(i)).stdout for t, i in by_title.items()}
     shown = "".join(verdicts.values())
     for verdict in ("xếp loại Khá", "xếp loại Đạt", "Đạt, phải chỉnh sửa, bổ sung",
-                    ": Không đạt (fail_acceptance)", "Hội đồng xét duyệt đề cương: QĐ số 87/QĐ-SYT"):
+                    ": Không đạt (fail_acceptance)",
+                    "Hội đồng xét duyệt đề cương: QĐ số 87/QĐ-SYT"):
         assert verdict in shown, verdict
 
 
