@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from engine.app import App, build
 from engine.councils import CouncilInput, MemberInput
+from engine.submissions import Submissions, Upload
 from storage.councils import Council, CouncilMember
 from storage.outbox import OutboxMessage
 from tests.acceptance.cli import cli_env, nckh_in_process
@@ -84,9 +85,28 @@ def test_each_member_reads_the_task_their_role_the_decision_and_the_meeting_day(
     assert "Phản biện" in html_body(mine[0])
     chair = " ".join(text_body(to(inbox, CHAIR)[0]).split())
     assert "vai trò Chủ tịch" in chair and "nhận xét, đánh giá trước phiên họp" in chair
-    assert "nckh " not in text.lower().replace("nckh)", "")  # no command to run
+    assert "lệnh" not in text and "nckh council" not in text  # no command to run
     assert "hội đồng nghiệm thu" in mine[0]["Subject"]
-    assert to(inbox, PI) == [] or all("Hội đồng" not in m["Subject"] for m in to(inbox, PI))
+
+
+def test_an_outline_council_names_the_revised_outline_on_file(capp: App,
+                                                             tmp_path: Path) -> None:
+    task = capp.engine.create_task(unit_code="A", level="unit", title=TITLE, pi_email=PI,
+                                   pi_name="ThS. Lê Bình", year=2025, now=local(2025, 2, 3, 9))
+    capp.engine.fire(task, "request_revision", actor_email=OFFICE, reason="Bổ sung cỡ mẫu",
+                     now=local(2025, 3, 3, 9))
+    intake = Submissions(capp.engine, tmp_path / "files", 10 * 1024 * 1024)
+    intake.attach(task, "resubmit", actor_email=PI, reason="Giải trình",
+                  upload=Upload("de-cuong-sua.pdf", b"%PDF-1.4\n%%EOF\n"), data={},
+                  now=local(2025, 3, 10, 9))
+    capp.engine.set_council(CouncilInput(task, "40/QĐ-SYT", local(2025, 3, 12).date(), MEMBERS,
+                                         stage="outline", meeting_on=local(2025, 3, 20).date()),
+                            now=local(2025, 3, 12, 10))
+    capp.tick(local(2025, 3, 12, 16))
+    text = " ".join(text_body(to(maildir_messages(tmp_path), SECRETARY)[0]).split())
+    assert "thành lập hội đồng xét duyệt đề cương đề tài" in text
+    assert "nghiên cứu đề cương của đề tài" in text
+    assert "- de-cuong-sua.pdf (nhận ngày 10/03/2025)" in text
 
 
 def test_set_again_unchanged_tells_nobody_twice_and_a_new_meeting_day_tells_everyone(
