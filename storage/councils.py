@@ -33,6 +33,7 @@ from sqlalchemy import (
     delete,
     select,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from storage.base import Base, UTCDateTime
@@ -157,6 +158,18 @@ def lock_task(session: Session, task_id: int) -> None:
     other: the second finds the first's council awaiting its outcome and corrects it instead of
     adding a second (PostgreSQL: FOR UPDATE; SQLite: its one writer at a time already)."""
     session.execute(select(Task.id).where(Task.id == task_id).with_for_update())
+
+
+def latest_seat(conn: Connection, task_id: int) -> dict[str, object] | None:
+    """The task's latest council and its first member's role (what `nckh mail preview
+    council_appointed` shows), or None."""
+    row = conn.execute(
+        select(Council.stage, Council.decision_no, Council.decided_on, Council.meeting_on,
+               CouncilMember.role)
+        .join(CouncilMember, CouncilMember.council_id == Council.id)
+        .where(Council.task_id == task_id)
+        .order_by(Council.id.desc(), CouncilMember.id).limit(1)).first()
+    return None if row is None else dict(row._mapping)
 
 
 def recognition_of(session: Session, task_id: int) -> Recognition | None:

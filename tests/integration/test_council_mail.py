@@ -184,3 +184,16 @@ def test_the_cli_takes_the_meeting_day(capp: App, db_url: str, tmp_path: Path) -
     with capp.sessions() as s:
         assert str(s.scalar(select(Council.meeting_on))) == "2025-05-20"
     assert len(council_mail(capp)) == 2
+
+
+def test_the_preview_shows_the_tasks_latest_council(capp: App, db_url: str,
+                                                    tmp_path: Path) -> None:
+    task = in_progress(capp)
+    capp.engine.set_council(CouncilInput(task, "512/QĐ-SYT", local(2025, 5, 2).date(), MEMBERS,
+                                         meeting_on=local(2025, 5, 20).date()), now=SET_AT)
+    env = cli_env(tmp_path, "2025-05-05T10:00", NCKH_DATABASE_URL=db_url)
+    ran = nckh_in_process(env, "mail", "preview", "council_appointed", "--task", str(task))
+    assert ran.returncode == 0, ran.stderr
+    text = " ".join(ran.stdout.split())
+    assert "Quyết định số 512/QĐ-SYT ngày 02/05/2025" in text
+    assert "vai trò Chủ tịch" in text and "trước phiên họp của Hội đồng ngày 20/05/2025" in text
