@@ -170,7 +170,8 @@ def _council(raw: Any, where: str) -> SampleCouncil:
     on = _month_day(raw.get("on"), where)
     meeting = _month_day(raw["meeting"], where) if raw.get("meeting") else None
     if decided > on or (meeting is not None and meeting < decided):
-        raise InputError(f"{where}: the decision precedes the day it is recorded and the meeting")
+        raise InputError(f"{where}: `decided` must not be after `on`, nor `meeting` before "
+                         "`decided`")
     return SampleCouncil(str(raw.get("stage", "acceptance")), str(raw["decision_no"]), decided,
                          on, tuple(str(m) for m in raw["members"]), meeting)
 

@@ -134,6 +134,19 @@ def test_a_task_in_an_unknown_unit_refuses_the_whole_file(env: dict[str, str],
     assert counts(env["NCKH_DATABASE_URL"]) == before
 
 
+def test_a_council_meeting_before_its_decision_refuses_the_whole_file(
+        env: dict[str, str], tmp_path: Path) -> None:
+    text = (Path(__file__).parents[2] / "engine/sample/province.toml").read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('meeting = "09-15"', 'meeting = "07-01"'))
+    before = counts(env["NCKH_DATABASE_URL"])
+    result = nckh(env, "sample", "load", "--year", "2025", "--file", str(bad))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("nckh: bad.toml: task #16 council #1: `decided` must not be after "
+                             "`on`, nor `meeting` before `decided`\n")
+    assert counts(env["NCKH_DATABASE_URL"]) == before
+
+
 class _Sink:
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         return "250 OK"
