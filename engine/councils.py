@@ -15,14 +15,18 @@ its own, guarded by the task's history: only a task that reached `accepted` is r
 Rules, each refused in one line with the database unchanged:
 - the task exists and is a research task (a report obligation has no council);
 - a council is set while its stage's events may fire from the task's state; its decision number
-  is one line, its day real and not after today; members are `email:role`, each a registered,
-  active person, once, never the task's own investigator; exactly one chair and one secretary;
+  is one line, its day real and not after today; its meeting day, if given, real and not before
+  the decision; members are `email:role`, each a registered, active person, once, never the
+  task's own investigator; exactly one chair and one secretary;
 - an outcome needs the acceptance council awaiting it; `passed` needs a grade, `failed` takes
   none; a score is 0–100; the meeting day is not after today nor before the council's decision;
 - a recognition follows the acceptance (exit 2 before it), once per task, dated not after today
   nor before the acceptance;
 - with a person recording (`--as` on `council set` and `task recognise`): the office, or the
   head of the task's unit (the unit's head signs a unit-level council's decision).
+
+Each member of a council just set is told, in their daily letter, what to review and by when
+(`notices`, queued in the same transaction: the council and its notices commit together).
 
 Pure where it can be: the parsing and checks on values take no session.
 """
@@ -36,8 +40,10 @@ from typing import Any
 
 from engine.directory import find_person
 from engine.directory_log import Operator
+from notifications.plan import MailPlan
 from storage import councils as rows
 from storage import directory as people
+from storage import mailfacts, submissions
 from storage.councils import Council, CouncilMember, CouncilOutcome, Recognition
 from storage.db import Session
 from storage.models import Person, Task
@@ -45,6 +51,7 @@ from storage.webmodels import StoredFile
 from workflows import inputs
 from workflows.councilterms import LABELS
 from workflows.dates import shown
+from workflows.effects import Mail
 from workflows.errors import Conflict, InvalidData, NotAllowed, NotFound
 from workflows.model import RESEARCH_LEVELS, Workflow
 
@@ -83,6 +90,7 @@ class CouncilInput:
     decided_on: dt.date
     members: tuple[MemberInput, ...]
     stage: str = "acceptance"
+    meeting_on: dt.date | None = None  # the day it meets: what its members review by
 
 
 @dataclass(frozen=True)
@@ -245,6 +253,12 @@ def set_council(session: Session, wf: Workflow, data: CouncilInput, *, today: dt
     day = check_day(data.decided_on, "decision date", today, "decided_on")
     if not data.members:
         raise InvalidData("name the council's members (--member EMAIL:ROLE)", field="members")
+    meeting = data.meeting_on
+    if meeting is not None:
+        inputs.check_date(meeting, "meeting date", shown=shown(meeting), field="meeting_on")
+        if meeting < day:
+            raise InvalidData(f"meeting date {shown(meeting)} is before the council's decision "
+                              f"({shown(day)})", field="meeting_on")
     check_members(data.members)
     seated = [(_member(session, m, task), m.role) for m in data.members]
     check_recorder(session, operator, task)
@@ -256,11 +270,32 @@ def set_council(session: Session, wf: Workflow, data: CouncilInput, *, today: dt
                           f"{' or '.join(sorted(sources)) or 'never'}", field="stage")
     rows.lock_task(session, task.id)
     council = rows.awaiting(session, task.id, stage) or Council(task_id=task.id, stage=stage)
-    council.decision_no, council.decided_on = number, day
+    council.decision_no, council.decided_on, council.meeting_on = number, day, meeting
     council.recorded_at, council.recorded_by = now, operator.login[:320]
     council.acting_as = operator.acting_as
     members = [CouncilMember(person_id=p.id, role=role) for p, role in seated]
     return rows.save_council(session, council, members)
+
+
+def notices(session: Session, plan: MailPlan, council: Council) -> tuple[Mail, ...]:
+    """Each member's notice of a council just set: the task, their role, the decision, what to
+    review (the task's latest document on file, if any) and by when — the meeting day, else
+    the task's deadline open now, else (neither) the meeting the office will announce."""
+    review_on: dt.date | None = council.meeting_on
+    review_from: str | None = "meeting"
+    if review_on is None:
+        open_deadline = mailfacts.open_deadline_facts(session.connection(), council.task_id)
+        review_on = open_deadline.due_on if open_deadline is not None else None
+        review_from = "deadline" if open_deadline is not None else None
+    on_file = [(sub, f) for sub, f, _, _ in submissions.of_task(session, council.task_id)
+               if f is not None]
+    documents = [{"name": f.name, "doc_number": sub.doc_number, "dated_on": sub.doc_date}
+                 for sub, f in on_file[-1:]]
+    return tuple(plan.council_appointed(council.task_id, council.id, m.person_id, {
+        "id": council.id, "stage": council.stage, "role": m.role,
+        "decision_no": council.decision_no, "decided_on": council.decided_on,
+        "meeting_on": council.meeting_on, "review_on": review_on, "review_from": review_from,
+        "documents": documents}, m.person.email) for m in council.members)
 
 
 def plan_outcome(session: Session, wf: Workflow, data: OutcomeInput, *,

@@ -538,13 +538,19 @@ class Engine:
     # --- councils, acceptance outcomes, recognition (engine/councils.py) ------------------
     def set_council(self, data: CouncilInput, *, now: dt.datetime,
                     operator: Operator = API) -> int:
-        """Record the council of a task's outline review or acceptance (its decision and
-        members); a council still awaiting its outcome is corrected in place. Its id."""
+        """Record the council of a task's outline review or acceptance (its decision, members
+        and meeting day) and queue each member's notice; a council still awaiting its outcome
+        is corrected in place. Its id."""
         with self.transaction() as s:
             task = councils.research_task(s, data.task_id)
-            return councils.set_council(s, self.workflow_of(s, task), data,
-                                        today=now.astimezone(self.tz).date(), now=now,
-                                        operator=operator).id
+            council = councils.set_council(s, self.workflow_of(s, task), data,
+                                           today=now.astimezone(self.tz).date(), now=now,
+                                           operator=operator)
+            # Its members' notices, in the council's own transaction: sent once each, in
+            # their daily letters (a council set again unchanged queues nothing new).
+            stored.queue_mails(s.connection(), councils.notices(s, self.rules.mails, council),
+                               task.id, now)
+            return council.id
 
     def record_outcome(self, data: OutcomeInput, *, actor_email: str, now: dt.datetime,
                        operator: Operator = API, kept: KeptFile | None = None) -> Fired:

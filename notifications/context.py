@@ -26,11 +26,12 @@ from storage.db import Connection
 from storage.mailfacts import DeadlineFacts, TaskFacts, UnitFacts
 from storage.tasks import workflow_of
 from workflows.concerns import TopicLine, concerned
+from workflows.councilterms import LABELS
 from workflows.model import OBLIGATION_LEVEL, Workflow
 
 KEYS = ("office", "lang", "kind", "to", "cc", "task", "unit", "event", "deadline", "obligation",
         "plan", "digest", "report", "quota", "session", "today", "letter", "section", "as_of",
-        "signin", "action_url")
+        "signin", "action_url", "council")
 
 
 def empty_context(cfg: MailConfig, kind: str, lang: str, today: dt.date) -> dict[str, Any]:
@@ -262,7 +263,20 @@ def build_context(subject: Subject, *, kind: str, lang: str, facts: Mapping[str,
     for key in ("digest", "report", "quota", "session"):
         if facts.get(key) is not None:
             ctx[key] = _dates(facts[key])
+    if facts.get("council") is not None:
+        ctx["council"] = council_context(facts["council"], lang)
     return ctx
+
+
+def council_context(council: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """A council member's notice: its facts with dates as dates and the words of the stage and
+    the role in the mail's language."""
+    out: dict[str, Any] = _dates(dict(council))
+    stage, role = LABELS["stage"].get(str(out.get("stage"))), LABELS["role"].get(
+        str(out.get("role")))
+    out["stage_label"] = stage[lang] if stage else str(out.get("stage"))
+    out["role_label"] = role[lang] if role else str(out.get("role"))
+    return out
 
 
 def _dates(value: Any) -> Any:

@@ -2,7 +2,8 @@
 
 The catalog (`kinds.yaml`) says which workflow event sends which kind of mail; the rest is fixed
 here: a new task its registration (or, for an obligation, the request to the unit), a reminder,
-a deadline passed, an escalation to the unit head or the office, a quota not met. Each mail's
+a deadline passed, an escalation to the unit head or the office, a quota not met, a council
+member's appointment. Each mail's
 dedupe key names the fact it comes from (the task's history entry, the timer, the unit and
 year), so the same fact written again queues nothing new. Only the fact's own data goes into the
 mail; names and recipients are read when it is first sent.
@@ -12,7 +13,9 @@ No database, no clock: `engine.rules` calls this while it computes a step.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +87,18 @@ class MailPlan:
                               "period": period.label("vi"), "period_en": period.label("en"),
                               "period_start": period.start, "period_end": period.end,
                               "kind": period.kind}})
+
+    def council_appointed(self, task_id: int, council_id: int, person_id: int,
+                          council: Mapping[str, Any], email: str) -> Mail:
+        """A council member told what to review and by when (to their address). The key names
+        the member and what they are told (their role, the decision, the day): a council set
+        again unchanged tells nobody twice; a corrected one tells each member what changed."""
+        told = "|".join(str(council.get(k)) for k in ("role", "stage", "decision_no",
+                                                       "decided_on", "review_on"))
+        digest = hashlib.sha256(told.encode()).hexdigest()[:16]
+        mail = self._mail("council_appointed", f"council:{council_id}:{person_id}:{digest}",
+                          task_id, {"council": dict(council)})
+        return dataclasses.replace(mail, to=(email,))
 
     def quota_not_met(self, unit_id: int, year: int, *, recheck: bool = False) -> Mail:
         """No valid research task for the year: at the quota check, and once more at the year's

@@ -15,7 +15,7 @@ from notifications.digest import digest_facts
 from notifications.dispatcher import Dispatcher
 from notifications.recipients import NoRecipients, resolve
 from notifications.render import Rendered
-from storage import mailfacts
+from storage import councils, mailfacts
 from storage.db import Connection, DbEngine, read_only
 from storage.mailfacts import People, TaskFacts
 from workflows.errors import NotFound
@@ -52,6 +52,16 @@ def preview_facts(conn: Connection, d: Dispatcher, kind: str, task: TaskFacts,
             "period": period.label("vi"), "period_en": period.label("en"),
             "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
             "kind": period.kind}}
+    if kind == "council_appointed":  # the task's latest council as its first member reads it
+        seat = councils.latest_seat(conn, task.id)
+        if seat is None:  # none yet: sample facts, labelled as such
+            return {"council": {"stage": "acceptance", "role": "member",
+                                "decision_no": "(số quyết định / decision no.)",
+                                "decided_on": today.isoformat(), "meeting_on": None,
+                                "review_on": None, "review_from": None, "documents": []}}
+        meeting = seat["meeting_on"]
+        return {"council": {**seat, "review_on": meeting,
+                            "review_from": "meeting" if meeting else None, "documents": []}}
     if kind == "digest":
         return {"digest": digest_facts(conn, start=now - dt.timedelta(days=7), end=now, tz=d.tz,
                                        lang=d.cfg.lang)}

@@ -64,6 +64,12 @@ def sample_context(cfg: MailConfig, catalog: Catalog, kind: str, lang: str,
     ctx["session"] = {"period": "tháng 03/2025", "period_en": "March 2025",
                       "period_start": dt.date(2025, 3, 1), "period_end": dt.date(2025, 3, 31),
                       "kind": "month"}
+    ctx["council"] = {"id": 3, "stage": "acceptance", "stage_label": "Hội đồng nghiệm thu",
+                      "role": "reviewer", "role_label": "Phản biện", "decision_no": "125/QĐ-SYT",
+                      "decided_on": dt.date(2025, 4, 10), "meeting_on": dt.date(2025, 4, 25),
+                      "review_on": dt.date(2025, 4, 25), "review_from": "meeting",
+                      "documents": [{"name": "bao-cao-tong-ket.pdf", "doc_number": "45/BC-BVĐK",
+                                     "dated_on": dt.date(2025, 4, 2)}]}
     ctx["report"] = {"title": "Báo cáo tiến độ", "period": "Quý I/2025", "note": "Ghi chú",
                      "files": ["nckh-tien-do-2025-2025-03-31.xlsx",
                                "nckh-tien-do-2025-2025-03-31.csv"]}

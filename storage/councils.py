@@ -2,7 +2,8 @@
 and every statement on them.
 
 - `council`: the council of one stage of a task (its outline review or its acceptance),
-  established by a decision (number, day). A council without an outcome may be set again (a
+  established by a decision (number, day), with the day it is to meet if one was
+  given. A council without an outcome may be set again (a
   corrected decision): its row is updated and its members replaced. One with an outcome is
   history: a re-evaluation after a fail has a council of its own.
 - `council_member`: who sits on it, each once, with their role (chair, secretary, reviewer,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     delete,
     select,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from storage.base import Base, UTCDateTime
@@ -61,6 +63,7 @@ class Council(Base):
     stage: Mapped[str] = mapped_column(String(16))
     decision_no: Mapped[str] = mapped_column(String(100))
     decided_on: Mapped[dt.date] = mapped_column(Date)
+    meeting_on: Mapped[dt.date | None] = mapped_column(Date)  # 0015; the members' review date
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[str] = mapped_column(String(320))
     acting_as: Mapped[str | None] = mapped_column(String(320))
@@ -157,6 +160,18 @@ def lock_task(session: Session, task_id: int) -> None:
     session.execute(select(Task.id).where(Task.id == task_id).with_for_update())
 
 
+def latest_seat(conn: Connection, task_id: int) -> dict[str, object] | None:
+    """The task's latest council and its first member's role (what `nckh mail preview
+    council_appointed` shows), or None."""
+    row = conn.execute(
+        select(Council.stage, Council.decision_no, Council.decided_on, Council.meeting_on,
+               CouncilMember.role)
+        .join(CouncilMember, CouncilMember.council_id == Council.id)
+        .where(Council.task_id == task_id)
+        .order_by(Council.id.desc(), CouncilMember.id).limit(1)).first()
+    return None if row is None else dict(row._mapping)
+
+
 def recognition_of(session: Session, task_id: int) -> Recognition | None:
     return session.scalar(select(Recognition).where(Recognition.task_id == task_id))
 
@@ -172,6 +187,7 @@ def save_council(session: Session, council: Council, members: Sequence[CouncilMe
         member.council_id = council.id
         session.add(member)
     session.flush()
+    session.expire(council, ["members"])  # read back as written, with their persons
     return council
 
 

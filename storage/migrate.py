@@ -32,7 +32,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The migrations in order, the last one the schema this release writes. A new migration is
 # added here too (tests/integration/test_migrations.py compares with Alembic's own reading).
 REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010",
-             "0011", "0012", "0013", "0014", "0015")
+             "0011", "0012", "0013", "0014", "0015", "0016")
 HEAD = REVISIONS[-1]
 
 

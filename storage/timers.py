@@ -123,7 +123,7 @@ class Obligation(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), unique=True)
     due_on: Mapped[dt.date] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    # A unit report that lists the unit's topics: the milestone it reports on (migration 0015).
+    # A unit report that lists the unit's topics: the milestone it reports on (migration 0016).
     concerns: Mapped[str | None] = mapped_column(String(40))
 
 

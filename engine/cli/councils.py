@@ -1,7 +1,8 @@
 """`nckh council set|outcome`: a task's councils and the acceptance council's verdict.
 
 A thin shell over `Engine.set_council` / `record_outcome`: it parses the days as people write
-them (dd/mm/yyyy), splits `--member EMAIL:ROLE`, hands a `--minutes` file to the file store (as
+them (dd/mm/yyyy; `--meeting`, the day a council meets, which its members' notices
+give), splits `--member EMAIL:ROLE`, hands a `--minutes` file to the file store (as
 `publication add --file` does), and prints what the engine returns or refuses. Recording the
 outcome fires the workflow's own event (`accept`, `fail_acceptance`, `fail_reevaluation`), so the
 task moves exactly as `nckh task fire` would move it.
@@ -33,22 +34,27 @@ def council() -> None:
                    "exactly one chair and one secretary.")
 @click.option("--stage", default="acceptance", show_default=True, metavar="STAGE",
               help="acceptance (nghiem-thu) or outline (de-cuong, the outline review).")
+@click.option("--meeting", "meeting_text", metavar="DD/MM/YYYY",
+              help="The day the council meets (not before the decision): what its members "
+                   "review by. Default: the task's current deadline.")
 @click.option("--as", "acting_as", metavar="EMAIL",
               help="The person this is recorded for: the office or the unit's head.")
 @json_option
 @pass_ctx
 def council_set(ctx: Ctx, task_id: int, decision_no: str, date_text: str,
-                members: tuple[str, ...], stage: str, acting_as: str | None,
-                as_json: bool) -> None:
-    """Record TASK's council; a council still awaiting its outcome is corrected."""
+                members: tuple[str, ...], stage: str, meeting_text: str | None,
+                acting_as: str | None, as_json: bool) -> None:
+    """Record TASK's council and mail each member what to review and by when (in their daily
+    letter); a council still awaiting its outcome is corrected."""
     from engine.councils import CouncilInput, parse_member
     from workflows.clock import parse_date
 
     day = parse_date(date_text, what="--decision-date")
+    meeting = parse_date(meeting_text, what="--meeting") if meeting_text is not None else None
     parsed = tuple(parse_member(m) for m in members)
     council_id = ctx.app().engine.set_council(
-        CouncilInput(task_id, decision_no, day, parsed, stage=stage), now=ctx.now(),
-        operator=ctx.operator(acting_as))
+        CouncilInput(task_id, decision_no, day, parsed, stage=stage, meeting_on=meeting),
+        now=ctx.now(), operator=ctx.operator(acting_as))
     if ctx.json or as_json:
         emit_json({"id": council_id, "task": task_id})
     else:

@@ -61,7 +61,8 @@ def sample_load(ctx: Ctx, year: int | None, file: Path | None, as_json: bool) ->
     counts = {"year": year, "units": done.units, "people": done.people, "tasks": done.tasks,
               "transitions": done.transitions, "already_loaded": done.skipped_tasks,
               "steps_later_than_now": done.pending_steps,
-              "publications": done.publications}
+              "publications": done.publications, "councils": done.councils,
+              "recognitions": done.recognitions}
     if want_json(ctx, as_json):
         emit_json(counts)
         return

@@ -1,7 +1,9 @@
 """Reading and validating the sample province file into frozen values.
 
 The file is data (`province.toml`): units, their heads and contacts, the office and council
-people, and tasks with dated steps ("MM-DD" of the plan year). A bad entry is an `InputError`
+people, and tasks with dated steps ("MM-DD" of the plan year), their councils
+(decision, members, meeting day), the acceptance council's outcome as a step, and a
+recognition. A bad entry is an `InputError`
 that names it; nothing is loaded from a file that does not validate.
 """
 
@@ -47,6 +49,11 @@ class Step:
     reason: str | None = None
     data: Mapping[str, str] | None = None
     role: str | None = None  # who fires it; default: the first of pi, council, unit_head, office
+    # The acceptance council's outcome (`nckh council outcome`): passed, revise or failed, with
+    # its grade; it fires the workflow's own event (`event` is then the one whose actor records
+    # it: accept).
+    result: str | None = None
+    grade: str | None = None
 
     def at(self, year: int, tz: dt.tzinfo) -> dt.datetime:
         return dt.datetime(year, *self.on, 9, 0, tzinfo=tz)
@@ -77,6 +84,34 @@ class SamplePublication:
 
 
 @dataclass(frozen=True)
+class SampleCouncil:
+    """A council set on `on` ("MM-DD"), established by a decision of `decided`, meeting on
+    `meeting`; members are "EMAIL:ROLE" as `nckh council set --member` takes them."""
+
+    stage: str
+    decision_no: str
+    decided: tuple[int, int]
+    on: tuple[int, int]
+    members: tuple[str, ...]
+    meeting: tuple[int, int] | None = None
+
+    def at(self, year: int, tz: dt.tzinfo) -> dt.datetime:
+        return dt.datetime(year, *self.on, 11, 0, tzinfo=tz)
+
+
+@dataclass(frozen=True)
+class SampleRecognition:
+    """The recognition decision (công nhận) of an accepted task, recorded on its day."""
+
+    decision_no: str
+    on: tuple[int, int]
+    issuer: str = "department"
+
+    def at(self, year: int, tz: dt.tzinfo) -> dt.datetime:
+        return dt.datetime(year, *self.on, 11, 0, tzinfo=tz)
+
+
+@dataclass(frozen=True)
 class SampleTask:
     unit: str
     level: str
@@ -86,6 +121,8 @@ class SampleTask:
     registered: tuple[int, int]
     steps: tuple[Step, ...]
     publications: tuple[SamplePublication, ...] = ()
+    councils: tuple[SampleCouncil, ...] = ()
+    recognition: SampleRecognition | None = None
 
     def registered_at(self, year: int, tz: dt.tzinfo) -> dt.datetime:
         return dt.datetime(year, *self.registered, 8, 30, tzinfo=tz)
@@ -125,6 +162,38 @@ def _publication(raw: Any, where: str) -> SamplePublication:
                              raw.get("venue"), raw.get("authors"), raw.get("url"), raw.get("doi"))
 
 
+def _council(raw: Any, where: str) -> SampleCouncil:
+    if not isinstance(raw, dict) or not raw.get("decision_no") or not raw.get("members"):
+        raise InputError(f"{where}: expected {{ stage = …, decision_no = …, decided = \"MM-DD\", "
+                         "on = \"MM-DD\", members = [\"EMAIL:ROLE\", …] }")
+    decided = _month_day(raw.get("decided", raw.get("on")), where)
+    on = _month_day(raw.get("on"), where)
+    meeting = _month_day(raw["meeting"], where) if raw.get("meeting") else None
+    if decided > on or (meeting is not None and meeting < decided):
+        raise InputError(f"{where}: `decided` must not be after `on`, nor `meeting` before "
+                         "`decided`")
+    return SampleCouncil(str(raw.get("stage", "acceptance")), str(raw["decision_no"]), decided,
+                         on, tuple(str(m) for m in raw["members"]), meeting)
+
+
+def _recognition(raw: Any, where: str) -> SampleRecognition | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not raw.get("decision_no"):
+        raise InputError(f"{where}: expected {{ decision_no = …, on = \"MM-DD\" }}")
+    return SampleRecognition(str(raw["decision_no"]), _month_day(raw.get("on"), where),
+                             str(raw.get("issuer", "department")))
+
+
+def _step(s: Mapping[str, Any], where: str) -> Step:
+    """A workflow event, or (`result = …`) the acceptance council's outcome."""
+    if s.get("result"):
+        return Step("accept", _month_day(s.get("on"), f"{where} outcome"), s.get("reason"),
+                    None, s.get("as"), str(s["result"]), s.get("grade"))
+    return Step(str(s["event"]), _month_day(s.get("on"), f"{where} step {s['event']}"),
+                s.get("reason"), s.get("data"), s.get("as"))
+
+
 def parse(raw: Mapping[str, Any], file: str = "province.toml") -> Province:
     units = []
     for i, u in enumerate(raw.get("unit", []), 1):
@@ -143,18 +212,18 @@ def parse(raw: Mapping[str, Any], file: str = "province.toml") -> Province:
         where = f"{file}: task #{i}"
         if t.get("unit") not in codes:
             raise InputError(f"{where}: unknown unit '{t.get('unit')}'")
-        steps = tuple(
-            Step(str(s["event"]), _month_day(s.get("on"), f"{where} step {s['event']}"),
-                 s.get("reason"), s.get("data"), s.get("as"))
-            for s in t.get("steps", []))
+        steps = tuple(_step(s, where) for s in t.get("steps", []))
         days = [_month_day(t.get("registered"), where), *[s.on for s in steps]]
         if days != sorted(days):
             raise InputError(f"{where}: steps are not in date order")
         publications = tuple(_publication(p, f"{where} publication #{n}")
                              for n, p in enumerate(t.get("publications", []), 1))
+        councils = tuple(_council(c, f"{where} council #{n}")
+                         for n, c in enumerate(t.get("councils", []), 1))
         tasks.append(SampleTask(t["unit"], str(t.get("level", "unit")), str(t["title"]),
                                 t.get("topic"), _person(t.get("pi"), f"{where} pi"), days[0],
-                                steps, publications))
+                                steps, publications, councils,
+                                _recognition(t.get("recognition"), f"{where} recognition")))
     return Province(_person(raw.get("office"), f"{file}: office"),
                     tuple(_person(c, f"{file}: council") for c in raw.get("council", [])),
                     tuple(units), tuple(tasks))

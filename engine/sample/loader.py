@@ -14,10 +14,18 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from engine.councils import CouncilInput, OutcomeInput, RecognitionInput, parse_member
 from engine.directory import UnitInput
 from engine.directory_log import API, Operator
 from engine.publications import PublicationInput
-from engine.sample.data import Province, SamplePublication, SampleTask, Step
+from engine.sample.data import (
+    Province,
+    SampleCouncil,
+    SamplePublication,
+    SampleRecognition,
+    SampleTask,
+    Step,
+)
 from engine.service import Engine
 from workflows import inputs
 from workflows.errors import InputError
@@ -34,6 +42,8 @@ class Loaded:
     skipped_tasks: int = 0  # already loaded
     pending_steps: int = 0  # registrations and steps dated later than now
     publications: int = 0  # articles of the tasks entered in the register
+    councils: int = 0  # councils set (each member told what to review and by when)
+    recognitions: int = 0
 
 
 def check_year(year: int, now: dt.datetime, tz: dt.tzinfo) -> None:
@@ -60,13 +70,21 @@ def _actor(engine: Engine, province: Province, task: SampleTask, step: Step) -> 
 
 @dataclass(frozen=True)
 class Action:
-    """One dated thing the sample does: register a task, fire one of its steps, or record one
-    of its publications."""
+    """One dated thing the sample does: register a task, fire one of its steps (or record its
+    acceptance council's outcome), record one of its publications, set one of its councils, or
+    record its recognition."""
 
     at: dt.datetime
     task: SampleTask
     step: Step | None = None
     publication: SamplePublication | None = None
+    council: SampleCouncil | None = None
+    recognition: SampleRecognition | None = None
+
+    @property
+    def is_record(self) -> bool:
+        """A record beside the workflow (not a registration or a step)."""
+        return any(x is not None for x in (self.publication, self.council, self.recognition))
 
 
 def script(province: Province, year: int, tz: dt.tzinfo) -> list[Action]:
@@ -76,6 +94,10 @@ def script(province: Province, year: int, tz: dt.tzinfo) -> list[Action]:
         actions.append(Action(task.registered_at(year, tz), task))
         actions.extend(Action(step.at(year, tz), task, step) for step in task.steps)
         actions.extend(Action(p.at(year, tz), task, publication=p) for p in task.publications)
+        actions.extend(Action(c.at(year, tz), task, council=c) for c in task.councils)
+        if task.recognition is not None:
+            actions.append(Action(task.recognition.at(year, tz), task,
+                                  recognition=task.recognition))
     return sorted(actions, key=lambda a: a.at)
 
 
@@ -129,6 +151,16 @@ class Player:
                 now=at, operator=self.operator)
             self.done.publications += 1
             return
+        if action.council is not None:
+            self._council(action.council, self.task_ids[key], at)
+            return
+        if action.recognition is not None:
+            rec = action.recognition
+            self.engine.recognise(RecognitionInput(self.task_ids[key], rec.decision_no,
+                                                   dt.date(self.year, *rec.on), rec.issuer),
+                                  now=at, operator=self.operator)
+            self.done.recognitions += 1
+            return
         if action.step is None:
             if task.pi.email not in self.emails:
                 self.engine.add_person(email=task.pi.email, name=task.pi.name, role="pi",
@@ -143,10 +175,24 @@ class Player:
             self.done.tasks += 1
             return
         step = action.step
-        self.engine.fire(self.task_ids[key], step.event,
-                         actor_email=_actor(self.engine, self.province, task, step),
-                         reason=step.reason, data=step.data_for(self.year), at=at, now=at)
+        actor = _actor(self.engine, self.province, task, step)
+        if step.result is not None:  # the council's verdict fires the workflow's own event
+            self.engine.record_outcome(
+                OutcomeInput(self.task_ids[key], step.result, grade=step.grade,
+                             held_on=at.date(), reason=step.reason),
+                actor_email=actor, now=at, operator=self.operator)
+        else:
+            self.engine.fire(self.task_ids[key], step.event, actor_email=actor,
+                             reason=step.reason, data=step.data_for(self.year), at=at, now=at)
         self.done.transitions += 1
+
+    def _council(self, council: SampleCouncil, task_id: int, at: dt.datetime) -> None:
+        meeting = dt.date(self.year, *council.meeting) if council.meeting else None
+        self.engine.set_council(CouncilInput(
+            task_id, council.decision_no, dt.date(self.year, *council.decided),
+            tuple(parse_member(m) for m in council.members), stage=council.stage,
+            meeting_on=meeting), now=at, operator=self.operator)
+        self.done.councils += 1
 
 
 def load(engine: Engine, province: Province, year: int, *, now: dt.datetime,
@@ -160,7 +206,7 @@ def load(engine: Engine, province: Province, year: int, *, now: dt.datetime,
             on_action(action)
         if action.at > now:
             if (action.task.unit, action.task.title) not in player.skipped \
-                    and action.publication is None:  # a step or a registration waits
+                    and not action.is_record:  # a step or a registration waits
                 player.done.pending_steps += 1
             continue
         player.play(action)

@@ -129,8 +129,10 @@ def test_the_years_mail_stays_within_what_a_careful_office_would_send(
         demo: dict[str, Any]) -> None:
     """Issue 12's limits for the sample province. The year used to send 1,648 e-mails: 899 to
     the office (819 escalations, up to 24 a day) and 423 to each head of a unit that never
-    reports. Measured now: 396, 58 to the office (60 of all are the monthly session reminders
-    of the five units that hold their session late or never, which the issue keeps)."""
+    reports. Measured now: 399, 58 to the office (60 of all are the monthly session reminders
+    of the five units that hold their session late or never, which the issue keeps; 3 are the
+    letters that first tell council members what to review: their other notices of those
+    days share a letter)."""
     emails = demo["emails"]
     per_address = Counter(a for m in emails for a in dict.fromkeys(m["to"]))
     heads = {a: n for a, n in per_address.items() if a.startswith("giamdoc@")}
@@ -140,6 +142,27 @@ def test_the_years_mail_stays_within_what_a_careful_office_would_send(
     scheduled = Counter((a, m["sent"].date()) for m in emails if m["sent"].time() == dt.time(8)
                         for a in dict.fromkeys(m["to"]))
     assert [k for k, n in scheduled.items() if n > 1] == []
+
+
+def test_councils_are_set_told_and_decide_the_acceptances(demo: dict[str, Any]) -> None:
+    """Eight councils (two outline reviews) of three members each: every member is told in a
+    letter; the acceptances are their outcomes — xuất sắc, khá, đạt, a pass with revisions, a
+    fail — and the excellent one is recognised."""
+    from storage.councils import Council, CouncilOutcome, Recognition
+
+    told = _sent(demo, "council_appointed")
+    assert len(told) == 24 and len([n for n in demo["notices"]
+                                    if n["kind"] == "council_appointed"]) == 24
+    engine = make_engine(f"sqlite:///{demo['data_dir'] / f'demo-{YEAR}' / 'nckh.db'}")
+    with engine.connect() as conn:
+        stages = Counter(conn.scalars(select(Council.stage)))
+        outcomes = Counter(conn.execute(select(CouncilOutcome.result, CouncilOutcome.grade)))
+        recognised = conn.execute(select(Recognition.decision_no, Recognition.decided_on)).all()
+    engine.dispose()
+    assert stages == {"acceptance": 6, "outline": 2}
+    assert outcomes == {("passed", "excellent"): 1, ("passed", "good"): 1,
+                        ("passed", "pass"): 2, ("revise", "pass"): 1, ("failed", None): 1}
+    assert recognised == [("215/QĐ-SYT", dt.date(YEAR, 12, 5))]
 
 
 def _before(mails: list[dict[str, Any]], day: dt.date) -> list[dict[str, Any]]:

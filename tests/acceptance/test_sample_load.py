@@ -49,7 +49,8 @@ def env(sqlite_url: str, tmp_path: Path) -> dict[str, str]:
 def test_the_sample_year_leaves_every_unit_and_tasks_in_varied_states(env: dict[str, str]) -> None:
     result = nckh(env, "sample", "load", "--year", "2025")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == ("sample province 2025: 11 units, 29 people, 16 tasks, "
+    # 29 people before councils: the sample now seats two more experts on them.
+    assert result.stdout == ("sample province 2025: 11 units, 31 people, 16 tasks, "
                              "39 transitions\n")
     units = json.loads(nckh(env, "unit", "list", "--json").stdout)
     names = {u["code"]: u["name"] for u in units}
@@ -71,6 +72,22 @@ def test_the_sample_year_leaves_every_unit_and_tasks_in_varied_states(env: dict[
     assert report["sections"][1]["kind"] == "private"
     assert {r["code"]: r["quota_met"] for r in report["sections"][1]["rows"]} == {
         "TN-HP": None, "TN-MT": None}
+    # The acceptances are the councils' outcomes: every grade, a pass with revisions, a fail,
+    # and the recognition of the excellent one.
+    by_title = {t["title"]: t["id"] for t in tasks}
+    pci = nckh(env, "task", "show", str(by_title[
+        "Đánh giá kết quả can thiệp động mạch vành qua da tại Bệnh viện Đa khoa tỉnh Vĩnh Phúc"
+    ])).stdout
+    assert "Hội đồng nghiệm thu: QĐ số 152/QĐ-SYT ngày 22/07/2025" in pci
+    assert "  Chủ tịch: Vũ Thị Lan <giamdoc@bvtt.nckh.example>" in pci
+    assert "kết quả ngày 18/11/2025: Đạt, xếp loại Xuất sắc (accept)" in pci
+    assert "Công nhận: Sở Y tế, QĐ số 215/QĐ-SYT ngày 05/12/2025" in pci
+    verdicts = {t: nckh(env, "task", "show", str(i)).stdout for t, i in by_title.items()}
+    shown = "".join(verdicts.values())
+    for verdict in ("xếp loại Khá", "xếp loại Đạt", "Đạt, phải chỉnh sửa, bổ sung",
+                    ": Không đạt (fail_acceptance)",
+                    "Hội đồng xét duyệt đề cương: QĐ số 87/QĐ-SYT"):
+        assert verdict in shown, verdict
 
 
 def test_a_second_load_adds_nothing(env: dict[str, str]) -> None:
@@ -88,6 +105,7 @@ def test_steps_dated_after_now_wait(env: dict[str, str]) -> None:
     loaded = json.loads(result.stdout)
     assert (loaded["year"], loaded["tasks"], loaded["transitions"]) == (2025, 16, 14)
     assert loaded["steps_later_than_now"] == 25
+    assert (loaded["councils"], loaded["recognitions"]) == (0, 0)  # the first is set on 24/4
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -113,6 +131,19 @@ def test_a_task_in_an_unknown_unit_refuses_the_whole_file(env: dict[str, str],
     result = nckh(env, "sample", "load", "--year", "2025", "--file", str(bad))
     assert result.returncode == 2
     assert result.stderr == "nckh: bad.toml: task #16: unknown unit 'NOWHERE'\n"
+    assert counts(env["NCKH_DATABASE_URL"]) == before
+
+
+def test_a_council_meeting_before_its_decision_refuses_the_whole_file(
+        env: dict[str, str], tmp_path: Path) -> None:
+    text = (Path(__file__).parents[2] / "engine/sample/province.toml").read_text()
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('meeting = "09-15"', 'meeting = "07-01"'))
+    before = counts(env["NCKH_DATABASE_URL"])
+    result = nckh(env, "sample", "load", "--year", "2025", "--file", str(bad))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == ("nckh: bad.toml: task #16 council #1: `decided` must not be after "
+                             "`on`, nor `meeting` before `decided`\n")
     assert counts(env["NCKH_DATABASE_URL"]) == before
 
 

@@ -196,7 +196,8 @@ def test_every_subject_names_its_topic_or_obligation(kind: str, lang: str) -> No
             period = ctx["session"]["period" if lang == "vi" else "period_en"]
             assert period in subject, (name, subject)
         elif ctx["obligation"] and kind not in ("acceptance_failed", "accepted", "cancelled",
-                                              "extended", "extension_requested",
+                                              "council_appointed", "extended",
+                                              "extension_requested",
                                               "outline_approved",
                                               "outline_resubmitted", "published",
                                               "reevaluation_failed", "rejected", "resumed",

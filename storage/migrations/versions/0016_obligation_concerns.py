@@ -5,7 +5,7 @@ list its topics (`concerns = "outline_approved"` / `"accepted"` in `[[scheduler.
 The row keeps what its obligation reported on when it was created, so a later config change
 does not rewrite what an earlier report asked for. Existing rows report on no topics (NULL).
 
-Revision ID: 0015
+Revision ID: 0016
 Revises: see down_revision (the one line to change when re-chained)
 """
 
@@ -14,9 +14,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-# Re-chained when merged after 0014: this line (and storage/migrate.py's list) is all that moves.
-down_revision = "0014"
+revision = "0016"
+# Re-chained when merged after 0015: this line (and storage/migrate.py's list) is all that moves.
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
