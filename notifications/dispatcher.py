@@ -28,6 +28,7 @@ from notifications.context import (
     build_context,
     empty_context,
     gather,
+    office_of,
 )
 from notifications.digest import compose_digest
 from notifications.letters import compose_letters, split
@@ -275,8 +276,19 @@ class Dispatcher:
         task = subject.task
         if task is not None and row.context.get("as_of"):
             task = task_facts(conn, task.id) or task
+        office, copies = self.offices_of(subject, row.context)
         return resolve(People(conn), spec, task=task, unit=task.unit if task else subject.unit,
-                       office=self.cfg.office, addressed=row.addressed_to)
+                       office=office, addressed=row.addressed_to, copies=copies)
+
+    def offices_of(self, subject: Subject, facts: Mapping[str, Any],
+                   ) -> tuple[Mapping[str, Any], list[Mapping[str, Any]]]:
+        """The office a mail "to the office" goes to, and the offices copied: a digest's own
+        (stored with it), else the task's (its obligation's, its workflow's, the default)
+        with the offices copied on its level."""
+        if facts.get("digest") is not None:
+            return self.cfg.office_named(facts.get("office")), []
+        return office_of(self.cfg, subject), (
+            self.cfg.copies_for(subject.task.level) if subject.task else [])
 
     def _calendars(self, spec: KindSpec, context: Mapping[str, Any], rendered: Rendered,
                    facts: Mapping[str, Any], row_id: int,

@@ -35,6 +35,8 @@ class ObligationSpec:
     due_day: int = 0  # monthly: day of the month it is due; 0 = the last day
     announce: bool = True  # the unit is asked by mail when it is created
     timers: TimerPolicy | None = None  # its reminders and escalations (else the workflow's)
+    # The office that receives it (`[[offices]]` key, checked at `build`); None: the default.
+    office: str | None = None
 
 
 DEFAULT_OBLIGATIONS = (
@@ -156,7 +158,7 @@ def _title(value: Any, key: str) -> str:
 
 
 OBLIGATION_KEYS = ("key", "title", "every", "request", "due", "request_day", "due_day", "announce",
-                   "timers")
+                   "timers", "office")
 
 
 def _obligation(raw: Any, i: int) -> ObligationSpec:
@@ -174,18 +176,21 @@ def _obligation(raw: Any, i: int) -> ObligationSpec:
     if not isinstance(announce, bool):
         raise _fail(f"{key}.announce", f"expected true or false, not {announce!r}")
     timers = _policy(raw["timers"], f"{key}.timers") if "timers" in raw else None
+    office = raw.get("office")
+    if office is not None and not isinstance(office, str):
+        raise _fail(f"{key}.office", f"expected an office key in quotes, not {office!r}")
     if every == "month":
         due_raw = raw.get("due_day", "last")
         return ObligationSpec(
             raw["key"], title, "month", request_day=_int(raw.get("request_day", 1), key, 1, 28),
             due_day=0 if due_raw == "last" else _int(due_raw, key, 1, 28),
-            announce=announce, timers=timers)
+            announce=announce, timers=timers, office=office)
     if "due" not in raw:
         raise _fail(key, "a yearly obligation needs due = \"MM-DD\"")
     return ObligationSpec(raw["key"], title, "year",
                           request=_month_day(raw.get("request", "01-02"), f"{key}.request"),
                           due=_month_day(raw["due"], f"{key}.due"), announce=announce,
-                          timers=timers)
+                          timers=timers, office=office)
 
 
 def _report_date(name: str, raw: Any) -> ReportDate:
