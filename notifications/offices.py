@@ -10,11 +10,14 @@ Science and Technology (Sở KH&CN). So:
   with no `[[offices]]` is exactly what it was: one office, every mail to it.
 - **Other offices** are `[[offices]]` entries: `key`, `name`, `email` (required: nobody else
   would read their mail), optional `agency` (another department, e.g. the Sở KH&CN), `address`,
-  `phone`, `head_name`, `head_title`, and `cc_levels`.
+  `phone`, `head_name`, `head_title`, `cc_levels`, and `obligations` / `workflows`: the
+  obligations (by key) and workflows (by name) it receives, said on the office's side so that
+  an install routes the built-in `unit_plan` without copying every obligation into its config.
 - **Who receives a task's mail "for the office"** (escalations, copies of steps, the digest's
-  lines) is the task's office: its obligation's `office` (`[[scheduler.obligations]]`), else
-  its workflow's `office:` (the YAML file), else the default. An unknown key in either is
-  refused when nckh starts (`engine.app.build`), in one line.
+  lines) is the task's office: its obligation's (`office` in `[[scheduler.obligations]]`, or
+  the office listing it), else its workflow's (`office:` in the YAML file, or the office
+  listing it), else the default. An unknown office, obligation or workflow, or two offices
+  named for one, is refused when nckh starts (`engine.app.build`), in one line.
 - **Copies** (`cc_levels = ["province"]` on an office): that office gets a copy of every
   office-bound notice of a task at those levels, in its own digest, never urgent and never
   asking it to act. The copy lives in the configuration, not in the packaged workflow files,
@@ -44,7 +47,7 @@ from workflows.model import RESEARCH_LEVELS
 DEFAULT_KEY = "nghiep_vu_y"
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 OFFICE_KEYS = ("key", "name", "email", "agency", "address", "phone", "head_name", "head_title",
-               "cc_levels")
+               "cc_levels", "obligations", "workflows")
 Office = Mapping[str, Any]  # key, agency, department, prefix, email, phone, address, head_*
 
 
@@ -117,6 +120,13 @@ def parse_offices(raw: Sequence[Any], default: Office) -> dict[str, Office]:
         if not isinstance(levels, list) or any(lv not in RESEARCH_LEVELS for lv in levels):
             raise _fail(where, f"cc_levels = {printable(repr(levels))}: expected a list of "
                                f"{', '.join(RESEARCH_LEVELS)}")
+        receives = {}
+        for what in ("obligations", "workflows"):
+            names = entry.get(what, [])
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise _fail(where, f"{what} = {printable(repr(names))}: expected a list of "
+                                   "names in quotes")
+            receives[what] = tuple(names)
         offices[key] = {
             "key": key, "agency": _text(entry, "agency", where) or default["agency"],
             "department": _text(entry, "name", where, required=True),
@@ -124,7 +134,7 @@ def parse_offices(raw: Sequence[Any], default: Office) -> dict[str, Office]:
             "phone": _text(entry, "phone", where), "address": _text(entry, "address", where),
             "head_name": _text(entry, "head_name", where),
             "head_title": _text(entry, "head_title", where),
-            "cc_levels": tuple(str(lv) for lv in levels),
+            "cc_levels": tuple(str(lv) for lv in levels), **receives,
         }
     return offices
 
@@ -141,10 +151,22 @@ def routes_for(offices: Mapping[str, Office], workflows: Mapping[str, str | None
                              f"(offices: {known}; add it under [[offices]])")
         return key
 
-    by_workflow = {name: k for name, key in workflows.items()
-                   if (k := check(f"workflow {name}", key)) is not None}
-    by_obligation = {name: k for name, key in obligations.items()
-                     if (k := check(f"[[scheduler.obligations]] '{name}'", key)) is not None}
+    def routed(what: str, named: Mapping[str, str | None], field_: str) -> dict[str, str]:
+        out = {name: k for name, key in named.items()
+               if (k := check(f"{what} '{name}'", key)) is not None}
+        for key, office in offices.items():
+            for name in office.get(field_) or ():
+                if name not in named:
+                    raise InputError(f"[[offices]] '{key}' {field_}: no {what} '"
+                                     f"{printable(name)}' (known: {', '.join(named)})")
+                if out.get(name, key) != key:
+                    raise InputError(f"{what} '{name}' is given to two offices, '{out[name]}' "
+                                     f"and '{key}': name one")
+                out[name] = key
+        return out
+
+    by_workflow = routed("workflow", workflows, "workflows")
+    by_obligation = routed("obligation", obligations, "obligations")
     copies: dict[str, tuple[str, ...]] = {}
     for key, office in offices.items():
         for level in office.get("cc_levels") or ():
