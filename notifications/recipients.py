@@ -96,11 +96,13 @@ def office_recipients(people: People, office: Mapping[str, Any]) -> list[Recipie
     """The Medical Affairs office: its configured address, or, with no shared mailbox
     configured, its active registered staff (so a fresh install still tells the office what is
     late). Empty when there is neither: nobody would read the office's mail."""
-    key = str(office.get("key") or DEFAULT_KEY)
+    # Its key says whose digest its lines go to; its name and agency, how it is greeted.
+    own = {"office": str(office.get("key") or DEFAULT_KEY),
+           "department": str(office["department"]), "agency": str(office.get("agency") or "")}
     if office.get("email"):
         return [{"role": "office", "name": str(office["department"]), "title": "",
-                 "email": str(office["email"]), "unit_name": "", "office": key}]
-    return [_person("office", p, "") | {"name": str(office["department"]), "office": key}
+                 "email": str(office["email"]), "unit_name": ""} | own]
+    return [_person("office", p, "") | {"name": str(office["department"])} | own
             for p in people.office()]
 
 
