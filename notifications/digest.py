@@ -184,6 +184,9 @@ def _compose_one(conn: Connection, cfg: MailConfig, key: str, lines: list[Waitin
         return 0  # nobody would read it: the lines wait for a reader
     start = last or slot - dt.timedelta(days=7)
     facts = digest_facts(conn, start=start, end=now, tz=tz, lang=lang, working_days=working_days)
+    # The province's overview (tasks by state, the overdue list, the mail counts) is the
+    # default office's; another office is told its own items only.
+    facts["overview"] = default
     notices = {ln.item_id: ln for ln in lines}
     # A report due today rides in the digest with its files, not as a second mail that day.
     facts["reports"] = [{"title": "", "period": None, "note": None,

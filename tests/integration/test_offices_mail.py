@@ -95,6 +95,7 @@ def test_a_unit_plan_routed_to_the_second_office_lands_in_its_digest_not_the_fir
     assert "Kính gửi: Phòng Kế hoạch – Tài chính" in khtc
     assert "Bệnh viện Đa khoa tỉnh" in khtc
     assert "VIỆC CẦN PHÒNG XỬ LÝ (1)" in khtc
+    assert "Số nhiệm vụ theo trạng thái" not in khtc  # the province's overview is not its own
     for body in digests(inbox, OFFICE):  # the Medical Affairs office's weekly digest
         assert "VIỆC CẦN PHÒNG XỬ LÝ" not in body
     # The unit is asked to send its plan to the office that receives it.
@@ -121,6 +122,7 @@ def test_a_provincial_tasks_office_notice_is_copied_to_the_so_khcn_as_news(
     assert "Ứng dụng trí tuệ nhân tạo" in copy
     assert "tăng huyết áp" not in copy  # a unit-level topic is not the Sở KH&CN's business
     assert "VIỆC CẦN PHÒNG XỬ LÝ" not in copy  # a copy: to know, never to act
+    assert "THÔNG TIN MỚI (1)" in copy
     # The Medical Affairs office still has both registrations in its own digest.
     assert any("Ứng dụng trí tuệ nhân tạo" in b and "tăng huyết áp" in b
                for b in digests(inbox, OFFICE))
