@@ -85,8 +85,8 @@ def digests(inbox: mailserver.Inbox, to: str) -> list[str]:
 
 
 def test_a_unit_plan_routed_to_the_second_office_lands_in_its_digest_not_the_firsts(
-        sqlite_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
-    app = office_app(sqlite_url, tmp_path, inbox.port, OFFICES)  # type: ignore[attr-defined]
+        db_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
+    app = office_app(db_url, tmp_path, inbox.port, OFFICES)  # type: ignore[attr-defined]
     try:
         replay(app, dt.date(2025, 1, 2), dt.date(2025, 1, 17))
     finally:
@@ -105,8 +105,8 @@ def test_a_unit_plan_routed_to_the_second_office_lands_in_its_digest_not_the_fir
 
 
 def test_a_provincial_tasks_office_notice_is_copied_to_the_so_khcn_as_news(
-        sqlite_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
-    app = office_app(sqlite_url, tmp_path, inbox.port, OFFICES)  # type: ignore[attr-defined]
+        db_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
+    app = office_app(db_url, tmp_path, inbox.port, OFFICES)  # type: ignore[attr-defined]
     try:
         app.engine.create_task(unit_code="BVDK", level="province", title="Ứng dụng trí tuệ "
                                "nhân tạo hỗ trợ đọc phim X-quang ngực", pi_email=PI, year=2025,
@@ -133,8 +133,8 @@ def test_a_provincial_tasks_office_notice_is_copied_to_the_so_khcn_as_news(
 
 
 def test_a_config_with_one_office_sends_everything_to_it(
-        sqlite_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
-    app = office_app(sqlite_url, tmp_path, inbox.port, "")  # type: ignore[attr-defined]
+        db_url: str, tmp_path: Path, inbox: mailserver.Inbox) -> None:
+    app = office_app(db_url, tmp_path, inbox.port, "")  # type: ignore[attr-defined]
     try:
         app.engine.create_task(unit_code="BVDK", level="province", title="Ứng dụng trí tuệ "
                                "nhân tạo hỗ trợ đọc phim X-quang ngực", pi_email=PI, year=2025,
