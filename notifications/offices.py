@@ -26,8 +26,10 @@ Science and Technology (Sở KH&CN). So:
   defined.
 
 Each office reads its own digest (`notifications.digest`): the default one weekly as before;
-another only when lines wait for it. The sender, the Reply-To and the letterhead's agency stay
-the default office's: it runs the system.
+another only when lines wait for it, with its own items and no province overview. A mail about
+what another office receives (a unit's plan) names that office ("qua Phòng Kế hoạch – Tài
+chính"), is signed by it and answered to it (Reply-To); everything else, the sender and the
+letterhead stay the default office's: it runs the system.
 
 Pure: parses values the shell read, never reads a file or the environment.
 """

@@ -101,6 +101,7 @@ def test_a_unit_plan_routed_to_the_second_office_lands_in_its_digest_not_the_fir
     # The unit is asked to send its plan to the office that receives it.
     asked = [r for r in inbox.received if r.message["X-Nckh-Kind"] == "obligation_requested"]
     assert asked and "(qua Phòng Kế hoạch – Tài chính)" in text_body(asked[0].message)
+    assert addresses(asked[0].message, "Reply-To") == [KHTC]  # an answer goes to that office
     assert SKHCN not in {a for r in inbox.received for a in r.rcpt_tos}
 
 
@@ -126,6 +127,9 @@ def test_a_provincial_tasks_office_notice_is_copied_to_the_so_khcn_as_news(
     # The Medical Affairs office still has both registrations in its own digest.
     assert any("Ứng dụng trí tuệ nhân tạo" in b and "tăng huyết áp" in b
                for b in digests(inbox, OFFICE))
+    # The provincial task stays the Medical Affairs office's: answers go there.
+    assert all(addresses(r.message, "Reply-To") == [OFFICE] for r in inbox.received
+               if r.message["X-Nckh-Kind"] in ("task_registered", "digest"))
     # Nobody else is chased twice: the investigator got one registration mail per task.
     registered = [r for r in inbox.received if r.message["X-Nckh-Kind"] == "task_registered"
                   and r.rcpt_tos == [PI]]
