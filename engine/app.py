@@ -20,6 +20,7 @@ handed down; once it is true each part returns after the unit of work in hand.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -208,10 +209,28 @@ def read_config(settings: Settings) -> Config:
                   mail_config(settings), reports_config(settings.section("reports")))
 
 
+def with_routes(config: Config, registry: Registry) -> MailConfig:
+    """The mail config with its offices' routes: which office each workflow and obligation
+    names, every key checked against `[[offices]]` (an unknown one stops nckh in one line).
+    A workflow file that does not parse is left to the commands that read workflows."""
+    from notifications.offices import routes_for
+    from workflows.errors import DefinitionError
+
+    mail = config.mail
+    obligations = {o.key: o.office for o in config.scheduler.obligations}
+    try:
+        current = registry.current()
+    except DefinitionError:  # reported, with its file and line, by whatever reads the workflows
+        current = {}
+    workflows = {name: wf.office for name, wf in current.items()}
+    return dataclasses.replace(mail, routes=routes_for(mail.offices, workflows, obligations))
+
+
 def build(settings: Settings, *, check_schema: bool = True,
           jobs: tuple[str, ...] = JOBS) -> App:
     """The app for `settings`. `jobs` limits what a pass runs (a test of the outbox alone)."""
     config = read_config(settings)
+    config = dataclasses.replace(config, mail=with_routes(config, Registry(settings.workflows_dir)))
     db = make_engine(settings.database_url)
     if check_schema:
         ensure_current(db)

@@ -189,6 +189,31 @@ def check_addresses(settings: Settings) -> Check:
                  f"from {settings.mail_from}; office {settings.office_email}")
 
 
+def check_offices(settings: Settings) -> Check:
+    """The offices and what each receives (`notifications.offices`): the default one, the
+    obligations and workflows routed elsewhere, the offices copied on a level. A bad office
+    fails the settings check above, with its line; this one then skips."""
+    from engine.app import read_config, with_routes
+    from workflows.registry import Registry
+
+    try:
+        mail = with_routes(read_config(settings), Registry(settings.workflows_dir))
+    except NckhError:
+        return Check("offices", "skip", "needs valid settings")
+    parts = []
+    for key, office in mail.offices.items():
+        head = " ".join(str(office.get(k) or "") for k in ("head_title", "head_name")).strip()
+        gets = sorted([*(n for n, k in mail.routes.obligations.items() if k == key),
+                       *(n for n, k in mail.routes.workflows.items() if k == key)])
+        copied = [lv for lv, keys in mail.routes.copies.items() if key in keys]
+        parts.append(f"{key}: {office['department']} <{office.get('email') or 'no address'}>"
+                     + (f", {head}" if head else "")
+                     + (" (default)" if key == mail.routes.default else "")
+                     + (f", receives {', '.join(gets)}" if gets else "")
+                     + (f", copied on {', '.join(copied)} tasks" if copied else ""))
+    return Check("offices", "ok", "; ".join(parts))
+
+
 def check_web(settings: Settings) -> Check:
     """The address e-mail links point at: another machine must be able to reach it."""
     from urllib.parse import urlsplit
@@ -236,7 +261,8 @@ def run_checks(load: Callable[[], Settings],
         return [config]
     components, templates = check_components(settings)
     checks = [config, check_data_dir(settings), check_database(settings), components,
-              check_smtp(settings), check_addresses(settings), check_web(settings), templates]
+              check_smtp(settings), check_addresses(settings), check_offices(settings),
+              check_web(settings), templates]
     if today is not None:
         checks.append(check_calendar(settings, today()))
     return checks

@@ -9,6 +9,8 @@ two: a key set (non-empty) in the real environment beats the env file, which bea
 The file's sections are known by name, and a key nobody reads is refused with the section named:
 a typo must not be silently ignored. `[nckh]` and `[smtp]` are checked here; `[mail]`,
 `[scheduler]`, `[calendar]` and `[reports]` by the component that reads each (`check_keys`).
+`[[offices]]`, the one list of tables at the top level, is kept as read and checked by
+`notifications.offices`.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class Settings:
     web_secret: str | None = field(default=None, repr=False)
     upload_limit_mb: int = 20
     session_idle_minutes: int = 30
+    # The `[[offices]]` entries as read (the offices besides the default; `notifications.offices`).
+    offices: tuple[Mapping[str, Any], ...] = ()
     # Whole TOML sections owned by the scheduling, mail and report components, read by them.
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
@@ -92,6 +96,11 @@ def _read_config(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise InputError(f"config file {path}: {exc.strerror or exc}") from None
     for key, value in cfg.items():
+        if key == "offices":
+            if not isinstance(value, list):
+                raise InputError(f"config file {path}: offices are written [[offices]] (one "
+                                 "table per office), not [offices]")
+            continue
         if not isinstance(value, dict):
             raise InputError(f"config file {path}: key '{printable(key)}' is outside any "
                              "section; put it under [nckh] or the section it belongs to")
@@ -215,6 +224,7 @@ def load_settings(
         upload_limit_mb=web_numbers["upload_limit_mb"],
         session_idle_minutes=web_numbers["session_idle_minutes"],
         sections=sections,
+        offices=tuple(cfg.get("offices", ())),
     )
 
 

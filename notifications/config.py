@@ -19,6 +19,11 @@ The `[smtp]` keys and `NCKH_SMTP_*`/`NCKH_MAIL_FROM`/`NCKH_OFFICE_EMAIL` are par
     digest_weekday = 0                            # the office's weekly digest: Monday (or "off")
     digest_hour = 8                               # … from this hour; daily when something new
     first_escalation_at_once = false              # a research task's first escalation on its own
+    office_head_name = "…"                        # the default office's head (doctor shows it)
+    office_head_title = "Trưởng phòng"
+
+Other offices are `[[offices]]` entries (`notifications.offices`); `[mail]` above is the
+default one's, key `nghiep_vu_y`.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from notifications.offices import DEFAULT_KEY, Office, Routes, parse_offices
 from workflows import addresses
 from workflows.errors import InputError
 from workflows.inputs import check_keys
@@ -40,7 +46,7 @@ MAIL_KEYS = ("mail_from", "office_email", "office_agency", "office_department", 
              "office_phone", "office_address", "plan_reference", "lang", "templates_dir",
              "kinds_file", "concurrency", "timeout_s", "ca_file", "batch_size", "lease_s",
              "retry_base_s", "retry_cap_s", "give_up_after_h", "max_attempts", "digest_weekday",
-             "digest_hour", "first_escalation_at_once")
+             "digest_hour", "first_escalation_at_once", "office_head_name", "office_head_title")
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,23 @@ class MailConfig:
     # The office reads escalations in its digest; a province may want the first escalation of
     # a research task (not of a unit's report) in a mail of its own, at once.
     first_escalation_at_once: bool = False
+    # Every office by key, the default (`office`) among them; empty: the default alone (a
+    # config built by hand). `routes` says which one a task's mail goes to; `engine.app.build`
+    # sets it once the workflows and obligations are known.
+    offices: Mapping[str, Office] = field(default_factory=dict)
+    routes: Routes = field(default_factory=Routes)
+
+    def office_named(self, key: str | None) -> Office:
+        """The office `key`; the default for None or a key no longer configured (a digest
+        queued before its office was removed still goes somewhere that reads it)."""
+        return self.offices.get(key or DEFAULT_KEY) or {**self.office, "key": DEFAULT_KEY}
+
+    def office_for(self, workflow: str | None, obligation: str | None) -> Office:
+        return self.office_named(self.routes.office_for(workflow, obligation))
+
+    def copies_for(self, level: str | None) -> list[Office]:
+        """The offices copied on an office-bound mail of a task at `level`."""
+        return [self.offices[k] for k in self.routes.copies_for(level) if k in self.offices]
 
 
 def _num(section: Mapping[str, Any], key: str, default: float, low: float, high: float) -> float:
@@ -144,6 +167,9 @@ class MailSettings(Protocol):
     @property
     def maildir(self) -> Path: ...
 
+    @property
+    def offices(self) -> tuple[Mapping[str, Any], ...]: ...
+
     def section(self, name: str) -> Mapping[str, Any]: ...
 
 
@@ -174,12 +200,15 @@ def mail_config(settings: MailSettings) -> MailConfig:
         if settings.office_email else "",
         "phone": str(m.get("office_phone", "")),
         "address": str(m.get("office_address", "")),
+        "head_name": str(m.get("office_head_name", "")),
+        "head_title": str(m.get("office_head_title", "")),
     }
     return MailConfig(
         # Checked at start: a malformed sender would make every message undeliverable.
         mail_from=addresses.normalise(settings.mail_from,
                                       what="sender address (NCKH_MAIL_FROM / mail_from)"),
         office=office,
+        offices=parse_offices(settings.offices, office),
         plan_reference=str(m["plan_reference"]) if m.get("plan_reference") else None,
         lang=lang,
         smtp=smtp,

@@ -100,6 +100,14 @@ def _gather(conn: Connection, task_id: int | None, facts: Mapping[str, Any]) -> 
     return Subject(task, wf, unit, deadline, obligation)
 
 
+def office_of(cfg: MailConfig, subject: Subject) -> Mapping[str, Any]:
+    """The office that receives what the mail speaks of (`notifications.offices`): its
+    obligation's, else its workflow's, else the default."""
+    key = (subject.obligation or {}).get("key") if subject.obligation else None
+    return cfg.office_for(subject.workflow.name if subject.workflow else None,
+                          str(key) if key else None)
+
+
 def task_context(task: TaskFacts, wf: Workflow, catalog: Catalog, lang: str) -> dict[str, Any]:
     state = wf.states.get(task.state)
     return {
@@ -235,6 +243,10 @@ def build_context(subject: Subject, *, kind: str, lang: str, facts: Mapping[str,
                   recipients: Mapping[str, Any], cfg: MailConfig, catalog: Catalog,
                   today: dt.date, tz: dt.tzinfo) -> dict[str, Any]:
     ctx = empty_context(cfg, kind, lang, today)
+    # A unit's plan for the year goes to the Planning and Finance office when so routed: its
+    # mails say so ("gửi về Sở Y tế (qua Phòng Kế hoạch – Tài chính)"). A mail of no task (a
+    # digest, a report) is the default office's.
+    ctx["office"] = dict(office_of(cfg, subject))
     ctx["to"], ctx["cc"] = list(recipients["to"]), list(recipients["cc"])
     task, wf = subject.task, subject.workflow
     if task is not None and wf is not None:

@@ -13,6 +13,11 @@ report's files and says what they are, so the office gets one mail that day, not
 
 With the digest turned off (`digest_weekday = "off"`) the office's lines go into daily letters
 like anybody's (a letter, too, carries the files of the notices it holds).
+
+Several offices (`notifications.offices`): each line carries its office's key, and each office
+gets a digest of its own lines. The default office's comes as described above; another's only
+when lines wait for it: at once for an urgent line, else on the weekly slot. An office copied
+on a task (the Sở KH&CN) finds the copy among its news, never among what it must act on.
 """
 
 from __future__ import annotations
@@ -147,7 +152,9 @@ def _urgency(item: dict[str, Any]) -> tuple[int, int, str]:
 
 def compose_digest(conn: Connection, cfg: MailConfig, *, now: dt.datetime, tz: dt.tzinfo,
                    lang: str, catalog: Catalog, working_days: WorkingDays | None = None) -> int:
-    """Queue today's digest if one is due and none went today; return 1 if queued."""
+    """Queue today's digests, one per office that has one due and none today; return how many
+    were queued. The default office's as it always was; another office's only when lines wait
+    for it (it has no week to review but its own items)."""
     if cfg.digest_weekday is None:
         return 0
     local = now.astimezone(tz)
@@ -156,19 +163,40 @@ def compose_digest(conn: Connection, cfg: MailConfig, *, now: dt.datetime, tz: d
         return 0
     if local.hour < cfg.digest_hour:
         return 0
-    key = f"digest:{day.isoformat()}"
-    if mailfacts.is_queued(conn, key):
+    by_office: dict[str, list[WaitingLine]] = {cfg.routes.default: []}
+    for ln in waiting_lines(conn, office=True):
+        by_office.setdefault(str(ln.recipient.get("office") or cfg.routes.default), []).append(ln)
+    queued = 0
+    for key, lines in by_office.items():
+        if key != cfg.routes.default and not lines:
+            continue
+        queued += _compose_one(conn, cfg, key, lines, now=now, tz=tz, lang=lang, catalog=catalog,
+                               working_days=working_days)
+    return queued
+
+
+def _compose_one(conn: Connection, cfg: MailConfig, key: str, lines: list[WaitingLine], *,
+                 now: dt.datetime, tz: dt.tzinfo, lang: str, catalog: Catalog,
+                 working_days: WorkingDays | None) -> int:
+    """Office `key`'s digest, if due and not queued today; 1 if queued."""
+    default = key == cfg.routes.default
+    day = now.astimezone(tz).date()
+    # The default office's keys are those it always had, so a running install goes on as is.
+    dedupe = f"digest:{day.isoformat()}" + ("" if default else f":{key}")
+    if mailfacts.is_queued(conn, dedupe):
         return 0
-    lines = waiting_lines(conn, office=True)
     slot = weekly_slot(now, tz, cfg, working_days)
-    last = last_digest_at(conn)
+    last = last_digest_at(conn, None if default else key)
     weekly = slot <= now and (last is None or last < slot)
     if not weekly and not any(ln.urgent for ln in lines):
         return 0
-    if not office_recipients(People(conn), cfg.office):
+    if not office_recipients(People(conn), cfg.office_named(key)):
         return 0  # nobody would read it: the lines wait for a reader
     start = last or slot - dt.timedelta(days=7)
     facts = digest_facts(conn, start=start, end=now, tz=tz, lang=lang, working_days=working_days)
+    # The province's overview (tasks by state, the overdue list, the mail counts) is the
+    # default office's; another office is told its own items only.
+    facts["overview"] = default
     notices = {ln.item_id: ln for ln in lines}
     # A report due today rides in the digest with its files, not as a second mail that day.
     facts["reports"] = [{"title": "", "period": None, "note": None,
@@ -176,11 +204,18 @@ def compose_digest(conn: Connection, cfg: MailConfig, *, now: dt.datetime, tz: d
                          "files": [name for name, _, _ in notice_files(conn, [ln.item_id])]}
                         for ln in notices.values() if ln.kind == "report"]
     items = sorted((item_facts(conn, ln, today=day, tz=tz, lang=lang, catalog=catalog,
-                               working_days=working_days)
+                               working_days=working_days) | {"copy": ln.role == "cc" and bool(
+                                   ln.recipient.get("copy"))}
                     for ln in notices.values() if ln.kind != "report"), key=_urgency)
+    for item in items:
+        if item["copy"]:
+            item["act"] = False  # a copied office is told, never asked to act
     facts["entries"] = items  # not "items": a dict's method, to a template
     facts["acts"] = sum(1 for i in items if i["act"])
-    digest_id = enqueue(conn, kind="digest", now=now, dedupe_key=key, context={"digest": facts},
+    context: dict[str, Any] = {"digest": facts}
+    if not default:
+        context["office"] = key  # whose digest: its recipients are resolved from it
+    digest_id = enqueue(conn, kind="digest", now=now, dedupe_key=dedupe, context=context,
                         lang=lang, catalog=catalog,
                         attachments=notice_files(conn, sorted(notices)))
     if digest_id is None:

@@ -28,6 +28,7 @@ from notifications.context import (
     build_context,
     empty_context,
     gather,
+    office_of,
 )
 from notifications.digest import compose_digest
 from notifications.letters import compose_letters, split
@@ -40,6 +41,7 @@ from notifications.message import (
     domain_of,
     message_id_for,
 )
+from notifications.offices import DEFAULT_KEY
 from notifications.outbox import Outcome, record
 from notifications.recipients import NoRecipients, reply_address, resolve
 from notifications.render import Rendered, Renderer, TemplateProblem
@@ -264,7 +266,10 @@ class Dispatcher:
                                  "minutes": int(signin["minutes"])}
         rendered = self.renderer.render(row.kind, row.lang, context)
         calendars = self._calendars(spec, context, rendered, row.context, row.id, row.created_at)
-        return Frozen(_jsonable_recipients(recipients), rendered.subject, rendered.text,
+        readers = _jsonable_recipients(recipients)
+        if (answer := _reply_to(context["office"])) is not None:
+            readers["reply_to"] = answer
+        return Frozen(readers, rendered.subject, rendered.text,
                       rendered.html, message_id_for(row.id, row.created_at, self.cfg.mail_from),
                       calendars)
 
@@ -275,8 +280,19 @@ class Dispatcher:
         task = subject.task
         if task is not None and row.context.get("as_of"):
             task = task_facts(conn, task.id) or task
+        office, copies = self.offices_of(subject, row.context)
         return resolve(People(conn), spec, task=task, unit=task.unit if task else subject.unit,
-                       office=self.cfg.office, addressed=row.addressed_to)
+                       office=office, addressed=row.addressed_to, copies=copies)
+
+    def offices_of(self, subject: Subject, facts: Mapping[str, Any],
+                   ) -> tuple[Mapping[str, Any], list[Mapping[str, Any]]]:
+        """The office a mail "to the office" goes to, and the offices copied: a digest's own
+        (stored with it), else the task's (its obligation's, its workflow's, the default)
+        with the offices copied on its level."""
+        if facts.get("digest") is not None:
+            return self.cfg.office_named(facts.get("office")), []
+        return office_of(self.cfg, subject), (
+            self.cfg.copies_for(subject.task.level) if subject.task else [])
 
     def _calendars(self, spec: KindSpec, context: Mapping[str, Any], rendered: Rendered,
                    facts: Mapping[str, Any], row_id: int,
@@ -303,6 +319,7 @@ class Dispatcher:
         recipients = facts["recipients"]
         found = notices(conn, [int(i["id"]) for i in facts["letter"]["items"]])
         parts: list[tuple[str, Rendered, dict[str, Any]]] = []
+        answer_to: set[str | None] = set()
         calendars: list[dict[str, Any]] = []
         for item in facts["letter"]["items"]:
             notice = found.get(int(item["id"]))
@@ -324,6 +341,7 @@ class Dispatcher:
                                                          recipients["to"])
             rendered = self.renderer.render(kind, row.lang, context)
             parts.append((kind, rendered, {"role": item.get("role", "to")}))
+            answer_to.add(_reply_to(context["office"]))
             for cal in self._calendars(spec, context, rendered, notice["context"],
                                        int(item["id"]), row.created_at):
                 if all(c["filename"] != cal["filename"] for c in calendars):
@@ -341,7 +359,12 @@ class Dispatcher:
                               "text": r.text, "html": r.html, "role": extra["role"]}
                              for kind, r, extra in parts]})
             rendered = self.renderer.render("letter", row.lang, context)
-        return Frozen(dict(recipients), rendered.subject, rendered.text, rendered.html,
+        readers = dict(recipients)
+        if len(answer_to) == 1 and None not in answer_to:
+            # Every notice of the letter is another office's business (a unit's plan): an
+            # answer goes to that office, as each notice's signature says.
+            readers["reply_to"] = answer_to.pop()
+        return Frozen(readers, rendered.subject, rendered.text, rendered.html,
                       message_id, tuple(calendars))
 
     def reply_to(self, conn: Connection) -> str:
@@ -365,7 +388,8 @@ class Dispatcher:
         office = self.cfg.office
         msg = build_message(
             mail_from=self.cfg.mail_from, from_name=f"{office['department']} – {office['agency']}",
-            reply_to=reply_to or office.get("email") or self.cfg.mail_from, to=to, cc=cc,
+            reply_to=frozen.recipients.get("reply_to") or reply_to or office.get("email")
+            or self.cfg.mail_from, to=to, cc=cc,
             subject=frozen.subject,
             text=frozen.text, html=frozen.html, message_id=frozen.message_id,
             date=row.created_at, kind=kind_of(row), attachments=attachments)
@@ -434,6 +458,16 @@ class Frozen:
     def values(self, row_id: int) -> dict[str, Any]:
         return {"b_id": row_id, "b_recipients": self.recipients, "b_subject": self.subject,
                 "b_text": self.text, "b_html": self.html, "b_message_id": self.message_id}
+
+
+def _reply_to(office: Mapping[str, Any]) -> str | None:
+    """Where an answer to a mail about what `office` receives goes, when that is not the
+    default office (whose address every other mail answers to): a mail signed by Planning and
+    Finance (a unit's plan) is answered to it. Kept with the rendering (`reply_to` beside the
+    readers), so a re-send answers to the same office."""
+    if office.get("key", DEFAULT_KEY) != DEFAULT_KEY and office.get("email"):
+        return str(office["email"])
+    return None
 
 
 def calendar_day(deadline: Mapping[str, Any], calendar: WorkingDays) -> dt.date:

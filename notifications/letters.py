@@ -11,6 +11,8 @@ Each kind says how it reaches people (`send` in kinds.yaml):
 
 Anything for the office (an escalation, a copy of a step) is a line of its digest, never a
 mail of its own (unless the province asks for a research task's first escalation at once).
+With several offices (`notifications.offices`), each line is for one office's digest: the
+recipient's `office` key says which.
 
 When a notice is first claimed, `split` resolves its readers and fans it out into lines
 (`storage.letters`). Then, on working days in office hours, `compose_letters` writes each
@@ -63,8 +65,11 @@ def split(spec: KindSpec, recipients: Mapping[str, Sequence[Recipient]],
 
     def line(r: Recipient, role: str) -> None:
         office = r.get("role") == "office" and digest_on
-        lines.append({"email": r["email"], "recipient": dict(r), "role": role,
-                      "office": office, "urgent": spec.urgent and office})
+        # A copied office (the Sở KH&CN on a provincial task) reads it in its next digest:
+        # to know, so it never hurries that digest and is never asked to act.
+        copy = bool(r.get("copy"))
+        lines.append({"email": r["email"], "recipient": dict(r), "role": "cc" if copy else role,
+                      "office": office, "urgent": spec.urgent and office and not copy})
 
     for r in to:
         if spec.send == "immediate" and r.get("role") != "office":

@@ -5,6 +5,11 @@ replaced in between gets the mail, and an inactive person does not. Every recipi
 dict (`role`, `name`, `title`, `email`, `unit_name`) the templates may read. The office is its
 configured address, or else its active people with role `office`. An address appears
 once: `to` first, then `cc` minus what `to` has. With nobody in `to` the copies move up.
+
+"The office" is the task's office (`notifications.offices`: its obligation's, its workflow's,
+else the default), which the caller passes; an office recipient carries its key (`office`), so
+its lines go into that office's digest. Offices copied on the task's level (`copies`) are
+added to `cc` of a kind that names the office, marked `copy`: to know, never to act.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from notifications.catalog import KindSpec
+from notifications.offices import DEFAULT_KEY
 from storage.mailfacts import People, PersonFacts, TaskFacts, UnitFacts
 from workflows.model import OBLIGATION_LEVEL
 
@@ -90,15 +96,19 @@ def office_recipients(people: People, office: Mapping[str, Any]) -> list[Recipie
     """The Medical Affairs office: its configured address, or, with no shared mailbox
     configured, its active registered staff (so a fresh install still tells the office what is
     late). Empty when there is neither: nobody would read the office's mail."""
+    # Its key says whose digest its lines go to; its name and agency, how it is greeted.
+    own = {"office": str(office.get("key") or DEFAULT_KEY),
+           "department": str(office["department"]), "agency": str(office.get("agency") or "")}
     if office.get("email"):
         return [{"role": "office", "name": str(office["department"]), "title": "",
-                 "email": str(office["email"]), "unit_name": ""}]
-    return [_person("office", p, "") | {"name": str(office["department"])}
+                 "email": str(office["email"]), "unit_name": ""} | own]
+    return [_person("office", p, "") | {"name": str(office["department"])} | own
             for p in people.office()]
 
 
 def resolve(people: People, spec: KindSpec, *, task: TaskFacts | None, unit: UnitFacts | None,
-            office: Mapping[str, Any], addressed: Sequence[str] = ()) -> dict[str, list[Recipient]]:
+            office: Mapping[str, Any], addressed: Sequence[str] = (),
+            copies: Sequence[Mapping[str, Any]] = ()) -> dict[str, list[Recipient]]:
     seen: set[str] = set()
 
     def collect(roles: Sequence[str]) -> list[Recipient]:
@@ -113,6 +123,12 @@ def resolve(people: People, spec: KindSpec, *, task: TaskFacts | None, unit: Uni
 
     to = collect(spec.to)
     cc = collect(spec.cc)
+    if "office" in (*spec.to, *spec.cc):
+        for copied in copies:
+            for r in office_recipients(people, copied):
+                if r["email"].strip().lower() not in seen:
+                    seen.add(r["email"].strip().lower())
+                    cc.append(r | {"copy": True})
     if not to:
         to, cc = cc, []
     if not to:

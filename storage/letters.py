@@ -157,10 +157,17 @@ def notice_files(conn: Connection, ids: Sequence[int]) -> list[tuple[str, bytes,
     return [(r.filename, bytes(r.content), r.mimetype) for r in rows]
 
 
-def last_digest_at(conn: Connection) -> dt.datetime | None:
+def last_digest_at(conn: Connection, office: str | None = None) -> dt.datetime | None:
+    """When the last digest was queued: the default office's (`office` None; its dedupe key is
+    `digest:DAY`), or office `office`'s (`digest:DAY:OFFICE`)."""
     ob = _outbox()
-    return cast(dt.datetime | None, conn.scalar(
-        select(func.max(ob.c.created_at)).where(ob.c.kind == "digest")))
+    pattern = "digest:%" if office is None else f"digest:%:{office}"
+    rows = conn.execute(select(ob.c.dedupe_key, ob.c.created_at)
+                        .where(ob.c.kind == "digest", ob.c.dedupe_key.like(pattern)))
+    # `_` is a LIKE wildcard and office keys hold it: the pattern narrows, this decides.
+    times = [at for key, at in rows if (key.count(":") == 1 if office is None
+                                        else key.split(":", 2)[2] == office)]
+    return max(times, default=None)
 
 
 def timers_still_due(conn: Connection, now: dt.datetime, window: dt.timedelta) -> bool:

@@ -37,7 +37,8 @@ from workflows.yamlsrc import Located, Path_, load_located
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 DURATION_RE = re.compile(r"^\s*(\d+)\s*(d|days?|wd|working[_ ]days?|mo|months?)\s*$")
-TOP_KEYS = {"name", "version", "level", "labels", "initial", "states", "events", "timers"}
+TOP_KEYS = {"name", "version", "level", "labels", "initial", "states", "events", "timers",
+            "office"}
 STATE_KEYS = {"labels", "final", "void", "deadline", "timers"}
 EVENT_KEYS = {"labels", "from", "to", "roles", "not_by", "reason", "fields", "one_of",
               "deadline_from", "milestone", "keeps_deadline"}
@@ -134,9 +135,13 @@ class _Validator:
         default_timers = (
             self.timers(top["timers"], ("timers",)) if "timers" in top else None
         )
+        # Which office receives the tasks' office-bound mail (a key of `[[offices]]`; checked
+        # against the configuration when nckh starts, which this pure loader cannot see).
+        office = self.name(top["office"], ("office",), "office key") if "office" in top \
+            else None
         wf = Workflow(
             name=name, version=version, labels=labels, level=str(level), initial=initial,
-            states=states, events=events, timers=default_timers,
+            states=states, events=events, timers=default_timers, office=office,
             sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), source=text,
             path=self.doc.file,
         )

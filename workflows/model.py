@@ -147,6 +147,7 @@ class Workflow:
     states: Mapping[str, StateDef]
     events: Mapping[str, EventDef]
     timers: TimerPolicy | None = None
+    office: str | None = None  # the office its mail goes to (`[[offices]]` key); None: default
     sha256: str = ""
     source: str = field(default="", repr=False)
     path: str = ""

@@ -105,9 +105,9 @@ def demo(ctx: Ctx, year: int, report: bool, as_json: bool) -> None:
     )
     from engine.sample.loader import check_year
 
-    settings = demo_settings(ctx.settings, year)
-    check_year(year, dt.datetime(year, 12, 31, 23, 59, tzinfo=settings.tz), settings.tz)
     province = read()
+    settings = demo_settings(ctx.settings, year, province)
+    check_year(year, dt.datetime(year, 12, 31, 23, 59, tzinfo=settings.tz), settings.tz)
     app = fresh_app(settings)
     try:
         days = (dt.date(year, 12, 31) - dt.date(year, 1, 1)).days + 1

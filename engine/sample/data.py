@@ -134,6 +134,9 @@ class Province:
     council: tuple[SamplePerson, ...]
     units: tuple[SampleUnit, ...]
     tasks: tuple[SampleTask, ...]
+    # The offices besides the Medical Affairs one, as `[[offices]]` entries of the config
+    # (`notifications.offices`): `nckh demo` runs with them when the operator's config has none.
+    offices: tuple[Mapping[str, Any], ...] = ()
 
     def unit(self, code: str) -> SampleUnit:
         for u in self.units:
@@ -226,7 +229,7 @@ def parse(raw: Mapping[str, Any], file: str = "province.toml") -> Province:
                                 _recognition(t.get("recognition"), f"{where} recognition")))
     return Province(_person(raw.get("office"), f"{file}: office"),
                     tuple(_person(c, f"{file}: council") for c in raw.get("council", [])),
-                    tuple(units), tuple(tasks))
+                    tuple(units), tuple(tasks), tuple(raw.get("offices", ())))
 
 
 def read(path: Path | None = None) -> Province:

@@ -43,12 +43,16 @@ SESSION_ON_TIME_DAY = 10  # a unit that keeps its calendar holds its session fro
 SESSION_LATE_DAY = 28  # a late one, in the month's last days, after the reminder
 
 
-def demo_settings(settings: Settings, year: int) -> Settings:
-    """The demo's own data directory, database and maildir; no SMTP, no fixed `now`."""
+def demo_settings(settings: Settings, year: int,
+                  province: Province | None = None) -> Settings:
+    """The demo's own data directory, database and maildir; no SMTP, no fixed `now`; the
+    sample's offices (the unit plan to the Planning and Finance office, the Sở KH&CN copied on
+    provincial tasks) unless the operator's config names offices of its own."""
     home = settings.data_dir / f"demo-{year}"
+    offices = settings.offices or (province.offices if province is not None else ())
     return dataclasses.replace(settings, data_dir=home,
                                database_url=f"sqlite:///{home / 'nckh.db'}", smtp_host=None,
-                               now=None)
+                               now=None, offices=offices)
 
 
 def fresh_app(settings: Settings) -> App:

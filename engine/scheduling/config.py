@@ -39,6 +39,8 @@ class ObligationSpec:
     # workflows/concerns.py). The 30/4 report lists the outline reviews, the 1/12 one the
     # acceptances; its mails list them, as they stand on the day each is written.
     concerns: str | None = None
+    # The office that receives it (`[[offices]]` key, checked at `build`); None: the default.
+    office: str | None = None
 
 
 # The unit reports of results: a reminder a week before, the head's notice the day after, and a
@@ -180,7 +182,7 @@ def _title(value: Any, key: str) -> str:
 
 
 OBLIGATION_KEYS = ("key", "title", "every", "request", "due", "request_day", "due_day", "announce",
-                   "timers", "concerns")
+                   "timers", "concerns", "office")
 # What a unit report may list the unit's topics against: the milestones of the research workflows.
 CONCERNS = ("outline_approved", "accepted")
 
@@ -205,18 +207,21 @@ def _obligation(raw: Any, i: int) -> ObligationSpec:
         raise _fail(f"{key}.concerns", f"expected one of {', '.join(CONCERNS)}, not {concerns!r}")
     if concerns is not None and every != "year":
         raise _fail(f"{key}.concerns", "only a yearly report lists the unit's topics")
+    office = raw.get("office")
+    if office is not None and not isinstance(office, str):
+        raise _fail(f"{key}.office", f"expected an office key in quotes, not {office!r}")
     if every == "month":
         due_raw = raw.get("due_day", "last")
         return ObligationSpec(
             raw["key"], title, "month", request_day=_int(raw.get("request_day", 1), key, 1, 28),
             due_day=0 if due_raw == "last" else _int(due_raw, key, 1, 28),
-            announce=announce, timers=timers)
+            announce=announce, timers=timers, office=office)
     if "due" not in raw:
         raise _fail(key, "a yearly obligation needs due = \"MM-DD\"")
     return ObligationSpec(raw["key"], title, "year",
                           request=_month_day(raw.get("request", "01-02"), f"{key}.request"),
                           due=_month_day(raw["due"], f"{key}.due"), announce=announce,
-                          timers=timers, concerns=concerns)
+                          timers=timers, concerns=concerns, office=office)
 
 
 def _report_date(name: str, raw: Any) -> ReportDate:

@@ -129,10 +129,10 @@ def test_the_years_mail_stays_within_what_a_careful_office_would_send(
         demo: dict[str, Any]) -> None:
     """Issue 12's limits for the sample province. The year used to send 1,648 e-mails: 899 to
     the office (819 escalations, up to 24 a day) and 423 to each head of a unit that never
-    reports. Measured now: 399, 58 to the office (60 of all are the monthly session reminders
+    reports. Measured now: MEASURED, 58 to the office (60 of all are the monthly session reminders
     of the five units that hold their session late or never, which the issue keeps; 3 are the
     letters that first tell council members what to review: their other notices of those
-    days share a letter)."""
+    days share a letter; 4 are the digests of the two other offices).
     emails = demo["emails"]
     per_address = Counter(a for m in emails for a in dict.fromkeys(m["to"]))
     heads = {a: n for a, n in per_address.items() if a.startswith("giamdoc@")}
@@ -238,6 +238,30 @@ def test_units_that_never_report_are_escalated_a_few_times_and_the_quota_is_chec
     quota = _sent(demo, "quota_not_met")
     assert [(m["unit_id"], m["sent"].date()) for m in quota] == [
         (quota[0]["unit_id"], dt.date(YEAR, 5, 5)), (quota[0]["unit_id"], dt.date(YEAR, 12, 1))]
+
+
+KHTC = "khtc@soyte.nckh.example"
+SKHCN = "qlkh@sokhcn.nckh.example"
+
+
+def test_the_unit_plan_goes_to_planning_and_finance_and_the_so_khcn_is_copied(
+        demo: dict[str, Any]) -> None:
+    """Plan 57: the unit's plan for the year goes to Phòng Kế hoạch – Tài chính, whose digest
+    holds its escalations (and the Medical Affairs office's none of them); the Sở KH&CN hears
+    of the provincial task's steps in its own digest, and of nothing else."""
+    timeline = demo["out"]["timeline"]
+    khtc = [g for g in timeline if KHTC in g["to"] + g["cc"]]
+    assert [g["kind"] for g in khtc] == ["digest"]
+    assert set(khtc[0]["kinds"]) == {"escalation_office"}
+    # Every escalation of the plan is in that digest (a notice reaches one office's digest).
+    plan = _sent(demo, "escalation_office", obligation="unit_plan")
+    assert len(plan) == len(khtc[0]["kinds"]) == 5  # the late and the silent units
+    copies = [g for g in timeline if SKHCN in g["to"] + g["cc"]]
+    assert copies and {g["kind"] for g in copies} == {"digest"}
+    assert {k for g in copies for k in g["kinds"]} == {"task_registered", "outline_approved",
+                                                       "started"}
+    province = {m["task_id"] for m in demo["notices"] if m["workflow"] == "province_task"}
+    assert len(province) == 1
 
 
 def test_the_office_gets_the_compilations_after_the_5_7_and_5_12_deadlines(
