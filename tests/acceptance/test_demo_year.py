@@ -129,10 +129,12 @@ def test_the_years_mail_stays_within_what_a_careful_office_would_send(
         demo: dict[str, Any]) -> None:
     """Issue 12's limits for the sample province. The year used to send 1,648 e-mails: 899 to
     the office (819 escalations, up to 24 a day) and 423 to each head of a unit that never
-    reports. Measured now: MEASURED, 58 to the office (60 of all are the monthly session reminders
+    reports. Measured now: 399, 58 to the office (60 of all are the monthly session reminders
     of the five units that hold their session late or never, which the issue keeps; 3 are the
     letters that first tell council members what to review: their other notices of those
-    days share a letter; 4 are the digests of the two other offices).
+    days share a letter; 4 are the digests of the two other offices; the units' 30/4 and 1/12
+    reports of results, which list their topics, replaced the investigators' reminders before
+    those dates)."""
     emails = demo["emails"]
     per_address = Counter(a for m in emails for a in dict.fromkeys(m["to"]))
     heads = {a: n for a, n in per_address.items() if a.startswith("giamdoc@")}
