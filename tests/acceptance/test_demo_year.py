@@ -248,16 +248,20 @@ SKHCN = "qlkh@sokhcn.nckh.example"
 
 def test_the_unit_plan_goes_to_planning_and_finance_and_the_so_khcn_is_copied(
         demo: dict[str, Any]) -> None:
-    """Plan 57: the unit's plan for the year goes to Phòng Kế hoạch – Tài chính, whose digest
-    holds its escalations (and the Medical Affairs office's none of them); the Sở KH&CN hears
-    of the provincial task's steps in its own digest, and of nothing else."""
+    """Plan 57: the unit's plan for the year goes to Phòng Kế hoạch – Tài chính, whose digests
+    hold the plans the units hand in and the escalations of those that do not (and the Medical
+    Affairs office's none of them); the Sở KH&CN hears of the provincial task's steps in its
+    own digest, and of nothing else."""
     timeline = demo["out"]["timeline"]
     khtc = [g for g in timeline if KHTC in g["to"] + g["cc"]]
-    assert [g["kind"] for g in khtc] == ["digest"]
-    assert set(khtc[0]["kinds"]) == {"escalation_office"}
-    # Every escalation of the plan is in that digest (a notice reaches one office's digest).
+    assert khtc and {g["kind"] for g in khtc} == {"digest"}
+    kinds = [k for g in khtc for k in g["kinds"]]
+    assert set(kinds) == {"escalation_office", "report_submitted"}
+    # Every notice of the plan is in those digests (a notice reaches one office's digest).
     plan = _sent(demo, "escalation_office", obligation="unit_plan")
-    assert len(plan) == len(khtc[0]["kinds"]) == 5  # the late and the silent units
+    assert len(plan) == kinds.count("escalation_office") == 5  # the late and the silent units
+    handed_in = _sent(demo, "report_submitted", obligation="unit_plan")
+    assert len(handed_in) == kinds.count("report_submitted") == 9  # all but BVTT and TN-MT
     copies = [g for g in timeline if SKHCN in g["to"] + g["cc"]]
     assert copies and {g["kind"] for g in copies} == {"digest"}
     assert {k for g in copies for k in g["kinds"]} == {"task_registered", "outline_approved",

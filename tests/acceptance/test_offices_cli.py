@@ -58,7 +58,7 @@ def test_doctor_lists_the_offices_and_what_each_receives(env: dict[str, str],
 @pytest.mark.parametrize(("change", "message"), [
     (('"unit_plan"]', '"unit_pln"]'),
      "nckh: [[offices]] 'ke_hoach_tai_chinh' obligations: no obligation 'unit_pln' (known: "
-     "unit_plan, six_month_report, annual_report)\n"),
+     "unit_plan, outline_review_report, six_month_report, acceptance_report, annual_report)\n"),
     (('key = "so_khcn"', 'key = "ke_hoach_tai_chinh"'),
      "nckh: invalid [[offices]] 'ke_hoach_tai_chinh': this key is used twice\n"),
     (("qlkh@sokhcn.example.vn", "qlkh.sokhcn.example.vn"),
