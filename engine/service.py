@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from engine import applications, councils, directory, queries, registers, taskextras
+from engine import applications, councils, directory, queries, registers, taskextras, unitreports
 from engine import directory_changes as changes
 from engine.applications import ApplicationInput
 from engine.councils import CouncilInput, OutcomeInput, RecognitionInput
@@ -411,6 +411,11 @@ class Engine:
             detail["applications"] = applications.of_task(s, task.id, lang)
             if shown := applications.lines(detail["applications"]):
                 detail["extra"]["Application of results"] = shown
+            detail["topics"] = unitreports.topics_of(s.connection(), task.id, task.unit_id,
+                                                     self.tz, lang)
+            if detail["topics"] is not None:
+                detail["extra"]["Topics this report covers"] = unitreports.lines(
+                    detail["topics"])
             return detail
 
     def set_extras(self, task_id: int, data: ExtrasInput, *, now: dt.datetime,

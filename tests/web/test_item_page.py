@@ -7,6 +7,7 @@ import datetime as dt
 import re
 
 from tests.web.webfixtures import HEAD, OFFICE, PI, Site, sign_in
+from workflows.clock import DEFAULT_TZ
 
 
 def _section(page: str, anchor: str) -> str:
@@ -44,3 +45,30 @@ def test_when_nothing_is_left_to_fire_the_page_says_so(site: Site, tasks: dict[s
     office = sign_in(site, OFFICE)
     page = office.get(f"/nhiem-vu/{tasks['mine']}").data.decode()
     assert "Không còn thư nhắc hạn, đôn đốc nào chờ gửi." in page
+
+
+def test_a_units_report_of_results_shows_the_topics_it_covers(
+        site: Site, tasks: dict[str, int]) -> None:
+    """The outline-review report asked on 1/4: its page lists the unit's topics (the head's
+    own unit only), each where it stands today; `task show` prints the same lines."""
+    from sqlalchemy import select
+
+    from storage.models import Unit
+    from storage.timers import Obligation
+
+    site.clock.set(dt.datetime(2025, 4, 1, 8, 5, tzinfo=DEFAULT_TZ))
+    site.app.tick(site.clock.now())
+    site.app.engine.fire(tasks["mine"], "approve_outline", actor_email=OFFICE,
+                         now=site.clock.now(), data={"decision_no": "12/QĐ-BVDK"})
+    with site.app.sessions() as s:
+        report = s.scalars(select(Obligation.task_id).where(
+            Obligation.key == "outline_review_report",
+            Obligation.unit_id == select(Unit.id).where(Unit.code == "BVDK")
+            .scalar_subquery())).one()
+    page = sign_in(site, HEAD).get(f"/nhiem-vu/{report}").data.decode()
+    shown = " ".join(_section(page, "report-topics").split())
+    assert "Phê duyệt đề cương (01/04/2025), số 12/QĐ-BVDK" in shown
+    assert "Khảo sát" not in shown  # the other unit's topic is in its own report
+    detail = site.app.engine.task_detail(report, now=site.clock.now())
+    [line] = detail["extra"]["Topics this report covers"]
+    assert line.endswith(": phê duyệt đề cương ngày 01/04/2025, số 12/QĐ-BVDK")
