@@ -20,6 +20,7 @@ from tests.integration.mailfixtures import (
     HEAD,
     MAIL_ENV,
     OFFICE,
+    PI,
     addresses,
     maildir_messages,
     province,
@@ -83,6 +84,9 @@ def test_the_acceptance_report_is_asked_of_the_head_and_lists_the_units_topics(
 def test_the_units_submission_reaches_the_office_as_one_entry_listing_its_topics(
         uapp: App, tmp_path: Path) -> None:
     task = province(uapp, at(3, 3, 9))
+    waiting = uapp.engine.create_task(unit_code="BVDK", level="unit", title="Khảo sát vệ sinh tay",
+                                      pi_email=PI, year=2025, now=at(3, 4, 9))
+    assert waiting != task
     uapp.tick(at(4, 1))  # the outline-review report is asked for
     with uapp.sessions() as s:
         report = s.scalars(select(Obligation).where(
@@ -101,6 +105,8 @@ def test_the_units_submission_reaches_the_office_as_one_entry_listing_its_topics
     assert "ngày 24/04/2025 (văn bản số 31/BC-BVDK); cần xem xét, tiếp nhận." in entry
     assert f"– {TITLE} (ThS.BS Nguyễn Thị Hoa): phê duyệt đề cương ngày 22/04/2025, " \
         "số 12/QĐ-BVDK." in entry
+    assert "– Khảo sát vệ sinh tay (ThS.BS Nguyễn Thị Hoa): đã đề xuất, chờ xét duyệt đề " \
+        "cương; thời hạn 30/04/2025." in entry
 
 
 def test_a_report_listing_topics_must_name_a_milestone_and_be_yearly() -> None:
