@@ -39,7 +39,9 @@ YEAR = 2025
 UNITS = 11
 
 
-@pytest.fixture(scope="module")
+# Session-scoped: xdist's loadgroup keeps these tests on one worker but may run other modules'
+# tests between them, and a module fixture is set up again after each such gap (22 s each).
+@pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data_dir = tmp_path_factory.mktemp("demo")
     env = {k: v for k, v in os.environ.items() if not k.startswith("NCKH_")}
