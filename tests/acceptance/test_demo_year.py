@@ -39,8 +39,10 @@ YEAR = 2025
 UNITS = 11
 
 
-# Session-scoped: xdist's loadgroup keeps these tests on one worker but may run other modules'
-# tests between them, and a module fixture is set up again after each such gap (22 s each).
+# Session-scoped: a module fixture is set up again after other modules' tests run in between
+# (22 s each). The module's `xdist_group` no longer keeps its tests on one worker: pytest-xdist
+# 3.8 marks the group by renaming `item._nodeid`, which pytest 9 ignores, so each worker that
+# runs some of these tests replays the year once.
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data_dir = tmp_path_factory.mktemp("demo")
