@@ -138,3 +138,20 @@ def app(db_url: str, tmp_path: Path) -> Iterator[App]:
     application = build(make_settings(db_url, tmp_path))
     yield application
     application.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`--dist loadgroup` keeps an `xdist_group`'s tests on one worker by an `@group` suffix
+    on their ids. pytest-xdist 3.8 adds it by renaming `item._nodeid`, which pytest 9 no longer
+    reads (ids are structured, `item._id`), so the demo year's tests were spread over both
+    workers and each replayed the year (20 s). Added here, the way pytest 9 reads it."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and item.nodeid.rfind("@") <= item.nodeid.rfind("]"):
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")

@@ -40,9 +40,8 @@ UNITS = 11
 
 
 # Session-scoped: a module fixture is set up again after other modules' tests run in between
-# (22 s each). The module's `xdist_group` no longer keeps its tests on one worker: pytest-xdist
-# 3.8 marks the group by renaming `item._nodeid`, which pytest 9 ignores, so each worker that
-# runs some of these tests replays the year once.
+# (22 s each). The module's `xdist_group` keeps its tests on one worker (tests/conftest.py adds
+# the group to their ids the way pytest 9 reads them), so the year is replayed once.
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data_dir = tmp_path_factory.mktemp("demo")
