@@ -9,18 +9,15 @@ from typing import Any
 
 from storage import mailfacts
 from storage.db import Connection
-from workflows.concerns import concerned
 from workflows.dates import shown
 
 
 def topics_of(conn: Connection, task_id: int, unit_id: int, tz: dt.tzinfo,
               lang: str) -> list[dict[str, Any]] | None:
     """The topics the report lists, or None when the task is no report that lists topics."""
-    ob = mailfacts.obligation_row(conn, task_id)
-    if ob is None or not ob.get("concerns"):
+    found = mailfacts.report_topics(conn, mailfacts.obligation_row(conn, task_id), unit_id, tz)
+    if found is None:
         return None
-    found = concerned(mailfacts.unit_topics(conn, unit_id, tz), str(ob["concerns"]),
-                      int(ob["year"]))
     return [{"id": t.id, "title": t.title, "pi_name": t.pi_name, "awaiting": t.awaiting,
              "result": t.result_label(lang), "on": shown(t.on) if t.on else None,
              "due_on": shown(t.due_on) if t.due_on else None, "decision_no": t.decision_no,

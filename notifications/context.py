@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from notifications.catalog import Catalog
@@ -25,7 +25,7 @@ from storage import mailfacts
 from storage.db import Connection
 from storage.mailfacts import DeadlineFacts, TaskFacts, UnitFacts
 from storage.tasks import workflow_of
-from workflows.concerns import TopicLine, concerned
+from workflows.concerns import TopicLine
 from workflows.councilterms import LABELS
 from workflows.model import OBLIGATION_LEVEL, Workflow
 
@@ -66,12 +66,10 @@ def gather(conn: Connection, task_id: int | None, facts: Mapping[str, Any],
     it), else — a row queued before snapshots were kept, a preview — as it stands now. A unit
     report's topics are read as they stand when the mail is written: the day it is dated."""
     found = _gather(conn, task_id, facts)
-    ob = found.obligation
-    if ob is None or not ob.get("concerns") or found.unit is None:
+    if found.unit is None:
         return found
-    topics = concerned(mailfacts.unit_topics(conn, found.unit.id, tz), str(ob["concerns"]),
-                       int(ob["year"]))
-    return Subject(found.task, found.workflow, found.unit, found.deadline, ob, topics)
+    topics = mailfacts.report_topics(conn, found.obligation, found.unit.id, tz)
+    return found if topics is None else replace(found, topics=topics)
 
 
 def _gather(conn: Connection, task_id: int | None, facts: Mapping[str, Any]) -> Subject:

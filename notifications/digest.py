@@ -35,7 +35,6 @@ from storage.db import Connection
 from storage.letters import WaitingLine, attach, last_digest_at, notice_files, waiting_lines
 from storage.mailfacts import People
 from storage.tasks import workflow_of
-from workflows.concerns import concerned
 from workflows.model import OBLIGATION_LEVEL, WorkingDays
 
 MAX_ROWS = 20
@@ -133,12 +132,12 @@ def item_facts(conn: Connection, line: WaitingLine, *, today: dt.date, tz: dt.tz
                                                else "")
     if line.kind == "report_submitted":
         item["reference"] = (facts.get("data") or {}).get("reference") or None
-        if ob and ob.get("concerns") and unit.get("id"):
-            # The unit's report of results, as one document: its topics as they stand the day
-            # the digest is written (the day it is dated).
-            item["topics"] = [topic_context(t, catalog, lang) for t in concerned(
-                mailfacts.unit_topics(conn, int(unit["id"]), tz), str(ob["concerns"]),
-                int(ob["year"]))]
+        # The unit's report of results, as one document: its topics as they stand the day the
+        # digest is written (the day it is dated).
+        topics = mailfacts.report_topics(conn, ob, int(unit["id"]), tz) \
+            if unit.get("id") else None
+        if topics is not None:
+            item["topics"] = [topic_context(t, catalog, lang) for t in topics]
     if line.kind == "quota_not_met" and facts.get("unit_id"):
         found = mailfacts.unit_facts(conn, int(facts["unit_id"]))
         item["unit_name"] = found.name if found else ""

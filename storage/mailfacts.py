@@ -11,7 +11,7 @@ later from wherever they are read.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Select, Table, bindparam, func, select
 from storage.models import Deadline, HistoryEntry, Person, Task, Unit, WorkflowDefinition
 from storage.outbox import OutboxMessage
 from storage.timers import Obligation
-from workflows.concerns import Step, Topic
+from workflows.concerns import Step, Topic, TopicLine, concerned
 from workflows.model import RESEARCH_LEVELS
 from workflows.registry import from_snapshot
 
@@ -229,6 +229,16 @@ def unit_topics(conn: Connection, unit_id: int, tz: dt.tzinfo) -> list[Topic]:
                   from_snapshot(str(t.source), str(t.source_path)),
                   _date(t.due_on) if t.due_on else None, tuple(steps.get(t.id, ())))
             for t in tasks]
+
+
+def report_topics(conn: Connection, obligation: Mapping[str, Any] | None, unit_id: int,
+                  tz: dt.tzinfo) -> list[TopicLine] | None:
+    """The topics a unit's report of results lists, as they stand now (`workflows.concerns`);
+    None when `obligation` (its row or snapshot) is no report that lists topics."""
+    if obligation is None or not obligation.get("concerns"):
+        return None
+    return concerned(unit_topics(conn, unit_id, tz), str(obligation["concerns"]),
+                     int(obligation["year"]))
 
 
 def latest_history(conn: Connection, task_id: int, events: list[str]) -> dict[str, Any] | None:
