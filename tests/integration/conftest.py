@@ -1,4 +1,5 @@
-"""Fixtures of the integration tier beyond the root conftest: an empty database to migrate."""
+"""Fixtures of the integration tier beyond the root conftest: an empty database to migrate,
+a real SMTP server (aiosmtpd, in-process) that keeps what it receives."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from storage.db import make_engine
 from tests.conftest import PG_ADMIN_URL, require_pg
+from tests.integration import mailserver
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -37,5 +39,10 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]
         admin.dispose()
 
 
-
-
+@pytest.fixture
+def inbox() -> Iterator[mailserver.Inbox]:
+    box = mailserver.Inbox()
+    controller = mailserver.start(box)
+    box.port = controller.port  # type: ignore[attr-defined]
+    yield box
+    controller.stop()

@@ -13,22 +13,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.app import App, build
-from engine.councils import CouncilInput, MemberInput
+from engine.app import App
+from engine.councils import CouncilInput
 from engine.submissions import Submissions, Upload
 from storage.councils import Council, CouncilMember
 from storage.outbox import OutboxMessage
 from tests.acceptance.cli import cli_env, nckh_in_process
-from tests.conftest import local, make_settings
+from tests.conftest import local
+from tests.integration.councilfixtures import CHAIR, MEMBERS, PI, REVIEWER, SECRETARY, council_app
 from tests.integration.mailfixtures import addresses, html_body, maildir_messages, text_body
-from tests.scheduling import OFFICE, small_province
+from tests.scheduling import OFFICE
 from workflows.errors import InputError
 
-PI = "pi.a@syt.example.vn"
-CHAIR, SECRETARY, REVIEWER = ("chu.tich@syt.example.vn", "thu.ky@syt.example.vn",
-                              "phan.bien@syt.example.vn")
-MEMBERS = (MemberInput(CHAIR, "chair"), MemberInput(SECRETARY, "secretary"),
-           MemberInput(REVIEWER, "reviewer"))
 TITLE = "Giảm đau sau mổ bằng gây tê mặt phẳng cơ dựng sống"
 SET_AT = local(2025, 5, 5, 10)  # a Monday, a working day
 LETTERS_AT = local(2025, 5, 5, 16)  # the afternoon pass writes the day's letters
@@ -36,12 +32,7 @@ LETTERS_AT = local(2025, 5, 5, 16)  # the afternoon pass writes the day's letter
 
 @pytest.fixture
 def capp(db_url: str, tmp_path: Path) -> Iterator[App]:
-    app = build(make_settings(db_url, tmp_path))
-    t0 = local(2024, 12, 20)
-    small_province(app, t0, codes=("A", "B"))
-    for email, name in ((CHAIR, "PGS.TS Nguyễn Văn Chủ"), (SECRETARY, "ThS Lê Thị Ký"),
-                        (REVIEWER, "TS Trần Phản")):
-        app.engine.add_person(email=email, name=name, role="council", now=t0)
+    app = council_app(db_url, tmp_path)
     yield app
     app.close()
 

@@ -12,33 +12,24 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from engine.app import App, build
+from engine.app import App
 from engine.councils import CouncilInput, MemberInput, OutcomeInput, RecognitionInput
 from engine.directory_log import Operator
 from engine.publications import Attachment, keep_file
 from storage.councils import Council, CouncilMember, CouncilOutcome, Recognition
 from storage.models import HistoryEntry, Refusal
 from tests.acceptance.cli import cli_env, nckh_in_process
-from tests.conftest import local, make_settings
-from tests.scheduling import OFFICE, head_email, small_province
+from tests.conftest import local
+from tests.integration.councilfixtures import CHAIR, MEMBERS, PI, REVIEWER, SECRETARY, council_app
+from tests.scheduling import OFFICE, head_email
 from workflows.errors import Conflict, InputError, NotAllowed, NotFound
 
-PI = "pi.a@syt.example.vn"
-CHAIR, SECRETARY, REVIEWER = ("chu.tich@syt.example.vn", "thu.ky@syt.example.vn",
-                              "phan.bien@syt.example.vn")
-COUNCIL = (MemberInput(CHAIR, "chair"), MemberInput(SECRETARY, "secretary"),
-           MemberInput(REVIEWER, "reviewer"))
 TABLES = (Council, CouncilMember, CouncilOutcome, Recognition, HistoryEntry)
 
 
 @pytest.fixture
 def capp(db_url: str, tmp_path: Path) -> Iterator[App]:
-    app = build(make_settings(db_url, tmp_path))
-    t0 = local(2024, 12, 20)
-    small_province(app, t0, codes=("A", "B"))
-    for email, name in ((CHAIR, "PGS.TS Nguyễn Văn Chủ"), (SECRETARY, "ThS Lê Thị Ký"),
-                        (REVIEWER, "TS Trần Phản")):
-        app.engine.add_person(email=email, name=name, role="council", now=t0)
+    app = council_app(db_url, tmp_path)
     yield app
     app.close()
 
@@ -58,7 +49,7 @@ def in_progress(app: App) -> int:
     return task
 
 
-def set_council(app: App, task: int, members: tuple[MemberInput, ...] = COUNCIL,
+def set_council(app: App, task: int, members: tuple[MemberInput, ...] = MEMBERS,
                 day: dt.date = dt.date(2025, 11, 3), number: str = "512/QĐ-BVA") -> int:
     return app.engine.set_council(CouncilInput(task, number, day, members),
                                   now=local(day.year, day.month, day.day, 16),
@@ -122,7 +113,7 @@ def test_a_fail_then_a_new_council_passing_with_revisions_reaches_accepted(capp:
 def test_setting_the_council_again_before_its_outcome_corrects_it(capp: App) -> None:
     task = in_progress(capp)
     first = set_council(capp, task)
-    second = set_council(capp, task, members=COUNCIL[:2], number="513/QĐ-BVA")
+    second = set_council(capp, task, members=MEMBERS[:2], number="513/QĐ-BVA")
     assert first == second
     [council] = capp.engine.task_detail(task, now=local(2025, 11, 5))["council"]["councils"]
     assert council["decision_no"] == "513/QĐ-BVA" and len(council["members"]) == 2
@@ -163,20 +154,20 @@ def test_two_council_decisions_entered_at_once_leave_one_council_awaiting(capp: 
 
 def bad_council(**change: Any) -> CouncilInput:
     values: dict[str, Any] = {"decision_no": "512/QĐ-BVA", "decided_on": dt.date(2025, 11, 3),
-                              "members": COUNCIL, **change}
+                              "members": MEMBERS, **change}
     return CouncilInput(change.pop("task_id", 0), **{k: v for k, v in values.items()
                                                      if k != "task_id"})
 
 
 @pytest.mark.parametrize(("change", "error", "message"), [
     ({"task_id": 999}, NotFound, "unknown task: 999"),
-    ({"members": (MemberInput("ai.do@syt.example.vn", "chair"), COUNCIL[1])}, InputError,
+    ({"members": (MemberInput("ai.do@syt.example.vn", "chair"), MEMBERS[1])}, InputError,
      "member ai.do@syt.example.vn is not a registered person"),
-    ({"members": (MemberInput(CHAIR, "boss"), COUNCIL[1])}, InputError,
+    ({"members": (MemberInput(CHAIR, "boss"), MEMBERS[1])}, InputError,
      "member role 'boss': expected one of chair, secretary, reviewer, member"),
-    ({"members": (COUNCIL[0], MemberInput(REVIEWER, "chair"), COUNCIL[1])}, InputError,
+    ({"members": (MEMBERS[0], MemberInput(REVIEWER, "chair"), MEMBERS[1])}, InputError,
      "a council has exactly one chair"),
-    ({"members": (COUNCIL[0], COUNCIL[1], MemberInput(PI, "member"))}, NotAllowed,
+    ({"members": (MEMBERS[0], MEMBERS[1], MemberInput(PI, "member"))}, NotAllowed,
      f"{PI} leads task"),
     ({"decided_on": dt.date(2025, 11, 5)}, InputError,
      "decision date 05/11/2025 is in the future (today is 04/11/2025)"),
@@ -232,7 +223,7 @@ def test_the_outcome_is_the_workflows_decision_who_fires_it_and_when(capp: App) 
     with pytest.raises(InputError, match="acceptance council is set while it is "
                                          "acceptance_failed or in_progress"):
         set_council(capp, proposed)
-    capp.engine.set_council(CouncilInput(proposed, "12/QĐ-BVA", dt.date(2025, 3, 1), COUNCIL,
+    capp.engine.set_council(CouncilInput(proposed, "12/QĐ-BVA", dt.date(2025, 3, 1), MEMBERS,
                                          stage="de-cuong"), now=local(2025, 3, 2))
     [outline] = capp.engine.task_detail(proposed, now=local(2025, 3, 2))["council"]["councils"]
     assert (outline["stage"], outline["outcome"]) == ("outline", None)

@@ -5,11 +5,8 @@ role behind it, never the address."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
-
-import pytest
 
 from engine.app import App
 from notifications.dispatcher import Dispatcher
@@ -28,15 +25,6 @@ from tests.integration.mailfixtures import (
 
 SENDER = "nckh@syt.example.vn"  # mailfixtures.MAIL_ENV's From
 SECOND = "thuky.nvy@syt.example.vn"
-
-
-@pytest.fixture
-def inbox() -> Iterator[mailserver.Inbox]:
-    box = mailserver.Inbox()
-    controller = mailserver.start(box)
-    box.port = controller.port  # type: ignore[attr-defined]
-    yield box
-    controller.stop()
 
 
 def _app(url: str, tmp: Path, inbox: mailserver.Inbox, **env: str) -> App:

@@ -6,10 +6,7 @@ digest, as news; a config with one office sends what it always sent."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from engine.app import App, build
 from engine.directory import UnitInput
@@ -46,15 +43,6 @@ agency = "Sở Khoa học và Công nghệ"
 email = "qlkh@skhcn.example.vn"
 cc_levels = ["province"]
 """
-
-
-@pytest.fixture
-def inbox() -> Iterator[mailserver.Inbox]:
-    box = mailserver.Inbox()
-    controller = mailserver.start(box)
-    box.port = controller.port  # type: ignore[attr-defined]
-    yield box
-    controller.stop()
 
 
 def office_app(url: str, tmp: Path, port: int, offices: str) -> App:

@@ -10,7 +10,7 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -45,15 +45,6 @@ def queue_tests(app: App, n: int) -> None:
         for i in range(n):
             enqueue(s.connection(), kind="test", to=[f"user{i}@example.vn"], now=T0,
                     dedupe_key=f"t:{i}")
-
-
-@pytest.fixture
-def inbox() -> Iterator[mailserver.Inbox]:
-    box = mailserver.Inbox()
-    controller = mailserver.start(box)
-    box.port = controller.port  # type: ignore[attr-defined]
-    yield box
-    controller.stop()
 
 
 def test_a_task_mail_arrives_with_its_recipients_vietnamese_text_and_message_id(
