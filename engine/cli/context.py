@@ -24,6 +24,8 @@ class Ctx:
     env_file: str | None = None
     now_text: str | None = None
     json: bool = False
+    # The login of whoever typed the command: set when the daemon runs it for them.
+    login: str | None = None
     _settings: Settings | None = None
     _app: App | None = None
     _now: dt.datetime | None = field(default=None)
@@ -58,7 +60,7 @@ class Ctx:
         shell, never in the core) and the person named with --as, if any."""
         from engine.directory_log import Operator
 
-        return Operator(os_login(), acting_as)
+        return Operator(self.login or os_login(), acting_as)
 
     def close(self) -> None:
         if self._app is not None:

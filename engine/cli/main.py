@@ -126,33 +126,55 @@ def hoist_globals(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    from workflows.errors import NckhError
+    """The console script: hand the command to a running daemon when it can answer it
+    (`engine.cli.forward`), else run it here."""
+    from engine.cli.forward import forward
     from workflows.inputs import check_argv
 
     args = hoist_globals(list(sys.argv[1:] if argv is None else argv))
     try:
         check_argv(args)
-        return cli.main(args=args, prog_name="nckh", standalone_mode=False)
-    except click.exceptions.Abort:
+        code = forward(args)
+    except Exception as exc:  # the same one line as any other failure
+        return _fail_with(exc)
+    return run(args) if code is None else code
+
+
+def run(args: list[str], obj: Ctx | None = None) -> Any:
+    """Run one command line in this process (`obj`: a context prepared by the daemon that
+    answers it for a client)."""
+    from workflows.inputs import check_argv
+
+    try:
+        check_argv(args)
+        return cli.main(args=args, prog_name="nckh", standalone_mode=False, obj=obj)
+    except Exception as exc:
+        return _fail_with(exc)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+
+
+def _fail_with(exc: Exception) -> NoReturn:
+    """Every failure as one line on stderr and its exit code."""
+    from workflows.errors import NckhError
+
+    if isinstance(exc, click.exceptions.Abort):
         _fail("aborted", 1)
-    except click.ClickException as exc:
+    if isinstance(exc, click.ClickException):
         message = exc.format_message()
         if isinstance(exc, click.UsageError) and exc.ctx is not None:
             message = f"{message} (see `{exc.ctx.command_path} --help`)"
         _fail(message, exc.exit_code)
-    except NckhError as exc:
+    if isinstance(exc, NckhError):
         _fail(str(exc), exc.exit_code)
-    except KeyboardInterrupt:
-        _fail("interrupted", 130)
-    except Exception as exc:  # the last line of defence: one line, exit 1
-        if _debug():
-            raise
-        if type(exc).__module__.startswith("sqlalchemy."):  # a failure no boundary converted
-            from storage.faults import database_error  # (sqlalchemy is loaded by now)
+    if _debug():  # the last line of defence: one line, exit 1
+        raise exc
+    if type(exc).__module__.startswith("sqlalchemy."):  # a failure no boundary converted
+        from storage.faults import database_error  # (sqlalchemy is loaded by now)
 
-            error = database_error(exc)  # type: ignore[arg-type]
-            _fail(str(error), error.exit_code)
-        _fail(f"internal error: {type(exc).__name__}: {exc}", 1)
+        error = database_error(exc)  # type: ignore[arg-type]
+        _fail(str(error), error.exit_code)
+    _fail(f"internal error: {type(exc).__name__}: {exc}", 1)
 
 
 def _fail(message: str, code: int) -> NoReturn:
