@@ -19,6 +19,7 @@ Protocol: one JSON request, the client shuts its side, one JSON reply, both clos
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import json
@@ -84,10 +85,21 @@ def forwardable(inv: Invocation, args: Sequence[str], env: Mapping[str, str]) ->
 def fingerprint(settings: Any, version: str) -> str:
     """Equal for two processes that would act on the same database with the same configuration
     (the clock aside, which travels with each command)."""
-    fields = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)
+    fields = {f.name: _absolute(getattr(settings, f.name)) for f in dataclasses.fields(settings)
               if f.name != "now"}
     text = json.dumps({"version": version, **fields}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _absolute(value: Any) -> Any:
+    """A relative path (a file, or a SQLite URL's) means something else in another directory."""
+    if isinstance(value, Path):
+        return str(value.resolve())
+    if isinstance(value, str) and value.startswith("sqlite:///") and value[10:11] != "/":
+        file = value[10:]
+        if file and not file.startswith(":memory:"):
+            return "sqlite:///" + str(Path(file).resolve())
+    return value
 
 
 def socket_path(data_dir: Path) -> Path:
@@ -106,9 +118,15 @@ def forward(args: list[str], env: Mapping[str, str] | None = None) -> int | None
     reply = _exchange(path, request)
     if reply is None or "declined" in reply:
         return None
-    sys.stdout.write(str(reply.get("stdout", "")))
+    out = base64.b64decode(str(reply.get("stdout", "")))
     sys.stdout.flush()
+    if hasattr(sys.stdout, "buffer"):
+        sys.stdout.buffer.write(out)
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(out.decode("utf-8", "replace"))
     sys.stderr.write(str(reply.get("stderr", "")))
+    sys.stderr.flush()
     code = reply.get("code", 1)
     return code if isinstance(code, int) else 1
 

@@ -137,7 +137,9 @@ def main(argv: list[str] | None = None) -> Any:
         code = forward(args)
     except Exception as exc:  # the same one line as any other failure
         return _fail_with(exc)
-    return run(args) if code is None else code
+    if code is not None:
+        sys.exit(code)  # what the daemon's run of it returned
+    return run(args)
 
 
 def run(args: list[str], obj: Ctx | None = None) -> Any:

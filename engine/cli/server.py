@@ -17,6 +17,7 @@ Stopping: `close()` stops taking commands, lets the one in hand finish and remov
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import datetime as dt
@@ -47,6 +48,7 @@ class CommandServer:
         self._listener: socket.socket | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self.served = 0  # commands run (not declined), for the tests and the log
 
     def __enter__(self) -> CommandServer:
         self.open()
@@ -146,12 +148,15 @@ class CommandServer:
 
         now = dt.datetime.fromisoformat(request["now"]) if request["now"] else None
         ctx = Ctx(_settings=dataclasses.replace(self.settings, now=now), login=request["login"])
-        out, err = io.StringIO(), io.StringIO()
+        # Byte streams under text ones, as a real stdout is: CSV listings write bytes.
+        out, err = _captured(), _captured()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = _exit_code(run, list(request["args"]), ctx)
+        self.served += 1
         log.info("command", extra={"fields": {
             "command": " ".join(request["args"][:3]), "login": request["login"], "exit": code}})
-        return {"stdout": out.getvalue(), "stderr": err.getvalue(), "code": code}
+        return {"stdout": base64.b64encode(_bytes(out)).decode("ascii"),
+                "stderr": _bytes(err).decode("utf-8", "replace"), "code": code}
 
     def _refusal(self, request: Any) -> str | None:
         if not isinstance(request, dict) or request.get("protocol") != PROTOCOL:
@@ -179,6 +184,17 @@ def _exit_code(run: Any, args: list[str], ctx: Any) -> int:
         print(exc.code, file=sys.stderr)
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _captured() -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
+
+
+def _bytes(stream: io.TextIOWrapper) -> bytes:
+    stream.flush()
+    buffer = stream.buffer
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue()
 
 
 def _peer_uid(conn: socket.socket) -> int:

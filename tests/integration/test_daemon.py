@@ -209,7 +209,22 @@ def test_a_second_daemon_on_sqlite_refuses_to_start_with_a_clear_message(
     last = second.stderr.strip().splitlines()[-1]
     assert last.startswith("nckh: another nckh daemon (")
     assert "SQLite allows one daemon: stop it first, or use PostgreSQL for several" in last
+    # The first daemon still answers commands (the second left its socket alone), as a command
+    # run on its own would answer, and removes the socket when it stops.
+    sock = tmp_path / "nckh.sock"
+    assert sock.exists()
+    answered = subprocess.run([NCKH, "person", "list", "--json"], env=daemons.env,
+                              capture_output=True, text=True, timeout=60)
+    alone = subprocess.run([NCKH, "person", "list", "--json"],
+                           env={**daemons.env, "NCKH_LOCAL": "1"}, capture_output=True,
+                           text=True, timeout=60)
+    assert (answered.returncode, answered.stdout, answered.stderr) == (0, alone.stdout, "")
+    commands = [json.loads(line) for line in daemons.logs[0].read_text().splitlines()
+                if '"nckh.commands"' in line]
+    assert [(c["msg"], c["command"], c["exit"]) for c in commands
+            if c["msg"] == "command"] == [("command", "person list --json", 0)]
     assert daemons.stop_all() == [0]
+    assert not sock.exists()
 
 
 def test_sigterm_while_the_outbox_drains_finishes_the_messages_on_the_wire_and_exits(
