@@ -74,7 +74,7 @@ def test_a_daemon_writes_only_json_lines_and_cleans_its_maildir_tmp_at_start(
     try:
         wait_until(lambda: log.read_text().count("Running job") >= 5, "five passes")
         db = tmp_path / "nckh.db"
-        for side in (Path(f"{db}-wal"), Path(f"{db}-shm")):
+        for side in (Path(f"{db}-wal"), Path(f"{db}-shm"), tmp_path / "nckh.sock"):
             assert stat.S_IMODE(side.stat().st_mode) == 0o600, side
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
