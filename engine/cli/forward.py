@@ -78,8 +78,10 @@ def forwardable(inv: Invocation, args: Sequence[str], env: Mapping[str, str]) ->
         return False
     if not inv.command or inv.command[0] not in FORWARDED:
         return False
-    sub = inv.command[1] if len(inv.command) > 1 else ""
-    return sub not in FORWARDED[inv.command[0]]
+    group = inv.command[0]
+    if group != "status" and len(inv.command) < 2:
+        return False  # a group alone prints its help, at the width of this terminal
+    return group == "status" or inv.command[1] not in FORWARDED[group]
 
 
 def fingerprint(settings: Any, version: str) -> str:

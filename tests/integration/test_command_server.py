@@ -141,10 +141,11 @@ def test_the_clock_and_the_login_travel_with_the_command(data: Path,
     (("task", "list"), {"NCKH_LOCAL": "1"}),
     (("task", "list"), {"NCKH_DEBUG": "1"}),
     (("task", "list", "--help"), {}),
+    (("task",), {}),
     (("unit", "import", "units.csv"), {}),
     (("report", "compliance"), {}),
     (("task", "list"), {"NCKH_TIMEZONE": "Asia/Bangkok"}),  # other settings: declined
-], ids=["local", "debug", "help", "file", "not-forwarded", "other-settings"])
+], ids=["local", "debug", "help", "group-help", "file", "not-forwarded", "other-settings"])
 def test_these_commands_run_alone(data: Path, server: CommandServer, args: tuple[str, ...],
                                   extra: dict[str, str]) -> None:
     nckh(env_for(data, **extra), *args)
