@@ -21,7 +21,7 @@ from engine.cli.forward import forward, socket_path
 from engine.cli.server import CommandServer
 from engine.directory import UnitInput
 from engine.settings import load_settings
-from tests.acceptance.cli import Ran, cli_env, dump
+from tests.acceptance.cli import Ran, cli_env, copy_db, dump
 from tests.acceptance.cli import nckh_in_process as nckh
 from tests.conftest import local
 
@@ -31,10 +31,10 @@ PI = "binh.lv@bvdk.example.vn"
 NOW = "2025-06-02T09:00"
 
 
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Unit BVDK, the office, task 1 proposed and task 2 in progress."""
-    data = tmp_path / "d"  # short: a Unix socket's path has at most 107 bytes
+    data = tmp_path_factory.mktemp("template")
     app = build(load_settings(env={"NCKH_DATA_DIR": str(data),
                                    "NCKH_DATABASE_URL": f"sqlite:///{data / 'nckh.db'}"}))
     e, t0 = app.engine, local(2025, 2, 3)
@@ -46,7 +46,13 @@ def data(tmp_path: Path) -> Path:
     e.fire(2, "approve_outline", actor_email=OFFICE, now=local(2025, 3, 1))
     e.fire(2, "start", actor_email=HEAD, now=local(2025, 3, 2))
     app.close()
-    return data
+    return data / "nckh.db"
+
+
+@pytest.fixture
+def data(template: Path, tmp_path: Path) -> Path:
+    # A short directory: a Unix socket's path has at most 107 bytes.
+    return copy_db(template, tmp_path / "d").parent
 
 
 def env_for(data: Path, **extra: str) -> dict[str, str]:

@@ -231,7 +231,7 @@ def test_sigterm_while_the_outbox_drains_finishes_the_messages_on_the_wire_and_e
         sqlite_url: str, tmp_path: Path, spawn: Callable[..., Daemons]) -> None:
     """A long outbox must not hold a stopping daemon: it finishes the messages on the wire,
     leaves the rest pending and unclaimed, and a restart sends each remaining message once."""
-    n, target, connections = 1000, 110, 4  # the target falls inside the sixth batch of 20
+    n, target, connections = 400, 110, 4  # the target falls inside the sixth batch of 20
     gate = threading.Event()  # past the target, DATA waits until the daemon says "stopping"
     box = mailserver.Inbox(target=target, hold=gate)
     controller = mailserver.start(box)
