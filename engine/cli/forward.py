@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import socket
+import struct
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,7 +33,6 @@ from typing import Any
 
 PROTOCOL = 1
 SOCKET_NAME = "nckh.sock"
-MAX_MESSAGE = 4 * 1024 * 1024
 # group -> sub-commands that stay local (None: the whole group is forwarded).
 FORWARDED: dict[str, frozenset[str]] = {
     "task": frozenset(),
@@ -115,7 +115,7 @@ def forward(args: list[str], env: Mapping[str, str] | None = None) -> int | None
     if not forwardable(inv, args, env):
         return None
     path, request = _request(inv, args, env)
-    if path is None or not path.exists():
+    if path is None:
         return None
     reply = _exchange(path, request)
     if reply is None or "declined" in reply:
@@ -157,14 +157,17 @@ def _exchange(path: Path, request: bytes) -> dict[str, Any] | None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         try:
             sock.settimeout(2.0)
+            # No socket, or a directory this user may not enter: no daemon to ask.
             sock.connect(str(path))
-            sock.settimeout(None)
+            if peer_uid(sock) != os.getuid():
+                return None  # a socket someone else planted: tell it nothing
             sock.sendall(request)
             sock.shutdown(socket.SHUT_WR)
+            sock.settimeout(None)  # a command takes what it takes
         except OSError:
             return None
         try:
-            data = read_all(sock)
+            data = read_all(sock, None)
         except OSError:
             data = b""
     if not data:
@@ -177,12 +180,21 @@ def _exchange(path: Path, request: bytes) -> dict[str, Any] | None:
     return reply if isinstance(reply, dict) else None
 
 
-def read_all(sock: socket.socket) -> bytes:
+def read_all(sock: socket.socket, limit: int | None) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while chunk := sock.recv(65536):
         chunks.append(chunk)
         size += len(chunk)
-        if size > MAX_MESSAGE:
+        if limit is not None and size > limit:
             raise ValueError("message too large")
     return b"".join(chunks)
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The user the other end of a Unix socket runs as (None where the system cannot tell).
+    Each side talks only to its own user: the daemon checks the caller, the caller the daemon."""
+    if not hasattr(socket, "SO_PEERCRED"):
+        return None
+    creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    return int(struct.unpack("3i", creds)[1])

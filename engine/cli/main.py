@@ -137,6 +137,9 @@ def main(argv: list[str] | None = None) -> Any:
         code = forward(args)
     except Exception as exc:  # the same one line as any other failure
         return _fail_with(exc)
+    except KeyboardInterrupt:
+        _fail("interrupted; the daemon may still carry the command out: look before running "
+              "it again", 130)
     if code is not None:
         sys.exit(code)  # what the daemon's run of it returned
     return run(args)

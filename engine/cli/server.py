@@ -26,21 +26,32 @@ import json
 import logging
 import os
 import socket
-import struct
 import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 from engine import __version__
-from engine.cli.forward import FORWARDED, PROTOCOL, fingerprint, read_all, socket_path
+from engine.cli.forward import (
+    FORWARDED,
+    PROTOCOL,
+    fingerprint,
+    forwardable,
+    peer_uid,
+    read_all,
+    socket_path,
+    split_globals,
+)
 from engine.settings import Settings
 
 log = logging.getLogger("nckh.commands")
 ACCEPT_POLL_S = 0.2
+MAX_REQUEST = 1024 * 1024  # a command line and its options
 
 
 class CommandServer:
+    request_timeout_s = 5.0
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.fingerprint = fingerprint(settings, __version__)
@@ -77,13 +88,17 @@ class CommandServer:
         return True
 
     def close(self) -> None:
+        """Stop taking commands: nobody new can connect (the socket's name goes first), the
+        command in hand finishes, and those already waiting are declined, so their callers run
+        them on their own instead of being told the daemon vanished."""
+        if self._listener is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
         if self._listener is not None:
             self._listener.close()
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
             self._listener = None
 
     def _bind(self) -> socket.socket | None:
@@ -110,15 +125,20 @@ class CommandServer:
 
     def _serve(self) -> None:
         assert self._listener is not None
-        while not self._stop.is_set():
+        while True:
             try:
                 conn, _ = self._listener.accept()
             except TimeoutError:
+                if self._stop.is_set():
+                    return  # and the backlog is empty
                 continue
             except OSError:
-                if self._stop.is_set():
+                # Out of file descriptors, say: the thread must live on, or callers would
+                # wait on a socket nobody accepts from.
+                log.exception("accepting a command failed")
+                if self._stop.wait(ACCEPT_POLL_S):
                     return
-                raise
+                continue
             with conn:
                 try:
                     self._answer(conn)
@@ -126,15 +146,25 @@ class CommandServer:
                     log.exception("command failed to be answered")
 
     def _answer(self, conn: socket.socket) -> None:
-        conn.settimeout(None)
-        if _peer_uid(conn) != os.getuid():
-            conn.sendall(json.dumps({"declined": "another user"}).encode())
+        # A caller that connects and sends nothing holds nobody up for long.
+        conn.settimeout(self.request_timeout_s)
+        try:
+            data = read_all(conn, MAX_REQUEST)
+        except (OSError, ValueError):
             return
-        data = read_all(conn)
         if not data:
-            return  # a probe (`_answers`), or a client that gave up before asking
-        request = json.loads(data)
-        reply = self.execute(request)
+            return  # a probe (`_answers`), or a caller that gave up before asking
+        if peer_uid(conn) != os.getuid():
+            reply: dict[str, Any] = {"declined": "another user"}
+        elif self._stop.is_set():
+            reply = {"declined": "stopping"}
+        else:
+            try:
+                request = json.loads(data)
+            except ValueError:
+                request = None
+            reply = self.execute(request)
+        conn.settimeout(self.request_timeout_s)
         with contextlib.suppress(OSError):  # the caller gave up (Ctrl-C): the command stands
             conn.sendall(json.dumps(reply, ensure_ascii=False).encode())
 
@@ -148,10 +178,15 @@ class CommandServer:
 
         now = dt.datetime.fromisoformat(request["now"]) if request["now"] else None
         ctx = Ctx(_settings=dataclasses.replace(self.settings, now=now), login=request["login"])
-        # Byte streams under text ones, as a real stdout is: CSV listings write bytes.
+        # Byte streams under text ones, as a real stdout is: CSV listings write bytes. No
+        # command reads stdin; one that did would find it empty, not the daemon's.
         out, err = _captured(), _captured()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = _exit_code(run, list(request["args"]), ctx)
+        saved_stdin, sys.stdin = sys.stdin, io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = _exit_code(run, list(request["args"]), ctx)
+        finally:
+            sys.stdin = saved_stdin
         self.served += 1
         log.info("command", extra={"fields": {
             "command": " ".join(request["args"][:3]), "login": request["login"], "exit": code}})
@@ -168,8 +203,15 @@ class CommandServer:
             return "malformed"
         if not isinstance(request.get("login"), str):
             return "malformed"
-        if request.get("now") is not None and not isinstance(request["now"], str):
-            return "malformed"
+        now = request.get("now")
+        if now is not None:
+            try:
+                dt.datetime.fromisoformat(now)
+            except (TypeError, ValueError):
+                return "malformed"
+        # Only what a client would send: never `tick`, `daemon`, `web` or a file's path.
+        if not forwardable(split_globals(args), args, {}):
+            return "not a command the daemon answers"
         return None
 
 
@@ -182,6 +224,12 @@ def _exit_code(run: Any, args: list[str], ctx: Any) -> int:
         if isinstance(exc.code, int):
             return exc.code
         print(exc.code, file=sys.stderr)
+        return 1
+    except Exception as exc:
+        # `run` re-raises when the daemon's own environment has NCKH_DEBUG: the caller still
+        # gets its one line (and the daemon's log the traceback).
+        log.exception("command raised")
+        print(f"nckh: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return result if isinstance(result, int) else 0
 
@@ -197,14 +245,9 @@ def _bytes(stream: io.TextIOWrapper) -> bytes:
     return buffer.getvalue()
 
 
-def _peer_uid(conn: socket.socket) -> int:
-    creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return int(uid)
-
-
 def _answers(path: Path) -> bool:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(ACCEPT_POLL_S * 5)
         try:
             probe.connect(str(path))
         except OSError:

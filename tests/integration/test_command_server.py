@@ -9,6 +9,8 @@ The server runs in this process on a real socket and a real SQLite file; the com
 
 from __future__ import annotations
 
+import base64
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -210,7 +212,11 @@ def test_a_malformed_request_with_the_right_settings_is_declined(server: Command
     good = {"protocol": 1, "settings": server.fingerprint, "now": None, "login": "x",
             "args": ["task", "list"]}
     for bad in ({**good, "args": "task list"}, {**good, "args": [1]}, {**good, "login": None},
-                {**good, "now": 5}):
+                {**good, "now": 5}, {**good, "now": "yesterday"},
+                # What no client sends: commands that must not run inside the daemon.
+                {**good, "args": ["tick"]}, {**good, "args": ["daemon"]},
+                {**good, "args": ["web"]}, {**good, "args": ["unit", "import", "x.csv"]},
+                {**good, "args": ["report", "compliance", "--output", "x.xlsx"]}):
         assert "declined" in server.execute(bad), bad
     assert server.served == 0
     assert server.execute(good)["code"] == 0
@@ -225,3 +231,50 @@ def test_a_second_server_on_the_same_data_directory_leaves_the_first_alone(
     assert socket_path(data).exists()
     assert nckh(env_for(data), "task", "list").returncode == 0
     assert server.served == 1
+
+
+def test_a_caller_that_connects_and_says_nothing_holds_nobody_up(
+        data: Path, server: CommandServer) -> None:
+    server.request_timeout_s = 0.3
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
+        silent.connect(str(server.path))
+        ran = nckh(env_for(data), "task", "list")
+        assert ran.returncode == 0 and "Đề tài đang làm" in ran.stdout
+        assert server.served == 1
+
+
+def test_an_error_the_daemon_would_show_as_a_traceback_is_still_one_line(
+        server: CommandServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NCKH_DEBUG in the daemon's environment (its env file) makes `run` re-raise."""
+    def broken(args: list[str], obj: object = None) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setenv("NCKH_DEBUG", "1")
+    monkeypatch.setattr("engine.cli.main.run", broken)
+    answer = server.execute({"protocol": 1, "settings": server.fingerprint, "now": None,
+                             "login": "x", "args": ["task", "list"]})
+    assert (answer["code"], answer["stderr"]) == (1, "nckh: internal error: RuntimeError: boom\n")
+
+
+def test_an_answer_of_any_size_arrives_whole(data: Path) -> None:
+    """A listing of thousands of tasks is several megabytes."""
+    big = ("x" * 99 + "\n") * 60_000  # 6 MB
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(socket_path(data)))
+    listener.listen(1)
+
+    def answer() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            while conn.recv(65536):
+                pass
+            conn.sendall(json.dumps({"stdout": base64.b64encode(big.encode()).decode(),
+                                     "stderr": "", "code": 0}).encode())
+
+    thread = threading.Thread(target=answer)
+    thread.start()
+    ran = nckh(env_for(data), "task", "list")
+    thread.join()
+    listener.close()
+    assert (ran.returncode, ran.stderr) == (0, "")
+    assert ran.stdout == big
