@@ -178,9 +178,8 @@ class CommandServer:
 
         now = dt.datetime.fromisoformat(request["now"]) if request["now"] else None
         ctx = Ctx(_settings=dataclasses.replace(self.settings, now=now), login=request["login"])
-        # Byte streams under text ones, as a real stdout is: CSV listings write bytes. No
-        # command reads stdin; one that did would find it empty, not the daemon's.
-        out, err = _captured(), _captured()
+        # No command reads stdin; one that did would find it empty, not the daemon's.
+        out, err = capture(), capture()
         saved_stdin, sys.stdin = sys.stdin, io.StringIO()
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -190,8 +189,8 @@ class CommandServer:
         self.served += 1
         log.info("command", extra={"fields": {
             "command": " ".join(request["args"][:3]), "login": request["login"], "exit": code}})
-        return {"stdout": base64.b64encode(_bytes(out)).decode("ascii"),
-                "stderr": _bytes(err).decode("utf-8", "replace"), "code": code}
+        return {"stdout": base64.b64encode(captured(out)).decode("ascii"),
+                "stderr": captured(err).decode("utf-8", "replace"), "code": code}
 
     def _refusal(self, request: Any) -> str | None:
         if not isinstance(request, dict) or request.get("protocol") != PROTOCOL:
@@ -234,11 +233,12 @@ def _exit_code(run: Any, args: list[str], ctx: Any) -> int:
     return result if isinstance(result, int) else 0
 
 
-def _captured() -> io.TextIOWrapper:
+def capture() -> io.TextIOWrapper:
+    """A text stream with a `.buffer`, as a real stdout has (CSV listings write bytes there)."""
     return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
 
 
-def _bytes(stream: io.TextIOWrapper) -> bytes:
+def captured(stream: io.TextIOWrapper) -> bytes:
     stream.flush()
     buffer = stream.buffer
     assert isinstance(buffer, io.BytesIO)

@@ -5,7 +5,6 @@ catalogues); and a dump of every table to prove what a command did (or did not) 
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 import shutil
@@ -20,6 +19,8 @@ from typing import Any
 from unittest.mock import patch
 
 from sqlalchemy import MetaData, create_engine, select, text
+
+from engine.cli.server import capture, captured
 
 
 def find_nckh() -> str:
@@ -92,7 +93,7 @@ def nckh_in_process(env: Mapping[str, str], *args: str) -> Ran:
     sees exactly what a subprocess given `env` would; a few subprocess cases prove both agree."""
     from engine.cli.main import main
 
-    out, err = _text_stream(), _text_stream()
+    out, err = capture(), capture()
     code = 0
     # `tick` and `daemon` point the "nckh" logger at the stderr of their moment: put it back.
     logger = logging.getLogger("nckh")
@@ -107,19 +108,7 @@ def nckh_in_process(env: Mapping[str, str], *args: str) -> Ran:
             logger.handlers[:] = saved[0]
             logger.setLevel(saved[1])
             logger.propagate = saved[2]
-    return Ran(code, _read(out), _read(err))
-
-
-def _text_stream() -> io.TextIOWrapper:
-    # A text stream with a `.buffer`, as a real stdout has (reports write bytes there).
-    return io.TextIOWrapper(io.BytesIO(), encoding="utf-8", newline="")
-
-
-def _read(stream: io.TextIOWrapper) -> str:
-    stream.flush()
-    buffer = stream.buffer
-    assert isinstance(buffer, io.BytesIO)
-    return buffer.getvalue().decode("utf-8")
+    return Ran(code, captured(out).decode("utf-8"), captured(err).decode("utf-8"))
 
 
 def dump_tables(url: str, skip: tuple[str, ...] = ("refusal",),
