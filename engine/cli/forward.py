@@ -1,16 +1,18 @@
 """Hand a command to the running daemon, which answers it with everything already imported.
 
-A fresh `nckh` process pays about half a second of imports (SQLAlchemy's alone is 3.5x the whole
-of `nckh --help`) before its first query; the daemon has paid it once. So when a daemon runs on
-the same database, the office's data-entry commands (`task`, `unit`, `person`, `application`,
-`status`) are sent over a Unix socket in the data directory and run there, in-process, exactly
-as `nckh` would run them here: same settings, same clock (`--now`/NCKH_NOW travel with the
-command), the same login recorded as operator, the same output and exit code.
+A fresh `nckh` process pays about half a second of imports (SQLAlchemy's alone is 2-3.5x the
+whole of `nckh --help`) before its first query; the daemon has paid it once. So when a daemon
+runs on the same database, the office's data-entry commands (`task`, `unit`, `person`,
+`application`, `council`, `session`, `publication`, `outbox`, `calendar`, `status`) are sent
+over a Unix socket in the data directory and run there, in-process, exactly as `nckh` would run
+them here: same settings, same clock (`--now`/NCKH_NOW travel with the command), the same login
+recorded as operator, the same output and exit code.
 
 The command runs here instead, as before, whenever anything differs or is unsure: no daemon
 (or a stale socket), another version of nckh, other settings (database, data directory,
-config), NCKH_DEBUG set (tracebacks are shown here), `--help`, a command that reads or writes a
-file (its path means something in this shell's directory, not the daemon's), or NCKH_LOCAL=1.
+config), NCKH_DEBUG set (tracebacks are shown here), `--help`, a command given a file (its path
+means something in this shell's directory, not the daemon's; reports, which may write one or
+print a workbook, always run here), or NCKH_LOCAL=1.
 Only the protocol and the decision live here; this module must stay light (no SQLAlchemy),
 or forwarding would cost what it saves. The daemon's side is `engine.cli.server`.
 
@@ -33,14 +35,21 @@ if TYPE_CHECKING:
 
 PROTOCOL = 1
 SOCKET_NAME = "nckh.sock"
-# group -> sub-commands that stay local (None: the whole group is forwarded).
+# group -> its sub-commands that always run here.
 FORWARDED: dict[str, frozenset[str]] = {
     "task": frozenset(),
     "unit": frozenset({"import"}),  # reads a CSV file from the caller's directory
     "person": frozenset(),
     "application": frozenset(),
+    "council": frozenset(),
+    "session": frozenset(),
+    "publication": frozenset(),
+    "outbox": frozenset(),
+    "calendar": frozenset(),
     "status": frozenset(),
 }
+# Options naming a file in the caller's directory: a command given one runs here.
+FILE_OPTIONS = ("--file", "--minutes")
 GLOBAL_VALUE_OPTIONS = ("--config", "--env-file", "--now")
 
 
@@ -77,6 +86,8 @@ def forwardable(inv: Invocation, args: Sequence[str], env: Mapping[str, str]) ->
     if any(a in ("-h", "--help", "--version") for a in args):
         return False
     if not inv.command or inv.command[0] not in FORWARDED:
+        return False
+    if any(a in FILE_OPTIONS or a.split("=", 1)[0] in FILE_OPTIONS for a in inv.command):
         return False
     group = inv.command[0]
     if group != "status" and len(inv.command) < 2:

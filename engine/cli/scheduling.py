@@ -29,8 +29,8 @@ def daemon(ctx: Ctx, interval_s: float | None, log_level: str) -> None:
     """Run the scheduler until SIGTERM/SIGINT; finish the work in hand, then exit 0.
 
     While it runs, it also answers the office's data-entry commands (`nckh task …`, `unit`,
-    `person`, `application`, `status`) run by the same user on this machine, which then start
-    in a fraction of the time; NCKH_LOCAL=1 runs a command on its own.
+    `person`, `council`, `session`, … `status`) run by the same user on this machine, which then
+    start in a fraction of the time; NCKH_LOCAL=1 runs a command on its own.
 
     With --now/NCKH_NOW the daemon's clock starts at that instant and runs in real time.
     """

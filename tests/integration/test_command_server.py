@@ -117,6 +117,10 @@ def _restore(db: Path, tables: dict[str, list[tuple[object, ...]]]) -> None:
     ("task", "fire", "1", "start", "--as", HEAD),             # not from this state: exit 3
     ("task", "list", "--year", "twenty"),                     # bad usage: exit 2
     ("application", "list", "--csv"),                         # bytes on stdout
+    ("session", "list"),
+    ("publication", "list", "--json"),
+    ("outbox", "list"),
+    ("calendar", "days-off", "--year", "2025"),
 ], ids=lambda a: " ".join(a[:3]))
 def test_a_command_answered_by_the_daemon_is_exactly_the_command_run_alone(
         data: Path, server: CommandServer, args: tuple[str, ...]) -> None:
@@ -152,8 +156,11 @@ def test_the_clock_and_the_login_travel_with_the_command(data: Path,
     (("task",), {}),
     (("unit", "import", "units.csv"), {}),
     (("report", "compliance"), {}),
+    (("session", "add", "--unit", "BVDK", "--file", "bien-ban.pdf"), {}),
+    (("council", "outcome", "2", "--minutes=bien-ban.pdf"), {}),
     (("task", "list"), {"NCKH_TIMEZONE": "Asia/Bangkok"}),  # other settings: declined
-], ids=["local", "debug", "help", "group-help", "file", "not-forwarded", "other-settings"])
+], ids=["local", "debug", "help", "group-help", "file", "not-forwarded", "file-option",
+        "file-option=", "other-settings"])
 def test_these_commands_run_alone(data: Path, server: CommandServer, args: tuple[str, ...],
                                   extra: dict[str, str]) -> None:
     nckh(env_for(data, **extra), *args)
