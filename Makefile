@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+# Some shells set PYTHONDONTWRITEBYTECODE: every Python process then compiles nckh's modules
+# from source again (0.2-0.4 s each), and the suite starts a few hundred (workers, daemons,
+# console scripts). An installed nckh keeps its compiled files; so do these commands.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: start test lint install dev
 
