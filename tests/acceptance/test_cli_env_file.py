@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.acceptance.cli import dump, nckh
+from tests.acceptance.cli import dump, nckh, nckh_in_process
 
 NOW = "2025-04-15T09:00"
 
@@ -46,6 +46,8 @@ def test_commands_read_their_settings_from_the_env_file_option_or_variable(
 
 
 def test_a_bad_env_file_is_one_line_exit_2_and_the_database_unchanged(tmp_path: Path) -> None:
+    # The console script reads the file in the test above; these run its entry point in-process.
+    nckh = nckh_in_process
     path = settings_file(tmp_path)
     assert nckh(bare_env(), "--env-file", str(path), "init").returncode == 0
     db = tmp_path / "data" / "nckh.db"
