@@ -1,6 +1,6 @@
 """Hand a command to the running daemon, which answers it with everything already imported.
 
-A fresh `nckh` process pays about half a second of imports (SQLAlchemy's alone is 2-3.5x the
+A fresh `nckh` process pays most of a second of imports (SQLAlchemy's alone is 2-3.6x the
 whole of `nckh --help`) before its first query; the daemon has paid it once. So when a daemon
 runs on the same database, the office's data-entry commands (`task`, `unit`, `person`,
 `application`, `council`, `session`, `publication`, `outbox`, `calendar`, `status`) are sent
@@ -50,7 +50,6 @@ FORWARDED: dict[str, frozenset[str]] = {
 }
 # Options naming a file in the caller's directory: a command given one runs here.
 FILE_OPTIONS = ("--file", "--minutes")
-GLOBAL_VALUE_OPTIONS = ("--config", "--env-file", "--now")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +64,8 @@ class Invocation:
 
 def split_globals(args: Sequence[str]) -> Invocation:
     """`args` have had their global options hoisted to the front (`main.hoist_globals`)."""
+    from engine.cli.main import GLOBAL_VALUE_OPTIONS  # loaded: it is what calls us
+
     values: dict[str, str | None] = dict.fromkeys(GLOBAL_VALUE_OPTIONS)
     i = 0
     while i < len(args) and args[i].startswith("--"):
@@ -89,10 +90,12 @@ def forwardable(inv: Invocation, args: Sequence[str], env: Mapping[str, str]) ->
         return False
     if any(a in FILE_OPTIONS or a.split("=", 1)[0] in FILE_OPTIONS for a in inv.command):
         return False
-    group = inv.command[0]
-    if group != "status" and len(inv.command) < 2:
+    group, *rest = inv.command
+    if group == "status":  # a command, not a group
+        return True
+    if not rest:
         return False  # a group alone prints its help, at the width of this terminal
-    return group == "status" or inv.command[1] not in FORWARDED[group]
+    return rest[0] not in FORWARDED[group]
 
 
 def fingerprint(settings: Any, version: str) -> str:

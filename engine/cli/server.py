@@ -164,7 +164,6 @@ class CommandServer:
             except ValueError:
                 request = None
             reply = self.execute(request)
-        conn.settimeout(self.request_timeout_s)
         with contextlib.suppress(OSError):  # the caller gave up (Ctrl-C): the command stands
             conn.sendall(json.dumps(reply, ensure_ascii=False).encode())
 
@@ -174,7 +173,6 @@ class CommandServer:
         if reason:
             return {"declined": reason}
         from engine.cli.context import Ctx
-        from engine.cli.main import run
 
         now = dt.datetime.fromisoformat(request["now"]) if request["now"] else None
         ctx = Ctx(_settings=dataclasses.replace(self.settings, now=now), login=request["login"])
@@ -183,7 +181,7 @@ class CommandServer:
         saved_stdin, sys.stdin = sys.stdin, io.StringIO()
         try:
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                code = _exit_code(run, list(request["args"]), ctx)
+                code = _exit_code(list(request["args"]), ctx)
         finally:
             sys.stdin = saved_stdin
         self.served += 1
@@ -214,7 +212,9 @@ class CommandServer:
         return None
 
 
-def _exit_code(run: Any, args: list[str], ctx: Any) -> int:
+def _exit_code(args: list[str], ctx: Any) -> int:
+    from engine.cli.main import run
+
     try:
         result = run(args, ctx)
     except SystemExit as exc:
